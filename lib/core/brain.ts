@@ -1,0 +1,163 @@
+import { confidenceFrom } from './confidence.ts';
+import { type Priority, priorityScore } from './priority.ts';
+import { expectedUtility } from './routing/learned.ts';
+import { byName } from './routing/strategy.ts';
+import { eligibleServices, isCapable, type Service } from './service.ts';
+import { latencyQuantileMs, meanMs, type ServiceStats, summarizeCounters } from './statistics.ts';
+import { type Task, type TaskInput, taskSchema } from './task.ts';
+import type { TaskResultInput } from './task-result.ts';
+import { parseInput } from './validation.ts';
+
+/** Resources a task is given: what the submitter asked for, else its type's profile, stretched by history. */
+export interface Resources {
+  cpu: number;
+  memoryMb: number;
+  timeoutSeconds: number;
+}
+
+/** Default resources per task type; `default` covers the rest. */
+export const TASK_PROFILES: Readonly<Record<string, Resources>> = Object.freeze({
+  default: { cpu: 1, memoryMb: 1_024, timeoutSeconds: 30 },
+  video_generation: { cpu: 4, memoryMb: 8_192, timeoutSeconds: 300 },
+  image_generation: { cpu: 2, memoryMb: 4_096, timeoutSeconds: 120 },
+  fraud_detection: { cpu: 2, memoryMb: 2_048, timeoutSeconds: 10 },
+  market_research: { cpu: 1, memoryMb: 2_048, timeoutSeconds: 120 },
+});
+
+/** A timeout is never set below twice the observed p95, so slow-but-healthy services are not cut off. */
+export const TIMEOUT_P95_FACTOR = 2;
+export const MAX_TIMEOUT_SECONDS = 900;
+
+export interface Decision {
+  taskId: string;
+  taskType: string;
+  priority: Priority;
+  priorityScore: number;
+  /** The service the brain prefers, or undefined when none can take the task. */
+  selectedService: string | undefined;
+  confidence: number;
+  resources: Resources;
+  /** Every capable service with its record, best first: what the choice was made from. */
+  alternatives: Array<{ service: string; expectedUtility: number; count: number; successes: number }>;
+  reason: string;
+}
+
+/** What the brain reads and counts. */
+export interface BrainPorts {
+  listServices(): Promise<Service[]>;
+  statsFor(taskType: string): Promise<ServiceStats[]>;
+  taskTypes(): Promise<string[]>;
+  countDecision(): Promise<void>;
+  decisionCount(): Promise<number>;
+  /** Memory's exactly-once store-and-learn ({@link Memory.storeTaskResult}). */
+  storeTaskResult(result: TaskResultInput): Promise<{ recorded: boolean }>;
+  now(): Date;
+}
+
+/**
+ * The decision maker: scores priority, picks the service with the best learned record (success,
+ * then latency), sizes resources and says how sure it is and why. It exploits what it knows;
+ * exploration is the learned router's job.
+ */
+export class Brain {
+  readonly #ports: BrainPorts;
+  readonly #multipliers: Readonly<Record<string, number>> | undefined;
+
+  constructor(ports: BrainPorts, options: { multipliers?: Readonly<Record<string, number>> } = {}) {
+    this.#ports = ports;
+    this.#multipliers = options.multipliers;
+  }
+
+  async decide(taskInput: TaskInput): Promise<Decision> {
+    const task = parseInput(taskSchema, taskInput, 'task');
+    const [services, stats] = await Promise.all([
+      this.#ports.listServices(),
+      this.#ports.statsFor(task.type),
+    ]);
+    const byService = new Map(stats.map((s) => [s.service, s]));
+    const candidates = eligibleServices(services, (s) => isCapable(s, task), this.#ports.now()).sort(byName);
+    const alternatives = candidates
+      .map((service) => {
+        const s = byService.get(service.name);
+        return {
+          service: service.name,
+          expectedUtility: round(expectedUtility(s)),
+          count: s?.count ?? 0,
+          successes: s?.successes ?? 0,
+        };
+      })
+      .sort((a, b) => b.expectedUtility - a.expectedUtility || b.count - a.count);
+    const withHistory = alternatives.filter((a) => a.count > 0);
+    const selected = withHistory[0] ?? alternatives[0];
+    const selectedStats = selected ? byService.get(selected.service) : undefined;
+    const resources = allocate(task, selectedStats);
+    await this.#ports.countDecision();
+    return {
+      taskId: task.id,
+      taskType: task.type,
+      priority: task.priority,
+      priorityScore: priorityScore(task, this.#multipliers),
+      selectedService: selected?.service,
+      confidence: confidenceFrom(selectedStats),
+      resources,
+      alternatives,
+      reason: explain(task, selected?.service, selectedStats, withHistory.length > 0, resources),
+    };
+  }
+
+  /**
+   * Learns from a finished task: the result is stored and the statistics, patterns and type list
+   * updated, once per task id. Returns false for a repeated delivery.
+   */
+  async learn(result: TaskResultInput): Promise<boolean> {
+    return (await this.#ports.storeTaskResult(result)).recorded;
+  }
+
+  /** Total decisions made and task types learned so far. */
+  async performanceSummary() {
+    const [totalDecisions, types] = await Promise.all([this.#ports.decisionCount(), this.#ports.taskTypes()]);
+    return { totalDecisions, taskTypesLearned: types.length, taskTypes: types };
+  }
+}
+
+/** Submitter's request first, else the type's profile; the timeout grows to cover twice the observed p95. */
+export function allocate(task: Task, stats: ServiceStats | undefined): Resources {
+  const profile = TASK_PROFILES[task.type] ?? (TASK_PROFILES.default as Resources);
+  const p95 = stats ? latencyQuantileMs(stats, 0.95) : undefined;
+  const fromHistory = p95 === undefined ? 0 : Math.ceil((TIMEOUT_P95_FACTOR * p95) / 1000);
+  return {
+    cpu: task.resources.cpu ?? profile.cpu,
+    memoryMb: task.resources.memoryMb ?? profile.memoryMb,
+    timeoutSeconds:
+      task.resources.timeoutSeconds ??
+      Math.min(MAX_TIMEOUT_SECONDS, Math.max(profile.timeoutSeconds, fromHistory)),
+  };
+}
+
+function explain(
+  task: Task,
+  service: string | undefined,
+  stats: ServiceStats | undefined,
+  learned: boolean,
+  resources: Resources,
+): string {
+  const parts = [`${task.priority} ${task.type} task`];
+  if (service === undefined) {
+    parts.push('no enabled, healthy service can take it');
+  } else if (learned && stats) {
+    const s = summarizeCounters(stats);
+    const mean = meanMs(stats);
+    parts.push(
+      `${service} has the best record: ${s.successes}/${s.count} successes` +
+        (mean === undefined ? '' : `, mean ${Math.round(mean)} ms, p95 ${s.p95Ms} ms`),
+    );
+  } else {
+    parts.push(`no history yet, following router order: ${service}`);
+  }
+  parts.push(`${resources.cpu} cpu, ${resources.memoryMb} MB, ${resources.timeoutSeconds} s timeout`);
+  return parts.join('; ');
+}
+
+function round(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
+}

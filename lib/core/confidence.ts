@@ -1,0 +1,59 @@
+import type { OutcomeCounters } from './statistics.ts';
+
+/**
+ * Confidence in a choice is the posterior mean of the chosen service's success probability under
+ * a Beta prior with mean 0.7 and the weight of two observations: Beta(1.4, 0.6).
+ * With no history it is exactly 0.7; ten successes in a row give 0.95; a service that succeeds
+ * half the time converges to 0.5. Consistent evidence raises it, contrary evidence lowers it.
+ */
+export const CONFIDENCE_PRIOR = { alpha: 1.4, beta: 0.6 } as const;
+
+export function confidenceFrom(
+  counters: Pick<OutcomeCounters, 'successes' | 'failures'> | undefined,
+): number {
+  const successes = counters?.successes ?? 0;
+  const failures = counters?.failures ?? 0;
+  const alpha = CONFIDENCE_PRIOR.alpha + successes;
+  const beta = CONFIDENCE_PRIOR.beta + failures;
+  return round(alpha / (alpha + beta));
+}
+
+/** Draw from Beta(alpha, beta) with an injected uniform source (two gamma draws). */
+export function sampleBeta(alpha: number, beta: number, random: () => number): number {
+  const x = sampleGamma(alpha, random);
+  const y = sampleGamma(beta, random);
+  return x / (x + y);
+}
+
+/** Marsaglia and Tsang's method; shape < 1 is boosted with the usual u^(1/shape) step. */
+function sampleGamma(shape: number, random: () => number): number {
+  if (shape < 1) return sampleGamma(shape + 1, random) * uniformOpen(random) ** (1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number;
+    let v: number;
+    do {
+      x = standardNormal(random);
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = uniformOpen(random);
+    if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+  }
+}
+
+function standardNormal(random: () => number): number {
+  return Math.sqrt(-2 * Math.log(uniformOpen(random))) * Math.cos(2 * Math.PI * random());
+}
+
+/** A uniform draw in (0, 1): logarithms of 0 are avoided. */
+function uniformOpen(random: () => number): number {
+  let u = random();
+  while (u <= 0) u = random();
+  return u;
+}
+
+function round(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
+}

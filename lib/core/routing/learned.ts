@@ -1,0 +1,66 @@
+import { confidenceFrom, sampleBeta } from '../confidence.ts';
+import type { Service } from '../service.ts';
+import { meanMs, type ServiceStats } from '../statistics.ts';
+import { byName, type RankedCandidate, type RoutingStrategy } from './strategy.ts';
+
+/**
+ * How much latency costs against success: utility = p(success) - LATENCY_WEIGHT x m / (m + LATENCY_SCALE_MS),
+ * m being the mean latency. A service 5 s slower than instant loses at most 0.1 of utility.
+ */
+export const LATENCY_WEIGHT = 0.2;
+export const LATENCY_SCALE_MS = 5_000;
+
+export function utility(successProbability: number, meanLatencyMs: number | undefined): number {
+  const latency = meanLatencyMs ?? 0;
+  return successProbability - (LATENCY_WEIGHT * latency) / (latency + LATENCY_SCALE_MS);
+}
+
+/** Best estimate of a service's utility: posterior mean success under a uniform prior. */
+export function expectedUtility(stats: ServiceStats | undefined): number {
+  const successes = stats?.successes ?? 0;
+  const failures = stats?.failures ?? 0;
+  return utility((successes + 1) / (successes + failures + 2), stats ? meanMs(stats) : undefined);
+}
+
+/**
+ * Learned routing by Thompson sampling: each service's success probability is drawn from its
+ * Beta(successes + 1, failures + 1) posterior and the highest utility wins. A service that was
+ * unlucky early still gets traffic in proportion to the chance that it is in fact the best,
+ * so greedy starvation cannot happen; as evidence accumulates the draws concentrate and the
+ * router exploits.
+ */
+export const learned: RoutingStrategy = {
+  name: 'learned',
+  async rank(candidates, task, context) {
+    const stats = new Map((await context.statsFor(task.type)).map((s) => [s.service, s]));
+    const sampled: RankedCandidate[] = [...candidates].sort(byName).map((service) => {
+      const s = stats.get(service.name);
+      const theta = sampleBeta((s?.successes ?? 0) + 1, (s?.failures ?? 0) + 1, context.random);
+      return { service, score: utility(theta, s ? meanMs(s) : undefined) };
+    });
+    sampled.sort((a, b) => (b.score ?? 0) - (a.score ?? 0) || byName(a.service, b.service));
+    const best = bestByExpectation(candidates, stats);
+    const primary = sampled[0]?.service as Service;
+    const explored = best !== undefined && best.name !== primary.name;
+    const evidence = stats.get(primary.name);
+    const because = evidence
+      ? `learned: ${primary.name} has ${evidence.successes}/${evidence.count} successes for ${task.type} (confidence ${confidenceFrom(evidence)})${explored ? `, explored instead of ${best.name}` : ''}`
+      : `learned: no history for ${primary.name} on ${task.type}, exploring`;
+    return { ranked: sampled, explored, because };
+  },
+};
+
+function bestByExpectation(
+  candidates: readonly Service[],
+  stats: Map<string, ServiceStats>,
+): Service | undefined {
+  return [...candidates]
+    .sort(byName)
+    .reduce<Service | undefined>(
+      (best, s) =>
+        best === undefined || expectedUtility(stats.get(s.name)) > expectedUtility(stats.get(best.name))
+          ? s
+          : best,
+      undefined,
+    );
+}

@@ -1,0 +1,67 @@
+import type { Service } from '../service.ts';
+import { byName, type Ranking, type RoutingStrategy } from './strategy.ts';
+
+/** Rotates through the candidates; the rotation is shared by every instance through a counter per task type. */
+export const roundRobin: RoutingStrategy = {
+  name: 'round-robin',
+  async rank(candidates, task, context) {
+    const ordered = [...candidates].sort(byName);
+    const tick = await context.nextTick(`rr#${task.type}`);
+    const start = tick % ordered.length;
+    const ranked = [...ordered.slice(start), ...ordered.slice(0, start)].map((service) => ({ service }));
+    return { ranked, because: `round-robin turn ${tick} of ${ordered.length} services` };
+  },
+};
+
+/** A uniform random order. */
+export const random: RoutingStrategy = {
+  name: 'random',
+  async rank(candidates, _task, context) {
+    const shuffled = [...candidates].sort(byName);
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      const j = Math.floor(context.random() * (i + 1));
+      [shuffled[i], shuffled[j]] = [shuffled[j] as Service, shuffled[i] as Service];
+    }
+    return { ranked: shuffled.map((service) => ({ service })), because: 'random choice' };
+  },
+};
+
+/** Fewest calls in flight per unit of weight first. */
+export const leastLoaded: RoutingStrategy = {
+  name: 'least-loaded',
+  async rank(candidates) {
+    const relativeLoad = (s: Service) => s.load / Math.max(s.weight, Number.EPSILON);
+    const ranked = [...candidates]
+      .sort((a, b) => relativeLoad(a) - relativeLoad(b) || byName(a, b))
+      .map((service) => ({ service, score: -relativeLoad(service) }));
+    const first = ranked[0]?.service;
+    return { ranked, because: `least loaded: ${first?.name} has ${first?.load} calls in flight` };
+  },
+};
+
+/**
+ * Weighted random order: each position is drawn with probability proportional to weight among the
+ * services not yet placed (zero-weight services only ever come last).
+ */
+export const weighted: RoutingStrategy = {
+  name: 'weighted',
+  async rank(candidates, _task, context) {
+    const pool = [...candidates].sort(byName);
+    const ranked: Ranking['ranked'] = [];
+    while (pool.length > 0) {
+      const total = pool.reduce((sum, s) => sum + s.weight, 0);
+      let index = 0;
+      if (total > 0) {
+        let draw = context.random() * total;
+        index = pool.findIndex((s) => {
+          draw -= s.weight;
+          return draw < 0;
+        });
+        if (index === -1) index = pool.length - 1;
+      }
+      const [service] = pool.splice(index, 1) as [Service];
+      ranked.push({ service, score: service.weight });
+    }
+    return { ranked, because: `weighted draw over ${candidates.length} services` };
+  },
+};

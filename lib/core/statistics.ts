@@ -1,0 +1,95 @@
+/**
+ * Outcome statistics, shaped so that storage can keep them with atomic `ADD` counters only:
+ * counts, a latency sum and a latency histogram. Means and p95 are derived on read.
+ */
+
+/**
+ * Upper bounds (ms) of the latency histogram buckets: 10 ms x sqrt(2)^i up to about an hour,
+ * then one overflow bucket. A p95 read from it is within a factor sqrt(2) of the true value.
+ */
+export const LATENCY_BUCKETS_MS: readonly number[] = Array.from({ length: 38 }, (_, i) =>
+  Math.round(10 * Math.SQRT2 ** i),
+);
+
+/** Index of the histogram bucket a latency falls in (the last index is the overflow bucket). */
+export function latencyBucket(ms: number): number {
+  const index = LATENCY_BUCKETS_MS.findIndex((bound) => ms <= bound);
+  return index === -1 ? LATENCY_BUCKETS_MS.length : index;
+}
+
+/** Counters for one (task type, service), over all time or one hour. */
+export interface OutcomeCounters {
+  count: number;
+  successes: number;
+  failures: number;
+  timeouts: number;
+  totalMs: number;
+  /** Counts per latency bucket, indexed like {@link LATENCY_BUCKETS_MS} plus overflow. */
+  histogram: number[];
+}
+
+export interface ServiceStats extends OutcomeCounters {
+  taskType: string;
+  service: string;
+}
+
+export function emptyCounters(): OutcomeCounters {
+  return {
+    count: 0,
+    successes: 0,
+    failures: 0,
+    timeouts: 0,
+    totalMs: 0,
+    histogram: new Array(LATENCY_BUCKETS_MS.length + 1).fill(0),
+  };
+}
+
+/** Sums counters, e.g. all services of a type, or the hours of a window. */
+export function mergeCounters(items: readonly OutcomeCounters[]): OutcomeCounters {
+  const total = emptyCounters();
+  for (const item of items) {
+    total.count += item.count;
+    total.successes += item.successes;
+    total.failures += item.failures;
+    total.timeouts += item.timeouts;
+    total.totalMs += item.totalMs;
+    item.histogram.forEach((n, i) => {
+      total.histogram[i] = (total.histogram[i] ?? 0) + n;
+    });
+  }
+  return total;
+}
+
+export function meanMs(counters: OutcomeCounters): number | undefined {
+  return counters.count === 0 ? undefined : counters.totalMs / counters.count;
+}
+
+/** The latency below which `quantile` of the calls finished, as the bound of its histogram bucket. */
+export function latencyQuantileMs(counters: OutcomeCounters, quantile = 0.95): number | undefined {
+  const observed = counters.histogram.reduce((a, b) => a + b, 0);
+  if (observed === 0) return undefined;
+  const rank = Math.ceil(quantile * observed);
+  let seen = 0;
+  for (let i = 0; i < counters.histogram.length; i++) {
+    seen += counters.histogram[i] ?? 0;
+    if (seen >= rank) return LATENCY_BUCKETS_MS[i] ?? Number.POSITIVE_INFINITY;
+  }
+  return Number.POSITIVE_INFINITY;
+}
+
+export function failureRate(counters: OutcomeCounters): number | undefined {
+  return counters.count === 0 ? undefined : counters.failures / counters.count;
+}
+
+/** A readable digest of counters, for APIs and reports. */
+export function summarizeCounters(counters: OutcomeCounters) {
+  return {
+    count: counters.count,
+    successes: counters.successes,
+    failures: counters.failures,
+    timeouts: counters.timeouts,
+    successRate: counters.count === 0 ? undefined : counters.successes / counters.count,
+    meanMs: meanMs(counters),
+    p95Ms: latencyQuantileMs(counters, 0.95),
+  };
+}
