@@ -12,7 +12,11 @@ export const taskResultSchema = z
     priority: priority.default('normal'),
     success: z.boolean(),
     executionMs: z.number().min(0).max(86_400_000),
-    completedAt: z.iso.datetime().default(() => new Date().toISOString()),
+    /** Normalised to `toISOString()` form so that stored sort keys order correctly. */
+    completedAt: z.iso
+      .datetime()
+      .default(() => new Date().toISOString())
+      .transform((value) => new Date(value).toISOString()),
     parameters: z.record(z.string(), z.unknown()).default({}),
     output: z.unknown().optional(),
     error: z

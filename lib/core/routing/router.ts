@@ -28,7 +28,16 @@ export type StrategyName = z.output<typeof strategyName>;
 export interface RouterPorts extends RoutingContext {
   listServices(): Promise<Service[]>;
   recordRoute(strategy: string, service: string): Promise<void>;
+  /** The route counters as recorded: `total`, `strategy:<name>`, `service:<name>`. */
+  routeCounters(): Promise<Record<string, number>>;
   now(): Date;
+}
+
+/** How many tasks were routed, to which services and by which strategies. */
+export interface RoutingStats {
+  totalRoutes: number;
+  serviceDistribution: Record<string, number>;
+  strategyDistribution: Record<string, number>;
 }
 
 export interface RouterOptions {
@@ -139,6 +148,21 @@ export class Router {
       explored: ranking.explored ?? false,
       reason: ranking.because,
       decidedAt: now.toISOString(),
+    };
+  }
+
+  async stats(): Promise<RoutingStats> {
+    const counters = await this.#ports.routeCounters();
+    const pick = (prefix: string) =>
+      Object.fromEntries(
+        Object.entries(counters)
+          .filter(([key]) => key.startsWith(prefix))
+          .map(([key, n]) => [key.slice(prefix.length), n]),
+      );
+    return {
+      totalRoutes: counters.total ?? 0,
+      serviceDistribution: pick('service:'),
+      strategyDistribution: pick('strategy:'),
     };
   }
 

@@ -1,0 +1,114 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+
+/** A running local DynamoDB: where to reach it and how to stop it. */
+export interface LocalDynamo {
+  kind: 'dynalite' | 'dynamodb-local';
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** Credentials and region for local endpoints: any value works, but the SDK insists on having some. */
+export const LOCAL_AWS = {
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+} as const;
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Starts dynalite in this process: pure Node, ready in milliseconds, in memory or persisted to
+ * `path` (LevelDB). Tables become ACTIVE at once. It has no transactions and no TTL deletion,
+ * which the stores do not rely on.
+ */
+export async function startDynalite(
+  options: { port?: number; host?: string; path?: string } = {},
+): Promise<LocalDynamo> {
+  const dynalite = require('dynalite') as (options: Record<string, unknown>) => Server;
+  const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    kind: 'dynalite',
+    endpoint: `http://${host}:${port}`,
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+/** Where Amazon's DynamoDB Local jar is, if the package that ships it is installed. */
+export function dynamoDbLocalJar(): string | undefined {
+  try {
+    const root = dirname(require.resolve('amplify-dynamodb-simulator/package.json'));
+    const jar = join(root, 'emulator', 'DynamoDBLocal.jar');
+    return existsSync(jar) ? jar : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts Amazon's DynamoDB Local (Java 17+) in memory on `port` and waits until it answers.
+ * It implements the whole API, so the storage suite runs against it as well as against dynalite.
+ */
+export async function startDynamoDbLocal(options: { port: number; java?: string }): Promise<LocalDynamo> {
+  const jar = dynamoDbLocalJar();
+  if (!jar) throw new Error('DynamoDB Local is not installed (package amplify-dynamodb-simulator)');
+  const child: ChildProcess = spawn(
+    options.java ?? 'java',
+    [
+      `-Djava.library.path=${join(dirname(jar), 'DynamoDBLocal_lib')}`,
+      '-jar',
+      jar,
+      '-inMemory',
+      '-disableTelemetry',
+      '-port',
+      String(options.port),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const endpoint = `http://127.0.0.1:${options.port}`;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint, maxAttempts: 1 });
+  const deadline = Date.now() + 30_000;
+  try {
+    for (;;) {
+      if (child.exitCode !== null)
+        throw new Error(`DynamoDB Local exited with ${child.exitCode}: ${stderr.trim()}`);
+      try {
+        await client.send(new ListTablesCommand({}));
+        return { kind: 'dynamodb-local', endpoint, stop };
+      } catch (error) {
+        if (Date.now() > deadline)
+          throw new Error(`DynamoDB Local did not answer within 30 s: ${String(error)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  } finally {
+    client.destroy();
+  }
+}

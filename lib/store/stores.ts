@@ -1,0 +1,30 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { MemoryStore } from './memory-store.ts';
+import { RegistryStore } from './registry-store.ts';
+import { StatsStore } from './stats-store.ts';
+import { SuggestionStore } from './suggestion-store.ts';
+import type { TableNames } from './tables.ts';
+
+/** Every repository of the orchestrator, on one document client. */
+export interface Stores {
+  memory: MemoryStore;
+  stats: StatsStore;
+  suggestions: SuggestionStore;
+  registry: RegistryStore;
+}
+
+export interface StoresOptions {
+  doc: DynamoDBDocumentClient;
+  tables: TableNames;
+  /** Uniform source for counter shards; injected for reproducible runs. */
+  random?: () => number;
+}
+
+export function createStores({ doc, tables, random }: StoresOptions): Stores {
+  return {
+    memory: new MemoryStore(doc, { table: tables.memory }),
+    stats: new StatsStore(doc, { table: tables.patterns, random }),
+    suggestions: new SuggestionStore(doc, { table: tables.patterns }),
+    registry: new RegistryStore(doc, { table: tables.registry }),
+  };
+}

@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { inject } from 'vitest';
+import { LOCAL_AWS } from '../../lib/local/dynamodb.ts';
+import { createOrchestrator, type Orchestrator, type OrchestratorOptions } from '../../lib/orchestrator.ts';
+import { toDocumentClient } from '../../lib/store/client.ts';
+import { createTables } from '../../lib/store/create-tables.ts';
+import { createStores, type Stores } from '../../lib/store/stores.ts';
+import { type TableNames, tableNames } from '../../lib/store/tables.ts';
+import type { DynamoBackend } from './global-setup.ts';
+
+/** The local databases started for this run: dynalite, and DynamoDB Local where Java is present. */
+export function backends(): DynamoBackend[] {
+  return inject('dynamoBackends');
+}
+
+export interface TestStack {
+  backend: DynamoBackend;
+  client: DynamoDBClient;
+  doc: DynamoDBDocumentClient;
+  tables: TableNames;
+  stores: Stores;
+  orchestrator: Orchestrator;
+}
+
+/** Fresh tables (unique prefix) on `backend`, with the stores and the orchestrator on top. */
+export async function createStack(
+  backend: DynamoBackend,
+  options: Omit<OrchestratorOptions, 'stores'> = {},
+): Promise<TestStack> {
+  const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: backend.endpoint });
+  const doc = toDocumentClient(client);
+  const tables = tableNames(`t${randomUUID().slice(0, 8)}`);
+  await createTables(client, tables);
+  const stores = createStores({ doc, tables, random: options.random });
+  return { backend, client, doc, tables, stores, orchestrator: createOrchestrator({ ...options, stores }) };
+}
+
+/** A clock that only moves when told to. */
+export function manualClock(start = '2026-01-15T10:00:00.000Z') {
+  let now = new Date(start);
+  return {
+    now: () => new Date(now),
+    advance(ms: number) {
+      now = new Date(now.getTime() + ms);
+    },
+    set(iso: string) {
+      now = new Date(iso);
+    },
+  };
+}
+
+/** A seeded uniform source (mulberry32), so random strategies are reproducible. */
+export function seededRandom(seed = 42): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
