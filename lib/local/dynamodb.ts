@@ -13,11 +13,19 @@ export interface LocalDynamo {
   stop(): Promise<void>;
 }
 
-/** Credentials and region for local endpoints: any value works, but the SDK insists on having some. */
+/**
+ * Client settings for local endpoints: any credentials work, but the SDK insists on having some;
+ * a local database answers many requests at once, so the socket pool is wider than the default 50
+ * and a queue of requests waiting for a socket is expected, not worth a warning.
+ */
 export const LOCAL_AWS = {
   region: 'us-east-1',
   credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-} as const;
+  requestHandler: {
+    httpAgent: { maxSockets: 256, keepAlive: true },
+    socketAcquisitionWarningTimeout: 60_000,
+  },
+};
 
 const require = createRequire(import.meta.url);
 
