@@ -1,9 +1,15 @@
 import { Brain } from './core/brain.ts';
 import { Memory } from './core/memory.ts';
 import { ModuleManager } from './core/modules.ts';
+import type { FactoryCaller } from './core/pipeline/factory-call.ts';
+import { TaskPipeline } from './core/pipeline/task-pipeline.ts';
 import { Router, type RouterOptions } from './core/routing/router.ts';
 import { SelfImprovement } from './core/self-improvement.ts';
+import { DEFAULT_OUTLIER_POLICY } from './core/service.ts';
 import { ServiceRegistry } from './core/service-registry.ts';
+import { TaskSubmission } from './core/task-submission.ts';
+import type { WorkflowEngine } from './engine/engine.ts';
+import { HttpFactoryClient } from './factories/http-factory-client.ts';
 import type { Stores } from './store/stores.ts';
 
 /** The parts of the orchestrator, each a domain service wired to its storage. */
@@ -14,6 +20,9 @@ export interface Orchestrator {
   selfImprovement: SelfImprovement;
   modules: ModuleManager;
   services: ServiceRegistry;
+  tasks: TaskSubmission;
+  pipeline: TaskPipeline;
+  factories: HttpFactoryClient;
 }
 
 export interface OrchestratorOptions {
@@ -22,6 +31,14 @@ export interface OrchestratorOptions {
   random?: () => number;
   router?: RouterOptions;
   multipliers?: Readonly<Record<string, number>>;
+  /** Private hosts, IPs or CIDRs that factory endpoints may use (the local runtime's own factories). */
+  allowedEndpoints?: readonly string[];
+  /** Runs the task pipeline; without one, submitting a task fails with a clear error. */
+  engine?: WorkflowEngine;
+  pipelineArn?: string;
+  factories?: HttpFactoryClient;
+  /** Upper bound of one synchronous factory call (ms). */
+  callTimeoutMs?: number;
 }
 
 /**
@@ -35,9 +52,12 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const listServices = () => registry.listServices();
   const statsFor = (taskType: string) => stats.statsFor(taskType);
   const taskTypes = () => stats.taskTypes();
+  const { tasks } = options.stores;
+  const factories = options.factories ?? new HttpFactoryClient();
 
   const memory = new Memory({
     putResult: (r) => results.putResult(r),
+    markCallLearned: (id) => results.markCallLearned(id),
     getResult: (id) => results.getResult(id),
     recentResults: (limit) => results.recentResults(limit),
     resultsByType: (type, limit) => results.resultsByType(type, limit),
@@ -52,37 +72,68 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     now,
   });
 
+  const brain = new Brain(
+    {
+      listServices,
+      statsFor,
+      taskTypes,
+      countDecision: () => stats.incrementCounter('decisions', { total: 1 }),
+      decisionCount: async () => (await stats.readCounter('decisions')).total ?? 0,
+      storeTaskResult: (r) => memory.storeTaskResult(r),
+      now,
+    },
+    { multipliers: options.multipliers },
+  );
+  const router = new Router(
+    {
+      listServices,
+      statsFor,
+      random,
+      now,
+      nextTick: (key) => stats.nextTick(key),
+      recordRoute: (strategy, service) =>
+        stats.incrementCounter('routes', {
+          total: 1,
+          [`strategy:${strategy}`]: 1,
+          [`service:${service}`]: 1,
+        }),
+      routeCounters: () => stats.readCounter('routes'),
+    },
+    options.router,
+  );
   return {
     memory,
-    brain: new Brain(
-      {
-        listServices,
-        statsFor,
-        taskTypes,
-        countDecision: () => stats.incrementCounter('decisions', { total: 1 }),
-        decisionCount: async () => (await stats.readCounter('decisions')).total ?? 0,
-        storeTaskResult: (r) => memory.storeTaskResult(r),
-        now,
+    brain,
+    router,
+    factories,
+    tasks: new TaskSubmission({
+      putTaskIfAbsent: (r) => tasks.putTaskIfAbsent(r),
+      getTask: (id) => tasks.getTask(id),
+      deleteTask: (id) => tasks.deleteTask(id),
+      updateTask: (id, patch) => tasks.updateTask(id, patch),
+      contextExists: async (id) => (await results.getContext(id)) !== undefined,
+      startPipeline: async (taskId, input) => {
+        if (!options.engine || !options.pipelineArn)
+          throw new Error('no workflow engine is configured to run tasks');
+        return options.engine.start(options.pipelineArn, taskId, input);
       },
-      { multipliers: options.multipliers },
-    ),
-    router: new Router(
-      {
-        listServices,
-        statsFor,
-        random,
-        now,
-        nextTick: (key) => stats.nextTick(key),
-        recordRoute: (strategy, service) =>
-          stats.incrementCounter('routes', {
-            total: 1,
-            [`strategy:${strategy}`]: 1,
-            [`service:${service}`]: 1,
-          }),
-        routeCounters: () => stats.readCounter('routes'),
+      now,
+    }),
+    pipeline: new TaskPipeline({
+      brain,
+      router,
+      memory,
+      factories: options.factories ?? factories,
+      getService: (name) => registry.getService(name),
+      adjustLoad: (name, delta) => registry.adjustLoad(name, delta),
+      recordCallOutcome: async (name, success) => {
+        await registry.recordCallOutcome(name, success, DEFAULT_OUTLIER_POLICY, now());
       },
-      options.router,
-    ),
+      updateTask: (id, patch) => tasks.updateTask(id, patch),
+      appendAttempt: (id, attempt) => tasks.appendAttempt(id, attempt),
+      callTimeoutMs: options.callTimeoutMs ?? 10_000,
+      now,
+    }),
     selfImprovement: new SelfImprovement({
       windowStats: (from, to) => stats.windowStats(from, to),
       listServices,
@@ -104,12 +155,15 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       setModuleHealth: (name, health) => registry.setModuleHealth(name, health, now()),
       now,
     }),
-    services: new ServiceRegistry({
-      putService: (s, v) => registry.putService(s, v),
-      getService: (name) => registry.getService(name),
-      listServices,
-      setServiceHealth: (name, health, reason, at) => registry.setServiceHealth(name, health, reason, at),
-      now,
-    }),
+    services: new ServiceRegistry(
+      {
+        putService: (s, v) => registry.putService(s, v),
+        getService: (name) => registry.getService(name),
+        listServices,
+        setServiceHealth: (name, health, reason, at) => registry.setServiceHealth(name, health, reason, at),
+        now,
+      },
+      { allowedEndpoints: options.allowedEndpoints },
+    ),
   };
 }

@@ -30,6 +30,8 @@ const ttlSeconds = z
 export interface MemoryPorts {
   /** Stores a result once; returns false (and writes nothing) when the task already has one. */
   putResult(result: TaskResult): Promise<boolean>;
+  /** Notes that one factory call was learned from; false when it already was. */
+  markCallLearned(callId: string): Promise<boolean>;
   getResult(taskId: string): Promise<TaskResult | undefined>;
   recentResults(limit: number): Promise<TaskResult[]>;
   resultsByType(taskType: string, limit: number): Promise<TaskResult[]>;
@@ -60,11 +62,27 @@ export class Memory {
    * Stores a task result and learns from it, exactly once per task id: a repeated delivery of
    * the same result changes nothing and returns `recorded: false`.
    */
-  async storeTaskResult(input: TaskResultInput): Promise<{ recorded: boolean; result: TaskResult }> {
+  async storeTaskResult(
+    input: TaskResultInput,
+    options: { learn?: boolean } = {},
+  ): Promise<{ recorded: boolean; result: TaskResult }> {
     const result = parseInput(taskResultSchema, input, 'result');
     const recorded = await this.#ports.putResult(result);
-    if (recorded) await this.#ports.recordOutcome(result);
+    if (recorded && options.learn !== false) await this.#ports.recordOutcome(result);
     return { recorded, result };
+  }
+
+  /**
+   * Learns from one factory call of a task (the pipeline learns from every call, so a primary
+   * that failed before a fallback succeeded is counted against), exactly once per `callId`.
+   * The task's own result is then stored with `learn: false`.
+   */
+  async learnCall(callId: string, input: TaskResultInput): Promise<boolean> {
+    const id = parseInput(identifier, callId, 'callId');
+    const call = parseInput(taskResultSchema, input, 'call');
+    if (!(await this.#ports.markCallLearned(id))) return false;
+    await this.#ports.recordOutcome(call);
+    return true;
   }
 
   async getResult(taskId: string): Promise<TaskResult> {

@@ -36,7 +36,10 @@ export function priorityScore(
   multipliers: Readonly<Record<string, number>> = DEFAULT_TYPE_MULTIPLIERS,
 ): number {
   const level = PRIORITY_LEVELS[task.priority ?? 'normal'];
-  const multiplier = multipliers[task.type] ?? DEFAULT_MULTIPLIER;
+  // Own properties only: a type named like an Object method (`toString`) must not find one.
+  const multiplier = Object.hasOwn(multipliers, task.type)
+    ? (multipliers[task.type] as number)
+    : DEFAULT_MULTIPLIER;
   return Math.round(level * multiplier * 10_000) / 10_000;
 }
 

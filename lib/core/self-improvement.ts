@@ -94,8 +94,30 @@ const impactSchema = z
     path: ['after'],
   });
 
-/** Metric names read as "lower is better" unless the caller says otherwise. */
-const LOWER_IS_BETTER = /(ms|time|latency|failure|error|cost|timeout|duration)/i;
+/** Words that make a metric "lower is better" (`response_time`, `p95Ms`, `errorRate`...) unless the caller says otherwise. */
+const LOWER_IS_BETTER_WORDS = new Set([
+  'ms',
+  'time',
+  'latency',
+  'failure',
+  'failures',
+  'error',
+  'errors',
+  'cost',
+  'timeout',
+  'timeouts',
+  'duration',
+  'seconds',
+  'secs',
+]);
+
+function lowerIsBetter(metric: string): boolean {
+  const words = metric
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/);
+  return words.some((word) => LOWER_IS_BETTER_WORDS.has(word));
+}
 
 /** Analyses performance and manages suggestions. It proposes; people dispose. */
 export class SelfImprovement {
@@ -119,10 +141,17 @@ export class SelfImprovement {
     ]);
     const suggestions = findProblems(stats, services, now).map((draft) => toSuggestion(draft, now, hours));
     let created = 0;
+    const stored: Suggestion[] = [];
     for (const suggestion of suggestions) {
-      if (await this.#ports.putSuggestionIfAbsent(suggestion)) created++;
+      if (await this.#ports.putSuggestionIfAbsent(suggestion)) {
+        created++;
+        stored.push(suggestion);
+      } else {
+        // Found again today: report it as it stands (it may have been decided since).
+        stored.push((await this.#ports.getSuggestion(suggestion.id)) ?? suggestion);
+      }
     }
-    return { suggestions, created };
+    return { suggestions: stored, created };
   }
 
   /** Pending suggestions, most urgent first, optionally of one priority. */
@@ -179,7 +208,7 @@ export class SelfImprovement {
     for (const [name, before] of Object.entries(input.before)) {
       const after = input.after[name];
       if (after === undefined) continue;
-      const higherBetter = input.higherIsBetter?.includes(name) ?? !LOWER_IS_BETTER.test(name);
+      const higherBetter = input.higherIsBetter?.includes(name) ?? !lowerIsBetter(name);
       const delta = higherBetter ? after - before : before - after;
       const improvement = before === 0 ? (delta === 0 ? 0 : Math.sign(delta)) : delta / Math.abs(before);
       metrics[name] = {
@@ -297,7 +326,7 @@ export function findProblems(
           priority: p95 > 3 * t.p95LatencyMs ? 'high' : 'medium',
           title: `${row.service} is slow on ${taskType}: p95 ${Math.round(p95)} ms`,
           subject: { taskType, service: row.service },
-          evidence: { count: row.count, meanMs: Math.round(mean), p95Ms: p95 },
+          evidence: { count: row.count, meanMs: Math.round(mean), p95Ms: Math.round(p95) },
           proposedAction: faster
             ? {
                 type: 'prefer_service',
@@ -412,7 +441,11 @@ function toSuggestion(draft: Draft, now: Date, windowHours: number): Suggestion 
 }
 
 function byUrgency(a: Suggestion, b: Suggestion): number {
-  return PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] || (a.createdAt < b.createdAt ? 1 : -1);
+  return (
+    PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] ||
+    b.createdAt.localeCompare(a.createdAt) ||
+    a.id.localeCompare(b.id)
+  );
 }
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { NotFoundError } from './errors.ts';
+import { endpointRefusal } from './endpoint-policy.ts';
+import { NotFoundError, ValidationError } from './errors.ts';
 import { identifier } from './names.ts';
 import {
   type HealthState,
@@ -29,13 +30,18 @@ export type ServicePatch = z.input<typeof servicePatchSchema>;
 /** Registration and health of the factory services the router sends work to. */
 export class ServiceRegistry {
   readonly #ports: ServiceRegistryPorts;
-  constructor(ports: ServiceRegistryPorts) {
+  readonly #allowedEndpoints: readonly string[];
+
+  /** @param options.allowedEndpoints private hosts, IPs or CIDRs that endpoints may use anyway (see {@link endpointRefusal}). */
+  constructor(ports: ServiceRegistryPorts, options: { allowedEndpoints?: readonly string[] } = {}) {
     this.#ports = ports;
+    this.#allowedEndpoints = options.allowedEndpoints ?? [];
   }
 
   /** Registers a new service; 409 if the name is taken. */
   async register(input: ServiceInput): Promise<Service> {
     const parsed = parseInput(serviceInputSchema, input, 'service');
+    this.#checkEndpoint(parsed.endpoint);
     const service: Service = {
       ...parsed,
       load: 0,
@@ -50,6 +56,7 @@ export class ServiceRegistry {
   /** Changes registered fields; with `expectedVersion` the update is refused (409) if someone changed it since. */
   async update(name: string, patch: ServicePatch, expectedVersion?: number): Promise<Service> {
     const changes = parseInput(servicePatchSchema, patch, 'service');
+    if (changes.endpoint !== undefined) this.#checkEndpoint(changes.endpoint);
     const current = await this.get(name);
     const version =
       expectedVersion === undefined
@@ -63,6 +70,14 @@ export class ServiceRegistry {
     };
     await this.#ports.putService(next, version);
     return next;
+  }
+
+  #checkEndpoint(endpoint: string): void {
+    const refusal = endpointRefusal(endpoint, this.#allowedEndpoints);
+    if (refusal)
+      throw new ValidationError([
+        { field: 'endpoint', message: `${refusal}; add it to the allow-list to use it` },
+      ]);
   }
 
   async get(name: string): Promise<Service> {

@@ -5,10 +5,12 @@
 
 /**
  * Upper bounds (ms) of the latency histogram buckets: 10 ms x sqrt(2)^i up to about an hour,
- * then one overflow bucket. A p95 read from it is within a factor sqrt(2) of the true value.
+ * then one overflow bucket. For latencies of 10 ms and more, a quantile read from it is within a
+ * factor sqrt(2) above the true value; anything faster reads as 10 ms.
  */
-export const LATENCY_BUCKETS_MS: readonly number[] = Array.from({ length: 38 }, (_, i) =>
-  Math.round(10 * Math.SQRT2 ** i),
+export const LATENCY_BUCKETS_MS: readonly number[] = Array.from(
+  { length: 38 },
+  (_, i) => 10 * Math.SQRT2 ** i,
 );
 
 /** Index of the histogram bucket a latency falls in (the last index is the overflow bucket). */
@@ -77,6 +79,10 @@ export function latencyQuantileMs(counters: OutcomeCounters, quantile = 0.95): n
   return Number.POSITIVE_INFINITY;
 }
 
+function roundMs(ms: number | undefined): number | undefined {
+  return ms === undefined || !Number.isFinite(ms) ? ms : Math.round(ms);
+}
+
 export function failureRate(counters: OutcomeCounters): number | undefined {
   return counters.count === 0 ? undefined : counters.failures / counters.count;
 }
@@ -90,6 +96,6 @@ export function summarizeCounters(counters: OutcomeCounters) {
     timeouts: counters.timeouts,
     successRate: counters.count === 0 ? undefined : counters.successes / counters.count,
     meanMs: meanMs(counters),
-    p95Ms: latencyQuantileMs(counters, 0.95),
+    p95Ms: roundMs(latencyQuantileMs(counters, 0.95)),
   };
 }

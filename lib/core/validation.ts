@@ -10,7 +10,13 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what 
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues: FieldIssue[] = result.error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.map(String).join('.') : what,
+    // A path that starts with an index is relative to a list: name the list too.
+    field:
+      issue.path.length === 0
+        ? what
+        : typeof issue.path[0] === 'number'
+          ? [what, ...issue.path.map(String)].join('.')
+          : issue.path.map(String).join('.'),
     message: issue.message,
   }));
   throw new ValidationError(issues, { cause: result.error });

@@ -10,6 +10,7 @@ import { BY_KIND_INDEX } from './tables.ts';
  * - `RESULT#<taskId>` / `RESULT`: one result per task, indexed by type in `byKind` (`TYPE#<type>`, `<completedAt>#<taskId>`).
  * - `RECENT#<shard>` / `<completedAt>#<taskId>`: the short-term window, spread over shards so no key is hot, with a TTL.
  * - `CONTEXT#<id>` / `CONTEXT`: named contexts, with an optional TTL.
+ * - `CALL#<callId>` / `CALL`: marks a factory call as learned from, so a retried step counts it once.
  */
 export interface MemoryStoreOptions {
   table: string;
@@ -78,6 +79,22 @@ export class MemoryStore {
       }),
     );
     return true;
+  }
+
+  markCallLearned(callId: string): Promise<boolean> {
+    return attempt(() =>
+      this.#doc.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: {
+            pk: `CALL#${callId}`,
+            sk: 'CALL',
+            expiresAt: epochSeconds(new Date()) + this.#shortTermSeconds * 7,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
   }
 
   async getResult(taskId: string): Promise<TaskResult | undefined> {

@@ -4,6 +4,7 @@ import { RegistryStore } from './registry-store.ts';
 import { StatsStore } from './stats-store.ts';
 import { SuggestionStore } from './suggestion-store.ts';
 import type { TableNames } from './tables.ts';
+import { TaskStore } from './task-store.ts';
 
 /** Every repository of the orchestrator, on one document client. */
 export interface Stores {
@@ -11,6 +12,7 @@ export interface Stores {
   stats: StatsStore;
   suggestions: SuggestionStore;
   registry: RegistryStore;
+  tasks: TaskStore;
 }
 
 export interface StoresOptions {
@@ -26,5 +28,6 @@ export function createStores({ doc, tables, random }: StoresOptions): Stores {
     stats: new StatsStore(doc, { table: tables.patterns, random }),
     suggestions: new SuggestionStore(doc, { table: tables.patterns }),
     registry: new RegistryStore(doc, { table: tables.registry }),
+    tasks: new TaskStore(doc, { table: tables.memory }),
   };
 }

@@ -32,6 +32,7 @@ export function expectedUtility(stats: ServiceStats | undefined): number {
 export const learned: RoutingStrategy = {
   name: 'learned',
   async rank(candidates, task, context) {
+    if (candidates.length === 0) return { ranked: [], because: 'learned: no candidates' };
     const stats = new Map((await context.statsFor(task.type)).map((s) => [s.service, s]));
     const sampled: RankedCandidate[] = [...candidates].sort(byName).map((service) => {
       const s = stats.get(service.name);

@@ -30,7 +30,8 @@ export const random: RoutingStrategy = {
 export const leastLoaded: RoutingStrategy = {
   name: 'least-loaded',
   async rank(candidates) {
-    const relativeLoad = (s: Service) => s.load / Math.max(s.weight, Number.EPSILON);
+    // A zero-weight service is meant to take nothing while others can: it sorts last.
+    const relativeLoad = (s: Service) => (s.weight === 0 ? Number.POSITIVE_INFINITY : s.load / s.weight);
     const ranked = [...candidates]
       .sort((a, b) => relativeLoad(a) - relativeLoad(b) || byName(a, b))
       .map((service) => ({ service, score: -relativeLoad(service) }));
@@ -57,7 +58,8 @@ export const weighted: RoutingStrategy = {
           draw -= s.weight;
           return draw < 0;
         });
-        if (index === -1) index = pool.length - 1;
+        // Rounding can leave the draw just short of zero: take the last service that has weight.
+        if (index === -1) index = pool.findLastIndex((s) => s.weight > 0);
       }
       const [service] = pool.splice(index, 1) as [Service];
       ranked.push({ service, score: service.weight });

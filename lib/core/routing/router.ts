@@ -63,7 +63,7 @@ export interface RoutingDecision {
   primary: string;
   endpoint: string;
   fallbacks: string[];
-  /** Services already tried and failed, in order. */
+  /** Services already tried (and failed) or skipped as unavailable at failover, in order. */
   tried: string[];
   retryPolicy: RetryPolicy;
   /** Delays in seconds before each retry of one service. */
@@ -216,8 +216,12 @@ function noRouteReason(
   admission: string | undefined,
 ): string {
   const admitted = services.filter(accepts);
-  const what = admission ?? `task type '${task.type}'${task.action ? ` / action '${task.action}'` : ''}`;
-  if (admitted.length === 0) return `no registered service can handle ${what}`;
+  const what = `task type '${task.type}'${task.action ? ` / action '${task.action}'` : ''}`;
+  if (admitted.length === 0) {
+    return admission
+      ? `no registered service for ${what}: ${admission}`
+      : `no registered service can handle ${what}`;
+  }
   const disabled = admitted.filter((s) => !s.enabled).map((s) => s.name);
   const unhealthy = admitted
     .filter((s) => s.enabled && effectiveHealth(s, now) === 'unhealthy')

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { strategyName } from './core/routing/router.ts';
+import { type TableNames, tableNames } from './store/tables.ts';
+
+/**
+ * The environment, read once and validated: handlers and the local runtime never touch
+ * `process.env` themselves. The CDK stack sets these on every function; the local runtime sets
+ * them for its in-process handlers.
+ */
+const environmentSchema = z.object({
+  VOBEE_TABLE_PREFIX: z.string().min(1).default('vobee-local'),
+  VOBEE_TABLE_MEMORY: z.string().min(1).optional(),
+  VOBEE_TABLE_PATTERNS: z.string().min(1).optional(),
+  VOBEE_TABLE_REGISTRY: z.string().min(1).optional(),
+  VOBEE_PIPELINE_ARN: z.string().min(1).optional(),
+  VOBEE_ROUTING_STRATEGY: strategyName.default('capability'),
+  /** Comma-separated CIDRs or host names that factory endpoints may use despite being private. */
+  VOBEE_ALLOWED_PRIVATE_ENDPOINTS: z.string().default(''),
+  /** Upper bound of one synchronous factory call, in ms: long work must answer 202 and call back. */
+  VOBEE_FACTORY_CALL_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  AWS_ENDPOINT_URL: z.string().optional(),
+});
+
+export interface Config {
+  tables: TableNames;
+  pipelineArn: string | undefined;
+  routingStrategy: z.output<typeof strategyName>;
+  allowedPrivateEndpoints: string[];
+  factoryCallTimeoutMs: number;
+  endpoint: string | undefined;
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid environment: ${problems}`);
+  }
+  const e = parsed.data;
+  const defaults = tableNames(e.VOBEE_TABLE_PREFIX);
+  return {
+    tables: {
+      memory: e.VOBEE_TABLE_MEMORY ?? defaults.memory,
+      patterns: e.VOBEE_TABLE_PATTERNS ?? defaults.patterns,
+      registry: e.VOBEE_TABLE_REGISTRY ?? defaults.registry,
+    },
+    pipelineArn: e.VOBEE_PIPELINE_ARN,
+    routingStrategy: e.VOBEE_ROUTING_STRATEGY,
+    allowedPrivateEndpoints: e.VOBEE_ALLOWED_PRIVATE_ENDPOINTS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    factoryCallTimeoutMs: e.VOBEE_FACTORY_CALL_TIMEOUT_MS,
+    endpoint: e.AWS_ENDPOINT_URL,
+  };
+}

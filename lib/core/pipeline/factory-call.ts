@@ -1,0 +1,22 @@
+/** The factory contract as the pipeline sees it: one execute call, its outcome classified. */
+export interface FactoryRequest {
+  action: string;
+  parameters: Record<string, unknown>;
+  taskId: string;
+  context: Record<string, unknown>;
+}
+
+export type FactoryCallResult =
+  | { ok: true; output: unknown; latencyMs: number }
+  | {
+      ok: false;
+      error: { kind: 'timeout' | 'error' | 'rejected'; message: string; status?: number | undefined };
+      /** Worth trying the same service again (timeouts, 5xx, 429, network); a 4xx rejection is not. */
+      retryable: boolean;
+      latencyMs: number;
+    };
+
+/** Calls `POST {endpoint}/execute` of a factory. Implementations never throw for factory failures. */
+export interface FactoryCaller {
+  execute(endpoint: string, request: FactoryRequest, timeoutMs: number): Promise<FactoryCallResult>;
+}

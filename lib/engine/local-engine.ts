@@ -1,0 +1,169 @@
+import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
+
+type LocalHandlers = NonNullable<
+  NonNullable<Parameters<StateMachine['run']>[1]>['overrides']
+>['taskResourceLocalHandlers'];
+type JSONValue = Parameters<NonNullable<LocalHandlers>[string]>[0];
+
+import { NotFoundError } from '../core/errors.ts';
+import { type ExecutionDescription, executionName, type WorkflowEngine } from './engine.ts';
+
+/** A Lambda handler as the local engine calls it: the Payload in, the function's result out. */
+export type LocalFunction = (payload: unknown) => Promise<unknown>;
+
+interface StateDefinition {
+  Type: string;
+  Resource?: string;
+  Parameters?: { FunctionName?: string };
+  Branches?: Array<{ States: Record<string, StateDefinition> }>;
+  ItemProcessor?: { States: Record<string, StateDefinition> };
+  Iterator?: { States: Record<string, StateDefinition> };
+}
+interface Definition {
+  States: Record<string, StateDefinition>;
+}
+
+interface Execution {
+  description: ExecutionDescription;
+  input: string;
+  abort: () => void;
+  done: Promise<void>;
+}
+
+const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+
+/**
+ * Runs Amazon States Language definitions in-process with `aws-local-stepfunctions`. Every
+ * `lambda:invoke` Task state is mapped, by its `FunctionName`, to a local function: the same
+ * handler code that runs in Lambda. Results are wrapped as the service integration wraps them
+ * (`{ Payload }`), so definitions are identical locally and on AWS.
+ */
+export class LocalEngine implements WorkflowEngine {
+  readonly #machines = new Map<string, { definition: Definition; machine: StateMachine }>();
+  readonly #executions = new Map<string, Execution>();
+  readonly #functions: (functionName: string) => LocalFunction | undefined;
+  readonly #skipWaits: boolean;
+
+  /**
+   * @param functions resolves a `FunctionName` (name or ARN) to its local handler.
+   * @param options.skipWaits Wait states last 0 ms (tests: retry back-off without real waiting).
+   */
+  constructor(
+    functions: (functionName: string) => LocalFunction | undefined,
+    options: { skipWaits?: boolean } = {},
+  ) {
+    this.#functions = functions;
+    this.#skipWaits = options.skipWaits ?? false;
+  }
+
+  /** Registers (or replaces) a state machine under `arn`. */
+  register(arn: string, definition: object): void {
+    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+    this.#machines.set(arn, { definition: definition as Definition, machine });
+  }
+
+  async start(stateMachineArn: string, name: string, input: unknown): Promise<{ executionId: string }> {
+    const entry = this.#machines.get(stateMachineArn);
+    if (!entry) throw new NotFoundError('state machine', stateMachineArn);
+    const machineName = stateMachineArn.split(':').pop() ?? 'machine';
+    const executionId = `arn:aws:states:local:000000000000:execution:${machineName}:${executionName(name)}`;
+    const serialized = JSON.stringify(input);
+    const existing = this.#executions.get(executionId);
+    if (existing) {
+      if (existing.input === serialized) return { executionId };
+      throw new Error(`ExecutionAlreadyExists: ${executionId}`);
+    }
+    const startedAt = new Date().toISOString();
+    const run = entry.machine.run(JSON.parse(serialized), {
+      overrides: {
+        taskResourceLocalHandlers: this.#taskHandlers(entry.definition),
+        waitTimeOverrides: this.#waitOverrides(entry.definition),
+      },
+      context: {
+        Execution: {
+          Id: executionId,
+          Name: executionName(name),
+          StartTime: startedAt,
+          Input: JSON.parse(serialized),
+        },
+      },
+    });
+    const description: ExecutionDescription = { executionId, status: 'RUNNING', startedAt };
+    const done = run.result.then(
+      (output) => {
+        Object.assign(description, { status: 'SUCCEEDED', output, stoppedAt: new Date().toISOString() });
+      },
+      (error: Error & { cause?: Error }) => {
+        const aborted = error instanceof ExecutionAbortedError;
+        const cause = error.cause ?? error;
+        Object.assign(description, {
+          status: aborted ? 'ABORTED' : error.name === 'ExecutionTimeoutError' ? 'TIMED_OUT' : 'FAILED',
+          error: aborted ? undefined : cause.name,
+          cause: aborted ? undefined : cause.message,
+          stoppedAt: new Date().toISOString(),
+        });
+      },
+    );
+    this.#executions.set(executionId, { description, input: serialized, abort: run.abort, done });
+    return { executionId };
+  }
+
+  async describe(executionId: string): Promise<ExecutionDescription> {
+    const execution = this.#executions.get(executionId);
+    if (!execution) throw new NotFoundError('execution', executionId);
+    return { ...execution.description };
+  }
+
+  async stop(executionId: string): Promise<void> {
+    const execution = this.#executions.get(executionId);
+    if (!execution) throw new NotFoundError('execution', executionId);
+    if (execution.description.status === 'RUNNING') execution.abort();
+    await execution.done;
+  }
+
+  /** Resolves when the execution has ended, with its final description. */
+  async waitFor(executionId: string): Promise<ExecutionDescription> {
+    const execution = this.#executions.get(executionId);
+    if (!execution) throw new NotFoundError('execution', executionId);
+    await execution.done;
+    return { ...execution.description };
+  }
+
+  #taskHandlers(definition: Definition): Record<string, (input: JSONValue) => Promise<JSONValue>> {
+    const handlers: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
+    for (const [stateName, state] of allStates(definition)) {
+      if (state.Type !== 'Task') continue;
+      if (state.Resource !== LAMBDA_INVOKE)
+        throw new Error(`state ${stateName}: only ${LAMBDA_INVOKE} runs locally`);
+      const functionName = state.Parameters?.FunctionName;
+      const fn = functionName === undefined ? undefined : this.#functions(functionName);
+      if (!fn) throw new Error(`state ${stateName}: no local function for '${functionName}'`);
+      handlers[stateName] = async (input) => {
+        const payload = await fn((input as { Payload?: JSONValue }).Payload);
+        // Through JSON, as Lambda does: what a handler returns must survive serialisation.
+        return {
+          StatusCode: 200,
+          Payload: payload === undefined ? null : JSON.parse(JSON.stringify(payload)),
+        };
+      };
+    }
+    return handlers;
+  }
+
+  #waitOverrides(definition: Definition): Record<string, number> | undefined {
+    if (!this.#skipWaits) return undefined;
+    return Object.fromEntries(
+      [...allStates(definition)].filter(([, s]) => s.Type === 'Wait').map(([name]) => [name, 0]),
+    );
+  }
+}
+
+/** Every state of a definition, nested branches included. */
+function* allStates(definition: Definition): Generator<[string, StateDefinition]> {
+  for (const [name, state] of Object.entries(definition.States)) {
+    yield [name, state];
+    for (const branch of state.Branches ?? []) yield* allStates(branch);
+    const processor = state.ItemProcessor ?? state.Iterator;
+    if (processor) yield* allStates(processor);
+  }
+}
