@@ -1,0 +1,10 @@
+import { paths } from '../../lib/handler/api-schemas.ts';
+import { httpRoute } from '../../lib/handler/http-route.ts';
+
+/** POST /modules/{name}/enable: refused (409) while a dependency is disabled. */
+export const handler = httpRoute({
+  path: paths.name,
+  async handle({ path, orchestrator }) {
+    return { status: 200, body: await orchestrator.modules.enable(path.name) };
+  },
+});

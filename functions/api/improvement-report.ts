@@ -1,0 +1,10 @@
+import { queries } from '../../lib/handler/api-schemas.ts';
+import { httpRoute } from '../../lib/handler/http-route.ts';
+
+/** GET /improvement/report: suggestions by status and area, acceptance rate, measured impact. */
+export const handler = httpRoute({
+  query: queries.none,
+  async handle({ orchestrator }) {
+    return { status: 200, body: await orchestrator.selfImprovement.improvementReport() };
+  },
+});

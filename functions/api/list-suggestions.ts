@@ -1,0 +1,17 @@
+import { queries } from '../../lib/handler/api-schemas.ts';
+import { httpRoute } from '../../lib/handler/http-route.ts';
+
+/** GET /suggestions?priority=&status=: suggestions, most urgent first (pending ones by default). */
+export const handler = httpRoute({
+  query: queries.listSuggestions,
+  async handle({ query, orchestrator }) {
+    const { selfImprovement } = orchestrator;
+    const suggestions =
+      query.status === undefined || query.status === 'pending'
+        ? await selfImprovement.pendingSuggestions(query.priority)
+        : (await selfImprovement.listSuggestions(query.status)).filter(
+            (s) => !query.priority || s.priority === query.priority,
+          );
+    return { status: 200, body: { suggestions } };
+  },
+});

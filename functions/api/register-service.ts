@@ -1,0 +1,11 @@
+import { schemas } from '../../lib/handler/api-schemas.ts';
+import { httpRoute } from '../../lib/handler/http-route.ts';
+
+/** POST /services: registers a factory service (409 if the name is taken). */
+export const handler = httpRoute({
+  body: schemas.registerService,
+  async handle({ body, orchestrator }) {
+    const service = await orchestrator.services.register(body);
+    return { status: 201, body: service, headers: { location: `/services/${service.name}` } };
+  },
+});

@@ -1,0 +1,212 @@
+import type { TableId } from './store/tables.ts';
+
+/**
+ * The app manifest: every function with what triggers it and what it may touch. The CDK stack
+ * builds the cloud from it and the local runtime builds the local stack from it, so a route that
+ * exists in one exists in the other.
+ */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Table access a function needs: `read`, or `write` (read and write). */
+export type TableAccess = Partial<Record<TableId, 'read' | 'write'>>;
+
+export interface FunctionSpec {
+  /** Logical id: the CDK construct id and the local function name. */
+  id: string;
+  /** Handler file, relative to the repository root; it exports `handler`. */
+  entry: string;
+  description: string;
+  tables: TableAccess;
+  /** HTTP API route (API Gateway HTTP API, IAM authorisation). */
+  route?: { method: HttpMethod; path: string };
+  /** A step of the task pipeline state machine. */
+  pipelineStep?: 'decide' | 'route' | 'callFactory' | 'failover' | 'record';
+  /** Consumes the intake queue (partial batch failures). */
+  queue?: 'intake';
+  /** EventBridge schedule expression. */
+  schedule?: string;
+  /** Starts task pipeline executions. */
+  startsPipeline?: boolean;
+  /** Calls factory endpoints over the network. */
+  callsFactories?: boolean;
+  timeoutSeconds?: number;
+  memoryMb?: number;
+}
+
+const ALL_WRITE: TableAccess = { memory: 'write', patterns: 'write', registry: 'write' };
+const api = (
+  id: string,
+  method: HttpMethod,
+  path: string,
+  file: string,
+  description: string,
+  tables: TableAccess,
+  extra: Partial<FunctionSpec> = {},
+): FunctionSpec => ({
+  id,
+  entry: `functions/api/${file}.ts`,
+  description,
+  tables,
+  route: { method, path },
+  ...extra,
+});
+
+export const FUNCTIONS: readonly FunctionSpec[] = [
+  api(
+    'SubmitTask',
+    'POST',
+    '/tasks',
+    'submit-task',
+    'Accepts a task and starts its pipeline',
+    { memory: 'write' },
+    { startsPipeline: true },
+  ),
+  api('GetTask', 'GET', '/tasks/{taskId}', 'get-task', 'Reads a task and its outcome', { memory: 'read' }),
+  api('ListServices', 'GET', '/services', 'list-services', 'Lists registered services', { registry: 'read' }),
+  api('RegisterService', 'POST', '/services', 'register-service', 'Registers a factory service', {
+    registry: 'write',
+  }),
+  api('UpdateService', 'PATCH', '/services/{name}', 'update-service', 'Updates a service', {
+    registry: 'write',
+  }),
+  api(
+    'SetServiceHealth',
+    'PUT',
+    '/services/{name}/health',
+    'set-service-health',
+    'Sets the health of a service',
+    { registry: 'write' },
+  ),
+  api(
+    'FactoryStatus',
+    'GET',
+    '/services/{name}/status',
+    'factory-status',
+    'Asks a factory for its status',
+    { registry: 'read' },
+    { callsFactories: true },
+  ),
+  api(
+    'FactoryCapabilities',
+    'GET',
+    '/services/{name}/capabilities',
+    'factory-capabilities',
+    'Asks a factory for its capabilities',
+    { registry: 'read' },
+    { callsFactories: true },
+  ),
+  api('ListModules', 'GET', '/modules', 'list-modules', 'Lists modules', { registry: 'read' }),
+  api('RegisterModule', 'POST', '/modules', 'register-module', 'Registers or updates a module', {
+    registry: 'write',
+  }),
+  api('ModuleHealth', 'GET', '/modules/health', 'module-health', 'Module health summary', {
+    registry: 'read',
+  }),
+  api('EnableModule', 'POST', '/modules/{name}/enable', 'enable-module', 'Enables a module', {
+    registry: 'write',
+  }),
+  api('DisableModule', 'POST', '/modules/{name}/disable', 'disable-module', 'Disables a module', {
+    registry: 'write',
+  }),
+  api('RoutingStats', 'GET', '/routing/stats', 'routing-stats', 'Routing statistics', { patterns: 'read' }),
+  api('MemorySummary', 'GET', '/memory/summary', 'memory-summary', 'Memory summary', {
+    memory: 'read',
+    patterns: 'read',
+  }),
+  api('CreateContext', 'POST', '/contexts', 'create-context', 'Creates a named context', { memory: 'write' }),
+  api('GetContext', 'GET', '/contexts/{contextId}', 'get-context', 'Reads a named context', {
+    memory: 'read',
+  }),
+  api('ListSuggestions', 'GET', '/suggestions', 'list-suggestions', 'Lists improvement suggestions', {
+    patterns: 'read',
+  }),
+  api('AcceptSuggestion', 'POST', '/suggestions/{id}/accept', 'accept-suggestion', 'Accepts a suggestion', {
+    patterns: 'write',
+  }),
+  api('RejectSuggestion', 'POST', '/suggestions/{id}/reject', 'reject-suggestion', 'Rejects a suggestion', {
+    patterns: 'write',
+  }),
+  api(
+    'RecordImpact',
+    'POST',
+    '/suggestions/{id}/impact',
+    'record-impact',
+    'Records the measured impact of a suggestion',
+    { patterns: 'write' },
+  ),
+  api('ImprovementReport', 'GET', '/improvement/report', 'improvement-report', 'Improvement report', {
+    patterns: 'read',
+  }),
+  api('PerformanceSummary', 'GET', '/performance', 'performance-summary', 'Brain performance summary', {
+    patterns: 'read',
+  }),
+
+  {
+    id: 'Decide',
+    entry: 'functions/pipeline/decide.ts',
+    description: 'Pipeline: brain decision',
+    tables: { memory: 'write', patterns: 'write', registry: 'read' },
+    pipelineStep: 'decide',
+  },
+  {
+    id: 'Route',
+    entry: 'functions/pipeline/route.ts',
+    description: 'Pipeline: routing',
+    tables: { memory: 'write', patterns: 'write', registry: 'read' },
+    pipelineStep: 'route',
+  },
+  {
+    id: 'CallFactory',
+    entry: 'functions/pipeline/call-factory.ts',
+    description: 'Pipeline: one factory call',
+    tables: ALL_WRITE,
+    pipelineStep: 'callFactory',
+    callsFactories: true,
+    timeoutSeconds: 30,
+  },
+  {
+    id: 'Failover',
+    entry: 'functions/pipeline/failover.ts',
+    description: 'Pipeline: next fallback',
+    tables: { memory: 'write', registry: 'read' },
+    pipelineStep: 'failover',
+  },
+  {
+    id: 'Record',
+    entry: 'functions/pipeline/record.ts',
+    description: 'Pipeline: store the outcome',
+    tables: { memory: 'write', patterns: 'write' },
+    pipelineStep: 'record',
+  },
+
+  {
+    id: 'TaskIntake',
+    entry: 'functions/intake/task-queue.ts',
+    description: 'Submits tasks from the intake queue',
+    tables: { memory: 'write' },
+    queue: 'intake',
+    startsPipeline: true,
+    timeoutSeconds: 60,
+  },
+  {
+    id: 'ProbeHealth',
+    entry: 'functions/scheduled/probe-health.ts',
+    description: 'Probes the health of every service',
+    tables: { registry: 'write' },
+    schedule: 'rate(5 minutes)',
+    callsFactories: true,
+    timeoutSeconds: 60,
+  },
+  {
+    id: 'AnalyzePerformance',
+    entry: 'functions/scheduled/analyze-performance.ts',
+    description: 'Daily self-improvement analysis (suggestions only)',
+    tables: { patterns: 'write', registry: 'read' },
+    schedule: 'cron(0 3 * * ? *)',
+    timeoutSeconds: 300,
+  },
+];
+
+/** The EventBridge bus the orchestrator listens on, and the event that submits a task. */
+export const EVENT_BUS_NAME = 'vobee';
+export const TASK_REQUESTED = { source: 'vobee.tasks', detailType: 'TaskRequested' } as const;

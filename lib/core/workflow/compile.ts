@@ -1,0 +1,354 @@
+/**
+ * Compiles a workflow template to an Amazon States Language definition.
+ *
+ * **State.** The execution input is `{ input }`; a Pass state adds `results: {}`. Each step is a
+ * Lambda Task that receives the step's static definition with the current `input` and `results`,
+ * and writes `{ status, output }` to `results.<step_id>`. A failure that outlives the step's
+ * retries is caught and recorded as `{ status: 'FAILED', error }` by a Pass state; then the
+ * workflow either ends in a Fail state (`on_failure: 'fail'`) or goes on (`'continue'`), and the
+ * step handler skips the dependents (see `decideStep`). The output is the final `{ input, results }`.
+ *
+ * **Parallelism.** Step Functions has no join between branches of different Parallel states, so a
+ * compiled workflow is always a series-parallel structure: nested Parallel states run in series.
+ * - When the DAG's precedence order is series-parallel, its decomposition (see
+ *   `decomposeSeriesParallel`) is emitted as is, and every step starts exactly when its last
+ *   dependency finishes: the makespan equals the critical path.
+ * - Otherwise (strategy `series-parallel-cuts`) only the prime parts of the decomposition need
+ *   extra orderings. Each prime part is cut into a dependency-closed first half and the rest, run
+ *   in series, and both halves are decomposed again (see `seriesParallelize`). A cut is forced at
+ *   a prime part; the compiler picks, among the down-sets given by thresholding earliest/latest
+ *   start/finish times, the one with the least critical path of the two halves, then the fewest
+ *   added orderings. Step durations are unknown at compile time: `estimatedDurations` (e.g. mean
+ *   latencies per action) sharpen the choice, and every step counts 1 without them.
+ *   Why not layers (all steps of depth k in one Parallel, layers in series): layering adds an
+ *   ordering between every pair of consecutive layers even where the graph is series-parallel,
+ *   and its makespan is the sum of the longest step of each layer. Why not one branch per step
+ *   that polls until its dependencies are done: it needs storage outside the state (branches do
+ *   not see each other's results), and Wait/Choice loops multiply billed state transitions and
+ *   history events while adding the polling interval to every edge.
+ * - `parallel_execution: false` runs the steps one at a time in a stable topological order.
+ *
+ * **Merging.** A Parallel state outputs one state per branch; its ResultSelector merges the
+ * branches' `results` with `States.JsonMerge` (shallow: keys are step ids, and keys present in
+ * several branches hold the same earlier results). Step Functions allows at most 10 intrinsic
+ * calls per field, so a Parallel has at most {@link MAX_BRANCHES} branches; wider groups are
+ * nested, which costs no parallelism.
+ *
+ * **Names.** A step's Task state is named by its step id; the other states carry a space (which a
+ * step id cannot), so names never collide, and they stay within the 80-character limit.
+ */
+import { criticalPath, type Durations, type SpTree, seriesParallelize, topologicalOrder } from './dag.ts';
+import {
+  effectiveRetries,
+  stepDag,
+  validateTemplate,
+  type WorkflowStep,
+  type WorkflowTemplate,
+  type WorkflowTemplateInput,
+} from './template.ts';
+
+/** Most branches of one Parallel state: merging k branches takes k - 1 nested intrinsic calls (limit 10). */
+export const MAX_BRANCHES = 10;
+
+const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+const INITIAL_STATE = 'Initialise state';
+
+export type AslState = Record<string, unknown>;
+
+/** An ASL state machine (or a Parallel branch, which has the same shape without TimeoutSeconds). */
+export interface AslStateMachine {
+  Comment?: string;
+  StartAt: string;
+  States: Record<string, AslState>;
+  TimeoutSeconds?: number;
+}
+
+export type CompileStrategy = 'series-parallel' | 'series-parallel-cuts' | 'sequential';
+
+export interface CompileStats {
+  /** Every state, nested ones included. */
+  states: number;
+  taskStates: number;
+  parallelStates: number;
+  passStates: number;
+  failStates: number;
+  /** Deepest nesting of Parallel states (0 when there is none). */
+  parallelDepth: number;
+  strategy: CompileStrategy;
+  /** Series cuts added to make a non-series-parallel graph expressible (0 otherwise). */
+  cuts: number;
+}
+
+export interface CompiledWorkflow {
+  definition: AslStateMachine;
+  stats: CompileStats;
+}
+
+export interface CompileOptions {
+  /** The step handler Lambda (name, ARN or alias ARN). */
+  runStepFunctionArn: string;
+  /** Expected duration of each step (any unit; default 1 each): guides cuts in non-series-parallel graphs. */
+  estimatedDurations?: Durations;
+}
+
+/** Compiles a template (validated here, defaults filled) to an ASL definition; see the module comment. */
+export function compileWorkflow(input: WorkflowTemplateInput, options: CompileOptions): CompiledWorkflow {
+  const template = validateTemplate(input);
+  const dag = stepDag(template);
+  let tree: SpTree;
+  let strategy: CompileStrategy;
+  let cuts = 0;
+  if (!template.parallel_execution) {
+    tree = sequence(topologicalOrder(dag).map((id): SpTree => ({ kind: 'step', id })));
+    strategy = 'sequential';
+  } else {
+    const plan = seriesParallelize(dag, options.estimatedDurations);
+    tree = plan.tree;
+    cuts = plan.cuts;
+    strategy = cuts === 0 ? 'series-parallel' : 'series-parallel-cuts';
+  }
+
+  const emitter = new Emitter(template, options.runStepFunctionArn);
+  const states: Record<string, AslState> = {};
+  const first = emitter.fragment(tree, undefined, states);
+  states[INITIAL_STATE] = {
+    Type: 'Pass',
+    Comment: 'The state every step reads and extends: the workflow input and the results by step id.',
+    Parameters: { 'input.$': '$.input', results: {} },
+    Next: first,
+  };
+  const definition: AslStateMachine = {
+    Comment: `${template.name} (workflow ${template.workflow_id}, version ${template.version})`,
+    StartAt: INITIAL_STATE,
+    TimeoutSeconds: template.timeout,
+    States: reorder(states, INITIAL_STATE),
+  };
+  return { definition, stats: { ...countStates(definition), strategy, cuts } };
+}
+
+/**
+ * Time the definition takes when every step succeeds at its first attempt and lasts
+ * `durations[step_id]`: the sum along each chain, the longest branch for each Parallel state.
+ */
+export function definitionMakespan(definition: AslStateMachine, durations: Durations): number {
+  let time = 0;
+  let name: string | undefined = definition.StartAt;
+  while (name !== undefined) {
+    const state: AslState | undefined = definition.States[name];
+    if (!state) throw new Error(`state '${name}' is missing`);
+    if (state.Type === 'Task') time += durations[taskStepId(state)] ?? 0;
+    if (state.Type === 'Parallel') {
+      const branches = state.Branches as AslStateMachine[];
+      time += Math.max(0, ...branches.map((branch) => definitionMakespan(branch, durations)));
+    }
+    name = state.End === true ? undefined : (state.Next as string | undefined);
+  }
+  return time;
+}
+
+/** The makespan of the compiled structure (see {@link definitionMakespan}). */
+export function compiledMakespan(
+  template: WorkflowTemplateInput,
+  durations: Durations,
+  options: Pick<CompileOptions, 'estimatedDurations'> = {},
+): number {
+  const { definition } = compileWorkflow(template, { ...options, runStepFunctionArn: 'makespan' });
+  return definitionMakespan(definition, durations);
+}
+
+/** The least makespan any schedule can achieve: the critical path of the step DAG. */
+export function criticalPathMakespan(template: WorkflowTemplateInput, durations: Durations): number {
+  return criticalPath(stepDag(validateTemplate(template)), durations).length;
+}
+
+/** The step id a Task state runs. */
+export function taskStepId(state: AslState): string {
+  const payload = (state.Parameters as { Payload?: { stepId?: unknown } } | undefined)?.Payload;
+  if (typeof payload?.stepId !== 'string') throw new Error('not a compiled step Task state');
+  return payload.stepId;
+}
+
+function sequence(children: SpTree[]): SpTree {
+  return children.length === 1 ? (children[0] as SpTree) : { kind: 'series', children };
+}
+
+class Emitter {
+  readonly #steps: Map<string, WorkflowStep>;
+  readonly #template: WorkflowTemplate;
+  readonly #arn: string;
+  #parallels = 0;
+
+  constructor(template: WorkflowTemplate, arn: string) {
+    this.#template = template;
+    this.#steps = new Map(template.steps.map((s) => [s.step_id, s]));
+    this.#arn = arn;
+  }
+
+  /** Adds the states of `tree` to `states`, the last ones going to `next` (or ending); returns the first. */
+  fragment(tree: SpTree, next: string | undefined, states: Record<string, AslState>): string {
+    switch (tree.kind) {
+      case 'step':
+        return this.#step(this.#steps.get(tree.id) as WorkflowStep, next, states);
+      case 'series': {
+        let first = next;
+        for (const child of [...tree.children].reverse()) first = this.fragment(child, first, states);
+        return first as string;
+      }
+      case 'parallel':
+        return this.#parallel(groupBranches(tree.children), next, states);
+      case 'prime':
+        throw new Error('prime parts must be resolved before emitting');
+    }
+  }
+
+  #parallel(children: SpTree[], next: string | undefined, states: Record<string, AslState>): string {
+    const name = `Parallel ${++this.#parallels}`;
+    const branches = children.map((child): AslStateMachine => {
+      const branchStates: Record<string, AslState> = {};
+      const start = this.fragment(child, undefined, branchStates);
+      return { StartAt: start, States: reorder(branchStates, start) };
+    });
+    let merged = '$[0].results';
+    for (let i = 1; i < branches.length; i++) merged = `States.JsonMerge(${merged}, $[${i}].results, false)`;
+    states[name] = {
+      Type: 'Parallel',
+      Comment: `runs ${treeStepsLabel(children)}`,
+      Branches: branches,
+      ResultSelector: { 'input.$': '$[0].input', 'results.$': merged },
+      ...link(next),
+    };
+    return name;
+  }
+
+  #step(step: WorkflowStep, next: string | undefined, states: Record<string, AslState>): string {
+    const id = step.step_id;
+    const retries = effectiveRetries(step, this.#template);
+    const failed = `${id} (failed)`;
+    const abort = `${id} (fail workflow)`;
+    const definition: Record<string, unknown> = {
+      step_id: id,
+      name: step.name,
+      factory_type: step.factory_type,
+      action: step.action,
+      parameters: step.parameters,
+      dependencies: step.dependencies,
+      any_of: step.any_of,
+      on_failure: step.on_failure,
+      retries,
+    };
+    if (step.timeout_seconds !== undefined) definition.timeout_seconds = step.timeout_seconds;
+    states[id] = {
+      Type: 'Task',
+      Comment: step.name,
+      Resource: LAMBDA_INVOKE,
+      Parameters: {
+        FunctionName: this.#arn,
+        Payload: {
+          'executionId.$': '$$.Execution.Id',
+          workflowId: this.#template.workflow_id,
+          stepId: id,
+          step: definition,
+          'input.$': '$.input',
+          'results.$': '$.results',
+        },
+      },
+      ResultSelector: { 'status.$': '$.Payload.status', 'output.$': '$.Payload.output' },
+      ResultPath: `$.results.${id}`,
+      ...(step.timeout_seconds !== undefined ? { TimeoutSeconds: step.timeout_seconds } : {}),
+      ...(retries > 0
+        ? {
+            Retry: [
+              { ErrorEquals: ['States.ALL'], MaxAttempts: retries, IntervalSeconds: 1, BackoffRate: 2 },
+            ],
+          }
+        : {}),
+      // The caught error lands in the step's own slot, so the Pass below needs no temporary field.
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: `$.results.${id}`, Next: failed }],
+      ...link(next),
+    };
+    states[failed] = {
+      Type: 'Pass',
+      Comment: `records that '${id}' failed`,
+      Parameters: { status: 'FAILED', 'error.$': `$.results.${id}` },
+      ResultPath: `$.results.${id}`,
+      ...(step.on_failure === 'continue' ? link(next) : { Next: abort }),
+    };
+    if (step.on_failure === 'fail') {
+      states[abort] = {
+        Type: 'Fail',
+        Comment: `'${id}' has on_failure 'fail'`,
+        ErrorPath: `$.results.${id}.error.Error`,
+        Cause: `step '${id}' failed`,
+      };
+    }
+    return id;
+  }
+}
+
+function link(next: string | undefined): { Next: string } | { End: true } {
+  return next === undefined ? { End: true } : { Next: next };
+}
+
+/** Splits a wide parallel group into nested groups of at most MAX_BRANCHES, balanced. */
+function groupBranches(children: SpTree[]): SpTree[] {
+  if (children.length <= MAX_BRANCHES) return children;
+  const groups = Math.ceil(children.length / MAX_BRANCHES);
+  const size = Math.ceil(children.length / groups);
+  const grouped: SpTree[] = [];
+  for (let i = 0; i < children.length; i += size) {
+    const chunk = children.slice(i, i + size);
+    grouped.push(chunk.length === 1 ? (chunk[0] as SpTree) : { kind: 'parallel', children: chunk });
+  }
+  return groupBranches(grouped);
+}
+
+function treeStepsLabel(children: SpTree[]): string {
+  const first = (tree: SpTree): string =>
+    tree.kind === 'step'
+      ? tree.id
+      : tree.kind === 'prime'
+        ? (tree.ids[0] as string)
+        : first(tree.children[0] as SpTree);
+  return `${children.length} branches, starting with ${children.map((c) => `'${first(c)}'`).join(', ')}`;
+}
+
+/** Lists states in reading order (each state, then its failure path, then what follows). */
+function reorder(states: Record<string, AslState>, start: string): Record<string, AslState> {
+  const ordered: Record<string, AslState> = {};
+  const visit = (name: string | undefined) => {
+    if (name === undefined || name in ordered) return;
+    const state = states[name] as AslState;
+    ordered[name] = state;
+    for (const c of (state.Catch as { Next: string }[] | undefined) ?? []) visit(c.Next);
+    visit(state.Next as string | undefined);
+  };
+  visit(start);
+  for (const [name, state] of Object.entries(states)) if (!(name in ordered)) ordered[name] = state;
+  return ordered;
+}
+
+function countStates(machine: AslStateMachine): Omit<CompileStats, 'strategy' | 'cuts'> {
+  const stats = {
+    states: 0,
+    taskStates: 0,
+    parallelStates: 0,
+    passStates: 0,
+    failStates: 0,
+    parallelDepth: 0,
+  };
+  const walk = (m: AslStateMachine, depth: number) => {
+    stats.parallelDepth = Math.max(stats.parallelDepth, depth);
+    for (const state of Object.values(m.States)) {
+      stats.states++;
+      if (state.Type === 'Task') stats.taskStates++;
+      if (state.Type === 'Pass') stats.passStates++;
+      if (state.Type === 'Fail') stats.failStates++;
+      if (state.Type === 'Parallel') {
+        stats.parallelStates++;
+        for (const branch of state.Branches as AslStateMachine[]) walk(branch, depth + 1);
+      }
+    }
+  };
+  walk(machine, 0);
+  return stats;
+}

@@ -1,0 +1,384 @@
+/**
+ * Graph algorithms on a step DAG: ordering, cycles, critical path and the series-parallel
+ * structure that the ASL compiler turns into nested Parallel states.
+ *
+ * A DAG is a map from node to the nodes it waits for (its dependencies). Map order is meaningful:
+ * it is the template order, used to break every tie so results are deterministic.
+ */
+
+/** Node -> the nodes it depends on, in template order. */
+export type Dag = ReadonlyMap<string, readonly string[]>;
+
+/** Duration (or estimate) of each node; a node missing from the record counts as 0. */
+export type Durations = Readonly<Record<string, number>>;
+
+/**
+ * A nesting of series and parallel compositions. `prime` marks a part that is neither: it cannot
+ * be expressed with nested Parallel states without adding orderings.
+ */
+export type SpTree =
+  | { kind: 'step'; id: string }
+  | { kind: 'series'; children: SpTree[] }
+  | { kind: 'parallel'; children: SpTree[] }
+  | { kind: 'prime'; ids: string[] };
+
+/** A dependency cycle as a closed path along dependency edges (`[a, b, a]`: a waits for b, b for a), or undefined. */
+export function findCycle(dag: Dag): string[] | undefined {
+  const state = new Map<string, 'visiting' | 'done'>();
+  for (const root of dag.keys()) {
+    if (state.has(root)) continue;
+    // Iterative DFS: templates are small, but a long chain must not depend on the stack size.
+    const path: string[] = [root];
+    const cursors: number[] = [0];
+    state.set(root, 'visiting');
+    while (path.length > 0) {
+      const node = path[path.length - 1] as string;
+      const deps = dag.get(node) ?? [];
+      const cursor = cursors[cursors.length - 1] as number;
+      if (cursor >= deps.length) {
+        state.set(node, 'done');
+        path.pop();
+        cursors.pop();
+        continue;
+      }
+      cursors[cursors.length - 1] = cursor + 1;
+      const dep = deps[cursor] as string;
+      if (!dag.has(dep)) continue;
+      const seen = state.get(dep);
+      if (seen === 'visiting') return [...path.slice(path.indexOf(dep)), dep];
+      if (seen === undefined) {
+        state.set(dep, 'visiting');
+        path.push(dep);
+        cursors.push(0);
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The nodes with every node after its dependencies. Among the nodes that are ready at the same
+ * time the earliest in template order goes first, so the order is stable. Throws on a cycle.
+ */
+export function topologicalOrder(dag: Dag): string[] {
+  const index = indexOf(dag);
+  const waiting = new Map<string, number>();
+  const dependents = new Map<string, string[]>();
+  for (const [node, deps] of dag) {
+    const known = unique(deps).filter((d) => dag.has(d));
+    waiting.set(node, known.length);
+    for (const dep of known) {
+      const list = dependents.get(dep);
+      if (list) list.push(node);
+      else dependents.set(dep, [node]);
+    }
+  }
+  const ready = [...dag.keys()].filter((n) => waiting.get(n) === 0);
+  const order: string[] = [];
+  while (ready.length > 0) {
+    // Linear scan for the minimum: n is at most a few hundred, so a heap buys nothing.
+    let best = 0;
+    for (let i = 1; i < ready.length; i++) {
+      if ((index.get(ready[i] as string) as number) < (index.get(ready[best] as string) as number)) best = i;
+    }
+    const node = ready.splice(best, 1)[0] as string;
+    order.push(node);
+    for (const next of dependents.get(node) ?? []) {
+      const left = (waiting.get(next) as number) - 1;
+      waiting.set(next, left);
+      if (left === 0) ready.push(next);
+    }
+  }
+  if (order.length !== dag.size) {
+    const cycle = findCycle(dag);
+    throw new Error(`dependency cycle: ${(cycle ?? []).join(' -> ')}`);
+  }
+  return order;
+}
+
+/** The longest chain of dependencies by total duration: the least time any schedule needs. */
+export function criticalPath(dag: Dag, durations: Durations): { length: number; path: string[] } {
+  const finish = new Map<string, number>();
+  const via = new Map<string, string | undefined>();
+  let last: string | undefined;
+  for (const node of topologicalOrder(dag)) {
+    let start = 0;
+    let from: string | undefined;
+    for (const dep of dag.get(node) ?? []) {
+      const f = finish.get(dep);
+      if (f !== undefined && (from === undefined || f > start)) {
+        start = f;
+        from = dep;
+      }
+    }
+    const end = start + duration(durations, node);
+    finish.set(node, end);
+    via.set(node, from);
+    if (last === undefined || end > (finish.get(last) as number)) last = node;
+  }
+  const path: string[] = [];
+  for (let node = last; node !== undefined; node = via.get(node)) path.unshift(node);
+  return { length: last === undefined ? 0 : (finish.get(last) as number), path };
+}
+
+/**
+ * The series-parallel decomposition of the DAG's precedence order (its transitive closure): a part
+ * whose nodes fall into groups with no ordering between them is `parallel`; a part whose nodes
+ * fall into groups that each come wholly before the next is `series`; anything else is `prime`.
+ * Running the tree with "series = one after the other, parallel = all at once" starts every node
+ * exactly when its last dependency finishes, so it loses nothing; only `prime` parts need more.
+ */
+export function decomposeSeriesParallel(dag: Dag): SpTree {
+  const order = new PrecedenceOrder(dag);
+  return order.decompose(order.all(), (ids) => ({ kind: 'prime', ids: order.names(ids) }));
+}
+
+/** True when the DAG's precedence order is series-parallel (no `prime` part). */
+export function isSeriesParallel(dag: Dag): boolean {
+  return !hasPrime(decomposeSeriesParallel(dag));
+}
+
+/** A series-parallel structure that respects every dependency, and how many orderings it had to add. */
+export interface SeriesParallelPlan {
+  tree: SpTree;
+  /** Series cuts made inside prime parts: 0 when the DAG is series-parallel. */
+  cuts: number;
+}
+
+/**
+ * Like {@link decomposeSeriesParallel}, but resolves each prime part by cutting it in two: a part
+ * A closed under dependencies, then the rest, run one after the other. Such a cut is forced (a
+ * prime part can be neither parallel nor a series of its natural groups), so the only choice is
+ * where. The candidates are the down-sets obtained by thresholding earliest and latest start and
+ * finish times (with `estimates` as durations); the chosen one minimises
+ * criticalPath(A) + criticalPath(rest), then the number of orderings it adds. Both halves are
+ * decomposed again, so only the prime core of a graph pays for the cut.
+ */
+export function seriesParallelize(dag: Dag, estimates: Durations = {}): SeriesParallelPlan {
+  const order = new PrecedenceOrder(dag);
+  const weight = order.weights((id) => (id in estimates ? duration(estimates, id) : 1));
+  let cuts = 0;
+  const resolvePrime = (ids: number[]): SpTree => {
+    const [first, rest] = order.bestCut(ids, weight);
+    cuts++;
+    return series([order.decompose(first, resolvePrime), order.decompose(rest, resolvePrime)]);
+  };
+  const tree = order.decompose(order.all(), resolvePrime);
+  return { tree, cuts };
+}
+
+/** Time the tree takes when series parts run one after the other and parallel parts all at once. */
+export function treeMakespan(tree: SpTree, durations: Durations): number {
+  switch (tree.kind) {
+    case 'step':
+      return duration(durations, tree.id);
+    case 'series':
+      return tree.children.reduce((sum, child) => sum + treeMakespan(child, durations), 0);
+    case 'parallel':
+      return Math.max(0, ...tree.children.map((child) => treeMakespan(child, durations)));
+    case 'prime':
+      throw new Error('a prime part has no makespan of its own: resolve it with seriesParallelize');
+  }
+}
+
+/** The node ids of a tree in execution order (parallel children in order). */
+export function treeSteps(tree: SpTree): string[] {
+  switch (tree.kind) {
+    case 'step':
+      return [tree.id];
+    case 'prime':
+      return [...tree.ids];
+    default:
+      return tree.children.flatMap(treeSteps);
+  }
+}
+
+function hasPrime(tree: SpTree): boolean {
+  if (tree.kind === 'prime') return true;
+  return tree.kind !== 'step' && tree.children.some(hasPrime);
+}
+
+function series(children: SpTree[]): SpTree {
+  const flat = children.flatMap((c) => (c.kind === 'series' ? c.children : [c]));
+  return flat.length === 1 ? (flat[0] as SpTree) : { kind: 'series', children: flat };
+}
+
+function duration(durations: Durations, id: string): number {
+  const value = durations[id] ?? 0;
+  if (!Number.isFinite(value) || value < 0)
+    throw new RangeError(`duration of '${id}' must be >= 0, got ${value}`);
+  return value;
+}
+
+function indexOf(dag: Dag): Map<string, number> {
+  return new Map([...dag.keys()].map((node, i) => [node, i]));
+}
+
+function unique<T>(items: readonly T[]): T[] {
+  return [...new Set(items)];
+}
+
+/**
+ * The DAG with nodes numbered in a stable topological order and its transitive closure as bit
+ * rows, so comparability tests are O(1) and decompositions are O(n^2) per level.
+ */
+class PrecedenceOrder {
+  readonly #ids: string[];
+  /** Direct dependencies, as topological positions. */
+  readonly #deps: number[][];
+  readonly #dependents: number[][];
+  /** #before[v] has bit u set when u must finish before v starts (transitively). */
+  readonly #before: Uint8Array[];
+
+  constructor(dag: Dag) {
+    this.#ids = topologicalOrder(dag);
+    const position = new Map(this.#ids.map((id, i) => [id, i]));
+    const n = this.#ids.length;
+    this.#deps = this.#ids.map((id) =>
+      unique(dag.get(id) ?? [])
+        .map((d) => position.get(d))
+        .filter((p): p is number => p !== undefined),
+    );
+    this.#dependents = Array.from({ length: n }, () => [] as number[]);
+    this.#before = Array.from({ length: n }, () => new Uint8Array(n));
+    for (let v = 0; v < n; v++) {
+      const row = this.#before[v] as Uint8Array;
+      for (const u of this.#deps[v] as number[]) {
+        (this.#dependents[u] as number[]).push(v);
+        row[u] = 1;
+        const inherited = this.#before[u] as Uint8Array;
+        for (let w = 0; w < u; w++) if (inherited[w]) row[w] = 1;
+      }
+    }
+  }
+
+  all(): number[] {
+    return this.#ids.map((_, i) => i);
+  }
+
+  names(ids: readonly number[]): string[] {
+    return ids.map((i) => this.#ids[i] as string);
+  }
+
+  weights(of: (id: string) => number): number[] {
+    return this.#ids.map(of);
+  }
+
+  comparable(a: number, b: number): boolean {
+    return (this.#before[b] as Uint8Array)[a] === 1 || (this.#before[a] as Uint8Array)[b] === 1;
+  }
+
+  /** `ids` must be convex (every node between two members is a member), which all parts here are. */
+  decompose(ids: number[], onPrime: (ids: number[]) => SpTree): SpTree {
+    if (ids.length === 1) return { kind: 'step', id: this.#ids[ids[0] as number] as string };
+    const groups = this.#components(ids, true);
+    if (groups.length > 1) {
+      return { kind: 'parallel', children: groups.map((g) => this.decompose(g, onPrime)) };
+    }
+    const blocks = this.#components(ids, false);
+    if (blocks.length > 1) {
+      // Blocks are totally ordered, and positions are topological, so any member's position sorts them.
+      blocks.sort((a, b) => (a[0] as number) - (b[0] as number));
+      return series(blocks.map((b) => this.decompose(b, onPrime)));
+    }
+    return onPrime(ids);
+  }
+
+  /**
+   * Connected components of the comparability graph (`linked` true) or of its complement, each
+   * sorted, listed by their first member: parts of a parallel or of a series composition.
+   */
+  #components(ids: number[], linked: boolean): number[][] {
+    const sorted = [...ids].sort((a, b) => a - b);
+    const unvisited = new Set(sorted);
+    const groups: number[][] = [];
+    for (const start of sorted) {
+      if (!unvisited.has(start)) continue;
+      unvisited.delete(start);
+      const group = [start];
+      for (let i = 0; i < group.length; i++) {
+        const node = group[i] as number;
+        for (const other of [...unvisited]) {
+          if (this.comparable(node, other) === linked) {
+            unvisited.delete(other);
+            group.push(other);
+          }
+        }
+      }
+      groups.push(group.sort((a, b) => a - b));
+    }
+    return groups;
+  }
+
+  /** The cut of a prime part described on {@link seriesParallelize}: [down-set, rest]. */
+  bestCut(ids: number[], weight: readonly number[]): [number[], number[]] {
+    const members = new Set(ids);
+    const times = this.#schedule(ids, weight);
+    const candidates = new Map<string, number[]>();
+    const consider = (keep: (i: number) => boolean) => {
+      const first = ids.filter(keep);
+      if (first.length === 0 || first.length === ids.length) return;
+      candidates.set(first.join(','), first);
+    };
+    for (const i of ids) {
+      const t = times.get(i) as Times;
+      consider((j) => (times.get(j) as Times).earliestFinish <= t.earliestFinish);
+      consider((j) => (times.get(j) as Times).earliestStart < t.earliestStart);
+      consider((j) => (times.get(j) as Times).latestStart < t.latestStart);
+      consider((j) => (times.get(j) as Times).latestFinish <= t.latestFinish);
+    }
+    let best: { first: number[]; score: number; added: number } | undefined;
+    for (const first of candidates.values()) {
+      const chosen = new Set(first);
+      const rest = ids.filter((i) => !chosen.has(i));
+      const score = this.#span(first, weight) + this.#span(rest, weight);
+      if (best !== undefined && score > best.score) continue;
+      let added = 0;
+      for (const a of first) for (const b of rest) if (!this.comparable(a, b)) added++;
+      if (best === undefined || score < best.score || added < best.added) best = { first, score, added };
+    }
+    if (best === undefined) throw new Error(`no cut for a part of ${members.size} steps`);
+    const chosen = new Set(best.first);
+    return [best.first, ids.filter((i) => !chosen.has(i))];
+  }
+
+  /** Earliest and latest times of each member within the part (its own critical path as the horizon). */
+  #schedule(ids: number[], weight: readonly number[]): Map<number, Times> {
+    const members = new Set(ids);
+    const sorted = [...ids].sort((a, b) => a - b);
+    const times = new Map<number, Times>();
+    let horizon = 0;
+    for (const v of sorted) {
+      let start = 0;
+      for (const u of this.#deps[v] as number[]) {
+        if (members.has(u)) start = Math.max(start, (times.get(u) as Times).earliestFinish);
+      }
+      const finish = start + (weight[v] as number);
+      times.set(v, { earliestStart: start, earliestFinish: finish, latestStart: 0, latestFinish: 0 });
+      horizon = Math.max(horizon, finish);
+    }
+    for (const v of sorted.reverse()) {
+      let latest = horizon;
+      for (const w of this.#dependents[v] as number[]) {
+        if (members.has(w)) latest = Math.min(latest, (times.get(w) as Times).latestStart);
+      }
+      const t = times.get(v) as Times;
+      t.latestFinish = latest;
+      t.latestStart = latest - (weight[v] as number);
+    }
+    return times;
+  }
+
+  #span(ids: number[], weight: readonly number[]): number {
+    let span = 0;
+    for (const t of this.#schedule(ids, weight).values()) span = Math.max(span, t.earliestFinish);
+    return span;
+  }
+}
+
+interface Times {
+  earliestStart: number;
+  earliestFinish: number;
+  latestStart: number;
+  latestFinish: number;
+}

@@ -1,0 +1,141 @@
+/**
+ * What the step handler decides when Step Functions hands it a step: run it (with its parameter
+ * references replaced by the outputs of earlier steps) or record it as skipped. Pure functions of
+ * the step's definition and the results gathered so far.
+ */
+import { type FieldIssue, ValidationError } from '../errors.ts';
+import { findReferences, type StepReference, type WorkflowStep } from './template.ts';
+
+export type StepStatus = 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
+
+/** The record of one finished step in the workflow state (`results.<step_id>`). */
+export interface StepResult {
+  status: StepStatus;
+  output?: unknown;
+  error?: unknown;
+}
+
+export type StepResults = Readonly<Record<string, StepResult | undefined>>;
+
+export type StepDecision =
+  | { run: true; parameters: Record<string, unknown> }
+  | { run: false; status: 'SKIPPED'; reason: string };
+
+/**
+ * Replaces every `{{steps.<id>.output.<dotted.path>}}` in the parameters' strings. A string that
+ * is exactly one reference becomes the referenced value with its own type (an array stays an
+ * array); a reference inside longer text is stringified in place (JSON for objects and arrays).
+ * Every unresolvable reference is reported, under `parameters.<field>`, in one ValidationError.
+ */
+export function resolveParameters(
+  parameters: Readonly<Record<string, unknown>>,
+  results: StepResults,
+): Record<string, unknown> {
+  const issues: FieldIssue[] = [];
+  const resolved = resolveValue(parameters, 'parameters', results, issues) as Record<string, unknown>;
+  if (issues.length > 0) throw new ValidationError(issues);
+  return resolved;
+}
+
+/**
+ * Whether the step runs. Every step it waits for must have a result (the compiled state machine
+ * guarantees it, so a missing one is a bug and throws). It is skipped when a `dependencies` entry
+ * did not succeed or when an `any_of` group has no success; otherwise it runs with its parameters
+ * resolved (which throws a ValidationError when a reference cannot be resolved).
+ */
+export function decideStep(
+  step: Pick<WorkflowStep, 'step_id' | 'parameters' | 'dependencies'> & Partial<Pick<WorkflowStep, 'any_of'>>,
+  results: StepResults,
+): StepDecision {
+  const anyOf = step.any_of ?? [];
+  for (const dep of [...step.dependencies, ...anyOf.flat()]) {
+    if (!results[dep])
+      throw new Error(`step '${step.step_id}' was started before its dependency '${dep}' finished`);
+  }
+  for (const dep of step.dependencies) {
+    const status = results[dep]?.status;
+    if (status !== 'SUCCEEDED') {
+      return { run: false, status: 'SKIPPED', reason: `dependency '${dep}' ${describe(status)}` };
+    }
+  }
+  for (const group of anyOf) {
+    if (!group.some((dep) => results[dep]?.status === 'SUCCEEDED')) {
+      return {
+        run: false,
+        status: 'SKIPPED',
+        reason: `none of the steps ${group.map((d) => `'${d}'`).join(', ')} succeeded`,
+      };
+    }
+  }
+  return { run: true, parameters: resolveParameters(step.parameters, results) };
+}
+
+function describe(status: StepStatus | undefined): string {
+  return status === 'FAILED' ? 'failed' : status === 'SKIPPED' ? 'was skipped' : `ended ${status}`;
+}
+
+function resolveValue(value: unknown, field: string, results: StepResults, issues: FieldIssue[]): unknown {
+  if (typeof value === 'string') return resolveString(value, field, results, issues);
+  if (Array.isArray(value))
+    return value.map((item, i) => resolveValue(item, `${field}.${i}`, results, issues));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [
+        key,
+        resolveValue(item, `${field}.${key}`, results, issues),
+      ]),
+    );
+  }
+  return value;
+}
+
+function resolveString(text: string, field: string, results: StepResults, issues: FieldIssue[]): unknown {
+  const { references } = findReferences(text);
+  if (references.length === 0) return text;
+  const values = new Map<string, unknown>();
+  for (const ref of references) {
+    const found = lookup(ref, results);
+    if ('problem' in found) issues.push({ field, message: `'${ref.text}': ${found.problem}` });
+    else values.set(ref.text, found.value);
+  }
+  if (values.size < new Set(references.map((r) => r.text)).size) return text;
+  const only = references[0] as StepReference;
+  if (references.length === 1 && text === only.text) {
+    return structuredClone(values.get(only.text));
+  }
+  return text.replace(/\{\{[^{}]*\}\}/g, (snippet) =>
+    values.has(snippet) ? stringify(values.get(snippet)) : snippet,
+  );
+}
+
+function lookup(ref: StepReference, results: StepResults): { value: unknown } | { problem: string } {
+  const result = results[ref.stepId];
+  if (!result) return { problem: `step '${ref.stepId}' has no result` };
+  if (result.status !== 'SUCCEEDED') {
+    return { problem: `step '${ref.stepId}' has no output: it ${describe(result.status)}` };
+  }
+  let current: unknown = result.output;
+  for (const [i, segment] of ref.path.entries()) {
+    const next = child(current, segment);
+    if (next === undefined) {
+      return {
+        problem: `the output of step '${ref.stepId}' has no '${ref.path.slice(0, i + 1).join('.')}'`,
+      };
+    }
+    current = next;
+  }
+  if (current === undefined) return { problem: `step '${ref.stepId}' has no output` };
+  return { value: current };
+}
+
+function child(value: unknown, segment: string): unknown {
+  if (Array.isArray(value)) return /^(0|[1-9]\d*)$/.test(segment) ? value[Number(segment)] : undefined;
+  if (value !== null && typeof value === 'object' && Object.hasOwn(value, segment)) {
+    return (value as Record<string, unknown>)[segment];
+  }
+  return undefined;
+}
+
+function stringify(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}

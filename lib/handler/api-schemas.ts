@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { moduleInputSchema } from '../core/modules.ts';
+import { identifier } from '../core/names.ts';
+import { suggestionPriority } from '../core/self-improvement.ts';
+import { healthState, serviceInputSchema } from '../core/service.ts';
+import { submitTaskSchema } from '../core/task-record.ts';
+
+/**
+ * The request schemas of the HTTP API, in one place: the handlers validate with them, and the
+ * CLI and the docs reuse them.
+ */
+export const schemas = {
+  submitTask: submitTaskSchema,
+  registerService: serviceInputSchema,
+  updateService: serviceInputSchema
+    .omit({ name: true })
+    .partial()
+    .strict()
+    .extend({ version: z.number().int().min(1).optional() }),
+  setHealth: z.object({ health: healthState, reason: z.string().max(500).optional() }).strict(),
+  registerModule: moduleInputSchema,
+  createContext: z
+    .object({
+      id: identifier,
+      data: z.record(z.string(), z.unknown()).default({}),
+      ttlSeconds: z
+        .number()
+        .int()
+        .positive()
+        .max(366 * 86_400)
+        .optional(),
+    })
+    .strict(),
+  decideSuggestion: z
+    .object({ decidedBy: z.string().min(1).max(200), note: z.string().max(2_000).optional() })
+    .strict(),
+  recordImpact: z
+    .object({
+      before: z.record(z.string().min(1), z.number()),
+      after: z.record(z.string().min(1), z.number()),
+      higherIsBetter: z.array(z.string()).optional(),
+      notes: z.string().max(2_000).optional(),
+    })
+    .strict(),
+} as const;
+
+export const queries = {
+  listModules: z
+    .object({
+      category: identifier.optional(),
+      enabled: z.enum(['true', 'false']).optional(),
+    })
+    .strict(),
+  listSuggestions: z
+    .object({
+      priority: suggestionPriority.optional(),
+      status: z.enum(['pending', 'accepted', 'rejected', 'implemented']).optional(),
+    })
+    .strict(),
+  none: z.object({}).strict(),
+} as const;
+
+export const paths = {
+  taskId: z.object({ taskId: identifier }).strict(),
+  name: z.object({ name: identifier }).strict(),
+  contextId: z.object({ contextId: identifier }).strict(),
+  suggestionId: z.object({ id: identifier }).strict(),
+} as const;

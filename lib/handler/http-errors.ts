@@ -1,0 +1,85 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+import {
+  ConflictError,
+  type FieldIssue,
+  NoRouteError,
+  NotFoundError,
+  ValidationError,
+  VobeeError,
+} from '../core/errors.ts';
+import { logger } from './observability.ts';
+
+/** The request itself is malformed (body, query, path, headers): 400. Domain rule breaks stay 422. */
+export class RequestValidationError extends ValidationError {
+  constructor(issues: FieldIssue[], options?: { cause?: unknown }) {
+    super(issues, options);
+    this.name = 'RequestValidationError';
+  }
+}
+
+/** The one place where an error becomes an HTTP status. */
+export function statusOf(error: unknown): number {
+  if (error instanceof RequestValidationError) return 400;
+  if (error instanceof ValidationError || error instanceof NoRouteError) return 422;
+  if (error instanceof NotFoundError) return 404;
+  if (error instanceof ConflictError) return 409;
+  const status = (error as { statusCode?: unknown } | undefined)?.statusCode;
+  // Errors raised by middy middlewares (415, malformed JSON...) carry their own status; a body
+  // that is not JSON at all is a malformed request, 400, like any other.
+  if (status === 422) return 400;
+  if (typeof status === 'number' && status >= 400 && status < 500) return status;
+  return 500;
+}
+
+export function json(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyResultV2 {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/**
+ * Shapes every error as `{ error: { type, message, issues? } }`. Faults (500) say only that
+ * something went wrong and give the request id; their details go to the log.
+ */
+export function httpErrors(): MiddlewareObj<unknown, APIGatewayProxyResultV2> {
+  return {
+    onError: async (request) => {
+      const error = request.error as Error;
+      const status = statusOf(error);
+      if (status === 500) {
+        logger.error('request failed', { error });
+        request.response = json(500, {
+          error: {
+            type: 'InternalError',
+            message: 'internal error',
+            requestId: request.context.awsRequestId,
+          },
+        });
+        return;
+      }
+      logger.info('request refused', { status, error: error.message });
+      // Not one of ours: a middleware refused the request itself (content type, JSON syntax).
+      const fromMiddleware = !(error instanceof VobeeError);
+      const message = fromMiddleware ? `body: ${error.message}` : error.message;
+      request.response = json(status, {
+        error: {
+          type: fromMiddleware
+            ? 'BadRequest'
+            : error instanceof ValidationError
+              ? 'ValidationError'
+              : error.name,
+          message,
+          ...(error instanceof ValidationError ? { issues: error.issues } : {}),
+          ...(fromMiddleware ? { issues: [{ field: 'body', message: error.message }] } : {}),
+        },
+      });
+    },
+  };
+}
