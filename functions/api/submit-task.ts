@@ -1,5 +1,7 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { schemas } from '../../lib/handler/api-schemas.ts';
 import { httpRoute } from '../../lib/handler/http-route.ts';
+import { metrics } from '../../lib/handler/observability.ts';
 
 /**
  * POST /tasks: accepts a task and starts its pipeline. Idempotent on the `Idempotency-Key`
@@ -8,9 +10,8 @@ import { httpRoute } from '../../lib/handler/http-route.ts';
 export const handler = httpRoute({
   body: schemas.submitTask,
   async handle({ body, headers, orchestrator }) {
-    const { created, task } = await orchestrator.tasks.submit(body, {
-      idempotencyKey: headers['idempotency-key'],
-    });
+    const { created, task } = await orchestrator.tasks.submit(body, { idempotencyKey: headers['idempotency-key'] });
+    metrics.addMetric(created ? 'TaskSubmitted' : 'DuplicateSubmission', MetricUnit.Count, 1);
     return { status: created ? 202 : 200, body: task, headers: { location: `/tasks/${task.taskId}` } };
   },
 });

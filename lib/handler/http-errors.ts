@@ -1,3 +1,4 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import {
@@ -8,7 +9,7 @@ import {
   ValidationError,
   VobeeError,
 } from '../core/errors.ts';
-import { logger } from './observability.ts';
+import { logger, metrics } from './observability.ts';
 
 /** The request itself is malformed (body, query, path, headers): 400. Domain rule breaks stay 422. */
 export class RequestValidationError extends ValidationError {
@@ -53,6 +54,7 @@ export function httpErrors(): MiddlewareObj<unknown, APIGatewayProxyResultV2> {
     onError: async (request) => {
       const error = request.error as Error;
       const status = statusOf(error);
+      metrics.addMetric(status === 500 ? 'ServerErrors' : 'ClientErrors', MetricUnit.Count, 1);
       if (status === 500) {
         logger.error('request failed', { error });
         request.response = json(500, {

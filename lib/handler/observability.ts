@@ -11,5 +11,7 @@ export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_N
 export const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'VoBee',
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'vobee',
+  // Its own notices (e.g. "no metrics to publish") go through the logger and its level.
+  logger,
 });
 export const tracer = new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'vobee' });

@@ -1,8 +1,10 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { PipelineState, TaskPipeline } from '../core/pipeline/task-pipeline.ts';
-import { logger, tracer } from './observability.ts';
+import { logger, metrics, tracer } from './observability.ts';
 import { orchestrator } from './runtime.ts';
 
 type Step = keyof Pick<TaskPipeline, 'decide' | 'route' | 'callFactory' | 'failover' | 'record'>;
@@ -14,9 +16,28 @@ type Step = keyof Pick<TaskPipeline, 'decide' | 'route' | 'callFactory' | 'failo
 export function pipelineStep(step: Step) {
   return middy<PipelineState, PipelineState>()
     .use(injectLambdaContext(logger, { correlationIdPath: 'taskId', resetKeys: true }))
+    .use(logMetrics(metrics))
     .use(captureLambdaHandler(tracer))
     .handler(async (state) => {
       logger.appendKeys({ step, taskId: state.taskId });
-      return orchestrator().pipeline[step](state);
+      const next = await orchestrator().pipeline[step](state);
+      countOutcome(step, next);
+      return next;
     });
+}
+
+/** The pipeline's business metrics: calls and their latency, tasks decided and finished. */
+function countOutcome(step: Step, state: PipelineState): void {
+  if (step === 'callFactory' && state.call) {
+    metrics.addMetric(
+      state.call.outcome === 'succeeded' ? 'FactoryCallSucceeded' : 'FactoryCallFailed',
+      MetricUnit.Count,
+      1,
+    );
+    metrics.addMetric('FactoryCallLatency', MetricUnit.Milliseconds, state.call.latencyMs);
+  } else if (step === 'record') {
+    metrics.addMetric(state.status === 'SUCCEEDED' ? 'TaskSucceeded' : 'TaskFailed', MetricUnit.Count, 1);
+  } else {
+    metrics.addMetric(`Pipeline${step[0]?.toUpperCase()}${step.slice(1)}`, MetricUnit.Count, 1);
+  }
 }

@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
+import { LocalEngine } from '../../lib/engine/local-engine.ts';
+import { useOrchestrator } from '../../lib/handler/runtime.ts';
 import { LOCAL_AWS } from '../../lib/local/dynamodb.ts';
+import { localFunction, registerLocalPipeline } from '../../lib/local/functions.ts';
 import { createOrchestrator, type Orchestrator, type OrchestratorOptions } from '../../lib/orchestrator.ts';
 import { toDocumentClient } from '../../lib/store/client.ts';
 import { createTables } from '../../lib/store/create-tables.ts';
@@ -35,6 +38,21 @@ export async function createStack(
   await createTables(client, tables);
   const stores = createStores({ doc, tables, random: options.random });
   return { backend, client, doc, tables, stores, orchestrator: createOrchestrator({ ...options, stores }) };
+}
+
+/**
+ * A stack wired like a deployment: the handlers of this process use it, and task pipelines run
+ * on a local engine that invokes the real pipeline handlers (Wait states skipped).
+ */
+export async function createServingStack(
+  backend: DynamoBackend,
+  options: Omit<OrchestratorOptions, 'stores' | 'engine' | 'pipelineArn'> = {},
+): Promise<TestStack & { engine: LocalEngine }> {
+  const engine = new LocalEngine(localFunction, { skipWaits: true });
+  const pipelineArn = registerLocalPipeline(engine);
+  const base = await createStack(backend, { allowedEndpoints: ['127.0.0.1'], ...options, engine, pipelineArn });
+  useOrchestrator(base.orchestrator);
+  return { ...base, engine };
 }
 
 /** A clock that only moves when told to. */

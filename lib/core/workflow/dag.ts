@@ -157,9 +157,12 @@ export interface SeriesParallelPlan {
 export function seriesParallelize(dag: Dag, estimates: Durations = {}): SeriesParallelPlan {
   const order = new PrecedenceOrder(dag);
   const weight = order.weights((id) => (id in estimates ? duration(estimates, id) : 1));
+  const K = Number(process.env.K ?? 0);
+  const rnd = mulberry(7);
+  const scenarios = [weight, ...Array.from({ length: K }, () => weight.map((w) => w * (0.02 + rnd())))];
   let cuts = 0;
   const resolvePrime = (ids: number[]): SpTree => {
-    const [first, rest] = order.bestCut(ids, weight);
+    const [first, rest] = order.bestCut(ids, scenarios);
     cuts++;
     return series([order.decompose(first, resolvePrime), order.decompose(rest, resolvePrime)]);
   };
@@ -311,31 +314,37 @@ class PrecedenceOrder {
   }
 
   /** The cut of a prime part described on {@link seriesParallelize}: [down-set, rest]. */
-  bestCut(ids: number[], weight: readonly number[]): [number[], number[]] {
+  bestCut(ids: number[], scenarios: readonly (readonly number[])[]): [number[], number[]] {
     const members = new Set(ids);
-    const times = this.#schedule(ids, weight);
     const candidates = new Map<string, number[]>();
     const consider = (keep: (i: number) => boolean) => {
       const first = ids.filter(keep);
       if (first.length === 0 || first.length === ids.length) return;
       candidates.set(first.join(','), first);
     };
-    for (const i of ids) {
-      const t = times.get(i) as Times;
-      consider((j) => (times.get(j) as Times).earliestFinish <= t.earliestFinish);
-      consider((j) => (times.get(j) as Times).earliestStart < t.earliestStart);
-      consider((j) => (times.get(j) as Times).latestStart < t.latestStart);
-      consider((j) => (times.get(j) as Times).latestFinish <= t.latestFinish);
+    for (const weight of scenarios) {
+      const times = this.#schedule(ids, weight);
+      for (const i of ids) {
+        const t = times.get(i) as Times;
+        consider((j) => (times.get(j) as Times).earliestFinish <= t.earliestFinish);
+        consider((j) => (times.get(j) as Times).earliestStart < t.earliestStart);
+        consider((j) => (times.get(j) as Times).latestStart < t.latestStart);
+        consider((j) => (times.get(j) as Times).latestFinish <= t.latestFinish);
+      }
     }
+    const mode = process.env.MODE ?? 'span';
     let best: { first: number[]; score: number; added: number } | undefined;
     for (const first of candidates.values()) {
       const chosen = new Set(first);
       const rest = ids.filter((i) => !chosen.has(i));
-      const score = this.#span(first, weight) + this.#span(rest, weight);
-      if (best !== undefined && score > best.score) continue;
+      let score = 0;
+      for (const weight of scenarios) score += this.#span(first, weight) + this.#span(rest, weight);
       let added = 0;
       for (const a of first) for (const b of rest) if (!this.comparable(a, b)) added++;
-      if (best === undefined || score < best.score || added < best.added) best = { first, score, added };
+      const better = best === undefined || (mode === 'span'
+        ? score < best.score - 1e-9 || (score <= best.score + 1e-9 && added < best.added)
+        : added < best.added || (added === best.added && score < best.score));
+      if (better) best = { first, score, added };
     }
     if (best === undefined) throw new Error(`no cut for a part of ${members.size} steps`);
     const chosen = new Set(best.first);
@@ -381,4 +390,15 @@ interface Times {
   earliestFinish: number;
   latestStart: number;
   latestFinish: number;
+}
+
+function mulberry(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
 }
