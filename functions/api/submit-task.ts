@@ -10,7 +10,9 @@ import { metrics } from '../../lib/handler/observability.ts';
 export const handler = httpRoute({
   body: schemas.submitTask,
   async handle({ body, headers, orchestrator }) {
-    const { created, task } = await orchestrator.tasks.submit(body, { idempotencyKey: headers['idempotency-key'] });
+    const { created, task } = await orchestrator.tasks.submit(body, {
+      idempotencyKey: headers['idempotency-key'],
+    });
     metrics.addMetric(created ? 'TaskSubmitted' : 'DuplicateSubmission', MetricUnit.Count, 1);
     return { status: created ? 202 : 200, body: task, headers: { location: `/tasks/${task.taskId}` } };
   },

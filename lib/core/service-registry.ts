@@ -7,7 +7,9 @@ import {
   healthState,
   type Service,
   type ServiceInput,
+  type ServicePatch,
   serviceInputSchema,
+  servicePatchSchema,
 } from './service.ts';
 import { parseInput } from './validation.ts';
 
@@ -23,9 +25,6 @@ export interface ServiceRegistryPorts {
   ): Promise<Service>;
   now(): Date;
 }
-
-const servicePatchSchema = serviceInputSchema.omit({ name: true }).partial().strict();
-export type ServicePatch = z.input<typeof servicePatchSchema>;
 
 /** Registration and health of the factory services the router sends work to. */
 export class ServiceRegistry {
@@ -56,6 +55,8 @@ export class ServiceRegistry {
   /** Changes registered fields; with `expectedVersion` the update is refused (409) if someone changed it since. */
   async update(name: string, patch: ServicePatch, expectedVersion?: number): Promise<Service> {
     const changes = parseInput(servicePatchSchema, patch, 'service');
+    if (Object.keys(changes).length === 0)
+      throw new ValidationError('service: must change at least one field');
     if (changes.endpoint !== undefined) this.#checkEndpoint(changes.endpoint);
     const current = await this.get(name);
     const version =

@@ -13,20 +13,37 @@ const endpoint = z
     'must be an http(s) URL',
   );
 
+const serviceFields = {
+  name: identifier,
+  endpoint,
+  /** The family the service belongs to (`media`, `research`...): content rules may target it. */
+  factoryType: identifier.optional(),
+  /** Task types and actions the service can execute. */
+  capabilities: z.array(identifier).min(1, 'must list at least one capability').max(200),
+  weight: z.number().min(0).max(1_000),
+  enabled: z.boolean(),
+  health: healthState,
+};
+
 /** What a caller registers: a factory service the router can send work to. */
 export const serviceInputSchema = z
   .object({
-    name: identifier,
-    endpoint,
-    /** The family the service belongs to (`media`, `research`...): content rules may target it. */
-    factoryType: identifier.optional(),
-    /** Task types and actions the service can execute. */
-    capabilities: z.array(identifier).min(1, 'must list at least one capability').max(200),
-    weight: z.number().min(0).max(1_000).default(1),
-    enabled: z.boolean().default(true),
-    health: healthState.default('healthy'),
+    ...serviceFields,
+    weight: serviceFields.weight.default(1),
+    enabled: serviceFields.enabled.default(true),
+    health: serviceFields.health.default('healthy'),
   })
   .strict();
+/**
+ * A change to a registered service: only the fields given change (no defaults here, or a patch
+ * would quietly reset them). Health has its own operation.
+ */
+export const servicePatchSchema = z
+  .object(serviceFields)
+  .omit({ name: true, health: true })
+  .partial()
+  .strict();
+export type ServicePatch = z.input<typeof servicePatchSchema>;
 export type ServiceInput = z.input<typeof serviceInputSchema>;
 
 /** A registered service with the state the orchestrator keeps about it. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { moduleInputSchema } from '../core/modules.ts';
 import { identifier } from '../core/names.ts';
 import { suggestionPriority } from '../core/self-improvement.ts';
-import { healthState, serviceInputSchema } from '../core/service.ts';
+import { healthState, serviceInputSchema, servicePatchSchema } from '../core/service.ts';
 import { submitTaskSchema } from '../core/task-record.ts';
 
 /**
@@ -12,11 +12,9 @@ import { submitTaskSchema } from '../core/task-record.ts';
 export const schemas = {
   submitTask: submitTaskSchema,
   registerService: serviceInputSchema,
-  updateService: serviceInputSchema
-    .omit({ name: true })
-    .partial()
-    .strict()
-    .extend({ version: z.number().int().min(1).optional() }),
+  updateService: servicePatchSchema
+    .extend({ version: z.number().int().min(1).optional() })
+    .refine((patch) => Object.keys(patch).some((key) => key !== 'version'), 'must change at least one field'),
   setHealth: z.object({ health: healthState, reason: z.string().max(500).optional() }).strict(),
   registerModule: moduleInputSchema,
   createContext: z

@@ -20,7 +20,9 @@ export function apiEvent(
   if (!FUNCTIONS.some((f) => f.route && `${f.route.method} ${f.route.path}` === routeKey)) {
     throw new Error(`no route ${routeKey} in the manifest`);
   }
-  const rawPath = template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(options.path?.[name] ?? ''));
+  const rawPath = template.replace(/\{(\w+)\}/g, (_, name: string) =>
+    encodeURIComponent(options.path?.[name] ?? ''),
+  );
   const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   const headers = {
     host: 'api.example.com',
@@ -54,7 +56,10 @@ export function apiEvent(
   };
 }
 
-export function sqsRecord(body: unknown, options: { messageId?: string; idempotencyKey?: string } = {}): SQSRecord {
+export function sqsRecord(
+  body: unknown,
+  options: { messageId?: string; idempotencyKey?: string } = {},
+): SQSRecord {
   return {
     messageId: options.messageId ?? randomUUID(),
     receiptHandle: randomUUID(),
@@ -66,7 +71,14 @@ export function sqsRecord(body: unknown, options: { messageId?: string; idempote
       ApproximateFirstReceiveTimestamp: String(Date.now()),
     },
     messageAttributes: options.idempotencyKey
-      ? { IdempotencyKey: { stringValue: options.idempotencyKey, dataType: 'String', stringListValues: [], binaryListValues: [] } }
+      ? {
+          IdempotencyKey: {
+            stringValue: options.idempotencyKey,
+            dataType: 'String',
+            stringListValues: [],
+            binaryListValues: [],
+          },
+        }
       : {},
     md5OfBody: '',
     eventSource: 'aws:sqs',

@@ -22,8 +22,10 @@ export async function startFactory(
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (req.method === 'GET' && req.url === '/status') return send(200, options.status ?? { status: 'healthy' });
-    if (req.method === 'GET' && req.url === '/capabilities') return send(200, options.capabilities ?? { actions: [] });
+    if (req.method === 'GET' && req.url === '/status')
+      return send(200, options.status ?? { status: 'healthy' });
+    if (req.method === 'GET' && req.url === '/capabilities')
+      return send(200, options.capabilities ?? { actions: [] });
     if (req.method !== 'POST' || req.url !== '/execute') return send(404, { error: 'not found' });
     const call = JSON.parse(await readBody(req)) as FactoryCall;
     calls.push(call);

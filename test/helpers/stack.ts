@@ -50,7 +50,12 @@ export async function createServingStack(
 ): Promise<TestStack & { engine: LocalEngine }> {
   const engine = new LocalEngine(localFunction, { skipWaits: true });
   const pipelineArn = registerLocalPipeline(engine);
-  const base = await createStack(backend, { allowedEndpoints: ['127.0.0.1'], ...options, engine, pipelineArn });
+  const base = await createStack(backend, {
+    allowedEndpoints: ['127.0.0.1'],
+    ...options,
+    engine,
+    pipelineArn,
+  });
   useOrchestrator(base.orchestrator);
   return { ...base, engine };
 }

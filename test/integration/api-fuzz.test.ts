@@ -1,0 +1,147 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { schemas } from '../../lib/handler/api-schemas.ts';
+import { invoke } from '../../lib/local/functions.ts';
+import { apiEvent } from '../helpers/events.ts';
+import { backends, createServingStack, type TestStack } from '../helpers/stack.ts';
+
+const backend = backends()[0];
+if (!backend) throw new Error('no local DynamoDB');
+
+/** Every item of every table, as one string: equal before and after means nothing was written. */
+async function snapshot({ doc, tables }: TestStack): Promise<string> {
+  const all = await Promise.all(
+    Object.values(tables).map(
+      async (TableName) => (await doc.send(new ScanCommand({ TableName, ConsistentRead: true }))).Items ?? [],
+    ),
+  );
+  return JSON.stringify(all.map((items) => items.map((i) => `${i.pk}|${i.sk}|${JSON.stringify(i)}`).sort()));
+}
+
+/** POST routes with a body schema, the body arbitraries aimed at them, and path values. */
+const TARGETS = [
+  { id: 'SubmitTask', route: 'POST /tasks', schema: schemas.submitTask },
+  { id: 'RegisterService', route: 'POST /services', schema: schemas.registerService },
+  { id: 'RegisterModule', route: 'POST /modules', schema: schemas.registerModule },
+  { id: 'CreateContext', route: 'POST /contexts', schema: schemas.createContext },
+  {
+    id: 'UpdateService',
+    route: 'PATCH /services/{name}',
+    schema: schemas.updateService,
+    path: { name: 'known' },
+  },
+  {
+    id: 'SetServiceHealth',
+    route: 'PUT /services/{name}/health',
+    schema: schemas.setHealth,
+    path: { name: 'known' },
+  },
+  {
+    id: 'RecordImpact',
+    route: 'POST /suggestions/{id}/impact',
+    schema: schemas.recordImpact,
+    path: { id: 'sug_x' },
+  },
+] as const;
+
+/** Bodies that look like requests: the right keys with wrong values, extra keys, wrong shapes. */
+const nearMiss = fc.record(
+  {
+    id: fc.oneof(fc.string(), fc.integer(), fc.constant('')),
+    type: fc.oneof(fc.string({ maxLength: 300 }), fc.constant('bad type'), fc.integer()),
+    name: fc.oneof(fc.string(), fc.constant('a#b')),
+    endpoint: fc.oneof(fc.string(), fc.webUrl(), fc.constant('ftp://x')),
+    capabilities: fc.oneof(fc.array(fc.string()), fc.string()),
+    priority: fc.oneof(fc.constantFrom('urgent', 'HIGH', ''), fc.integer()),
+    category: fc.oneof(fc.string(), fc.constant(null)),
+    dependencies: fc.anything(),
+    health: fc.string(),
+    weight: fc.oneof(fc.double(), fc.string()),
+    before: fc.anything(),
+    extra: fc.anything(),
+  },
+  { requiredKeys: [] },
+);
+const body = fc.oneof(
+  { weight: 3, arbitrary: nearMiss },
+  { weight: 1, arbitrary: fc.jsonValue() },
+  { weight: 1, arbitrary: fc.string().map((raw) => ({ raw })) },
+);
+
+describe('fuzzed request bodies and query strings', () => {
+  it('1,000 malformed requests get 4xx with a field-level message, never a 5xx, and change nothing', async () => {
+    const stack = await createServingStack(backend);
+    await stack.orchestrator.services.register({
+      name: 'known',
+      endpoint: 'http://known.example:80',
+      capabilities: ['x'],
+    });
+    const before = await snapshot(stack);
+    const statuses = new Map<number, number>();
+    let sent = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: TARGETS.length - 1 }), body, async (index, candidate) => {
+        const target = TARGETS[index] as (typeof TARGETS)[number];
+        const raw =
+          typeof candidate === 'object' && candidate !== null && 'raw' in candidate
+            ? String(candidate.raw)
+            : undefined;
+        // Only malformed input is the point here: a body the schema accepts is skipped.
+        if (raw === undefined && target.schema.safeParse(candidate).success) return;
+        // An empty body reads as {}.
+        if (
+          raw !== undefined &&
+          isJson(raw || '{}') &&
+          target.schema.safeParse(JSON.parse(raw || '{}')).success
+        )
+          return;
+        sent++;
+        const event = apiEvent(target.route, {
+          path: 'path' in target ? target.path : undefined,
+          ...(raw === undefined ? { body: candidate } : { rawBody: raw }),
+        });
+        const result = (await invoke(target.id, event)) as APIGatewayProxyStructuredResultV2 & {
+          body: string;
+        };
+        const status = result.statusCode as number;
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        expect(status).toBeGreaterThanOrEqual(400);
+        expect(status).toBeLessThan(500);
+        const error = JSON.parse(result.body).error;
+        expect(error.message.length).toBeGreaterThan(0);
+        expect(error.issues.length).toBeGreaterThan(0);
+        for (const issue of error.issues) expect(typeof issue.field).toBe('string');
+      }),
+      { numRuns: 1_000, seed: 20261126 },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), fc.string(), { minKeys: 1, maxKeys: 4 }),
+        async (query) => {
+          const result = (await invoke(
+            'ListSuggestions',
+            apiEvent('GET /suggestions', { query: { status: 'bogus', ...query } }),
+          )) as {
+            statusCode: number;
+          };
+          expect(result.statusCode).toBe(400);
+        },
+      ),
+      { numRuns: 200, seed: 7 },
+    );
+    expect(sent).toBeGreaterThan(900);
+    expect([...statuses.keys()].every((s) => s >= 400 && s < 500)).toBe(true);
+    expect(await snapshot(stack)).toBe(before);
+  });
+});
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
