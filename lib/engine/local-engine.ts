@@ -121,6 +121,18 @@ export class LocalEngine implements WorkflowEngine {
     await execution.done;
   }
 
+  /** Executions still running. */
+  running(): string[] {
+    return [...this.#executions.values()].filter((e) => e.description.status === 'RUNNING').map((e) => e.description.executionId);
+  }
+
+  /** Waits up to `timeoutMs` for running executions to end; returns those still running. */
+  async settle(timeoutMs: number): Promise<string[]> {
+    const pending = [...this.#executions.values()].filter((e) => e.description.status === 'RUNNING').map((e) => e.done);
+    await Promise.race([Promise.all(pending), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    return this.running();
+  }
+
   /** Resolves when the execution has ended, with its final description. */
   async waitFor(executionId: string): Promise<ExecutionDescription> {
     const execution = this.#executions.get(executionId);
