@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { strategyName } from './core/routing/router.ts';
 import { type TableNames, tableNames } from './store/tables.ts';
 

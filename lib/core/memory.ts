@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { identifier } from './names.ts';
 import { type PatternCounters, type SuccessPattern, successPatterns } from './patterns.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
 import { identifier } from './names.ts';
 import { type HealthState, healthState } from './service.ts';

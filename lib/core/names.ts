@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Identifiers used as DynamoDB key parts (service and module names, task types, actions, ids).

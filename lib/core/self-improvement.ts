@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { identifier } from './names.ts';
 import { effectiveHealth, type Service } from './service.ts';

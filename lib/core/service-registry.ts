@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { endpointRefusal } from './endpoint-policy.ts';
 import { NotFoundError, ValidationError } from './errors.ts';
 import { identifier } from './names.ts';

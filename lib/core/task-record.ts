@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Decision } from './brain.ts';
 import { type RoutingDecision, strategyName } from './routing/router.ts';
 import { taskSchema } from './task.ts';

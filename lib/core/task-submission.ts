@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
 import { identifier } from './names.ts';
 import type { PipelineState } from './pipeline/task-pipeline.ts';

@@ -123,13 +123,20 @@ export class LocalEngine implements WorkflowEngine {
 
   /** Executions still running. */
   running(): string[] {
-    return [...this.#executions.values()].filter((e) => e.description.status === 'RUNNING').map((e) => e.description.executionId);
+    return [...this.#executions.values()]
+      .filter((e) => e.description.status === 'RUNNING')
+      .map((e) => e.description.executionId);
   }
 
   /** Waits up to `timeoutMs` for running executions to end; returns those still running. */
   async settle(timeoutMs: number): Promise<string[]> {
-    const pending = [...this.#executions.values()].filter((e) => e.description.status === 'RUNNING').map((e) => e.done);
-    await Promise.race([Promise.all(pending), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    const pending = [...this.#executions.values()]
+      .filter((e) => e.description.status === 'RUNNING')
+      .map((e) => e.done);
+    await Promise.race([
+      Promise.all(pending),
+      new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
+    ]);
     return this.running();
   }
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { moduleInputSchema } from '../core/modules.ts';
 import { identifier } from '../core/names.ts';
 import { suggestionPriority } from '../core/self-improvement.ts';

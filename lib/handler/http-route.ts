@@ -5,7 +5,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import jsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { FieldIssue } from '../core/errors.ts';
 import type { Orchestrator } from '../orchestrator.ts';
 import { httpErrors, json, RequestValidationError } from './http-errors.ts';

@@ -22,18 +22,29 @@ describe.each(backends())('task pipeline on $kind', (backend) => {
   it('fails over from a failing primary to a fallback and records every call', async () => {
     const stack = await createServingStack(backend);
     const primary = await startFactory(() => ({ status: 503, body: { error: 'overloaded' } }));
-    const fallback = await startFactory((c) => ({ status: 200, body: { status: 'ok', output: { sent: c.parameters.subject } } }));
+    const fallback = await startFactory((c) => ({
+      status: 200,
+      body: { status: 'ok', output: { sent: c.parameters.subject } },
+    }));
     servers.push(primary, fallback);
     const register = (name: string, endpoint: string, capabilities: string[]) =>
       call('RegisterService', apiEvent('POST /services', { body: { name, endpoint, capabilities } }));
     // Capability routing puts the specialist first: email-ai is the primary, marketing-ai the fallback.
     expect((await register('email-ai', primary.endpoint, ['email_campaign'])).status).toBe(201);
-    expect((await register('marketing-ai', fallback.endpoint, ['email_campaign', 'blog_post'])).status).toBe(201);
+    expect((await register('marketing-ai', fallback.endpoint, ['email_campaign', 'blog_post'])).status).toBe(
+      201,
+    );
 
     const submitted = await call(
       'SubmitTask',
       apiEvent('POST /tasks', {
-        body: { id: 'task_123', type: 'email_campaign', priority: 'high', parameters: { subject: 'Product Launch' }, strategy: 'capability' },
+        body: {
+          id: 'task_123',
+          type: 'email_campaign',
+          priority: 'high',
+          parameters: { subject: 'Product Launch' },
+          strategy: 'capability',
+        },
       }),
     );
     expect(submitted.status).toBe(202);
@@ -41,7 +52,8 @@ describe.each(backends())('task pipeline on $kind', (backend) => {
     const execution = await stack.engine.waitFor(record.executionId as string);
     expect(execution.status).toBe('SUCCEEDED');
 
-    const task = (await call('GetTask', apiEvent('GET /tasks/{taskId}', { path: { taskId: 'task_123' } }))).body as TaskRecord;
+    const task = (await call('GetTask', apiEvent('GET /tasks/{taskId}', { path: { taskId: 'task_123' } })))
+      .body as TaskRecord;
     expect(task.status).toBe('SUCCEEDED');
     expect(task.output).toEqual({ sent: 'Product Launch' });
     expect(task.decision?.priorityScore).toBe(3);
@@ -55,11 +67,18 @@ describe.each(backends())('task pipeline on $kind', (backend) => {
       'marketing-ai:succeeded',
     ]);
     expect(primary.calls).toHaveLength(4);
-    expect(fallback.calls[0]).toMatchObject({ action: 'email_campaign', taskId: 'task_123', parameters: { subject: 'Product Launch' } });
+    expect(fallback.calls[0]).toMatchObject({
+      action: 'email_campaign',
+      taskId: 'task_123',
+      parameters: { subject: 'Product Launch' },
+    });
 
     // Learning counted every call: the primary's failures against it, the fallback's success for it.
     const stats = await stack.orchestrator.memory.statistics('email_campaign');
-    expect(stats.services.find((s) => s.service === 'marketing-ai')).toMatchObject({ count: 1, successes: 1 });
+    expect(stats.services.find((s) => s.service === 'marketing-ai')).toMatchObject({
+      count: 1,
+      successes: 1,
+    });
     expect(stats.services.find((s) => s.service === 'email-ai')).toMatchObject({ count: 4, failures: 4 });
     expect((await stack.orchestrator.memory.getResult('task_123')).success).toBe(true);
   });
@@ -69,9 +88,22 @@ describe.each(backends())('task pipeline on $kind', (backend) => {
     const down = await startFactory(() => ({ status: 500, body: { error: 'boom' } }));
     const refuses = await startFactory(() => ({ status: 400, body: { error: 'cannot do that' } }));
     servers.push(down, refuses);
-    await stack.orchestrator.services.register({ name: 'a-down', endpoint: down.endpoint, capabilities: ['finance'] });
-    await stack.orchestrator.services.register({ name: 'b-refuses', endpoint: refuses.endpoint, capabilities: ['finance'] });
-    const { task } = await stack.orchestrator.tasks.submit({ id: 'doomed', type: 'finance', priority: 'critical', strategy: 'round-robin' });
+    await stack.orchestrator.services.register({
+      name: 'a-down',
+      endpoint: down.endpoint,
+      capabilities: ['finance'],
+    });
+    await stack.orchestrator.services.register({
+      name: 'b-refuses',
+      endpoint: refuses.endpoint,
+      capabilities: ['finance'],
+    });
+    const { task } = await stack.orchestrator.tasks.submit({
+      id: 'doomed',
+      type: 'finance',
+      priority: 'critical',
+      strategy: 'round-robin',
+    });
     const execution = await stack.engine.waitFor(task.executionId as string);
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('TaskFailed');
@@ -91,16 +123,29 @@ describe.each(backends())('task pipeline on $kind', (backend) => {
     const { task } = await stack.orchestrator.tasks.submit({ id: 'orphan', type: 'astrology' });
     expect((await stack.engine.waitFor(task.executionId as string)).status).toBe('FAILED');
     const record = await stack.orchestrator.tasks.get('orphan');
-    expect(record.error).toEqual({ kind: 'no_route', message: "no registered service can handle task type 'astrology'" });
+    expect(record.error).toEqual({
+      kind: 'no_route',
+      message: "no registered service can handle task type 'astrology'",
+    });
   });
 
   it('starts one pipeline for repeated submissions with the same Idempotency-Key', async () => {
     const stack = await createServingStack(backend);
     const factory = await startFactory(() => ({ status: 200, body: { status: 'ok', output: 'done' } }));
     servers.push(factory);
-    await stack.orchestrator.services.register({ name: 'content-ai', endpoint: factory.endpoint, capabilities: ['blog_post'] });
+    await stack.orchestrator.services.register({
+      name: 'content-ai',
+      endpoint: factory.endpoint,
+      capabilities: ['blog_post'],
+    });
     const submit = () =>
-      call('SubmitTask', apiEvent('POST /tasks', { body: { type: 'blog_post', parameters: { topic: 'AI' } }, headers: { 'Idempotency-Key': 'req-42' } }));
+      call(
+        'SubmitTask',
+        apiEvent('POST /tasks', {
+          body: { type: 'blog_post', parameters: { topic: 'AI' } },
+          headers: { 'Idempotency-Key': 'req-42' },
+        }),
+      );
     const answers = await Promise.all([submit(), submit(), submit()]);
     const taskIds = new Set(answers.map((a) => (a.body as TaskRecord).taskId));
     expect(taskIds.size).toBe(1);
@@ -112,9 +157,14 @@ describe.each(backends())('task pipeline on $kind', (backend) => {
 
     const conflict = await call(
       'SubmitTask',
-      apiEvent('POST /tasks', { body: { type: 'blog_post', parameters: { topic: 'other' } }, headers: { 'Idempotency-Key': 'req-42' } }),
+      apiEvent('POST /tasks', {
+        body: { type: 'blog_post', parameters: { topic: 'other' } },
+        headers: { 'Idempotency-Key': 'req-42' },
+      }),
     );
     expect(conflict.status).toBe(409);
-    expect(conflict.body.error.message).toBe("Idempotency-Key 'req-42' was already used for a different request");
+    expect(conflict.body.error.message).toBe(
+      "Idempotency-Key 'req-42' was already used for a different request",
+    );
   });
 });

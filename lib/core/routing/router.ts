@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { NoRouteError, ValidationError } from '../errors.ts';
 import { type RetryPolicy, type RetryPolicyInput, retryPolicy, retrySchedule } from '../retry-policy.ts';
 import { effectiveHealth, eligibleServices, type HealthState, isCapable, type Service } from '../service.ts';

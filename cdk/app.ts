@@ -1,0 +1,4 @@
+import { App } from 'aws-cdk-lib';
+import { addVobeeStack } from './vobee-app.ts';
+
+addVobeeStack(new App());

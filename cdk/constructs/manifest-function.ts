@@ -1,0 +1,138 @@
+import { resolve } from 'node:path';
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { CfnTable, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { FunctionSpec } from '../../lib/app.ts';
+import { TABLES, type TableId } from '../../lib/store/tables.ts';
+import { acknowledge, XRAY_WILDCARD_REASON } from '../nag.ts';
+import type { StageSettings } from '../settings.ts';
+
+/** The repository root: the manifest's entry paths start there, and so does the esbuild project. */
+const ROOT = resolve(import.meta.dirname, '..', '..');
+
+/** The newest Node.js runtime aws-cdk-lib knows; cdk-nag's L1 check compares against the same list. */
+export const NODE_RUNTIME = Runtime.NODEJS_24_X;
+
+const DEFAULT_TIMEOUT_SECONDS = 10;
+const DEFAULT_MEMORY_MB = 512;
+/** The config default for one synchronous factory call. */
+const FACTORY_CALL_TIMEOUT_MS = 10_000;
+/** Time a function keeps after a factory call timed out, to record and answer the failure. */
+const FACTORY_CALL_HEADROOM_MS = 2_000;
+
+/**
+ * esbuild's ESM output has no `require`; CommonJS dependencies (the X-Ray SDK under the
+ * Powertools tracer, for one) still call it, so the bundle defines one.
+ */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __vobeeCreateRequire } from 'node:module'; const require = __vobeeCreateRequire(import.meta.url);";
+
+export interface ManifestFunctionProps {
+  spec: FunctionSpec;
+  settings: StageSettings;
+  tables: Readonly<Record<TableId, Table>>;
+  /** `VOBEE_ALLOWED_PRIVATE_ENDPOINTS` for functions that call factories. */
+  allowedPrivateEndpoints?: string;
+}
+
+/**
+ * One function of the app manifest: its bundle, its own log group and a role that may write that
+ * log group, trace, and touch exactly the tables the manifest lists.
+ */
+export class ManifestFunction extends Construct {
+  readonly spec: FunctionSpec;
+  readonly function: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: ManifestFunctionProps) {
+    super(scope, id);
+    const { spec, settings, tables } = props;
+    this.spec = spec;
+    const timeoutSeconds = spec.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: settings.logRetention,
+      removalPolicy: settings.removalPolicy,
+    });
+    // A role of its own instead of AWSLambdaBasicExecutionRole, which may write every log group.
+    const role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `${settings.prefix} ${spec.id}: ${spec.description}`,
+    });
+    logGroup.grantWrite(role);
+
+    const environment: Record<string, string> = {
+      POWERTOOLS_SERVICE_NAME: 'vobee',
+      POWERTOOLS_METRICS_NAMESPACE: 'VoBee',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      VOBEE_TABLE_PREFIX: settings.prefix,
+      // Without it Node ignores the bundled source maps and stack traces point into minified code.
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    for (const tableId of accessedTables(spec)) {
+      environment[`VOBEE_TABLE_${tableId.toUpperCase()}`] = tables[tableId].tableName;
+    }
+    if (spec.callsFactories) {
+      environment.VOBEE_FACTORY_CALL_TIMEOUT_MS = String(
+        Math.min(FACTORY_CALL_TIMEOUT_MS, timeoutSeconds * 1000 - FACTORY_CALL_HEADROOM_MS),
+      );
+      if (props.allowedPrivateEndpoints) {
+        environment.VOBEE_ALLOWED_PRIVATE_ENDPOINTS = props.allowedPrivateEndpoints;
+      }
+    }
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: resolve(ROOT, spec.entry),
+      handler: 'handler',
+      projectRoot: ROOT,
+      depsLockFilePath: resolve(ROOT, 'package-lock.json'),
+      description: spec.description,
+      runtime: NODE_RUNTIME,
+      architecture: Architecture.ARM_64,
+      timeout: Duration.seconds(timeoutSeconds),
+      memorySize: spec.memoryMb ?? DEFAULT_MEMORY_MB,
+      tracing: Tracing.ACTIVE,
+      role,
+      logGroup,
+      environment,
+      // The SDK v3 keeps connections alive by itself; the variable only mattered to v2.
+      awsSdkConnectionReuse: false,
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // Bundled rather than taken from the runtime, so the functions run the SDK versions
+        // package-lock.json pins and the tests ran against.
+        bundleAwsSDK: true,
+        // Warnings still show; the per-bundle size summary of 31 bundles does not.
+        logLevel: LogLevel.WARNING,
+      },
+    });
+
+    for (const [tableId, access] of Object.entries(spec.tables) as [TableId, 'read' | 'write'][]) {
+      const table = tables[tableId];
+      if (access === 'write') table.grantReadWriteData(this.function);
+      else table.grantReadData(this.function);
+    }
+
+    const findings: Record<string, string> = { 'AwsSolutions-IAM5[Resource::*]': XRAY_WILDCARD_REASON };
+    for (const tableId of accessedTables(spec)) {
+      if (TABLES[tableId].globalIndexes.length === 0) continue;
+      const logicalId = Stack.of(this).getLogicalId(tables[tableId].node.defaultChild as CfnTable);
+      findings[`AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/index/*]`] =
+        `Queries the ${tableId} table's global secondary indexes, which the manifest grants with the table`;
+    }
+    acknowledge(role, findings);
+  }
+}
+
+function accessedTables(spec: FunctionSpec): TableId[] {
+  return Object.keys(spec.tables) as TableId[];
+}

@@ -1,0 +1,454 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
+import { Runtime } from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { NODE_RUNTIME } from '../../cdk/constructs/manifest-function.ts';
+import { addVobeeStack } from '../../cdk/vobee-app.ts';
+import type { VobeeStack } from '../../cdk/vobee-stack.ts';
+import { EVENT_BUS_NAME, FUNCTIONS, type FunctionSpec, TASK_REQUESTED } from '../../lib/app.ts';
+import { type PipelineFunctions, pipelineDefinition } from '../../lib/core/pipeline/definition.ts';
+import { TABLES, type TableId } from '../../lib/store/tables.ts';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+/** The feature flags `cdk synth` runs with, so the tests see the template the CLI makes. */
+const CDK_JSON_CONTEXT = JSON.parse(readFileSync(resolve(ROOT, 'cdk.json'), 'utf8')).context as Record<
+  string,
+  unknown
+>;
+
+/** An app as `cdk/app.ts` makes it, minus esbuild: an empty bundling-stacks list skips every bundle. */
+function makeApp(context: Record<string, unknown> = {}) {
+  const app = new App({ context: { ...CDK_JSON_CONTEXT, ...context, 'aws:cdk:bundling-stacks': [] } });
+  return { app, stack: addVobeeStack(app) };
+}
+
+type Json = Record<string, unknown>;
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+const READ_ACTIONS = new Set([
+  'dynamodb:BatchGetItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+  'dynamodb:GetItem',
+  'dynamodb:GetRecords',
+  'dynamodb:GetShardIterator',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+]);
+const WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+];
+
+let app: App;
+let stack: VobeeStack;
+let template: Template;
+let resources: Record<string, { Type: string; Properties: Json; DeletionPolicy?: string }>;
+
+beforeAll(() => {
+  ({ app, stack } = makeApp());
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources;
+});
+
+const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
+const fn = (id: string) => {
+  const found = stack.functions.get(id);
+  if (!found) throw new Error(`no function ${id}`);
+  return found.function;
+};
+const arnOf = (id: string) => ({ 'Fn::GetAtt': [logicalId(fn(id)), 'Arn'] });
+
+/** Every Allow statement of the policies attached to a function's role. */
+function statementsOf(id: string): Statement[] {
+  const role = fn(id).role;
+  if (!role) throw new Error(`${id} has no role`);
+  const roleId = logicalId(role);
+  return Object.values(resources)
+    .filter((r) => r.Type === 'AWS::IAM::Policy')
+    .filter((r) => JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+    .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+    .filter((s) => s.Effect === 'Allow');
+}
+
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+/** The table access a role's policies give, in the manifest's terms. */
+function tableAccess(id: string): Partial<Record<TableId, 'read' | 'write'>> {
+  const access: Partial<Record<TableId, 'read' | 'write'>> = {};
+  for (const tableId of Object.keys(TABLES) as TableId[]) {
+    const tableLogicalId = logicalId(stack.tables[tableId]);
+    const actions = statementsOf(id)
+      .filter((s) => JSON.stringify(s.Resource).includes(`"${tableLogicalId}"`))
+      .flatMap(actionsOf);
+    if (actions.length === 0) continue;
+    access[tableId] = actions.every((a) => READ_ACTIONS.has(a)) ? 'read' : 'write';
+  }
+  return access;
+}
+
+/** The state machine definition with each `Fn::GetAtt` replaced by `<logical id>`. */
+function definitionOf(): Json {
+  const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+  const body = machine?.Properties.DefinitionString as string | { 'Fn::Join': [string, unknown[]] };
+  if (typeof body === 'string') return JSON.parse(body);
+  const [separator, parts] = body['Fn::Join'];
+  const text = parts
+    .map((part) =>
+      typeof part === 'string' ? part : `<${(part as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]}>`,
+    )
+    .join(separator);
+  return JSON.parse(text);
+}
+
+const withRoute = FUNCTIONS.filter((f): f is FunctionSpec & { route: NonNullable<FunctionSpec['route']> } =>
+  Boolean(f.route),
+);
+
+describe('synthesis', () => {
+  it('skips esbuild when bundling-stacks is empty', () => {
+    const assembly = app.synth();
+    expect(readdirSync(assembly.directory).filter((name) => name.startsWith('asset.'))).toEqual([]);
+  });
+
+  it('leaves no cdk-nag AwsSolutions finding unacknowledged', () => {
+    const { violations } = new AwsSolutionsChecks().validateScope(app);
+    const findings = violations.map(
+      (v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+    );
+    expect(findings).toEqual([]);
+  });
+
+  it('leaves no error or warning annotation on the stack', () => {
+    const messages = app
+      .synth()
+      .getStackArtifact(stack.artifactId)
+      .messages.filter((m) => m.level === 'error' || m.level === 'warning')
+      .map((m) => `${m.level} ${m.id}: ${String(m.entry.data)}`);
+    expect(messages).toEqual([]);
+  });
+});
+
+describe('functions', () => {
+  it('makes one Lambda function per manifest function', () => {
+    template.resourceCountIs('AWS::Lambda::Function', FUNCTIONS.length);
+  });
+
+  it('runs the newest Node.js runtime aws-cdk-lib knows', () => {
+    const version = (r: Runtime) => Number(/^nodejs(\d+)/.exec(r.name)?.[1] ?? 0);
+    const newest = Math.max(...Runtime.ALL.map(version));
+    expect(version(NODE_RUNTIME)).toBe(newest);
+  });
+
+  it.each(FUNCTIONS.map((f) => [f.id, f] as const))(
+    '%s: arm64, traced, sized from the manifest',
+    (id, spec) => {
+      const environment: Json = {
+        POWERTOOLS_SERVICE_NAME: 'vobee',
+        POWERTOOLS_METRICS_NAMESPACE: 'VoBee',
+        VOBEE_TABLE_PREFIX: 'vobee-dev',
+        NODE_OPTIONS: '--enable-source-maps',
+      };
+      for (const tableId of Object.keys(spec.tables) as TableId[]) {
+        environment[`VOBEE_TABLE_${tableId.toUpperCase()}`] = { Ref: logicalId(stack.tables[tableId]) };
+      }
+      const properties = resources[logicalId(fn(id))]?.Properties;
+      expect(properties).toMatchObject({
+        Architectures: ['arm64'],
+        Runtime: NODE_RUNTIME.name,
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        Timeout: spec.timeoutSeconds ?? 10,
+        MemorySize: spec.memoryMb ?? 512,
+        LoggingConfig: { LogGroup: { Ref: expect.stringMatching(new RegExp(`^${id}Logs`)) } },
+        Environment: { Variables: environment },
+      });
+      const variables = (properties?.Environment as { Variables: Json } | undefined)?.Variables ?? {};
+      if (spec.callsFactories) {
+        expect(Number(variables.VOBEE_FACTORY_CALL_TIMEOUT_MS)).toBeLessThan(
+          (spec.timeoutSeconds ?? 10) * 1000,
+        );
+      }
+      if (spec.startsPipeline) {
+        expect(variables.VOBEE_PIPELINE_ARN).toEqual({ Ref: logicalId(stack.pipeline.stateMachine) });
+      } else {
+        expect(variables).not.toHaveProperty('VOBEE_PIPELINE_ARN');
+      }
+    },
+  );
+
+  it('gives every log group a retention', () => {
+    for (const group of Object.values(template.findResources('AWS::Logs::LogGroup'))) {
+      expect(group.Properties.RetentionInDays).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('least privilege', () => {
+  it.each(FUNCTIONS.map((f) => [f.id, f] as const))(
+    '%s: exactly the table access the manifest lists',
+    (id, spec) => {
+      expect(tableAccess(id)).toEqual(spec.tables);
+    },
+  );
+
+  it('GetTask only reads the memory table and has nothing on the registry', () => {
+    const memory = logicalId(stack.tables.memory);
+    const registry = logicalId(stack.tables.registry);
+    const statements = statementsOf('GetTask');
+    const onMemory = statements.filter((s) => JSON.stringify(s.Resource).includes(`"${memory}"`));
+    expect(onMemory.length).toBeGreaterThan(0);
+    for (const action of onMemory.flatMap(actionsOf)) expect(READ_ACTIONS).toContain(action);
+    expect(JSON.stringify(statements)).not.toContain(registry);
+  });
+
+  it('AnalyzePerformance cannot write the registry table', () => {
+    const registry = logicalId(stack.tables.registry);
+    const actions = statementsOf('AnalyzePerformance')
+      .filter((s) => JSON.stringify(s.Resource).includes(`"${registry}"`))
+      .flatMap(actionsOf);
+    expect(actions.length).toBeGreaterThan(0);
+    for (const write of WRITE_ACTIONS) expect(actions).not.toContain(write);
+  });
+
+  it.each(FUNCTIONS.map((f) => [f.id, f] as const))(
+    '%s: starts pipeline executions only if the manifest says so',
+    (id, spec) => {
+      const starts = statementsOf(id).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
+      if (spec.startsPipeline) {
+        expect(starts).toEqual([
+          expect.objectContaining({
+            Action: 'states:StartExecution',
+            Resource: { Ref: logicalId(stack.pipeline.stateMachine) },
+          }),
+        ]);
+      } else {
+        expect(starts).toEqual([]);
+      }
+    },
+  );
+
+  it('lets the pipeline role invoke exactly the five step functions', () => {
+    const steps = FUNCTIONS.filter((f) => f.pipelineStep).map((f) => arnOf(f.id));
+    const roleId = logicalId(stack.pipeline.stateMachine.role);
+    const invoke = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
+      .filter((s) => actionsOf(s).some((a) => a.startsWith('lambda:')));
+    expect(invoke).toHaveLength(1);
+    expect(actionsOf(invoke[0] as Statement)).toEqual(['lambda:InvokeFunction']);
+    expect(invoke[0]?.Resource).toEqual(expect.arrayContaining(steps));
+    expect(invoke[0]?.Resource).toHaveLength(5);
+  });
+});
+
+describe('tables', () => {
+  it.each(Object.values(TABLES).map((t) => [t.id, t] as const))(
+    '%s: on demand, PITR, TTL, indexes, encrypted',
+    (id, definition) => {
+      const properties = resources[logicalId(stack.tables[id])];
+      expect(properties?.DeletionPolicy).toBe('Delete');
+      expect(properties?.Properties).toMatchObject({
+        TableName: `vobee-dev-${id}`,
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        SSESpecification: { SSEEnabled: true },
+        DeletionProtectionEnabled: false,
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      });
+      const indexes = (properties?.Properties.GlobalSecondaryIndexes ?? []) as Json[];
+      expect(indexes).toEqual(
+        definition.globalIndexes.map((index) => ({
+          IndexName: index.indexName,
+          KeySchema: [
+            { AttributeName: index.partitionKey, KeyType: 'HASH' },
+            { AttributeName: index.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        })),
+      );
+    },
+  );
+
+  it('protects and retains the tables of the prod stage only', () => {
+    const { stack: prod } = makeApp({ stage: 'prod' });
+    for (const table of Object.values(prod.tables)) {
+      const cfn = table.node.defaultChild as CfnTable;
+      expect(Stack.of(cfn).resolve(cfn.deletionProtectionEnabled)).toBe(true);
+      expect(cfn.cfnOptions.deletionPolicy).toBe('Retain');
+      expect(Stack.of(cfn).resolve(cfn.tableName)).toMatch(/^vobee-prod-/);
+    }
+  });
+
+  it('refuses a stage name that cannot prefix resource names', () => {
+    expect(() => makeApp({ stage: 'Prod_1' })).toThrow(/invalid stage/);
+  });
+});
+
+describe('HTTP API', () => {
+  it('has every manifest route, behind IAM authorisation, integrated with its function', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', withRoute.length);
+    for (const spec of withRoute) {
+      const [route] = Object.values(
+        template.findResources('AWS::ApiGatewayV2::Route', {
+          Properties: { RouteKey: `${spec.route.method} ${spec.route.path}` },
+        }),
+      );
+      expect(route?.Properties.AuthorizationType, spec.id).toBe('AWS_IAM');
+      const target = JSON.stringify(route?.Properties.Target);
+      const integrationId = /"Ref":"([A-Za-z0-9]+)"/.exec(target)?.[1] ?? '';
+      expect(resources[integrationId]?.Properties.IntegrationUri, spec.id).toEqual(arnOf(spec.id));
+    }
+  });
+
+  it('logs access on the default stage', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      AccessLogSettings: {
+        DestinationArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] },
+        Format: Match.stringLikeRegexp('\\$context\\.requestId'),
+      },
+    });
+  });
+});
+
+describe('intake', () => {
+  const queueId = () => logicalId(stack.intake.queue);
+
+  it('sends messages that failed three times to a dead-letter queue', () => {
+    expect(resources[queueId()]?.Properties).toMatchObject({
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack.intake.deadLetterQueue), 'Arn'] },
+        maxReceiveCount: 3,
+      },
+      SqsManagedSseEnabled: true,
+    });
+  });
+
+  it('refuses requests without TLS on every queue', () => {
+    const queues = Object.keys(template.findResources('AWS::SQS::Queue'));
+    expect(queues).toHaveLength(3);
+    for (const queue of queues) {
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: queue }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 'sqs:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('feeds the intake function with partial batch failure reports', () => {
+    const consumer = FUNCTIONS.find((f) => f.queue === 'intake');
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queueId(), 'Arn'] },
+      FunctionName: { Ref: logicalId(fn(consumer?.id ?? '')) },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('routes TaskRequested events from the bus to the queue, with a dead-letter queue', () => {
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: `${EVENT_BUS_NAME}-dev` });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: logicalId(stack.intake.bus) },
+      EventPattern: { source: [TASK_REQUESTED.source], 'detail-type': [TASK_REQUESTED.detailType] },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [queueId(), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } },
+        }),
+      ],
+    });
+  });
+});
+
+describe('schedules', () => {
+  it.each(FUNCTIONS.filter((f) => f.schedule).map((f) => [f.id, f] as const))(
+    '%s runs on its schedule',
+    (id, spec) => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: spec.schedule,
+        Targets: [Match.objectLike({ Arn: arnOf(id) })],
+      });
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: arnOf(id),
+        Principal: 'events.amazonaws.com',
+      });
+    },
+  );
+});
+
+describe('task pipeline', () => {
+  it('runs the same ASL as the local engine, on the step functions', () => {
+    const step = (name: keyof PipelineFunctions) => {
+      const spec = FUNCTIONS.find((f) => f.pipelineStep === name);
+      return `<${logicalId(fn(spec?.id ?? ''))}>`;
+    };
+    const expected = pipelineDefinition({
+      decide: step('decide'),
+      route: step('route'),
+      callFactory: step('callFactory'),
+      failover: step('failover'),
+      record: step('record'),
+    });
+    const definition = definitionOf();
+    expect(definition).toEqual(expected);
+    expect(Object.keys(definition.States as Json)).toEqual(
+      expect.arrayContaining(['Decide', 'Route', 'CallFactory', 'WaitBeforeRetry', 'Failover', 'Record']),
+    );
+  });
+
+  it('is a Standard state machine with full logging and tracing', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      LoggingConfiguration: {
+        Level: 'ALL',
+        Destinations: [
+          { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } } },
+        ],
+      },
+      TracingConfiguration: { Enabled: true },
+    });
+  });
+});
+
+describe('outputs', () => {
+  it('exports the API URL, pipeline, queue, bus and table names', () => {
+    const outputs = Object.keys(template.toJSON().Outputs);
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        'ApiUrl',
+        'PipelineArn',
+        'IntakeQueueUrl',
+        'EventBusName',
+        'MemoryTableName',
+        'PatternsTableName',
+        'RegistryTableName',
+      ]),
+    );
+  });
+});
