@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { search } from '@aws-lambda-powertools/logger/correlationId';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 
@@ -7,7 +8,11 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
  * the stack sets (`POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`, `POWERTOOLS_LOG_LEVEL`).
  * Outside Lambda the tracer is off and metrics are not flushed, so local runs stay quiet.
  */
-export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'vobee' });
+export const logger = new Logger({
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'vobee',
+  // Lets `injectLambdaContext({ correlationIdPath })` find the request or task id in the event.
+  correlationIdSearchFn: search,
+});
 export const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'VoBee',
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'vobee',
