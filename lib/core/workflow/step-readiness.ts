@@ -17,6 +17,14 @@ export interface StepResult {
 
 export type StepResults = Readonly<Record<string, StepResult | undefined>>;
 
+/** What decideStep reads of a step: a {@link WorkflowStep} fits, as does the step in the Task payload. */
+export interface ReadinessStep {
+  step_id: string;
+  parameters: Readonly<Record<string, unknown>>;
+  dependencies: readonly string[];
+  any_of?: readonly (readonly string[])[];
+}
+
 export type StepDecision =
   | { run: true; parameters: Record<string, unknown> }
   | { run: false; status: 'SKIPPED'; reason: string };
@@ -43,10 +51,7 @@ export function resolveParameters(
  * did not succeed or when an `any_of` group has no success; otherwise it runs with its parameters
  * resolved (which throws a ValidationError when a reference cannot be resolved).
  */
-export function decideStep(
-  step: Pick<WorkflowStep, 'step_id' | 'parameters' | 'dependencies'> & Partial<Pick<WorkflowStep, 'any_of'>>,
-  results: StepResults,
-): StepDecision {
+export function decideStep(step: ReadinessStep, results: StepResults): StepDecision {
   const anyOf = step.any_of ?? [];
   for (const dep of [...step.dependencies, ...anyOf.flat()]) {
     if (!results[dep])

@@ -1,10 +1,10 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type FieldIssue, ValidationError } from '../errors.ts';
 import { identifier } from '../names.ts';
 import { parseInput } from '../validation.ts';
 import { type Dag, findCycle, topologicalOrder } from './dag.ts';
 
-/** Upper bound on steps per template: keeps the compiled definition far below the 1 MB ASL limit. */
+/** Upper bound on steps per template: keeps compilation fast and the definition well within Step Functions limits. */
 export const MAX_STEPS = 200;
 /** Longest run Step Functions allows for a standard workflow (one year), in seconds. */
 export const MAX_TIMEOUT_SECONDS = 31_536_000;
