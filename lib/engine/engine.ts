@@ -23,6 +23,22 @@ export interface WorkflowEngine {
   start(stateMachineArn: string, name: string, input: unknown): Promise<{ executionId: string }>;
   describe(executionId: string): Promise<ExecutionDescription>;
   stop(executionId: string, cause?: string): Promise<void>;
+  /**
+   * Creates the state machine `name`, or updates it, and publishes the definition as a new
+   * version; the previous versions stay, so an alias can be pointed back at one (rollback).
+   */
+  deploy(name: string, definition: object, description: string): Promise<DeployedVersion>;
+  /** Points the alias `alias` of a state machine at one of its versions; returns the alias ARN. */
+  setAlias(stateMachineArn: string, alias: string, versionArn: string): Promise<string>;
+  /** Completes a step that waits for a callback (`.waitForTaskToken`). */
+  sendTaskSuccess(taskToken: string, output: unknown): Promise<void>;
+  sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void>;
+}
+
+export interface DeployedVersion {
+  stateMachineArn: string;
+  versionArn: string;
+  version: number;
 }
 
 /** Execution names allow letters, digits, `-` and `_`, up to 80 characters. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
 
 type LocalHandlers = NonNullable<
@@ -6,13 +7,14 @@ type LocalHandlers = NonNullable<
 type JSONValue = Parameters<NonNullable<LocalHandlers>[string]>[0];
 
 import { NotFoundError } from '../core/errors.ts';
-import { type ExecutionDescription, executionName, type WorkflowEngine } from './engine.ts';
+import { type DeployedVersion, type ExecutionDescription, executionName, type WorkflowEngine } from './engine.ts';
 
 /** A Lambda handler as the local engine calls it: the Payload in, the function's result out. */
 export type LocalFunction = (payload: unknown) => Promise<unknown>;
 
 interface StateDefinition {
   Type: string;
+  HeartbeatSeconds?: number;
   Resource?: string;
   Parameters?: { FunctionName?: string };
   Branches?: Array<{ States: Record<string, StateDefinition> }>;
@@ -31,6 +33,15 @@ interface Execution {
 }
 
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+const WAIT_FOR_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+const LOCAL_PREFIX = 'arn:aws:states:local:000000000000:stateMachine:';
+
+/** A step waiting for its callback: settled by sendTaskSuccess/Failure, or failed by its heartbeat. */
+interface PendingToken {
+  resolve(output: JSONValue): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout | undefined;
+}
 
 /**
  * Runs Amazon States Language definitions in-process with `aws-local-stepfunctions`. Every
@@ -41,25 +52,66 @@ const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 export class LocalEngine implements WorkflowEngine {
   readonly #machines = new Map<string, { definition: Definition; machine: StateMachine }>();
   readonly #executions = new Map<string, Execution>();
+  readonly #versions = new Map<string, object[]>();
+  readonly #tokens = new Map<string, PendingToken>();
   readonly #functions: (functionName: string) => LocalFunction | undefined;
   readonly #skipWaits: boolean;
+  readonly #retryIntervalMs: number | undefined;
 
   /**
    * @param functions resolves a `FunctionName` (name or ARN) to its local handler.
    * @param options.skipWaits Wait states last 0 ms (tests: retry back-off without real waiting).
+   * @param options.retryIntervalMs every `Retry` waits this long instead of its own interval.
    */
   constructor(
     functions: (functionName: string) => LocalFunction | undefined,
-    options: { skipWaits?: boolean } = {},
+    options: { skipWaits?: boolean; retryIntervalMs?: number } = {},
   ) {
     this.#functions = functions;
     this.#skipWaits = options.skipWaits ?? false;
+    this.#retryIntervalMs = options.retryIntervalMs;
   }
 
   /** Registers (or replaces) a state machine under `arn`. */
   register(arn: string, definition: object): void {
-    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+    const machine = new StateMachine(withoutTaskTokenPaths(definition) as never, { validationOptions: { checkArn: false } });
     this.#machines.set(arn, { definition: definition as Definition, machine });
+  }
+
+  async deploy(name: string, definition: object): Promise<DeployedVersion> {
+    const stateMachineArn = `${LOCAL_PREFIX}${name}`;
+    const versions = this.#versions.get(stateMachineArn) ?? [];
+    versions.push(definition);
+    this.#versions.set(stateMachineArn, versions);
+    const versionArn = `${stateMachineArn}:${versions.length}`;
+    this.register(stateMachineArn, definition);
+    this.register(versionArn, definition);
+    return { stateMachineArn, versionArn, version: versions.length };
+  }
+
+  async setAlias(stateMachineArn: string, alias: string, versionArn: string): Promise<string> {
+    const version = this.#machines.get(versionArn);
+    if (!version) throw new NotFoundError('state machine version', versionArn);
+    const aliasArn = `${stateMachineArn}:${alias}`;
+    this.#machines.set(aliasArn, version);
+    return aliasArn;
+  }
+
+  async sendTaskSuccess(taskToken: string, output: unknown): Promise<void> {
+    this.#settle(taskToken).resolve(JSON.parse(JSON.stringify(output ?? null)));
+  }
+
+  async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
+    this.#settle(taskToken).reject(Object.assign(new Error(cause), { name: error }));
+  }
+
+  #settle(taskToken: string): PendingToken {
+    const pending = this.#tokens.get(taskToken);
+    // As in Step Functions: a token that is unknown, answered or timed out is refused.
+    if (!pending) throw Object.assign(new NotFoundError('task token', `${taskToken.slice(0, 12)}...`), { name: 'TaskTimedOut' });
+    this.#tokens.delete(taskToken);
+    clearTimeout(pending.timer);
+    return pending;
   }
 
   async start(stateMachineArn: string, name: string, input: unknown): Promise<{ executionId: string }> {
@@ -78,6 +130,7 @@ export class LocalEngine implements WorkflowEngine {
       overrides: {
         taskResourceLocalHandlers: this.#taskHandlers(entry.definition),
         waitTimeOverrides: this.#waitOverrides(entry.definition),
+        retryIntervalOverrides: this.#retryOverrides(entry.definition),
       },
       context: {
         Execution: {
@@ -169,12 +222,58 @@ export class LocalEngine implements WorkflowEngine {
     return handlers;
   }
 
+  /**
+   * `.waitForTaskToken` done locally: the step gets a fresh token in its payload, and the state
+   * completes when someone sends task success or failure for it; no word within the heartbeat
+   * fails it with `States.HeartbeatTimeout`, as in Step Functions.
+   */
+  async #waitForToken(fn: LocalFunction, input: JSONValue, heartbeatSeconds: number | undefined): Promise<JSONValue> {
+    const taskToken = `local-${randomUUID()}`;
+    const settled = new Promise<JSONValue>((resolve, reject) => {
+      const timer =
+        heartbeatSeconds === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.#tokens.delete(taskToken);
+              reject(Object.assign(new Error(`no callback within ${heartbeatSeconds} s`), { name: 'States.HeartbeatTimeout' }));
+            }, heartbeatSeconds * 1000);
+      timer?.unref();
+      this.#tokens.set(taskToken, { resolve, reject, timer });
+    });
+    try {
+      await fn({ ...((input as { Payload?: object }).Payload ?? {}), taskToken });
+    } catch (error) {
+      this.#settle(taskToken);
+      throw error;
+    }
+    return settled;
+  }
+
+  #retryOverrides(definition: Definition): Record<string, number> | undefined {
+    const interval = this.#retryIntervalMs;
+    if (interval === undefined) return undefined;
+    return Object.fromEntries([...allStates(definition)].filter(([, s]) => s.Type === 'Task').map(([name]) => [name, interval]));
+  }
+
   #waitOverrides(definition: Definition): Record<string, number> | undefined {
     if (!this.#skipWaits) return undefined;
     return Object.fromEntries(
       [...allStates(definition)].filter(([, s]) => s.Type === 'Wait').map(([name]) => [name, 0]),
     );
   }
+}
+
+/**
+ * The local interpreter has no `$$.Task.Token`; the engine hands out tokens itself, so the path
+ * is taken out of the payload of `.waitForTaskToken` states.
+ */
+function withoutTaskTokenPaths(definition: object): object {
+  const copy = structuredClone(definition) as Definition;
+  for (const [, state] of allStates(copy)) {
+    const payload = (state.Parameters as { Payload?: Record<string, unknown> } | undefined)?.Payload;
+    if (state.Resource === WAIT_FOR_TOKEN && payload) delete payload['taskToken.$'];
+  }
+  return copy;
 }
 
 /** Every state of a definition, nested branches included. */

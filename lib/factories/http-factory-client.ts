@@ -60,6 +60,15 @@ export class HttpFactoryClient implements FactoryCaller {
         latencyMs,
       };
     }
+    if (response.status === 202) {
+      if (request.callbackUrl) return { ok: true, accepted: true, latencyMs };
+      return {
+        ok: false,
+        error: { kind: 'rejected', message: 'factory answered 202 (will call back) to a call that waits for its answer', status: 202 },
+        retryable: false,
+        latencyMs,
+      };
+    }
     if (typeof body !== 'object' || body === null || (body as { status?: unknown }).status === 'failed') {
       return {
         ok: false,

@@ -4,10 +4,15 @@ export interface FactoryRequest {
   parameters: Record<string, unknown>;
   taskId: string;
   context: Record<string, unknown>;
+  /** For long work: where the factory posts its result later, and the token it must send back. */
+  callbackUrl?: string;
+  taskToken?: string;
 }
 
 export type FactoryCallResult =
-  | { ok: true; output: unknown; latencyMs: number }
+  | { ok: true; output: unknown; latencyMs: number; accepted?: false }
+  /** The factory took the work (202) and will call back; only when the request gave a callback. */
+  | { ok: true; accepted: true; latencyMs: number }
   | {
       ok: false;
       error: { kind: 'timeout' | 'error' | 'rejected'; message: string; status?: number | undefined };

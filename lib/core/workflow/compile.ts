@@ -59,6 +59,13 @@ export const MAX_BRANCHES = 10;
 export const MAX_DEFINITION_BYTES = 1_048_576;
 
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+const LAMBDA_INVOKE_WAIT_FOR_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+/** Thrown by the step handler while the execution is paused. */
+export const PAUSED_ERROR = 'WorkflowPaused';
+/** Errors a retry cannot fix. */
+export const NOT_RETRIED_ERRORS = ['WorkflowCancelled', 'ValidationError'];
+export const PAUSE_POLL_SECONDS = 5;
+export const DEFAULT_HEARTBEAT_SECONDS = 300;
 const INITIAL_STATE = 'Initialise state';
 
 export type AslState = Record<string, unknown>;
@@ -257,10 +264,12 @@ class Emitter {
       retries,
     };
     if (step.timeout_seconds !== undefined) definition.timeout_seconds = step.timeout_seconds;
+    if (step.callback) definition.callback = true;
     states[id] = {
       Type: 'Task',
       Comment: step.name,
-      Resource: LAMBDA_INVOKE,
+      // A callback step waits for the factory's callback (SendTaskSuccess) instead of the Lambda's answer.
+      Resource: step.callback ? LAMBDA_INVOKE_WAIT_FOR_TOKEN : LAMBDA_INVOKE,
       Parameters: {
         FunctionName: this.#arn,
         Payload: {
@@ -270,18 +279,25 @@ class Emitter {
           step: definition,
           'input.$': '$.input',
           'results.$': '$.results',
+          ...(step.callback ? { 'taskToken.$': '$$.Task.Token' } : {}),
         },
       },
-      ResultSelector: { 'status.$': '$.Payload.status', 'output.$': '$.Payload.output' },
+      ResultSelector: step.callback
+        ? { 'status.$': '$.status', 'output.$': '$.output' }
+        : { 'status.$': '$.Payload.status', 'output.$': '$.Payload.output' },
       ResultPath: `$.results.${id}`,
       ...(step.timeout_seconds !== undefined ? { TimeoutSeconds: step.timeout_seconds } : {}),
-      ...(retries > 0
-        ? {
-            Retry: [
-              { ErrorEquals: ['States.ALL'], MaxAttempts: retries, IntervalSeconds: 1, BackoffRate: 2 },
-            ],
-          }
-        : {}),
+      ...(step.callback ? { HeartbeatSeconds: step.heartbeat_seconds ?? DEFAULT_HEARTBEAT_SECONDS } : {}),
+      Retry: [
+        // Paused: the step handler refuses to start; asking again every few seconds until resumed
+        // holds no Lambda and does not use up the step's own retries.
+        { ErrorEquals: [PAUSED_ERROR], IntervalSeconds: PAUSE_POLL_SECONDS, BackoffRate: 1, MaxAttempts: 99_999_999 },
+        // Input that cannot become valid by trying again, and a cancelled run, are not retried.
+        { ErrorEquals: NOT_RETRIED_ERRORS, MaxAttempts: 0 },
+        ...(retries > 0
+          ? [{ ErrorEquals: ['States.ALL'], MaxAttempts: retries, IntervalSeconds: 1, BackoffRate: 2 }]
+          : []),
+      ],
       // The caught error lands in the step's own slot, so the Pass below needs no temporary field.
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: `$.results.${id}`, Next: failed }],
       ...link(next),

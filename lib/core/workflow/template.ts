@@ -45,8 +45,19 @@ export const workflowStepSchema = z
     timeout_seconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).optional(),
     /** `fail` stops the workflow; `continue` records the step as FAILED and skips its dependents. */
     on_failure: z.enum(['fail', 'continue']).default('fail'),
+    /**
+     * Long work: the factory answers 202 and calls back later with the task token; the step
+     * waits without holding a Lambda, and fails if no callback or heartbeat arrives in time.
+     */
+    callback: z.boolean().default(false),
+    /** With `callback`: the longest silence allowed between calls from the factory, in seconds. */
+    heartbeat_seconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).optional(),
   })
-  .strict();
+  .strict()
+  .refine((step) => step.callback || step.heartbeat_seconds === undefined, {
+    message: 'only a callback step has a heartbeat',
+    path: ['heartbeat_seconds'],
+  });
 
 export const workflowTemplateSchema = z
   .object({

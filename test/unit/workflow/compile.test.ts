@@ -117,7 +117,11 @@ describe('compileWorkflow: the product launch seed', () => {
       },
       ResultSelector: { 'status.$': '$.Payload.status', 'output.$': '$.Payload.output' },
       ResultPath: '$.results.generate_images',
-      Retry: [{ ErrorEquals: ['States.ALL'], MaxAttempts: 3, IntervalSeconds: 1, BackoffRate: 2 }],
+      Retry: [
+        { ErrorEquals: ['WorkflowPaused'], IntervalSeconds: 5, BackoffRate: 1, MaxAttempts: 99_999_999 },
+        { ErrorEquals: ['WorkflowCancelled', 'ValidationError'], MaxAttempts: 0 },
+        { ErrorEquals: ['States.ALL'], MaxAttempts: 3, IntervalSeconds: 1, BackoffRate: 2 },
+      ],
       Catch: [
         {
           ErrorEquals: ['States.ALL'],
@@ -196,16 +200,19 @@ describe('compileWorkflow: options of steps and templates', () => {
     ],
   };
 
-  it('continues after a failed step with on_failure continue, and omits Retry for 0 retries', () => {
+  it('continues after a failed step with on_failure continue, and retries only pauses for 0 retries', () => {
     const states = allStates(compile(base).definition);
-    expect(states.get('a')).not.toHaveProperty('Retry');
+    expect((states.get('a')?.Retry as Array<{ ErrorEquals: string[] }>).map((r) => r.ErrorEquals[0])).toEqual([
+      'WorkflowPaused',
+      'WorkflowCancelled',
+    ]);
     expect(states.get('a (failed)')?.Next).toBe('b');
     expect(states.has('a (fail workflow)')).toBe(false);
   });
 
   it('uses the workflow max_retries for steps without retries, and the step timeout', () => {
     const states = allStates(compile({ ...base, max_retries: 5, timeout: 600 }).definition);
-    expect(states.get('b')).toMatchObject({ TimeoutSeconds: 90, Retry: [{ MaxAttempts: 5 }] });
+    expect(states.get('b')).toMatchObject({ TimeoutSeconds: 90, Retry: [{}, {}, { MaxAttempts: 5 }] });
     expect(compile({ ...base, timeout: 600 }).definition.TimeoutSeconds).toBe(600);
   });
 

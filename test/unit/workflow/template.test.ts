@@ -63,6 +63,7 @@ describe('validateTemplate', () => {
       dependencies: [],
       any_of: [],
       on_failure: 'fail',
+      callback: false,
     });
   });
 
