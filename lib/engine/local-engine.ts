@@ -7,7 +7,12 @@ type LocalHandlers = NonNullable<
 type JSONValue = Parameters<NonNullable<LocalHandlers>[string]>[0];
 
 import { NotFoundError } from '../core/errors.ts';
-import { type DeployedVersion, type ExecutionDescription, executionName, type WorkflowEngine } from './engine.ts';
+import {
+  type DeployedVersion,
+  type ExecutionDescription,
+  executionName,
+  type WorkflowEngine,
+} from './engine.ts';
 
 /** A Lambda handler as the local engine calls it: the Payload in, the function's result out. */
 export type LocalFunction = (payload: unknown) => Promise<unknown>;
@@ -74,7 +79,9 @@ export class LocalEngine implements WorkflowEngine {
 
   /** Registers (or replaces) a state machine under `arn`. */
   register(arn: string, definition: object): void {
-    const machine = new StateMachine(withoutTaskTokenPaths(definition) as never, { validationOptions: { checkArn: false } });
+    const machine = new StateMachine(withoutTaskTokenPaths(definition) as never, {
+      validationOptions: { checkArn: false },
+    });
     this.#machines.set(arn, { definition: definition as Definition, machine });
   }
 
@@ -108,7 +115,10 @@ export class LocalEngine implements WorkflowEngine {
   #settle(taskToken: string): PendingToken {
     const pending = this.#tokens.get(taskToken);
     // As in Step Functions: a token that is unknown, answered or timed out is refused.
-    if (!pending) throw Object.assign(new NotFoundError('task token', `${taskToken.slice(0, 12)}...`), { name: 'TaskTimedOut' });
+    if (!pending)
+      throw Object.assign(new NotFoundError('task token', `${taskToken.slice(0, 12)}...`), {
+        name: 'TaskTimedOut',
+      });
     this.#tokens.delete(taskToken);
     clearTimeout(pending.timer);
     return pending;
@@ -227,7 +237,11 @@ export class LocalEngine implements WorkflowEngine {
    * completes when someone sends task success or failure for it; no word within the heartbeat
    * fails it with `States.HeartbeatTimeout`, as in Step Functions.
    */
-  async #waitForToken(fn: LocalFunction, input: JSONValue, heartbeatSeconds: number | undefined): Promise<JSONValue> {
+  async #waitForToken(
+    fn: LocalFunction,
+    input: JSONValue,
+    heartbeatSeconds: number | undefined,
+  ): Promise<JSONValue> {
     const taskToken = `local-${randomUUID()}`;
     const settled = new Promise<JSONValue>((resolve, reject) => {
       const timer =
@@ -235,7 +249,11 @@ export class LocalEngine implements WorkflowEngine {
           ? undefined
           : setTimeout(() => {
               this.#tokens.delete(taskToken);
-              reject(Object.assign(new Error(`no callback within ${heartbeatSeconds} s`), { name: 'States.HeartbeatTimeout' }));
+              reject(
+                Object.assign(new Error(`no callback within ${heartbeatSeconds} s`), {
+                  name: 'States.HeartbeatTimeout',
+                }),
+              );
             }, heartbeatSeconds * 1000);
       timer?.unref();
       this.#tokens.set(taskToken, { resolve, reject, timer });
@@ -252,7 +270,9 @@ export class LocalEngine implements WorkflowEngine {
   #retryOverrides(definition: Definition): Record<string, number> | undefined {
     const interval = this.#retryIntervalMs;
     if (interval === undefined) return undefined;
-    return Object.fromEntries([...allStates(definition)].filter(([, s]) => s.Type === 'Task').map(([name]) => [name, interval]));
+    return Object.fromEntries(
+      [...allStates(definition)].filter(([, s]) => s.Type === 'Task').map(([name]) => [name, interval]),
+    );
   }
 
   #waitOverrides(definition: Definition): Record<string, number> | undefined {

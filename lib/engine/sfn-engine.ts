@@ -14,7 +14,12 @@ import {
   UpdateStateMachineCommand,
 } from '@aws-sdk/client-sfn';
 import { ConflictError } from '../core/errors.ts';
-import { type DeployedVersion, type ExecutionDescription, executionName, type WorkflowEngine } from './engine.ts';
+import {
+  type DeployedVersion,
+  type ExecutionDescription,
+  executionName,
+  type WorkflowEngine,
+} from './engine.ts';
 
 /** The engine on AWS Step Functions (or LocalStack, through `AWS_ENDPOINT_URL`). */
 export class SfnEngine implements WorkflowEngine {
@@ -48,7 +53,12 @@ export class SfnEngine implements WorkflowEngine {
       const arn = (error.message.match(/arn:aws[\w-]*:states:[^'"\s]+/) ?? [])[0];
       if (!arn) throw error;
       const updated = await this.#client.send(
-        new UpdateStateMachineCommand({ stateMachineArn: arn, definition: body, publish: true, versionDescription: description.slice(0, 256) }),
+        new UpdateStateMachineCommand({
+          stateMachineArn: arn,
+          definition: body,
+          publish: true,
+          versionDescription: description.slice(0, 256),
+        }),
       );
       return versionOf(arn, updated.stateMachineVersionArn as string);
     }
@@ -58,7 +68,9 @@ export class SfnEngine implements WorkflowEngine {
     const aliasArn = `${stateMachineArn}:${alias}`;
     const routingConfiguration = [{ stateMachineVersionArn: versionArn, weight: 100 }];
     try {
-      await this.#client.send(new UpdateStateMachineAliasCommand({ stateMachineAliasArn: aliasArn, routingConfiguration }));
+      await this.#client.send(
+        new UpdateStateMachineAliasCommand({ stateMachineAliasArn: aliasArn, routingConfiguration }),
+      );
     } catch (error) {
       if (!(error instanceof ResourceNotFound)) throw error;
       await this.#client.send(new CreateStateMachineAliasCommand({ name: alias, routingConfiguration }));
@@ -71,7 +83,9 @@ export class SfnEngine implements WorkflowEngine {
   }
 
   async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
-    await this.#client.send(new SendTaskFailureCommand({ taskToken, error: error.slice(0, 256), cause: cause.slice(0, 32_768) }));
+    await this.#client.send(
+      new SendTaskFailureCommand({ taskToken, error: error.slice(0, 256), cause: cause.slice(0, 32_768) }),
+    );
   }
 
   async start(stateMachineArn: string, name: string, input: unknown): Promise<{ executionId: string }> {

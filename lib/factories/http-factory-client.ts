@@ -64,7 +64,11 @@ export class HttpFactoryClient implements FactoryCaller {
       if (request.callbackUrl) return { ok: true, accepted: true, latencyMs };
       return {
         ok: false,
-        error: { kind: 'rejected', message: 'factory answered 202 (will call back) to a call that waits for its answer', status: 202 },
+        error: {
+          kind: 'rejected',
+          message: 'factory answered 202 (will call back) to a call that waits for its answer',
+          status: 202,
+        },
         retryable: false,
         latencyMs,
       };

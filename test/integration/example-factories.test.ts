@@ -108,7 +108,8 @@ describe.each(['media', 'research'] as const)('the %s example factory', (kind) =
       const parameters = TYPICAL[kind][TASK_TYPES[name] ?? name] ?? {};
       const result = await client.execute(factory.endpoint, call(name, parameters), 5_000);
       expect(result, name).toMatchObject({ ok: true, output: { example: true, notice: EXAMPLE_NOTICE } });
-      if (result.ok && !result.accepted) expect(Buffer.byteLength(JSON.stringify(result.output))).toBeLessThan(256 * 1024);
+      if (result.ok && !result.accepted)
+        expect(Buffer.byteLength(JSON.stringify(result.output))).toBeLessThan(256 * 1024);
     }
     expect(factory.stats()).toMatchObject({ completed: names.length, failed: 0, inFlight: 0 });
   });

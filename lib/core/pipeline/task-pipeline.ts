@@ -151,7 +151,12 @@ export class TaskPipeline {
       return {
         ...state,
         attempt,
-        call: { outcome: 'succeeded', service, output: result.accepted ? null : result.output, latencyMs: result.latencyMs },
+        call: {
+          outcome: 'succeeded',
+          service,
+          output: result.accepted ? null : result.output,
+          latencyMs: result.latencyMs,
+        },
       };
     }
     const delay = result.retryable ? retryDelaySeconds(route.retryPolicy, attempt) : undefined;

@@ -291,7 +291,12 @@ class Emitter {
       Retry: [
         // Paused: the step handler refuses to start; asking again every few seconds until resumed
         // holds no Lambda and does not use up the step's own retries.
-        { ErrorEquals: [PAUSED_ERROR], IntervalSeconds: PAUSE_POLL_SECONDS, BackoffRate: 1, MaxAttempts: 99_999_999 },
+        {
+          ErrorEquals: [PAUSED_ERROR],
+          IntervalSeconds: PAUSE_POLL_SECONDS,
+          BackoffRate: 1,
+          MaxAttempts: 99_999_999,
+        },
         // Input that cannot become valid by trying again, and a cancelled run, are not retried.
         { ErrorEquals: NOT_RETRIED_ERRORS, MaxAttempts: 0 },
         ...(retries > 0
