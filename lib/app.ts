@@ -17,8 +17,8 @@ export interface FunctionSpec {
   entry: string;
   description: string;
   tables: TableAccess;
-  /** HTTP API route (API Gateway HTTP API, IAM authorisation). */
-  route?: { method: HttpMethod; path: string };
+  /** HTTP API route (API Gateway HTTP API, IAM authorisation unless `public`). */
+  route?: { method: HttpMethod; path: string; public?: boolean };
   /** A step of the task pipeline state machine. */
   pipelineStep?: 'decide' | 'route' | 'callFactory' | 'failover' | 'record';
   /** Consumes the intake queue (partial batch failures). */
@@ -27,6 +27,10 @@ export interface FunctionSpec {
   schedule?: string;
   /** Starts task pipeline executions. */
   startsPipeline?: boolean;
+  /** Creates, updates, starts, stops and answers workflow state machines. */
+  managesWorkflows?: boolean;
+  /** A step of compiled workflows. */
+  workflowStep?: boolean;
   /** Calls factory endpoints over the network. */
   callsFactories?: boolean;
   timeoutSeconds?: number;
@@ -141,6 +145,90 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     patterns: 'read',
   }),
 
+  api(
+    'RegisterWorkflow',
+    'POST',
+    '/workflows',
+    'register-workflow',
+    'Registers a workflow template as a new version',
+    { registry: 'write' },
+    { managesWorkflows: true, timeoutSeconds: 30 },
+  ),
+  api('ListWorkflows', 'GET', '/workflows', 'list-workflows', 'Lists workflows', { registry: 'read' }),
+  api('GetWorkflow', 'GET', '/workflows/{workflowId}', 'get-workflow', 'Reads a workflow and its versions', {
+    registry: 'read',
+  }),
+  api(
+    'RollbackWorkflow',
+    'POST',
+    '/workflows/{workflowId}/rollback',
+    'rollback-workflow',
+    'Points a workflow at a published version',
+    { registry: 'write' },
+    { managesWorkflows: true },
+  ),
+  api(
+    'StartExecution',
+    'POST',
+    '/workflows/{workflowId}/executions',
+    'start-execution',
+    'Starts a workflow run',
+    { registry: 'read', memory: 'write' },
+    { managesWorkflows: true },
+  ),
+  api(
+    'GetExecution',
+    'GET',
+    '/executions/{executionId}',
+    'get-execution',
+    'Reads a workflow run',
+    { memory: 'read' },
+    { managesWorkflows: true },
+  ),
+  api(
+    'PauseExecution',
+    'POST',
+    '/executions/{executionId}/pause',
+    'pause-execution',
+    'Pauses a workflow run',
+    { memory: 'write' },
+    { managesWorkflows: true },
+  ),
+  api(
+    'ResumeExecution',
+    'POST',
+    '/executions/{executionId}/resume',
+    'resume-execution',
+    'Resumes a workflow run',
+    { memory: 'write' },
+    { managesWorkflows: true },
+  ),
+  api(
+    'CancelExecution',
+    'POST',
+    '/executions/{executionId}/cancel',
+    'cancel-execution',
+    'Cancels a workflow run',
+    { memory: 'write' },
+    { managesWorkflows: true },
+  ),
+  {
+    id: 'Callback',
+    entry: 'functions/api/callback.ts',
+    description: 'Receives a long-running factory callback',
+    tables: { memory: 'write' },
+    route: { method: 'POST', path: '/callbacks/{token}', public: true },
+    managesWorkflows: true,
+  },
+  {
+    id: 'RunWorkflowStep',
+    entry: 'functions/workflow/run-step.ts',
+    description: 'Workflow: one step through the task pipeline',
+    tables: { memory: 'write', patterns: 'write', registry: 'write' },
+    workflowStep: true,
+    callsFactories: true,
+    timeoutSeconds: 30,
+  },
   {
     id: 'Decide',
     entry: 'functions/pipeline/decide.ts',

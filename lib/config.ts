@@ -18,6 +18,11 @@ const environmentSchema = z.object({
   VOBEE_ALLOWED_PRIVATE_ENDPOINTS: z.string().default(''),
   /** Upper bound of one synchronous factory call, in ms: long work must answer 202 and call back. */
   VOBEE_FACTORY_CALL_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** The workflow step handler that compiled workflows invoke, and the role their state machines run as. */
+  VOBEE_RUN_STEP_FUNCTION: z.string().min(1).optional(),
+  VOBEE_WORKFLOW_ROLE_ARN: z.string().min(1).optional(),
+  /** The API's base URL, given to long-running factories to post their callbacks. */
+  VOBEE_CALLBACK_URL: z.string().url().optional(),
   AWS_ENDPOINT_URL: z.string().optional(),
 });
 
@@ -28,6 +33,9 @@ export interface Config {
   allowedPrivateEndpoints: string[];
   factoryCallTimeoutMs: number;
   endpoint: string | undefined;
+  runStepFunction: string | undefined;
+  workflowRoleArn: string | undefined;
+  callbackUrl: string | undefined;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -51,5 +59,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .filter(Boolean),
     factoryCallTimeoutMs: e.VOBEE_FACTORY_CALL_TIMEOUT_MS,
     endpoint: e.AWS_ENDPOINT_URL,
+    runStepFunction: e.VOBEE_RUN_STEP_FUNCTION,
+    workflowRoleArn: e.VOBEE_WORKFLOW_ROLE_ARN,
+    callbackUrl: e.VOBEE_CALLBACK_URL,
   };
 }

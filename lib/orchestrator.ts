@@ -8,6 +8,8 @@ import { SelfImprovement } from './core/self-improvement.ts';
 import { DEFAULT_OUTLIER_POLICY } from './core/service.ts';
 import { ServiceRegistry } from './core/service-registry.ts';
 import { TaskSubmission } from './core/task-submission.ts';
+import { StepRunner } from './core/workflow/step-runner.ts';
+import { WorkflowService } from './core/workflow/workflow-service.ts';
 import type { WorkflowEngine } from './engine/engine.ts';
 import { HttpFactoryClient } from './factories/http-factory-client.ts';
 import type { Stores } from './store/stores.ts';
@@ -23,6 +25,8 @@ export interface Orchestrator {
   tasks: TaskSubmission;
   pipeline: TaskPipeline;
   factories: HttpFactoryClient;
+  workflows: WorkflowService;
+  steps: StepRunner;
 }
 
 export interface OrchestratorOptions {
@@ -39,6 +43,10 @@ export interface OrchestratorOptions {
   factories?: HttpFactoryClient;
   /** Upper bound of one synchronous factory call (ms). */
   callTimeoutMs?: number;
+  /** The workflow step handler compiled steps invoke (function name locally, ARN on AWS). */
+  runStepFunction?: string;
+  /** The API's base URL, where long-running factories post their callbacks. */
+  callbackBaseUrl?: string;
 }
 
 /**
@@ -101,11 +109,61 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     },
     options.router,
   );
+  const pipeline = new TaskPipeline({
+    brain,
+    router,
+    memory,
+    factories,
+    getService: (name) => registry.getService(name),
+    adjustLoad: (name, delta) => registry.adjustLoad(name, delta),
+    recordCallOutcome: async (name, success) => {
+      await registry.recordCallOutcome(name, success, DEFAULT_OUTLIER_POLICY, now());
+    },
+    updateTask: (id, patch) => tasks.updateTask(id, patch),
+    appendAttempt: (id, attempt) => tasks.appendAttempt(id, attempt),
+    callTimeoutMs: options.callTimeoutMs ?? 10_000,
+    now,
+  });
+  const engine = options.engine;
+  const noEngine = () => {
+    throw new Error('no workflow engine is configured');
+  };
   return {
     memory,
     brain,
     router,
     factories,
+    pipeline,
+    steps: new StepRunner({
+      workflows: options.stores.workflows,
+      pipeline,
+      callbackBaseUrl: options.callbackBaseUrl,
+      now,
+    }),
+    workflows: new WorkflowService({
+      workflows: options.stores.workflows,
+      engine: engine ?? {
+        start: noEngine,
+        describe: noEngine,
+        stop: noEngine,
+        deploy: noEngine,
+        setAlias: noEngine,
+        sendTaskSuccess: noEngine,
+        sendTaskFailure: noEngine,
+      },
+      runStepFunction: options.runStepFunction ?? 'RunWorkflowStep',
+      capabilities: async () => {
+        const byType: Record<string, string[]> = {};
+        for (const service of await registry.listServices()) {
+          if (!service.enabled || service.factoryType === undefined) continue;
+          byType[service.factoryType] = [
+            ...new Set([...(byType[service.factoryType] ?? []), ...service.capabilities]),
+          ];
+        }
+        return byType;
+      },
+      now,
+    }),
     tasks: new TaskSubmission({
       putTaskIfAbsent: (r) => tasks.putTaskIfAbsent(r),
       getTask: (id) => tasks.getTask(id),
@@ -117,21 +175,6 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
           throw new Error('no workflow engine is configured to run tasks');
         return options.engine.start(options.pipelineArn, taskId, input);
       },
-      now,
-    }),
-    pipeline: new TaskPipeline({
-      brain,
-      router,
-      memory,
-      factories: options.factories ?? factories,
-      getService: (name) => registry.getService(name),
-      adjustLoad: (name, delta) => registry.adjustLoad(name, delta),
-      recordCallOutcome: async (name, success) => {
-        await registry.recordCallOutcome(name, success, DEFAULT_OUTLIER_POLICY, now());
-      },
-      updateTask: (id, patch) => tasks.updateTask(id, patch),
-      appendAttempt: (id, attempt) => tasks.appendAttempt(id, attempt),
-      callTimeoutMs: options.callTimeoutMs ?? 10_000,
       now,
     }),
     selfImprovement: new SelfImprovement({

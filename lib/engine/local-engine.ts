@@ -85,8 +85,13 @@ export class LocalEngine implements WorkflowEngine {
     this.#machines.set(arn, { definition: definition as Definition, machine });
   }
 
+  /** The local ARN of the state machine `name`. */
+  arnOf(name: string): string {
+    return `${LOCAL_PREFIX}${name}`;
+  }
+
   async deploy(name: string, definition: object): Promise<DeployedVersion> {
-    const stateMachineArn = `${LOCAL_PREFIX}${name}`;
+    const stateMachineArn = this.arnOf(name);
     const versions = this.#versions.get(stateMachineArn) ?? [];
     versions.push(definition);
     this.#versions.set(stateMachineArn, versions);
@@ -215,11 +220,16 @@ export class LocalEngine implements WorkflowEngine {
     const handlers: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
     for (const [stateName, state] of allStates(definition)) {
       if (state.Type !== 'Task') continue;
-      if (state.Resource !== LAMBDA_INVOKE)
-        throw new Error(`state ${stateName}: only ${LAMBDA_INVOKE} runs locally`);
+      if (state.Resource !== LAMBDA_INVOKE && state.Resource !== WAIT_FOR_TOKEN) {
+        throw new Error(`state ${stateName}: only ${LAMBDA_INVOKE} (and .waitForTaskToken) run locally`);
+      }
       const functionName = state.Parameters?.FunctionName;
       const fn = functionName === undefined ? undefined : this.#functions(functionName);
       if (!fn) throw new Error(`state ${stateName}: no local function for '${functionName}'`);
+      if (state.Resource === WAIT_FOR_TOKEN) {
+        handlers[stateName] = (input) => this.#waitForToken(fn, input, state.HeartbeatSeconds);
+        continue;
+      }
       handlers[stateName] = async (input) => {
         const payload = await fn((input as { Payload?: JSONValue }).Payload);
         // Through JSON, as Lambda does: what a handler returns must survive serialisation.

@@ -4,6 +4,7 @@ import { identifier } from '../core/names.ts';
 import { suggestionPriority } from '../core/self-improvement.ts';
 import { healthState, serviceInputSchema, servicePatchSchema } from '../core/service.ts';
 import { submitTaskSchema } from '../core/task-record.ts';
+import { workflowTemplateSchema } from '../core/workflow/template.ts';
 
 /**
  * The request schemas of the HTTP API, in one place: the handlers validate with them, and the
@@ -40,6 +41,17 @@ export const schemas = {
       notes: z.string().max(2_000).optional(),
     })
     .strict(),
+  registerWorkflow: workflowTemplateSchema,
+  rollbackWorkflow: z.object({ version: z.number().int().min(1) }).strict(),
+  startExecution: z.object({ input: z.record(z.string(), z.unknown()).default({}) }).strict(),
+  callback: z
+    .object({
+      status: z.enum(['succeeded', 'failed']),
+      output: z.unknown().optional(),
+      error: z.unknown().optional(),
+      taskToken: z.string().optional(),
+    })
+    .loose(),
 } as const;
 
 export const queries = {
@@ -63,4 +75,15 @@ export const paths = {
   name: z.object({ name: identifier }).strict(),
   contextId: z.object({ contextId: identifier }).strict(),
   suggestionId: z.object({ id: identifier }).strict(),
+  workflowId: z.object({ workflowId: identifier }).strict(),
+  executionId: z
+    .object({
+      executionId: z
+        .string()
+        .min(1)
+        .max(80)
+        .regex(/^[A-Za-z0-9_-]+$/, 'is not an execution id'),
+    })
+    .strict(),
+  token: z.object({ token: z.string().min(1).max(4_096) }).strict(),
 } as const;

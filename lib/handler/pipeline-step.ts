@@ -14,16 +14,24 @@ type Step = keyof Pick<TaskPipeline, 'decide' | 'route' | 'callFactory' | 'failo
  * the next one back. Errors are thrown to the state machine, whose Catch records them with the task.
  */
 export function pipelineStep(step: Step) {
-  return middy<PipelineState, PipelineState>()
-    .use(injectLambdaContext(logger, { correlationIdPath: 'taskId', resetKeys: true }))
+  return stepHandler<PipelineState, PipelineState>('taskId', async (state) => {
+    logger.appendKeys({ step, taskId: state.taskId });
+    const next = await orchestrator().pipeline[step](state);
+    countOutcome(step, next);
+    return next;
+  });
+}
+
+/**
+ * A handler called by a state machine (not API Gateway): logging with a correlation id taken
+ * from the payload, metrics and tracing; errors go back to the state machine as they are.
+ */
+export function stepHandler<E, R>(correlationIdPath: string, handle: (event: E) => Promise<R>) {
+  return middy<E, R>()
+    .use(injectLambdaContext(logger, { correlationIdPath, resetKeys: true }))
     .use(logMetrics(metrics))
     .use(captureLambdaHandler(tracer))
-    .handler(async (state) => {
-      logger.appendKeys({ step, taskId: state.taskId });
-      const next = await orchestrator().pipeline[step](state);
-      countOutcome(step, next);
-      return next;
-    });
+    .handler(handle);
 }
 
 /** The pipeline's business metrics: calls and their latency, tasks decided and finished. */

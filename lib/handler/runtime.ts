@@ -19,7 +19,11 @@ export function orchestrator(): Orchestrator {
   const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
   current = createOrchestrator({
     stores: createStores({ doc: toDocumentClient(dynamo), tables: config.tables }),
-    engine: new SfnEngine(tracer.captureAWSv3Client(new SFNClient({}))),
+    engine: new SfnEngine(tracer.captureAWSv3Client(new SFNClient({})), {
+      workflowRoleArn: config.workflowRoleArn,
+    }),
+    runStepFunction: config.runStepFunction,
+    callbackBaseUrl: config.callbackUrl,
     pipelineArn: config.pipelineArn,
     router: { strategy: config.routingStrategy },
     allowedEndpoints: config.allowedPrivateEndpoints,

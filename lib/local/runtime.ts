@@ -15,6 +15,9 @@ import { type ExtraRoute, HttpGateway } from './http-gateway.ts';
 import { LocalEventBus } from './local-event-bus.ts';
 import { LocalQueue } from './local-queue.ts';
 import { LocalSchedules } from './local-schedules.ts';
+import { restoreWorkflows } from './restore-workflows.ts';
+
+const RUN_STEP_FUNCTION = FUNCTIONS.find((f) => f.workflowStep)?.id ?? 'RunWorkflowStep';
 
 export interface LocalRuntimeOptions {
   /** API port (0 picks a free one). */
@@ -29,6 +32,8 @@ export interface LocalRuntimeOptions {
   schedules: boolean;
   /** Called with lines worth showing a person (schedule results, dead letters). */
   log?: (line: string) => void;
+  /** Every state machine `Retry` waits this long instead of its own interval (tests). */
+  retryIntervalMs?: number;
 }
 
 export interface LocalRuntime {
@@ -57,16 +62,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const tables = tableNames(options.tablePrefix);
   await createTables(client, tables);
 
-  const engine = new LocalEngine(localFunction);
+  const engine = new LocalEngine(localFunction, { retryIntervalMs: options.retryIntervalMs });
   const pipelineArn = registerLocalPipeline(engine);
-  const orchestrator = createOrchestrator({
-    stores: createStores({ doc: toDocumentClient(client), tables }),
-    engine,
-    pipelineArn,
-    // The example factories listen on loopback.
-    allowedEndpoints: ['127.0.0.1', 'localhost'],
-  });
-  useOrchestrator(orchestrator);
 
   const intake = FUNCTIONS.find((f) => f.queue === 'intake');
   if (!intake) throw new Error('the app manifest has no intake function');
@@ -92,8 +89,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ),
   );
 
+  // The gateway listens first: its URL is where long-running factories post callbacks.
   const gateway = new HttpGateway(localRoutes({ queue, bus, schedules, engine }));
   const apiUrl = await gateway.listen(options.port, options.host);
+  const stores = createStores({ doc: toDocumentClient(client), tables });
+  const orchestrator = createOrchestrator({
+    stores,
+    engine,
+    pipelineArn,
+    runStepFunction: RUN_STEP_FUNCTION,
+    callbackBaseUrl: apiUrl,
+    // The example factories listen on loopback.
+    allowedEndpoints: ['127.0.0.1', 'localhost'],
+  });
+  useOrchestrator(orchestrator);
+  await restoreWorkflows(stores.workflows, engine, RUN_STEP_FUNCTION);
   queue.start();
   if (options.schedules) schedules.start();
 

@@ -1,4 +1,7 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { NotFoundError } from '../core/errors.ts';
+import type { WorkflowTemplateInput } from '../core/workflow/template.ts';
 import type { Orchestrator } from '../orchestrator.ts';
 import { EXAMPLE_FACTORIES, EXAMPLE_MODULES, type RunningExampleFactory } from './factories/index.ts';
 
@@ -36,6 +39,27 @@ export async function seedExamples(
       await orchestrator.services.update(factory.name, { endpoint: factory.endpoint });
       done.push(`service ${factory.name} endpoint`);
     }
+  }
+  return done;
+}
+
+/** The workflow templates the stack deploys (`cdk/workflows/*.json`): the local runtime registers the same ones. */
+export function bundledWorkflowTemplates(): WorkflowTemplateInput[] {
+  const folder = resolve(import.meta.dirname, '..', '..', 'cdk', 'workflows');
+  return readdirSync(folder)
+    .filter((file) => file.endsWith('.json'))
+    .sort()
+    .map((file) => JSON.parse(readFileSync(resolve(folder, file), 'utf8')) as WorkflowTemplateInput);
+}
+
+/** Registers each bundled template that is not registered yet (a restart keeps later versions). */
+export async function seedWorkflows(orchestrator: Orchestrator): Promise<string[]> {
+  const known = new Set((await orchestrator.workflows.list()).map((w) => w.workflowId));
+  const done: string[] = [];
+  for (const template of bundledWorkflowTemplates()) {
+    if (known.has(template.workflow_id)) continue;
+    await orchestrator.workflows.register(template);
+    done.push(`workflow ${template.workflow_id}`);
   }
   return done;
 }

@@ -26,7 +26,7 @@ env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 const { startExampleFactory } = await import('./factories/index.ts');
 const { startLocalRuntime } = await import('./runtime.ts');
-const { seedExamples } = await import('./seed.ts');
+const { seedExamples, seedWorkflows } = await import('./seed.ts');
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: env.VOBEE_PORT ?? '3000' },
@@ -76,7 +76,12 @@ const runtime = await startLocalRuntime({
 const factories: RunningExampleFactory[] = await Promise.all(
   kinds.map((kind) => startExampleFactory(kind as ExampleFactoryKind)),
 );
-const seeded = values['no-seed'] ? [] : await seedExamples(runtime.orchestrator, factories);
+const seeded = values['no-seed']
+  ? []
+  : [
+      ...(await seedExamples(runtime.orchestrator, factories)),
+      ...(factories.length === 2 ? await seedWorkflows(runtime.orchestrator) : []),
+    ];
 const readyMs = Math.round(performance.now() - started);
 
 console.log(`VoBee Orchestrator (local) ready in ${readyMs} ms

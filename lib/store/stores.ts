@@ -5,6 +5,7 @@ import { StatsStore } from './stats-store.ts';
 import { SuggestionStore } from './suggestion-store.ts';
 import type { TableNames } from './tables.ts';
 import { TaskStore } from './task-store.ts';
+import { WorkflowStore } from './workflow-store.ts';
 
 /** Every repository of the orchestrator, on one document client. */
 export interface Stores {
@@ -13,6 +14,7 @@ export interface Stores {
   suggestions: SuggestionStore;
   registry: RegistryStore;
   tasks: TaskStore;
+  workflows: WorkflowStore;
 }
 
 export interface StoresOptions {
@@ -29,5 +31,6 @@ export function createStores({ doc, tables, random }: StoresOptions): Stores {
     suggestions: new SuggestionStore(doc, { table: tables.patterns }),
     registry: new RegistryStore(doc, { table: tables.registry }),
     tasks: new TaskStore(doc, { table: tables.memory }),
+    workflows: new WorkflowStore(doc, { registryTable: tables.registry, memoryTable: tables.memory }),
   };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Brain, Decision } from '../brain.ts';
 import { NoRouteError } from '../errors.ts';
 import type { Memory } from '../memory.ts';
@@ -6,7 +7,7 @@ import type { Router, RoutingDecision, StrategyName } from '../routing/router.ts
 import type { Service } from '../service.ts';
 import type { Task } from '../task.ts';
 import type { CallAttempt, TaskRecord } from '../task-record.ts';
-import type { FactoryCaller } from './factory-call.ts';
+import type { FactoryCaller, FactoryCallResult } from './factory-call.ts';
 
 /** A route that has run out of services. */
 export interface ExhaustedRoute {
@@ -14,6 +15,12 @@ export interface ExhaustedRoute {
   tried: string[];
   reason: string;
 }
+
+/** How a step's task ended when the pipeline ran inline. */
+export type InlineOutcome =
+  | { ok: true; accepted: false; service: string; output: unknown; latencyMs: number }
+  | { ok: true; accepted: true; service: string }
+  | { ok: false; error: string; tried: string[] };
 
 export type CallOutcome =
   | { outcome: 'succeeded'; service: string; output: unknown; latencyMs: number }
@@ -102,43 +109,8 @@ export class TaskPipeline {
   async callFactory(state: PipelineState): Promise<PipelineState> {
     const route = liveRoute(state);
     const service = route.primary;
-    const context = state.task.contextId
-      ? (await this.#ports.memory.getContext(state.task.contextId)).data
-      : {};
-    const timeoutMs = Math.min(route.retryPolicy.timeoutSeconds * 1000, this.#ports.callTimeoutMs);
-    await this.#ports.adjustLoad(service, 1);
-    let result: Awaited<ReturnType<FactoryCaller['execute']>>;
-    try {
-      result = await this.#ports.factories.execute(
-        route.endpoint,
-        {
-          action: state.task.action ?? state.task.type,
-          parameters: state.task.parameters,
-          taskId: state.taskId,
-          context,
-        },
-        timeoutMs,
-      );
-    } finally {
-      await this.#ports.adjustLoad(service, -1);
-    }
     const attempt = state.attempt + 1;
-    const at = this.#now();
-    await this.#ports.memory.learnCall(`${state.taskId}:${service}:${attempt}`, {
-      taskId: state.taskId,
-      taskType: state.task.type,
-      service,
-      action: state.task.action,
-      priority: state.task.priority,
-      success: result.ok,
-      executionMs: result.latencyMs,
-      completedAt: at,
-      parameters: state.task.parameters,
-      error: result.ok
-        ? undefined
-        : { kind: result.error.kind, message: result.error.message.slice(0, 2_000) },
-    });
-    await this.#ports.recordCallOutcome(service, result.ok);
+    const { result, at } = await this.#callOnce(state.task, route, `${state.taskId}:${service}:${attempt}`);
     await this.#ports.appendAttempt(state.taskId, {
       service,
       attempt,
@@ -171,6 +143,126 @@ export class TaskPipeline {
             latencyMs: result.latencyMs,
           };
     return { ...state, attempt, call };
+  }
+
+  /**
+   * The whole pipeline in one go, for a workflow step: decide, route, then the primary and each
+   * usable fallback once, learning from every call. Retrying the step with back-off is the
+   * workflow state machine's job. With `callback`, a factory may answer 202 and post the result
+   * to `callback.url` later.
+   */
+  async runInline(
+    task: Task,
+    options: { callId: string; callback?: { url: string; token: string } },
+  ): Promise<InlineOutcome> {
+    const outcome = await this.#runInline(task, options);
+    // Every run of a step is remembered like any task (its calls were learned from already).
+    if (!(outcome.ok && outcome.accepted)) {
+      await this.#ports.memory.storeTaskResult(
+        {
+          taskId: resultId(options.callId),
+          taskType: task.type,
+          service: outcome.ok ? outcome.service : (outcome.tried.at(-1) ?? 'none'),
+          action: task.action,
+          priority: task.priority,
+          success: outcome.ok,
+          executionMs: outcome.ok ? outcome.latencyMs : 0,
+          completedAt: this.#now(),
+          parameters: task.parameters,
+          output: outcome.ok ? outcome.output : undefined,
+          error: outcome.ok ? undefined : { kind: 'error', message: outcome.error.slice(0, 2_000) },
+          contextId: task.contextId,
+        },
+        { learn: false },
+      );
+    }
+    return outcome;
+  }
+
+  async #runInline(
+    task: Task,
+    options: { callId: string; callback?: { url: string; token: string } },
+  ): Promise<InlineOutcome> {
+    await this.#ports.brain.decide(task);
+    let route: RoutingDecision;
+    try {
+      route = await this.#ports.router.route(task);
+    } catch (error) {
+      if (error instanceof NoRouteError) return { ok: false, error: error.message, tried: [] };
+      throw error;
+    }
+    for (;;) {
+      const { result } = await this.#callOnce(
+        task,
+        route,
+        `${options.callId}:${route.primary}`,
+        options.callback,
+      );
+      if (result.ok) {
+        return result.accepted
+          ? { ok: true, accepted: true, service: route.primary }
+          : {
+              ok: true,
+              accepted: false,
+              service: route.primary,
+              output: result.output,
+              latencyMs: result.latencyMs,
+            };
+      }
+      const next = await this.#ports.router.failover(route);
+      if (next.exhausted)
+        return { ok: false, error: `${next.reason}; last error: ${result.error.message}`, tried: next.tried };
+      route = next.decision;
+    }
+  }
+
+  /** One call to a route's primary, with load accounting, learning and passive health. */
+  async #callOnce(
+    task: Task,
+    route: RoutingDecision,
+    callId: string,
+    callback?: { url: string; token: string },
+  ) {
+    const service = route.primary;
+    const context = task.contextId ? (await this.#ports.memory.getContext(task.contextId)).data : {};
+    const timeoutMs = Math.min(route.retryPolicy.timeoutSeconds * 1000, this.#ports.callTimeoutMs);
+    await this.#ports.adjustLoad(service, 1);
+    let result: FactoryCallResult;
+    try {
+      result = await this.#ports.factories.execute(
+        route.endpoint,
+        {
+          action: task.action ?? task.type,
+          parameters: task.parameters,
+          taskId: task.id,
+          context,
+          ...(callback ? { callbackUrl: callback.url, taskToken: callback.token } : {}),
+        },
+        timeoutMs,
+      );
+    } finally {
+      await this.#ports.adjustLoad(service, -1);
+    }
+    const at = this.#now();
+    // Accepted long work is learned from when its callback arrives, not now.
+    if (!(result.ok && result.accepted)) {
+      await this.#ports.memory.learnCall(callId, {
+        taskId: task.id,
+        taskType: task.type,
+        service,
+        action: task.action,
+        priority: task.priority,
+        success: result.ok,
+        executionMs: result.latencyMs,
+        completedAt: at,
+        parameters: task.parameters,
+        error: result.ok
+          ? undefined
+          : { kind: result.error.kind, message: result.error.message.slice(0, 2_000) },
+      });
+    }
+    await this.#ports.recordCallOutcome(service, result.ok);
+    return { result, at };
   }
 
   /** Moves to the next usable fallback, or marks the route exhausted. */
@@ -225,6 +317,13 @@ export class TaskPipeline {
   #now(): string {
     return this.#ports.now().toISOString();
   }
+}
+
+/** A task result id from a call id: the call id itself when it is a valid id, else its hash. */
+function resultId(callId: string): string {
+  return /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(callId)
+    ? callId
+    : `r_${createHash('sha256').update(callId).digest('hex').slice(0, 40)}`;
 }
 
 function liveRoute(state: PipelineState): RoutingDecision {

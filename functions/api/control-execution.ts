@@ -1,0 +1,15 @@
+import { paths } from '../../lib/handler/api-schemas.ts';
+import { httpRoute } from '../../lib/handler/http-route.ts';
+
+/**
+ * POST /executions/{executionId}/pause | resume | cancel. Pause lets running steps finish and
+ * starts no new one until resume; cancel stops the run. 409 when the run has already ended.
+ */
+export function controlExecution(action: 'pause' | 'resume' | 'cancel') {
+  return httpRoute({
+    path: paths.executionId,
+    async handle({ path, orchestrator }) {
+      return { status: 200, body: await orchestrator.workflows[action](path.executionId) };
+    },
+  });
+}

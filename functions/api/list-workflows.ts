@@ -1,0 +1,10 @@
+import { queries } from '../../lib/handler/api-schemas.ts';
+import { httpRoute } from '../../lib/handler/http-route.ts';
+
+/** GET /workflows: registered workflows with their current and latest versions. */
+export const handler = httpRoute({
+  query: queries.none,
+  async handle({ orchestrator }) {
+    return { status: 200, body: { workflows: await orchestrator.workflows.list() } };
+  },
+});

@@ -1,0 +1,18 @@
+import { schemas } from '../../lib/handler/api-schemas.ts';
+import { httpRoute } from '../../lib/handler/http-route.ts';
+
+/**
+ * POST /workflows: validates a template against the registered factories, compiles it to a state
+ * machine and publishes it as the workflow's next version, which becomes the live one.
+ */
+export const handler = httpRoute({
+  body: schemas.registerWorkflow,
+  async handle({ body, orchestrator }) {
+    const { workflow, compiled } = await orchestrator.workflows.register(body);
+    return {
+      status: 201,
+      body: { ...workflow, compiled },
+      headers: { location: `/workflows/${workflow.workflowId}` },
+    };
+  },
+});

@@ -1,0 +1,365 @@
+import { createHash, randomUUID } from 'node:crypto';
+import * as z from 'zod';
+import { ConflictError, NotFoundError } from '../errors.ts';
+import { identifier } from '../names.ts';
+import { parseInput } from '../validation.ts';
+import { compileWorkflow } from './compile.ts';
+import { validateTemplate, type WorkflowTemplateInput } from './template.ts';
+import type { WorkflowEnginePort, WorkflowRepository } from './workflow-ports.ts';
+import type {
+  ExecutionStatus,
+  StepRecord,
+  WorkflowExecutionRecord,
+  WorkflowHead,
+} from './workflow-records.ts';
+
+export interface WorkflowServicePorts {
+  workflows: WorkflowRepository;
+  engine: WorkflowEnginePort;
+  /** The step handler every compiled step invokes (function name locally, ARN on AWS). */
+  runStepFunction: string;
+  /** Factory type -> actions, from the registered services: what templates may use. */
+  capabilities(): Promise<Record<string, string[]>>;
+  now(): Date;
+}
+
+/** The alias every workflow's executions start through; rollback points it at an older version. */
+export const LIVE_ALIAS = 'live';
+
+const callbackBody = z.discriminatedUnion('status', [
+  z
+    .object({
+      status: z.literal('succeeded'),
+      output: z.unknown().optional(),
+      taskToken: z.string().optional(),
+    })
+    .loose(),
+  z
+    .object({ status: z.literal('failed'), error: z.unknown().optional(), taskToken: z.string().optional() })
+    .loose(),
+]);
+const executionInput = z.record(z.string(), z.unknown());
+
+/** What `GET /executions/{id}` answers. */
+export interface ExecutionView {
+  executionId: string;
+  workflowId: string;
+  version: number;
+  status: ExecutionStatus;
+  startedAt: string;
+  stoppedAt?: string | undefined;
+  currentSteps: string[];
+  steps: StepRecord[];
+  results: Record<string, unknown>;
+  error?: { error?: string | undefined; cause?: string | undefined } | undefined;
+}
+
+/**
+ * Workflows at run time: templates registered through the API become state machine versions
+ * behind a `live` alias (rollback moves the alias), executions are started idempotently,
+ * paused, resumed and cancelled, and callbacks from long-running factories complete their steps.
+ */
+export class WorkflowService {
+  readonly #ports: WorkflowServicePorts;
+  constructor(ports: WorkflowServicePorts) {
+    this.#ports = ports;
+  }
+
+  /** Validates, compiles and publishes a template as the workflow's next version, and makes it current. */
+  async register(input: WorkflowTemplateInput) {
+    const template = validateTemplate(input, { capabilities: await this.#ports.capabilities() });
+    const head = await this.#ports.workflows.getHead(template.workflow_id);
+    const version = (head?.latestVersion ?? 0) + 1;
+    const versioned = { ...template, version };
+    const { definition, stats } = compileWorkflow(versioned, {
+      runStepFunctionArn: this.#ports.runStepFunction,
+    });
+    const deployed = await this.#ports.engine.deploy(
+      stateMachineName(template.workflow_id),
+      definition,
+      `${template.name} v${version}`,
+    );
+    const aliasArn = await this.#ports.engine.setAlias(
+      deployed.stateMachineArn,
+      LIVE_ALIAS,
+      deployed.versionArn,
+    );
+    const now = this.#ports.now().toISOString();
+    await this.#ports.workflows.putVersion({
+      workflowId: template.workflow_id,
+      version,
+      template: versioned,
+      versionArn: deployed.versionArn,
+      states: stats.states,
+      strategy: stats.strategy,
+      createdAt: now,
+    });
+    const next: WorkflowHead = {
+      workflowId: template.workflow_id,
+      name: template.name,
+      description: template.description,
+      currentVersion: version,
+      latestVersion: version,
+      stateMachineArn: deployed.stateMachineArn,
+      aliasArn,
+      updatedAt: now,
+      rev: (head?.rev ?? 0) + 1,
+    };
+    await this.#ports.workflows.putHead(next, head?.rev);
+    return { workflow: next, compiled: stats };
+  }
+
+  async list(): Promise<WorkflowHead[]> {
+    return (await this.#ports.workflows.listHeads()).sort((a, b) => a.workflowId.localeCompare(b.workflowId));
+  }
+
+  async get(workflowId: string) {
+    const head = await this.#head(workflowId);
+    const versions = (await this.#ports.workflows.listVersions(head.workflowId)).map(
+      ({ template, ...v }) => ({
+        ...v,
+        steps: template.steps.length,
+      }),
+    );
+    const current = await this.#ports.workflows.getVersion(head.workflowId, head.currentVersion);
+    return { ...head, template: current?.template, versions };
+  }
+
+  /** Points the live alias back (or forward) at a published version. */
+  async rollback(workflowId: string, versionInput: number) {
+    const head = await this.#head(workflowId);
+    const version = parseInput(z.number().int().min(1), versionInput, 'version');
+    const target = await this.#ports.workflows.getVersion(head.workflowId, version);
+    if (!target) throw new NotFoundError('workflow version', `${head.workflowId}@${version}`);
+    await this.#ports.engine.setAlias(head.stateMachineArn, LIVE_ALIAS, target.versionArn);
+    const next = {
+      ...head,
+      currentVersion: version,
+      updatedAt: this.#ports.now().toISOString(),
+      rev: head.rev + 1,
+    };
+    await this.#ports.workflows.putHead(next, head.rev);
+    return next;
+  }
+
+  /**
+   * Starts a run of the current version. With an idempotency key, a repeat returns the first run
+   * and starts nothing; the same key with a different input is a conflict.
+   */
+  async start(workflowId: string, inputValue: unknown, options: { idempotencyKey?: string } = {}) {
+    const head = await this.#head(workflowId);
+    const input = parseInput(executionInput, inputValue ?? {}, 'input');
+    const requestHash = hash(JSON.stringify(input));
+    const key =
+      options.idempotencyKey === undefined
+        ? undefined
+        : parseInput(z.string().min(1).max(256), options.idempotencyKey, 'Idempotency-Key');
+    const suffix =
+      key === undefined ? randomUUID().slice(0, 13) : hash(`${head.workflowId}|${key}`).slice(0, 16);
+    const executionName = `${head.workflowId.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60)}-${suffix}`;
+    const now = this.#ports.now();
+    const record: WorkflowExecutionRecord = {
+      executionName,
+      workflowId: head.workflowId,
+      version: head.currentVersion,
+      control: 'running',
+      input,
+      idempotencyKey: key,
+      requestHash,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+    };
+    const existing = await this.#ports.workflows.putExecutionIfAbsent(record);
+    if (existing) {
+      if (existing.requestHash !== requestHash)
+        throw new ConflictError(`Idempotency-Key '${key}' was already used with a different input`);
+      return { created: false, execution: await this.describe(existing.executionName) };
+    }
+    try {
+      const { executionId } = await this.#ports.engine.start(head.aliasArn, executionName, { input });
+      await this.#ports.workflows.setExecutionArn(executionName, executionId, this.#ports.now());
+    } catch (error) {
+      await this.#ports.workflows.deleteExecution(executionName);
+      throw error;
+    }
+    return { created: true, execution: await this.describe(executionName) };
+  }
+
+  /** Status, per-step status, current steps and results, the same locally and on AWS. */
+  async describe(executionName: string): Promise<ExecutionView> {
+    const record = await this.#execution(executionName);
+    const steps = (await this.#ports.workflows.listSteps(record.executionName)).sort((a, b) =>
+      (a.startedAt ?? '~').localeCompare(b.startedAt ?? '~'),
+    );
+    const engine = record.executionArn
+      ? await this.#ports.engine.describe(record.executionArn).catch(() => undefined)
+      : undefined;
+    const ended = engine !== undefined && engine.status !== 'RUNNING';
+    const status: ExecutionStatus =
+      record.control === 'cancelled'
+        ? 'CANCELLED'
+        : !record.executionArn
+          ? 'PENDING'
+          : engine === undefined
+            ? 'FAILED' // the engine no longer knows it: a local runtime restarted while it ran
+            : engine.status === 'RUNNING'
+              ? record.control === 'paused'
+                ? 'PAUSED'
+                : 'RUNNING'
+              : engine.status === 'SUCCEEDED'
+                ? 'SUCCEEDED'
+                : engine.status === 'ABORTED'
+                  ? 'CANCELLED'
+                  : 'FAILED';
+    // A step still marked running after the run ended was cut off (timeout, stop).
+    const settled = steps.map((s) =>
+      (ended || engine === undefined) && ['RUNNING', 'WAITING', 'CALLBACK'].includes(s.status)
+        ? {
+            ...s,
+            status: 'FAILED' as const,
+            error: s.error ?? `the run ended (${status}) before the step did`,
+          }
+        : s,
+    );
+    const output = engine?.output as { results?: Record<string, unknown> } | undefined;
+    return {
+      executionId: record.executionName,
+      workflowId: record.workflowId,
+      version: record.version,
+      status,
+      startedAt: record.createdAt,
+      stoppedAt: engine?.stoppedAt,
+      currentSteps: settled
+        .filter((s) => ['RUNNING', 'WAITING', 'CALLBACK'].includes(s.status))
+        .map((s) => s.stepId),
+      steps: settled,
+      // Aggregated results: each succeeded step's output, by step id.
+      results: Object.fromEntries(
+        output?.results
+          ? Object.entries(output.results)
+              .filter(([, r]) => (r as { status?: string }).status === 'SUCCEEDED')
+              .map(([id, r]) => [id, (r as { output?: unknown }).output])
+          : settled.filter((s) => s.status === 'SUCCEEDED').map((s) => [s.stepId, s.output]),
+      ),
+      error: engine?.error ? { error: engine.error, cause: engine.cause } : undefined,
+    };
+  }
+
+  /** Running steps finish; no new step starts until resume. */
+  async pause(executionName: string): Promise<ExecutionView> {
+    return this.#control(executionName, ['running'], 'paused', 'pause');
+  }
+
+  async resume(executionName: string): Promise<ExecutionView> {
+    return this.#control(executionName, ['paused'], 'running', 'resume');
+  }
+
+  /** Stops the run: no new step starts, and the execution ends CANCELLED. */
+  async cancel(executionName: string): Promise<ExecutionView> {
+    const view = await this.#control(executionName, ['running', 'paused'], 'cancelled', 'cancel');
+    const record = await this.#execution(executionName);
+    if (record.executionArn) await this.#ports.engine.stop(record.executionArn, 'cancelled through the API');
+    return { ...view, status: 'CANCELLED' };
+  }
+
+  /** A long-running factory reports back: its step succeeds or fails, and the run goes on. */
+  async callback(
+    taskToken: string,
+    body: unknown,
+  ): Promise<{ executionId: string; stepId: string; status: string }> {
+    const token = parseInput(z.string().min(1).max(4_096), taskToken, 'token');
+    const message = parseInput(callbackBody, body, 'body');
+    const owner = await this.#ports.workflows.getToken(token);
+    if (!owner) throw new NotFoundError('callback token', `${token.slice(0, 12)}...`);
+    const { executionName, stepId } = owner;
+    const now = this.#ports.now().toISOString();
+    // The step is settled in the record first, so a reader never sees the run end before its step.
+    // A callback can overtake the step handler's own "waiting" mark, so RUNNING counts as waiting too.
+    const settled = await this.#ports.workflows.updateStep(executionName, stepId, {
+      ...(message.status === 'succeeded'
+        ? { status: 'SUCCEEDED' as const, output: message.output ?? null }
+        : { status: 'FAILED' as const, error: failureText(message.error) }),
+      endedAt: now,
+      onlyIf: ['RUNNING', 'CALLBACK'],
+    });
+    if (settled < 0) throw new ConflictError(`step '${stepId}' is not waiting for a callback`);
+    try {
+      if (message.status === 'succeeded') {
+        await this.#ports.engine.sendTaskSuccess(token, {
+          status: 'SUCCEEDED',
+          output: message.output ?? null,
+        });
+      } else {
+        await this.#ports.engine.sendTaskFailure(token, 'StepFailed', failureText(message.error));
+      }
+    } catch (error) {
+      if ((error as Error).name === 'TaskTimedOut' || (error as Error).name === 'TaskDoesNotExist') {
+        await this.#ports.workflows.updateStep(executionName, stepId, {
+          status: 'FAILED',
+          endedAt: now,
+          error: 'the callback came after the step had timed out',
+        });
+        throw new ConflictError(
+          `step '${stepId}' is no longer waiting for this callback (timed out or already answered)`,
+        );
+      }
+      throw error;
+    }
+    return {
+      executionId: executionName,
+      stepId,
+      status: message.status === 'succeeded' ? 'SUCCEEDED' : 'FAILED',
+    };
+  }
+
+  async #control(
+    executionName: string,
+    from: Array<'running' | 'paused'>,
+    to: 'running' | 'paused' | 'cancelled',
+    verb: string,
+  ): Promise<ExecutionView> {
+    const before = await this.describe(executionName);
+    if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(before.status)) {
+      throw new ConflictError(`cannot ${verb} execution '${before.executionId}': it is ${before.status}`);
+    }
+    if (!(await this.#ports.workflows.setControl(before.executionId, from, to, this.#ports.now()))) {
+      throw new ConflictError(`cannot ${verb} execution '${before.executionId}': it is ${before.status}`);
+    }
+    return this.describe(executionName);
+  }
+
+  async #head(workflowId: string): Promise<WorkflowHead> {
+    const id = parseInput(identifier, workflowId, 'workflowId');
+    const head = await this.#ports.workflows.getHead(id);
+    if (!head) throw new NotFoundError('workflow', id);
+    return head;
+  }
+
+  async #execution(executionName: string): Promise<WorkflowExecutionRecord> {
+    const name = parseInput(
+      z
+        .string()
+        .min(1)
+        .max(80)
+        .regex(/^[A-Za-z0-9_-]+$/, 'is not an execution id'),
+      executionName,
+      'executionId',
+    );
+    const record = await this.#ports.workflows.getExecution(name);
+    if (!record) throw new NotFoundError('execution', name);
+    return record;
+  }
+}
+
+/** State machine names allow letters, digits, `-` and `_`, up to 80 characters. */
+export function stateMachineName(workflowId: string): string {
+  return `vobee-wf-${workflowId.replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 80);
+}
+
+function hash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function failureText(error: unknown): string {
+  return typeof error === 'string' ? error : JSON.stringify(error ?? 'factory reported failure');
+}

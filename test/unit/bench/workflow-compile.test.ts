@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import {
+  executedTransitions,
+  pipelineTransitions,
+  randomCase,
+  successTransitions,
+  taskStateNames,
+  workflowTransitions,
+} from '../../../bench/workflow-compile.ts';
+import { compileWorkflow } from '../../../lib/core/workflow/compile.ts';
+import { productLaunchCampaign } from '../../../lib/core/workflow/examples.ts';
+import { seeded } from '../workflow/support.ts';
+
+const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:run-step';
+const succeed = () => ({ StatusCode: 200, Payload: { status: 'SUCCEEDED', output: {} } });
+
+describe('state transitions of a successful run', () => {
+  it('count every state entered, Parallel states and their branches included', async () => {
+    const { definition } = compileWorkflow(productLaunchCampaign, { runStepFunctionArn: ARN });
+    // Initialise state, Parallel (research then images | trends), video.
+    expect(successTransitions(definition)).toBe(6);
+    expect((await workflowTransitions(productLaunchCampaign)).transitions).toBe(6);
+  });
+
+  it('read from the structure agree with an execution of the definition', async () => {
+    const random = seeded(11);
+    for (let i = 0; i < 6; i++) {
+      const { template } = randomCase(10 + Math.floor(random() * 30), random);
+      const { definition } = compileWorkflow(template, { runStepFunctionArn: ARN });
+      const names = taskStateNames(definition);
+      expect(names).toHaveLength(template.steps.length);
+      const executed = await executedTransitions(
+        definition,
+        Object.fromEntries(names.map((name) => [name, succeed])),
+        { input: {} },
+      );
+      expect(executed.transitions).toBe(successTransitions(definition));
+    }
+  });
+
+  it('follow the task pipeline through its Choice states, with retries and failovers costing more', async () => {
+    const pipeline = await pipelineTransitions();
+    expect(pipeline.path[0]).toBe('Decide');
+    expect(pipeline.path).toContain('CallFactory');
+    expect(pipeline.path.at(-1)).toBe('Done');
+    expect(pipeline.succeeded).toBe(pipeline.path.length);
+    expect(pipeline.perRetry).toBeGreaterThan(0);
+    expect(pipeline.perFailover).toBeGreaterThan(0);
+  });
+
+  it('refuse to guess through a Choice state', () => {
+    expect(() =>
+      successTransitions({ StartAt: 'c', States: { c: { Type: 'Choice', Choices: [], Default: 'c' } } }),
+    ).toThrow(/Choice/);
+  });
+});
