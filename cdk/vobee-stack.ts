@@ -10,6 +10,7 @@ import { Intake } from './constructs/intake.ts';
 import { ManifestFunction } from './constructs/manifest-function.ts';
 import { TaskPipeline } from './constructs/pipeline.ts';
 import { VobeeTables } from './constructs/tables.ts';
+import { Workflows } from './constructs/workflows.ts';
 import type { StageSettings } from './settings.ts';
 
 export interface VobeeStackProps extends StackProps {
@@ -25,6 +26,7 @@ export class VobeeStack extends Stack {
   readonly api: VobeeHttpApi;
   readonly pipeline: TaskPipeline;
   readonly intake: Intake;
+  readonly workflows: Workflows;
 
   constructor(scope: Construct, id: string, props: VobeeStackProps) {
     super(scope, id, props);
@@ -58,6 +60,16 @@ export class VobeeStack extends Stack {
       this.pipeline.stateMachine.grantStartExecution(fn);
     }
 
+    const stepFunction = all.find(({ spec }) => spec.workflowStep);
+    if (!stepFunction) throw new Error('the app manifest has no workflow step function');
+    this.workflows = new Workflows(this, 'Workflows', {
+      settings,
+      stepFunction,
+      managers: all.filter(({ spec }) => spec.managesWorkflows),
+      // From the API id, not the stage URL: the stage depends on the routes, which depend on the functions.
+      apiUrl: `https://${this.api.api.apiId}.execute-api.${this.region}.${this.urlSuffix}`,
+    });
+
     const consumers = all.filter(({ spec }) => spec.queue === 'intake');
     if (consumers.length !== 1 || !consumers[0]) {
       throw new Error(`the app manifest needs exactly one intake queue consumer, found ${consumers.length}`);
@@ -79,6 +91,11 @@ export class VobeeStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url });
     new CfnOutput(this, 'PipelineArn', { value: this.pipeline.stateMachine.stateMachineArn });
+    for (const [workflowId, machine] of Object.entries(this.workflows.deployed)) {
+      new CfnOutput(this, `${workflowId.replace(/[^A-Za-z0-9]/g, '')}WorkflowArn`, {
+        value: machine.stateMachineArn,
+      });
+    }
     new CfnOutput(this, 'IntakeQueueUrl', { value: this.intake.queue.queueUrl });
     new CfnOutput(this, 'EventBusName', { value: this.intake.bus.eventBusName });
     for (const [tableId, table] of Object.entries(this.tables)) {

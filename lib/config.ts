@@ -23,6 +23,25 @@ const environmentSchema = z.object({
   VOBEE_WORKFLOW_ROLE_ARN: z.string().min(1).optional(),
   /** The API's base URL, given to long-running factories to post their callbacks. */
   VOBEE_CALLBACK_URL: z.string().url().optional(),
+  /** Prefix of state machines made at run time, and the workflows the stack deployed (JSON: id -> ARN). */
+  VOBEE_WORKFLOW_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,40}$/)
+    .default('vobee-wf'),
+  VOBEE_DEPLOYED_WORKFLOWS: z
+    .string()
+    .default('{}')
+    .transform((text, ctx) => {
+      try {
+        return z.record(z.string(), z.string()).parse(JSON.parse(text));
+      } catch {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be a JSON object of workflow id to state machine ARN',
+        });
+        return z.NEVER;
+      }
+    }),
   AWS_ENDPOINT_URL: z.string().optional(),
 });
 
@@ -36,6 +55,8 @@ export interface Config {
   runStepFunction: string | undefined;
   workflowRoleArn: string | undefined;
   callbackUrl: string | undefined;
+  workflowPrefix: string;
+  deployedWorkflows: Record<string, string>;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -62,5 +83,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runStepFunction: e.VOBEE_RUN_STEP_FUNCTION,
     workflowRoleArn: e.VOBEE_WORKFLOW_ROLE_ARN,
     callbackUrl: e.VOBEE_CALLBACK_URL,
+    workflowPrefix: e.VOBEE_WORKFLOW_PREFIX,
+    deployedWorkflows: e.VOBEE_DEPLOYED_WORKFLOWS,
   };
 }

@@ -47,6 +47,9 @@ export interface OrchestratorOptions {
   runStepFunction?: string;
   /** The API's base URL, where long-running factories post their callbacks. */
   callbackBaseUrl?: string;
+  /** Prefix of state machines made at run time, and the workflows the stack deployed. */
+  workflowPrefix?: string;
+  deployedWorkflows?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -152,6 +155,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         sendTaskFailure: noEngine,
       },
       runStepFunction: options.runStepFunction ?? 'RunWorkflowStep',
+      stateMachinePrefix: options.workflowPrefix,
+      deployed: options.deployedWorkflows,
       capabilities: async () => {
         const byType: Record<string, string[]> = {};
         for (const service of await registry.listServices()) {

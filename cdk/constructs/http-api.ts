@@ -1,9 +1,16 @@
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, type HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  type HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledge } from '../nag.ts';
 import type { StageSettings } from '../settings.ts';
 import type { ManifestFunction } from './manifest-function.ts';
 
@@ -31,7 +38,7 @@ export interface VobeeHttpApiProps {
   functions: readonly ManifestFunction[];
 }
 
-/** The HTTP API: every manifest route, every one behind IAM authorisation. */
+/** The HTTP API: every manifest route, behind IAM authorisation unless the manifest marks it public. */
 export class VobeeHttpApi extends Construct {
   readonly api: HttpApi;
   readonly stage: HttpStage;
@@ -60,11 +67,21 @@ export class VobeeHttpApi extends Construct {
     });
     for (const { spec, function: fn } of props.functions) {
       if (!spec.route) continue;
-      this.api.addRoutes({
+      const routes = this.api.addRoutes({
         path: spec.route.path,
         methods: [HttpMethod[spec.route.method]],
         integration: new HttpLambdaIntegration(`${spec.id}Integration`, fn),
+        // A public route (factory callbacks) carries its own credential: the single-use task token.
+        ...(spec.route.public ? { authorizer: new HttpNoneAuthorizer() } : {}),
       });
+      if (spec.route.public) {
+        for (const route of routes) {
+          acknowledge(route, {
+            'AwsSolutions-APIG4':
+              'Factory callbacks come from outside the account; the unguessable, single-use task token in the path is the credential',
+          });
+        }
+      }
     }
   }
 }

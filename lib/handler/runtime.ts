@@ -24,6 +24,8 @@ export function orchestrator(): Orchestrator {
     }),
     runStepFunction: config.runStepFunction,
     callbackBaseUrl: config.callbackUrl,
+    workflowPrefix: config.workflowPrefix,
+    deployedWorkflows: config.deployedWorkflows,
     pipelineArn: config.pipelineArn,
     router: { strategy: config.routingStrategy },
     allowedEndpoints: config.allowedPrivateEndpoints,

@@ -226,7 +226,13 @@ describe('least privilege', () => {
     '%s: starts pipeline executions only if the manifest says so',
     (id, spec) => {
       const starts = statementsOf(id).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
-      if (spec.startsPipeline) {
+      if (spec.managesWorkflows) {
+        // Workflow managers touch only the workflow state machines (named under the stage's prefix) and task tokens.
+        const resources = JSON.stringify(starts.map((s) => s.Resource));
+        expect(resources).not.toContain(logicalId(stack.pipeline.stateMachine));
+        expect(starts.flatMap(actionsOf)).not.toContain('states:DeleteStateMachine');
+        expect(resources).toContain(':stateMachine:vobee-dev-wf-*');
+      } else if (spec.startsPipeline) {
         expect(starts).toEqual([
           expect.objectContaining({
             Action: 'states:StartExecution',
@@ -309,7 +315,7 @@ describe('HTTP API', () => {
           Properties: { RouteKey: `${spec.route.method} ${spec.route.path}` },
         }),
       );
-      expect(route?.Properties.AuthorizationType, spec.id).toBe('AWS_IAM');
+      expect(route?.Properties.AuthorizationType, spec.id).toBe(spec.route?.public ? 'NONE' : 'AWS_IAM');
       const target = JSON.stringify(route?.Properties.Target);
       const integrationId = /"Ref":"([A-Za-z0-9]+)"/.exec(target)?.[1] ?? '';
       expect(resources[integrationId]?.Properties.IntegrationUri, spec.id).toEqual(arnOf(spec.id));
@@ -450,5 +456,51 @@ describe('outputs', () => {
         'RegistryTableName',
       ]),
     );
+  });
+});
+
+describe('workflows', () => {
+  const templates = readdirSync(resolve(import.meta.dirname, '../../cdk/workflows')).filter((f) =>
+    f.endsWith('.json'),
+  );
+
+  it('deploys a state machine per template in cdk/workflows, with logging and tracing', () => {
+    expect(Object.keys(stack.workflows.deployed).sort()).toEqual(
+      templates.map((f) => f.replace(/\.json$/, '')).sort(),
+    );
+    for (const [workflowId, machine] of Object.entries(stack.workflows.deployed)) {
+      const resource = resources[logicalId(machine)];
+      expect(resource?.Properties.StateMachineName).toBe(`vobee-dev-wf-${workflowId}`);
+      expect(resource?.Properties.TracingConfiguration).toEqual({ Enabled: true });
+      expect(resource?.Properties.LoggingConfiguration).toMatchObject({ Level: 'ALL' });
+    }
+  });
+
+  it('ships the design examples unchanged as deployable templates', async () => {
+    const { exampleWorkflows } = await import('../../lib/core/workflow/examples.ts');
+    for (const file of templates) {
+      const template = JSON.parse(
+        readFileSync(resolve(import.meta.dirname, '../../cdk/workflows', file), 'utf8'),
+      );
+      expect(template).toEqual(exampleWorkflows[template.workflow_id]);
+    }
+  });
+
+  it('lets run-time workflow state machines invoke the step handler and nothing else', () => {
+    const roleId = logicalId(stack.workflows.runtimeRole);
+    const statements = Object.values(resources)
+      .filter(
+        (r) =>
+          r.Type === 'AWS::IAM::Policy' &&
+          JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: roleId }]),
+      )
+      .flatMap(
+        (p) => (p.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[] }> }).Statement,
+      );
+    const invoke = statements.filter((s) => JSON.stringify(s.Action).includes('lambda:'));
+    expect(JSON.stringify(invoke)).toContain(logicalId(fn('RunWorkflowStep')));
+    for (const other of FUNCTIONS.filter((f) => !f.workflowStep)) {
+      expect(JSON.stringify(invoke)).not.toContain(logicalId(fn(other.id)));
+    }
   });
 });

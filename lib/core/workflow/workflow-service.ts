@@ -20,6 +20,13 @@ export interface WorkflowServicePorts {
   runStepFunction: string;
   /** Factory type -> actions, from the registered services: what templates may use. */
   capabilities(): Promise<Record<string, string[]>>;
+  /** Prefix of the state machines made at run time (one per stage: `vobee-dev-wf`). */
+  stateMachinePrefix?: string;
+  /**
+   * Workflows the stack deployed from `cdk/workflows/*.json` (id -> state machine ARN): they run
+   * like registered ones, as version 1, and are changed by changing the stack, not the API.
+   */
+  deployed?: Readonly<Record<string, string>>;
   now(): Date;
 }
 
@@ -68,6 +75,11 @@ export class WorkflowService {
   /** Validates, compiles and publishes a template as the workflow's next version, and makes it current. */
   async register(input: WorkflowTemplateInput) {
     const template = validateTemplate(input, { capabilities: await this.#ports.capabilities() });
+    if (this.#ports.deployed?.[template.workflow_id]) {
+      throw new ConflictError(
+        `workflow '${template.workflow_id}' is deployed with the stack: change cdk/workflows instead`,
+      );
+    }
     const head = await this.#ports.workflows.getHead(template.workflow_id);
     const version = (head?.latestVersion ?? 0) + 1;
     const versioned = { ...template, version };
@@ -75,7 +87,7 @@ export class WorkflowService {
       runStepFunctionArn: this.#ports.runStepFunction,
     });
     const deployed = await this.#ports.engine.deploy(
-      stateMachineName(template.workflow_id),
+      stateMachineName(template.workflow_id, this.#ports.stateMachinePrefix),
       definition,
       `${template.name} v${version}`,
     );
@@ -110,7 +122,26 @@ export class WorkflowService {
   }
 
   async list(): Promise<WorkflowHead[]> {
-    return (await this.#ports.workflows.listHeads()).sort((a, b) => a.workflowId.localeCompare(b.workflowId));
+    const registered = await this.#ports.workflows.listHeads();
+    return [
+      ...registered,
+      ...Object.keys(this.#ports.deployed ?? {}).map((id) => this.#deployedHead(id)),
+    ].sort((a, b) => a.workflowId.localeCompare(b.workflowId));
+  }
+
+  #deployedHead(workflowId: string): WorkflowHead {
+    const arn = this.#ports.deployed?.[workflowId] as string;
+    return {
+      workflowId,
+      name: workflowId,
+      description: 'deployed with the stack (cdk/workflows)',
+      currentVersion: 1,
+      latestVersion: 1,
+      stateMachineArn: arn,
+      aliasArn: arn,
+      updatedAt: '',
+      rev: 0,
+    };
   }
 
   async get(workflowId: string) {
@@ -128,6 +159,11 @@ export class WorkflowService {
   /** Points the live alias back (or forward) at a published version. */
   async rollback(workflowId: string, versionInput: number) {
     const head = await this.#head(workflowId);
+    if (this.#ports.deployed?.[head.workflowId]) {
+      throw new ConflictError(
+        `workflow '${head.workflowId}' is deployed with the stack: roll back the stack instead`,
+      );
+    }
     const version = parseInput(z.number().int().min(1), versionInput, 'version');
     const target = await this.#ports.workflows.getVersion(head.workflowId, version);
     if (!target) throw new NotFoundError('workflow version', `${head.workflowId}@${version}`);
@@ -330,7 +366,9 @@ export class WorkflowService {
 
   async #head(workflowId: string): Promise<WorkflowHead> {
     const id = parseInput(identifier, workflowId, 'workflowId');
-    const head = await this.#ports.workflows.getHead(id);
+    const head =
+      (await this.#ports.workflows.getHead(id)) ??
+      (this.#ports.deployed?.[id] ? this.#deployedHead(id) : undefined);
     if (!head) throw new NotFoundError('workflow', id);
     return head;
   }
@@ -352,8 +390,8 @@ export class WorkflowService {
 }
 
 /** State machine names allow letters, digits, `-` and `_`, up to 80 characters. */
-export function stateMachineName(workflowId: string): string {
-  return `vobee-wf-${workflowId.replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 80);
+export function stateMachineName(workflowId: string, prefix = 'vobee-wf'): string {
+  return `${prefix}-${workflowId.replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 80);
 }
 
 function hash(text: string): string {

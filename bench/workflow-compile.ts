@@ -1,0 +1,309 @@
+/**
+ * Workflow compile: how close the compiled structure comes to the best possible schedule, how
+ * many states a successful run enters (Standard workflows bill each one), and how long
+ * compilation takes, on random step DAGs from the workflow tests' own generator.
+ */
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { pipelineDefinition } from '../lib/core/pipeline/definition.ts';
+import {
+  type AslState,
+  type AslStateMachine,
+  compiledMakespan,
+  compileWorkflow,
+  criticalPathMakespan,
+  definitionMakespan,
+  MAX_DEFINITION_BYTES,
+} from '../lib/core/workflow/compile.ts';
+import { seriesParallelize } from '../lib/core/workflow/dag.ts';
+import { productLaunchCampaign } from '../lib/core/workflow/examples.ts';
+import { MAX_STEPS, type WorkflowTemplateInput } from '../lib/core/workflow/template.ts';
+import { durationsOf, randomDag, seeded, sid, templateOf } from '../test/unit/workflow/support.ts';
+import { median, spread } from './routing-quality.ts';
+
+const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:vobee-run-step';
+
+/**
+ * State transitions of a run in which every state succeeds at its first attempt: every state
+ * entered counts once; a Parallel state counts itself plus the states entered in each branch.
+ * Failure-path states (the `(failed)` Pass and the Fail state of each step) are not entered.
+ * This is how Step Functions bills Standard workflows (retries would add one per attempt).
+ */
+export function successTransitions(machine: AslStateMachine): number {
+  let count = 0;
+  let name: string | undefined = machine.StartAt;
+  while (name !== undefined) {
+    const state: AslState | undefined = machine.States[name];
+    if (!state) throw new Error(`state '${name}' is missing`);
+    if (state.Type === 'Choice')
+      throw new Error(`state '${name}' is a Choice: execute the definition instead`);
+    count++;
+    if (state.Type === 'Parallel') {
+      for (const branch of state.Branches as AslStateMachine[]) count += successTransitions(branch);
+    }
+    name = state.End === true ? undefined : (state.Next as string | undefined);
+  }
+  return count;
+}
+
+type LocalHandler = (event: unknown) => unknown;
+
+/** Names of the Task states of a machine, those inside Parallel branches included. */
+export function taskStateNames(machine: AslStateMachine): string[] {
+  return Object.entries(machine.States).flatMap(([name, state]) => {
+    if (state.Type === 'Task') return [name];
+    if (state.Type === 'Parallel') return (state.Branches as AslStateMachine[]).flatMap(taskStateNames);
+    return [];
+  });
+}
+
+/**
+ * Executes a definition with aws-local-stepfunctions, Task states answered by `handlers` (by
+ * state name), Wait states skipped, and counts the states entered: a check on
+ * {@link successTransitions} that does not share its reading of the structure, and the only way
+ * to count a definition with Choice states.
+ */
+export async function executedTransitions(
+  definition: object,
+  handlers: Record<string, LocalHandler>,
+  input: unknown = {},
+): Promise<{ transitions: number; entered: string[] }> {
+  const waits = Object.entries((definition as AslStateMachine).States)
+    .filter(([, state]) => state.Type === 'Wait')
+    .map(([name]) => [name, 0]);
+  const machine = new StateMachine(definition as unknown as StateMachineDefinition, {
+    validationOptions: { checkArn: false },
+  });
+  // The events of Parallel branches reach the root log through one async hop per level, and the
+  // root log drops whatever arrives after the execution ended: handlers that answer on the next
+  // turn of the event loop let every forwarded event arrive in time.
+  const paced = Object.fromEntries(
+    Object.entries(handlers).map(([name, handler]) => [
+      name,
+      async (event: unknown) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        return handler(event);
+      },
+    ]),
+  );
+  const execution = machine.run(input as never, {
+    overrides: {
+      taskResourceLocalHandlers: paced as never,
+      waitTimeOverrides: Object.fromEntries(waits),
+    },
+    context: { Execution: { Id: 'arn:aws:states:us-east-1:123456789012:execution:bench:run' } } as never,
+  });
+  const entered: string[] = [];
+  for await (const event of execution.eventLogs) {
+    if (event.type === 'StateEntered') entered.push(event.state.name);
+  }
+  await execution.result;
+  return { transitions: entered.length, entered };
+}
+
+const stepSucceeded: LocalHandler = () => ({ StatusCode: 200, Payload: { status: 'SUCCEEDED', output: {} } });
+
+/** States a successful run of a compiled template enters, by executing it. */
+export async function workflowTransitions(template: WorkflowTemplateInput) {
+  const { definition } = compileWorkflow(template, { runStepFunctionArn: ARN });
+  const handlers = Object.fromEntries(taskStateNames(definition).map((name) => [name, stepSucceeded]));
+  return executedTransitions(definition, handlers, { input: {} });
+}
+
+/**
+ * States a task pipeline run enters: succeeding at the first call, after one retry of the same
+ * service, and after one failover to the next service.
+ */
+export async function pipelineTransitions() {
+  const definition = pipelineDefinition({
+    decide: 'Decide',
+    route: 'Route',
+    callFactory: 'CallFactory',
+    failover: 'Failover',
+    record: 'Record',
+  });
+  type State = Record<string, unknown>;
+  const pass = (patch: (state: State) => State) => (event: unknown) => {
+    const state = (event as { Payload: State }).Payload;
+    return { StatusCode: 200, Payload: { ...state, ...patch(state) } };
+  };
+  const run = (failures: Array<'retry' | 'failover'>) => {
+    let calls = 0;
+    return executedTransitions(
+      definition,
+      {
+        Decide: pass(() => ({ decision: {} })),
+        Route: pass(() => ({ route: { primary: 'a' } })),
+        CallFactory: pass(() => {
+          const outcome = failures[calls++] ?? 'succeeded';
+          return { call: outcome === 'retry' ? { outcome, delaySeconds: 1 } : { outcome } };
+        }),
+        Failover: pass(() => ({ route: { primary: 'b' } })),
+        Record: pass(() => ({ status: 'SUCCEEDED' })),
+      },
+      { taskId: 't', task: {}, attempt: 0 },
+    );
+  };
+  const [succeeded, retried, failedOver] = await Promise.all([run([]), run(['retry']), run(['failover'])]);
+  return {
+    succeeded: succeeded.transitions,
+    path: succeeded.entered,
+    perRetry: retried.transitions - succeeded.transitions,
+    perFailover: failedOver.transitions - succeeded.transitions,
+  };
+}
+
+export interface WorkflowCompileOptions {
+  dags: number;
+  minSteps: number;
+  maxSteps: number;
+  seed: number;
+  /** DAGs whose success-path count is checked by executing the definition. */
+  executedChecks: number;
+  largeSteps: number;
+  timingRuns: number;
+}
+
+export const DEFAULT_WORKFLOW_OPTIONS: WorkflowCompileOptions = {
+  dags: 200,
+  minSteps: 10,
+  maxSteps: 60,
+  seed: 2026,
+  executedChecks: 20,
+  largeSteps: 1_000,
+  timingRuns: 5,
+};
+
+interface DagResult {
+  steps: number;
+  seriesParallel: boolean;
+  ratio: number;
+  ratioWithEstimates: number;
+  transitionsPerStep: number;
+  statesPerStep: number;
+  definitionBytesPerStep: number;
+  compileMs: number;
+}
+
+/** A random DAG as the workflow tests build them: permuted template order, durations 1-100. */
+export function randomCase(n: number, random: () => number) {
+  const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
+  const deps = randomDag(n, random);
+  const order = deps.map((_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = int(0, i);
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  const durations = durationsOf(deps.map(() => int(1, 100)));
+  return { deps, template: templateOf(deps, { order }), durations };
+}
+
+function timeMs(f: () => unknown): number {
+  const start = performance.now();
+  f();
+  return performance.now() - start;
+}
+
+export async function workflowCompile(options: WorkflowCompileOptions = DEFAULT_WORKFLOW_OPTIONS) {
+  const random = seeded(options.seed);
+  const results: DagResult[] = [];
+  let checked = 0;
+  const mismatches: Array<{ dag: number; structural: number; executed: number }> = [];
+  for (let d = 0; d < options.dags; d++) {
+    const n = options.minSteps + Math.floor(random() * (options.maxSteps - options.minSteps + 1));
+    const { template, durations } = randomCase(n, random);
+    const start = performance.now();
+    const { definition, stats } = compileWorkflow(template, { runStepFunctionArn: ARN });
+    const compileMs = performance.now() - start;
+    const critical = criticalPathMakespan(template, durations);
+    const transitions = successTransitions(definition);
+    if (d < options.executedChecks) {
+      const handlers = Object.fromEntries(taskStateNames(definition).map((name) => [name, stepSucceeded]));
+      const executed = await executedTransitions(definition, handlers, { input: {} });
+      checked++;
+      if (executed.transitions !== transitions)
+        mismatches.push({ dag: d, structural: transitions, executed: executed.transitions });
+    }
+    results.push({
+      steps: n,
+      seriesParallel: stats.cuts === 0,
+      ratio: definitionMakespan(definition, durations) / critical,
+      ratioWithEstimates: compiledMakespan(template, durations, { estimatedDurations: durations }) / critical,
+      transitionsPerStep: transitions / n,
+      statesPerStep: stats.states / n,
+      definitionBytesPerStep: new TextEncoder().encode(JSON.stringify(definition)).length / n,
+      compileMs,
+    });
+  }
+
+  const pick = (key: keyof DagResult) => spread(results.map((r) => Number(r[key])));
+
+  // The template schema stops at MAX_STEPS, so the 1,000-step figure is the planning core
+  // (series-parallel decomposition and cuts), and the whole compiler is timed at the limit.
+  const large = randomCase(options.largeSteps, seeded(options.seed + 1));
+  const largeDag = new Map(large.deps.map((deps, i) => [sid(i), deps.map(sid)]));
+  const planMs = Array.from({ length: options.timingRuns }, () => timeMs(() => seriesParallelize(largeDag)));
+  let largeCompile: { error?: string } = {};
+  try {
+    compileWorkflow(large.template, { runStepFunctionArn: ARN });
+  } catch (error) {
+    largeCompile = { error: (error as Error).message.slice(0, 300) };
+  }
+  const atLimit = randomCase(MAX_STEPS, seeded(options.seed + 2));
+  const atLimitMs = Array.from({ length: options.timingRuns }, () =>
+    timeMs(() => compileWorkflow(atLimit.template, { runStepFunctionArn: ARN })),
+  );
+  const atLimitDefinition = compileWorkflow(atLimit.template, { runStepFunctionArn: ARN }).definition;
+
+  const pipeline = await pipelineTransitions();
+  const example = await workflowTransitions(productLaunchCampaign);
+  const exampleDefinition = compileWorkflow(productLaunchCampaign, { runStepFunctionArn: ARN }).definition;
+  const unitDurations = Object.fromEntries(productLaunchCampaign.steps.map((s) => [s.step_id, 1]));
+
+  return {
+    setup: {
+      dags: options.dags,
+      steps: `${options.minSteps}-${options.maxSteps}`,
+      generator:
+        'test/unit/workflow/support.ts randomDag (each step waits for 0-3 earlier ones), template order permuted, durations uniform integers 1-100',
+      seed: options.seed,
+      definitions: {
+        ratio: 'makespan of the compiled definition (no duration estimates) / critical path of the DAG',
+        ratioWithEstimates: 'the same with the exact durations given as estimatedDurations',
+        transitions:
+          'states entered by a run where every step succeeds at its first attempt: Initialise state, each Task, each Parallel (itself plus its branches); failure-path Pass and Fail states not entered',
+        statesPerStep: 'all states of the definition (failure paths included) / steps',
+      },
+    },
+    makespan: { ratio: pick('ratio'), ratioWithEstimates: pick('ratioWithEstimates') },
+    seriesParallelShare: results.filter((r) => r.seriesParallel).length / results.length,
+    transitionsPerStep: pick('transitionsPerStep'),
+    statesPerStep: pick('statesPerStep'),
+    definitionBytesPerStep: pick('definitionBytesPerStep'),
+    compileMs: pick('compileMs'),
+    transitionCheck: { executed: checked, mismatches },
+    large: {
+      steps: options.largeSteps,
+      planMedianMs: median(planMs),
+      planRunsMs: planMs,
+      compile: largeCompile,
+      maxSteps: MAX_STEPS,
+      compileAtMaxStepsMedianMs: median(atLimitMs),
+      compileAtMaxStepsRunsMs: atLimitMs,
+      definitionBytesAtMaxSteps: new TextEncoder().encode(JSON.stringify(atLimitDefinition)).length,
+      /** At the measured bytes per step; Step Functions takes at most MAX_DEFINITION_BYTES. */
+      projectedDefinitionBytes:
+        spread(results.map((r) => r.definitionBytesPerStep)).mean * options.largeSteps,
+      maxDefinitionBytes: MAX_DEFINITION_BYTES,
+    },
+    pipeline,
+    example: {
+      name: productLaunchCampaign.workflow_id,
+      steps: productLaunchCampaign.steps.length,
+      transitions: example.transitions,
+      entered: example.entered,
+      stepsOnCriticalPath: definitionMakespan(exampleDefinition, unitDurations),
+    },
+  };
+}
+
+export type WorkflowCompileReport = Awaited<ReturnType<typeof workflowCompile>>;
