@@ -1,7 +1,6 @@
 import { Brain } from './core/brain.ts';
 import { Memory } from './core/memory.ts';
 import { ModuleManager } from './core/modules.ts';
-import type { FactoryCaller } from './core/pipeline/factory-call.ts';
 import { TaskPipeline } from './core/pipeline/task-pipeline.ts';
 import { Router, type RouterOptions } from './core/routing/router.ts';
 import { SelfImprovement } from './core/self-improvement.ts';

@@ -170,7 +170,10 @@ function toEvent(
 }
 
 function writeResult(res: ServerResponse, result: APIGatewayProxyResultV2): void {
-  if (typeof result === 'string') return send(res, 200, JSON.parse(result));
+  if (typeof result === 'string') {
+    send(res, 200, JSON.parse(result));
+    return;
+  }
   const structured = result as APIGatewayProxyStructuredResultV2;
   const body = structured.body ?? '';
   res.writeHead(structured.statusCode ?? 200, {

@@ -202,9 +202,9 @@ describe('compileWorkflow: options of steps and templates', () => {
 
   it('continues after a failed step with on_failure continue, and retries only pauses for 0 retries', () => {
     const states = allStates(compile(base).definition);
-    expect((states.get('a')?.Retry as Array<{ ErrorEquals: string[] }>).map((r) => r.ErrorEquals[0])).toEqual(
-      ['WorkflowPaused', 'WorkflowCancelled'],
-    );
+    expect(
+      (states.get('a')?.Retry as Array<{ ErrorEquals: string[] }> | undefined)?.map((r) => r.ErrorEquals[0]),
+    ).toEqual(['WorkflowPaused', 'WorkflowCancelled']);
     expect(states.get('a (failed)')?.Next).toBe('b');
     expect(states.has('a (fail workflow)')).toBe(false);
   });
