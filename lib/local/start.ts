@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ExampleFactoryKind, RunningExampleFactory } from './factories/index.ts';
+import type { ExampleFactoryKind, FaultOptions, RunningExampleFactory } from './factories/index.ts';
 
 /**
  * `npm start`: the whole orchestrator on this machine, no AWS account, no Docker. Options come
@@ -14,6 +14,8 @@ const HELP = `Usage: npm start -- [options]
   --data DIR          data folder (VOBEE_DATA_DIR, default .vobee/data)
   --in-memory         keep nothing on disk (VOBEE_IN_MEMORY=1)
   --factories LIST    example factories to start: media,research or none (VOBEE_FACTORIES, default media,research)
+  --faults JSON       fault and latency injection per example factory (VOBEE_FACTORY_FAULTS), e.g.
+                      '{"research":{"latencyMs":{"kind":"fixed","ms":300}},"media":{"failureRate":0.3,"seed":7}}'
   --no-seed           do not register the example factories as services and modules (VOBEE_SEED=0)
   --no-schedules      do not run health probes and the daily analysis on their timers (VOBEE_SCHEDULES=0)
   --table-prefix P    table name prefix (VOBEE_TABLE_PREFIX, default vobee-local)
@@ -35,6 +37,7 @@ const { values } = parseArgs({
     data: { type: 'string', default: env.VOBEE_DATA_DIR ?? '.vobee/data' },
     'in-memory': { type: 'boolean', default: env.VOBEE_IN_MEMORY === '1' },
     factories: { type: 'string', default: env.VOBEE_FACTORIES ?? 'media,research' },
+    faults: { type: 'string', default: env.VOBEE_FACTORY_FAULTS ?? '{}' },
     'no-seed': { type: 'boolean', default: env.VOBEE_SEED === '0' },
     'no-schedules': { type: 'boolean', default: env.VOBEE_SCHEDULES === '0' },
     'table-prefix': { type: 'string', default: env.VOBEE_TABLE_PREFIX ?? 'vobee-local' },
@@ -73,9 +76,21 @@ const runtime = await startLocalRuntime({
   schedules: !values['no-schedules'],
   log: (line) => console.log(`[${new Date().toISOString()}] ${line}`),
 });
+let faults: Partial<Record<ExampleFactoryKind, FaultOptions>>;
+try {
+  faults = JSON.parse(values.faults);
+} catch {
+  console.error(`--faults: expected JSON such as '{"media":{"failureRate":0.3}}', got '${values.faults}'`);
+  process.exit(2);
+}
 const factories: RunningExampleFactory[] = await Promise.all(
-  kinds.map((kind) => startExampleFactory(kind as ExampleFactoryKind)),
-);
+  kinds.map((kind) =>
+    startExampleFactory(kind as ExampleFactoryKind, faults[kind as ExampleFactoryKind] ?? {}),
+  ),
+).catch((error: Error) => {
+  console.error(`--faults: ${error.message}`);
+  process.exit(2);
+});
 const seeded = values['no-seed']
   ? []
   : [
