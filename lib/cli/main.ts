@@ -25,6 +25,7 @@ import { registerRoutingCommands } from './commands/routing.ts';
 import { registerServiceCommands } from './commands/services.ts';
 import { registerSuggestionCommands } from './commands/suggestions.ts';
 import { registerTaskCommands } from './commands/task.ts';
+import { registerWorkflowCommands } from './commands/workflows.ts';
 
 export { type CliIO, EXIT_CODES, type ExitCode };
 
@@ -36,7 +37,8 @@ const EXIT_CODE_HELP: Record<ExitCode, string> = {
   4: 'conflict with the current state (409), e.g. a module still required by others',
   5: 'rejected by the API as invalid (400/422)',
   6: 'cannot reach the endpoint',
-  7: 'the task finished FAILED (task submit --wait)',
+  7: 'the task or workflow run finished FAILED (task submit --wait, workflows run, executions watch)',
+  8: 'the workflow run was CANCELLED',
 };
 
 const EPILOG = `
@@ -105,6 +107,7 @@ export function createProgram(state: CliState): Command {
   registerContextCommands(program, state);
   registerSuggestionCommands(program, state);
   registerImprovementCommands(program, state);
+  registerWorkflowCommands(program, state);
   return program;
 }
 

@@ -1,4 +1,9 @@
-import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../core/errors.ts';
 
 export type Item = Record<string, unknown>;
@@ -27,6 +32,24 @@ export async function attempt(write: () => Promise<unknown>): Promise<boolean> {
     if (isConditionFailure(error)) return false;
     throw error;
   }
+}
+
+/**
+ * Creates an item unless one with its key exists; then returns what `existing` reads instead.
+ * The way every "once per id" record is written (tasks, workflow runs).
+ */
+export async function createOrRead<T>(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  item: Item,
+  existing: () => Promise<T | undefined>,
+): Promise<T | undefined> {
+  const created = await attempt(() =>
+    doc.send(
+      new PutCommand({ TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+    ),
+  );
+  return created ? undefined : existing();
 }
 
 /** All items of a query, following pagination up to `limit` items. */

@@ -1,12 +1,6 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { CallAttempt, TaskRecord } from '../core/task-record.ts';
-import { type Item, isConditionFailure, stripKeys } from './dynamo.ts';
+import { createOrRead, type Item, stripKeys } from './dynamo.ts';
 
 /** Task records in the memory table: `TASK#<id>` / `TASK`. Created once, then updated field by field. */
 export class TaskStore {
@@ -18,20 +12,10 @@ export class TaskStore {
     this.#table = options.table;
   }
 
-  async putTaskIfAbsent(record: TaskRecord): Promise<TaskRecord | undefined> {
-    try {
-      await this.#doc.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: { pk: `TASK#${record.taskId}`, sk: 'TASK', ...record },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return undefined;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return this.getTask(record.taskId);
-    }
+  putTaskIfAbsent(record: TaskRecord): Promise<TaskRecord | undefined> {
+    return createOrRead(this.#doc, this.#table, { pk: `TASK#${record.taskId}`, sk: 'TASK', ...record }, () =>
+      this.getTask(record.taskId),
+    );
   }
 
   async getTask(taskId: string): Promise<TaskRecord | undefined> {

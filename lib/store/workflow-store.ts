@@ -15,7 +15,15 @@ import type {
   WorkflowHead,
   WorkflowVersion,
 } from '../core/workflow/workflow-records.ts';
-import { conditionally, epochSeconds, type Item, isConditionFailure, queryAll, stripKeys } from './dynamo.ts';
+import {
+  conditionally,
+  createOrRead,
+  epochSeconds,
+  type Item,
+  isConditionFailure,
+  queryAll,
+  stripKeys,
+} from './dynamo.ts';
 
 /**
  * Workflows and their runs.
@@ -102,20 +110,13 @@ export class WorkflowStore implements WorkflowRepository {
   }
 
   /** Records a run once; returns the existing record when the name is taken. */
-  async putExecutionIfAbsent(record: WorkflowExecutionRecord): Promise<WorkflowExecutionRecord | undefined> {
-    try {
-      await this.#doc.send(
-        new PutCommand({
-          TableName: this.#memory,
-          Item: { pk: `WFEXEC#${record.executionName}`, sk: 'EXECUTION', ...record },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return undefined;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return this.getExecution(record.executionName);
-    }
+  putExecutionIfAbsent(record: WorkflowExecutionRecord): Promise<WorkflowExecutionRecord | undefined> {
+    return createOrRead(
+      this.#doc,
+      this.#memory,
+      { pk: `WFEXEC#${record.executionName}`, sk: 'EXECUTION', ...record },
+      () => this.getExecution(record.executionName),
+    );
   }
 
   async getExecution(executionName: string): Promise<WorkflowExecutionRecord | undefined> {

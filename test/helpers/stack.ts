@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
+import { mulberry32 } from '../../lib/core/random.ts';
 import { LocalEngine } from '../../lib/engine/local-engine.ts';
 import { useOrchestrator } from '../../lib/handler/runtime.ts';
 import { LOCAL_AWS } from '../../lib/local/dynamodb.ts';
@@ -76,12 +77,5 @@ export function manualClock(start = '2026-01-15T10:00:00.000Z') {
 
 /** A seeded uniform source (mulberry32), so random strategies are reproducible. */
 export function seededRandom(seed = 42): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  return mulberry32(seed);
 }

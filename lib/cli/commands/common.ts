@@ -28,6 +28,8 @@ export const EXIT_CODES = {
   invalid: 5,
   unreachable: 6,
   taskFailed: 7,
+  /** A workflow run ended CANCELLED: someone stopped it; nothing broke. */
+  cancelled: 8,
 } as const;
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 

@@ -6,6 +6,8 @@
  * it is the template order, used to break every tie so results are deterministic.
  */
 
+import { mulberry32 } from '../random.ts';
+
 /** Node -> the nodes it depends on, in template order. */
 export type Dag = ReadonlyMap<string, readonly string[]>;
 
@@ -173,7 +175,7 @@ export function seriesParallelize(dag: Dag, estimates: Durations = {}): SeriesPa
   const base = order.weights((id) => (Object.hasOwn(estimates, id) ? duration(estimates, id) : mean));
   const spread = order.weights((id) => (Object.hasOwn(estimates, id) ? ESTIMATE_SPREAD : UNKNOWN_SPREAD));
   // A fixed seed: the same template always compiles to the same definition.
-  const random = mulberry(dag.size);
+  const random = mulberry32(dag.size);
   const scenarios = [
     base,
     ...Array.from({ length: CUT_SCENARIOS }, () =>
@@ -439,15 +441,4 @@ interface Plan {
   earliestFinish: Float64Array;
   latestStart: Float64Array;
   latestFinish: Float64Array;
-}
-
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }

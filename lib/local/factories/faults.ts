@@ -2,6 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod';
 import type { FieldIssue } from '../../core/errors.ts';
+import { mulberry32 } from '../../core/random.ts';
 import { parseInput } from '../../core/validation.ts';
 import type { AcceptedCall, DeliveryPolicy, ExecuteRequest, Outcome } from './contract.ts';
 
@@ -39,21 +40,6 @@ export const faultOptionsSchema = z
   })
   .strict();
 export type FaultOptions = z.input<typeof faultOptionsSchema>;
-
-/**
- * mulberry32: a 32-bit PRNG, tiny and good enough to draw faults. Returns numbers in [0, 1).
- * `Math.random` cannot be seeded, and a failing run is only useful if it can be replayed.
- */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** One latency in milliseconds from a distribution, drawing two uniforms from `random`. */
 export function sampleLatency(distribution: LatencyDistribution, random: () => number): number {
@@ -215,3 +201,5 @@ async function postCallback(url: string, body: unknown, signal: AbortSignal): Pr
   }
   return false;
 }
+
+export { mulberry32 };

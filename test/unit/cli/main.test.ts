@@ -33,6 +33,7 @@ describe('exit codes', () => {
       invalid: 5,
       unreachable: 6,
       taskFailed: 7,
+      cancelled: 8,
     });
   });
 
@@ -173,11 +174,17 @@ describe('help', () => {
       'suggestions reject',
       'suggestions impact',
       'improvement report',
+      'workflows run',
+      'workflows register',
+      'executions watch',
+      'executions pause',
+      'executions cancel',
     ]) {
       expect(result.stdout).toContain(`  ${command} `);
     }
     expect(result.stdout).toContain('Exit codes:');
-    expect(result.stdout).toMatch(/ {2}7 {2}the task finished FAILED/);
+    expect(result.stdout).toMatch(/ {2}7 {2}the task or workflow run finished FAILED/);
+    expect(result.stdout).toMatch(/ {2}8 {2}the workflow run was CANCELLED/);
   });
 
   it('shows the options of one command', async () => {

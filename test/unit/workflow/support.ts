@@ -3,23 +3,15 @@
  * from them, and an independent reading of a compiled definition's structure.
  */
 import fc from 'fast-check';
+import { mulberry32 } from '../../../lib/core/random.ts';
 import type { AslState, AslStateMachine } from '../../../lib/core/workflow/compile.ts';
 import type { WorkflowStepInput, WorkflowTemplateInput } from '../../../lib/core/workflow/template.ts';
 
 /** deps[j] lists the indices (all < j) that node j depends on. */
 export type Deps = number[][];
 
-/** mulberry32: a small seeded uniform source in [0, 1). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** A seeded uniform source in [0, 1). */
+export const seeded = mulberry32;
 
 const int = (random: () => number, min: number, max: number) => min + Math.floor(random() * (max - min + 1));
 
