@@ -26,7 +26,9 @@ async function settle(engine: { running(): string[] }, timeoutMs: number) {
 }
 
 describe('reliability', () => {
-  it(`${HEAVY ? '10,000' : '1,500'} task events with 30 % duplicate deliveries take effect exactly once`, async () => {
+  it(`${HEAVY ? '10,000' : '1,500'} task events with 30 % duplicate deliveries take effect exactly once`, {
+    timeout: HEAVY ? 900_000 : 120_000,
+  }, async () => {
     const stack = await createServingStack(backend);
     const factory = await startFactory(() => ({ status: 200, body: { status: 'ok', output: 'sent' } }));
     closers.push(factory.close);
@@ -94,7 +96,9 @@ describe('reliability', () => {
     expect(results).toBeGreaterThanOrEqual(unique);
   });
 
-  it('under 30 % failures and 10 % timeouts, every task and workflow ends, with a cause when it fails', async () => {
+  it('under 30 % failures and 10 % timeouts, every task and workflow ends, with a cause when it fails', {
+    timeout: HEAVY ? 900_000 : 120_000,
+  }, async () => {
     const stack = await createServingStack(backend, { callTimeoutMs: 2_000 });
     // Factories share this process with the database and the engine: the call timeout leaves room for that load.
     const faults = { failureRate: 0.3, timeoutRate: 0.1, hangMs: 2_500, seed: 11 };
