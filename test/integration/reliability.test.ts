@@ -7,7 +7,7 @@ import { sqsEvent, sqsRecord, taskRequestedEvent } from '../helpers/events.ts';
 import { startFactory } from '../helpers/factory-server.ts';
 import { backends, createServingStack, seededRandom } from '../helpers/stack.ts';
 
-/** VOBEE_HEAVY=1 runs the full-size variants (10,000 events); the default keeps CI short. */
+/** VOBEE_HEAVY=1 runs the heavier variants (30,000 events, 600 tasks and 60 runs under faults). */
 const HEAVY = process.env.VOBEE_HEAVY === '1';
 const backend = backends()[0];
 if (!backend) throw new Error('no local DynamoDB');
@@ -39,7 +39,7 @@ describe('reliability', () => {
     });
 
     const random = seededRandom(2026);
-    const total = HEAVY ? 10_000 : 1_500;
+    const total = HEAVY ? 30_000 : 10_000;
     const unique = Math.round(total * 0.7);
     // Half arrive as EventBridge TaskRequested events, half as messages sent to the queue directly.
     const bodies = Array.from({ length: unique }, (_, i) =>
