@@ -26,8 +26,8 @@ async function settle(engine: { running(): string[] }, timeoutMs: number) {
 }
 
 describe('reliability', () => {
-  it(`${HEAVY ? '10,000' : '1,500'} task events with 30 % duplicate deliveries take effect exactly once`, {
-    timeout: HEAVY ? 900_000 : 120_000,
+  it(`${HEAVY ? '30,000' : '10,000'} task events with 30 % duplicate deliveries take effect exactly once`, {
+    timeout: HEAVY ? 1_800_000 : 600_000,
   }, async () => {
     const stack = await createServingStack(backend);
     const factory = await startFactory(() => ({ status: 200, body: { status: 'ok', output: 'sent' } }));
