@@ -1,10 +1,9 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { WorkflowIO } from '../../lib/cli/commands/workflows.ts';
 import { EXIT_CODES, main } from '../../lib/cli/main.ts';
 import { productLaunchCampaign } from '../../lib/core/workflow/examples.ts';
 import { validateTemplate } from '../../lib/core/workflow/template.ts';
+import { type Recorded, sink, useFakeApi } from '../helpers/fake-api.ts';
 
 /**
  * The workflow commands through `main()` against a fake API on loopback: each route answers
@@ -12,66 +11,8 @@ import { validateTemplate } from '../../lib/core/workflow/template.ts';
  * scripted run poll by poll, and every request is recorded. The clock and the sleep between
  * polls are injected, so a run of many polls takes no real time and its timings are exact.
  */
-interface Recorded {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: unknown;
-}
-type Answer = { status: number; body: unknown };
-
-const recorded: Recorded[] = [];
-const routes = new Map<string, (request: Recorded, n: number) => Answer>();
-const counts = new Map<string, number>();
-let server: Server;
-let endpoint: string;
-
-function on(route: string, answer: Answer | ((request: Recorded, n: number) => Answer)) {
-  routes.set(route, typeof answer === 'function' ? answer : () => answer);
-}
-
-beforeAll(async () => {
-  server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
-    const url = new URL(req.url ?? '/', 'http://fake');
-    const request: Recorded = {
-      method: req.method ?? 'GET',
-      path: url.pathname,
-      headers: req.headers,
-      body: text === '' ? undefined : JSON.parse(text),
-    };
-    recorded.push(request);
-    const key = `${request.method} ${decodeURIComponent(request.path)}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-    const handler = routes.get(key);
-    const answer = handler
-      ? handler(request, counts.get(key) ?? 1)
-      : { status: 404, body: { error: { type: 'NotFound', message: `no route ${key}` } } };
-    res.writeHead(answer.status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(answer.body));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
-
-beforeEach(() => {
-  recorded.length = 0;
-  routes.clear();
-  // Each test replays its scripted run from the first poll.
-  counts.clear();
-});
-
-function sink(isTTY = false) {
-  const sink = { text: '', isTTY, write: (chunk: string) => (sink.text += chunk) };
-  return sink;
-}
+const fake = useFakeApi();
+const { recorded, on } = fake;
 
 const T0 = Date.parse('2026-01-15T10:00:00.000Z');
 /** An ISO time `s` seconds into the run. */
@@ -101,7 +42,7 @@ async function vobee(
       return text;
     },
   };
-  const code = await main(['--endpoint', endpoint, ...argv], io);
+  const code = await main(['--endpoint', fake.endpoint, ...argv], io);
   return { code, stdout: stdout.text, stderr: stderr.text, sleeps };
 }
 

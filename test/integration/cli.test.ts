@@ -1,81 +1,24 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXIT_CODES, main } from '../../lib/cli/main.ts';
+import { type Recorded, sink, useFakeApi } from '../helpers/fake-api.ts';
 
 /**
  * `main()` against a fake API on loopback: each route answers canned JSON in the shapes the
  * handlers in functions/api return, and every request is recorded so the tests can check what
  * the CLI sent.
  */
-interface Recorded {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  headers: IncomingHttpHeaders;
-  body: unknown;
-}
-type Answer = { status: number; body: unknown };
-
-const recorded: Recorded[] = [];
-const routes = new Map<string, (request: Recorded, n: number) => Answer>();
-let server: Server;
-let endpoint: string;
-
-function on(route: string, answer: Answer | ((request: Recorded, n: number) => Answer)) {
-  routes.set(route, typeof answer === 'function' ? answer : () => answer);
-}
-
-beforeAll(async () => {
-  const counts = new Map<string, number>();
-  server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
-    const url = new URL(req.url ?? '/', 'http://fake');
-    const request: Recorded = {
-      method: req.method ?? 'GET',
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      headers: req.headers,
-      body: text === '' ? undefined : JSON.parse(text),
-    };
-    recorded.push(request);
-    const key = `${request.method} ${decodeURIComponent(request.path)}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-    const handler = routes.get(key);
-    const answer = handler
-      ? handler(request, counts.get(key) ?? 1)
-      : { status: 404, body: { error: { type: 'NotFound', message: `no route ${key}` } } };
-    res.writeHead(answer.status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(answer.body));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
-
-beforeEach(() => {
-  recorded.length = 0;
-  routes.clear();
-});
-
-function sink(isTTY = false) {
-  const sink = { text: '', isTTY, write: (chunk: string) => (sink.text += chunk) };
-  return sink;
-}
+const fake = useFakeApi();
+const { recorded, on } = fake;
 
 async function vobee(argv: string[], options: { ttyStderr?: boolean; endpoint?: string } = {}) {
   const stdout = sink();
   const stderr = sink(options.ttyStderr);
-  const code = await main(['--endpoint', options.endpoint ?? endpoint, ...argv], {
+  const code = await main(['--endpoint', options.endpoint ?? fake.endpoint, ...argv], {
     stdout,
     stderr,
     env: {},
