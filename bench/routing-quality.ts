@@ -18,7 +18,7 @@
  * in expected utility. The scenarios are built so that it also has the best expected success.
  */
 import { confidenceFrom } from '../lib/core/confidence.ts';
-import { utility } from '../lib/core/routing/learned.ts';
+import { evidenceOf, utility } from '../lib/core/routing/learned.ts';
 import { Router, type RouterPorts, type StrategyName } from '../lib/core/routing/router.ts';
 import type { Service } from '../lib/core/service.ts';
 import {
@@ -143,7 +143,8 @@ export type PolicyName =
   | 'least-loaded'
   | 'weighted'
   | 'learned'
-  | 'learned-window';
+  | 'learned-window'
+  | 'learned-recent';
 
 export const POLICIES: readonly PolicyName[] = [
   'oracle',
@@ -153,6 +154,7 @@ export const POLICIES: readonly PolicyName[] = [
   'weighted',
   'learned',
   'learned-window',
+  'learned-recent',
 ];
 
 /** What one policy did with one world. */
@@ -207,7 +209,17 @@ class SimulatedPorts implements RouterPorts {
   readonly #ticks = new Map<string, number>();
   readonly random: () => number;
 
-  constructor(world: World, random: () => number, windowSeconds: number | undefined) {
+  /** Where the router finds recent statistics: only with the `learned-recent` policy, as lib/store offers them. */
+  readonly recentStatsFor?: () => Promise<ServiceStats[]>;
+  readonly #mode: 'all-time' | 'window' | 'recent';
+
+  constructor(
+    world: World,
+    random: () => number,
+    windowSeconds: number | undefined,
+    mode: 'all-time' | 'window' | 'recent' = 'all-time',
+  ) {
+    this.#mode = mode;
     this.random = random;
     this.#windowMs = (windowSeconds ?? 0) * 1_000;
     this.services = world.profiles.map((profile, i) => ({
@@ -225,6 +237,7 @@ class SimulatedPorts implements RouterPorts {
     const stats = () => world.names.map((service) => ({ taskType: TASK_TYPE, service, ...emptyCounters() }));
     this.allTime = stats();
     this.windowed = windowSeconds === undefined ? undefined : stats();
+    if (mode === 'recent') this.recentStatsFor = async () => this.windowed ?? [];
   }
 
   complete(c: Completion): void {
@@ -249,11 +262,12 @@ class SimulatedPorts implements RouterPorts {
 
   /** The statistics the router reads for service `i`. */
   statsOf(i: number): ServiceStats {
-    return (this.windowed ?? this.allTime)[i] as ServiceStats;
+    if (this.#mode === 'recent') return evidenceOf(this.allTime[i], this.windowed?.[i]) as ServiceStats;
+    return (this.#mode === 'window' ? this.windowed : this.allTime)?.[i] as ServiceStats;
   }
 
   async statsFor(): Promise<ServiceStats[]> {
-    return this.windowed ?? this.allTime;
+    return this.#mode === 'window' ? (this.windowed ?? this.allTime) : this.allTime;
   }
   async listServices(): Promise<Service[]> {
     return this.services;
@@ -288,15 +302,16 @@ export async function simulate(
     latencyMs: new Float64Array(n),
     explored: new Uint8Array(n),
   };
-  const learning = policy === 'learned' || policy === 'learned-window';
+  const learning = policy === 'learned' || policy === 'learned-window' || policy === 'learned-recent';
   if (learning) run.predicted = new Float64Array(n);
   const ports = new SimulatedPorts(
     world,
     seeded(seed),
-    policy === 'learned-window' ? options.windowSeconds : undefined,
+    policy === 'learned-window' || policy === 'learned-recent' ? options.windowSeconds : undefined,
+    policy === 'learned-window' ? 'window' : policy === 'learned-recent' ? 'recent' : 'all-time',
   );
   const router = new Router(ports);
-  const strategy: StrategyName = policy === 'learned-window' ? 'learned' : (policy as StrategyName);
+  const strategy: StrategyName = learning ? 'learned' : (policy as StrategyName);
   const index = new Map(world.names.map((name, i) => [name, i]));
   // Calls in flight, kept sorted by end time.
   const pending: Completion[] = [];
@@ -671,6 +686,7 @@ export async function routingQuality(
         oracle:
           'the service with the best true utility, utility = p(success) - 0.2 x mean / (mean + 5000 ms)',
         weights: 'stated capacity = 1000 / median latency (ms), set on the registry for every strategy',
+        'learned-recent': `the real learned strategy as lib/ wires it: recent statistics (here the last ${options.windowSeconds} s of simulated time; 15 minutes in the orchestrator) lead, all-time counters weigh as a prior of at most 20 calls`,
         'learned-window': `the real learned strategy reading only outcomes that ended in the last ${options.windowSeconds} s of simulated time (a variant of the bench's RoutingContext, not of lib/)`,
         successRatio: 'realised successes / the oracle realised successes on the same draws',
         latencyRatio: 'p50 (p95) of the chosen calls latency / the oracle p50 (p95)',

@@ -221,6 +221,7 @@ function printRouting(r: RoutingQualityReport) {
     ['stationary', 'learned'],
     ['degraded', 'learned'],
     ['degraded', 'learned-window'],
+    ['degraded', 'learned-recent'],
   ] as const) {
     const c = r.calibration[scenario][policy];
     if (!c) continue;

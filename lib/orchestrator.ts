@@ -13,6 +13,9 @@ import type { WorkflowEngine } from './engine/engine.ts';
 import { HttpFactoryClient } from './factories/http-factory-client.ts';
 import type { Stores } from './store/stores.ts';
 
+/** Learned routing judges services mostly on the last 15 minutes (history counts as a small prior). */
+export const RECENT_WINDOW_MS = 15 * 60_000;
+
 /** The parts of the orchestrator, each a domain service wired to its storage. */
 export interface Orchestrator {
   brain: Brain;
@@ -101,6 +104,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       random,
       now,
       nextTick: (key) => stats.nextTick(key),
+      recentStatsFor: (type) => stats.recentStatsFor(type, new Date(now().getTime() - RECENT_WINDOW_MS)),
       recordRoute: (strategy, service) =>
         stats.incrementCounter('routes', {
           total: 1,

@@ -16,6 +16,7 @@ import { epochSeconds, type Item, queryAll } from './dynamo.ts';
  * updates never lose a count and no read precedes a write.
  * - `STATS#<type>` / `SERVICE#<service>`: all-time counters of one (task type, service).
  * - `HOUR#<yyyy-mm-ddThh>` / `<type>#<service>`: the same counters for one hour, for windowed analysis (TTL).
+ * - `RECENT#<type>` / `<yyyy-mm-ddThh:mm>#<service>`: per-minute counters for learned routing's recent window (TTL a day).
  * - `PATTERN#<type>` / `<feature>`: success and total counts per result feature.
  * - `TYPES` / `<type>`: the task types seen.
  * - `COUNTER#<name>` / `SHARD#<n>`: counters spread over shards so that no single key is hot.
@@ -28,6 +29,8 @@ export interface StatsStoreOptions {
 }
 
 const HISTOGRAM_SIZE = LATENCY_BUCKETS_MS.length + 1;
+/** Minute counters are kept a day: routing reads minutes, not days. */
+const RECENT_RETENTION_SECONDS = 86_400;
 
 export class StatsStore {
   readonly #doc: DynamoDBDocumentClient;
@@ -54,6 +57,22 @@ export class StatsStore {
         taskType: result.taskType,
         service: result.service,
       }),
+      // The recent window: per-minute counters in one partition per type, read in one query.
+      this.#add(
+        { pk: `RECENT#${result.taskType}`, sk: `${result.completedAt.slice(0, 16)}#${result.service}` },
+        {
+          count: 1,
+          successes: add.successes as number,
+          failures: add.failures as number,
+          timeouts: add.timeouts as number,
+          totalMs: result.executionMs,
+        },
+        {
+          taskType: result.taskType,
+          service: result.service,
+          expiresAt: epochSeconds(new Date(result.completedAt)) + RECENT_RETENTION_SECONDS,
+        },
+      ),
       this.#add({ pk: `HOUR#${hour}`, sk: `${result.taskType}#${result.service}` }, add, {
         taskType: result.taskType,
         service: result.service,
@@ -70,6 +89,21 @@ export class StatsStore {
       ),
       this.#doc.send(new PutCommand({ TableName: this.#table, Item: { pk: 'TYPES', sk: result.taskType } })),
     ]);
+  }
+
+  /** Counters of each service for a task type over the minutes since `since` (the histogram stays empty). */
+  async recentStatsFor(taskType: string, since: Date): Promise<ServiceStats[]> {
+    const items = await queryAll(this.#doc, {
+      TableName: this.#table,
+      KeyConditionExpression: 'pk = :pk AND sk >= :from',
+      ExpressionAttributeValues: { ':pk': `RECENT#${taskType}`, ':from': since.toISOString().slice(0, 16) },
+    });
+    const groups = Map.groupBy(items.map(toServiceStats), (s) => s.service);
+    return [...groups.values()].map((rows) => ({
+      taskType,
+      service: (rows[0] as ServiceStats).service,
+      ...mergeCounters(rows),
+    }));
   }
 
   async statsFor(taskType: string): Promise<ServiceStats[]> {

@@ -189,6 +189,63 @@ describe.each(backends())('routing on $kind', (backend) => {
     expect(decision.reason).toMatch(/^learned: /);
   });
 
+  it('learned routing leaves a service that failed lately, whatever its long record', async () => {
+    const clock = manualClock('2026-01-15T10:00:00.000Z');
+    const { orchestrator, stores } = await createStack(backend, { now: clock.now, random: seededRandom(3) });
+    await orchestrator.services.register({
+      name: 'veteran',
+      endpoint: 'http://veteran:1',
+      capabilities: ['t'],
+    });
+    await orchestrator.services.register({
+      name: 'newcomer',
+      endpoint: 'http://newcomer:1',
+      capabilities: ['t'],
+    });
+    const learn = (id: string, service: string, success: boolean, completedAt: string) =>
+      orchestrator.brain.learn({
+        taskId: id,
+        taskType: 't',
+        service,
+        success,
+        executionMs: 100,
+        completedAt,
+        ...(success ? {} : { error: { kind: 'error' as const, message: 'x' } }),
+      });
+    // Two hours ago the veteran was perfect; in the last minutes it fails, and the newcomer does well.
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) => learn(`old-${i}`, 'veteran', true, '2026-01-15T08:00:00.000Z')),
+    );
+    // ...and the newcomer was poor back then: on all-time counters alone the veteran would win.
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        learn(`early-${i}`, 'newcomer', i % 3 === 0, '2026-01-15T08:00:00.000Z'),
+      ),
+    );
+    await Promise.all(
+      Array.from({ length: 15 }, (_, i) => learn(`bad-${i}`, 'veteran', false, '2026-01-15T09:55:00.000Z')),
+    );
+    await Promise.all(
+      Array.from({ length: 15 }, (_, i) => learn(`new-${i}`, 'newcomer', true, '2026-01-15T09:56:00.000Z')),
+    );
+    const recent = await stores.stats.recentStatsFor('t', new Date('2026-01-15T09:45:00.000Z'));
+    expect(recent.map((s) => [s.service, s.count, s.successes]).sort()).toEqual([
+      ['newcomer', 15, 15],
+      ['veteran', 15, 0],
+    ]);
+    const picks: string[] = [];
+    for (let i = 0; i < 30; i++)
+      picks.push((await orchestrator.router.route({ id: `r${i}`, type: 't' }, 'learned')).primary);
+    expect(picks.filter((p) => p === 'newcomer').length).toBeGreaterThan(25);
+    const newcomer = (await orchestrator.memory.statistics('t')).services.find(
+      (s) => s.service === 'newcomer',
+    );
+    expect(newcomer?.successRate).toBeLessThan(0.6);
+    // An hour later the window is empty again and the long record speaks for the veteran.
+    clock.advance(60 * 60_000);
+    expect(await stores.stats.recentStatsFor('t', new Date(clock.now().getTime() - 15 * 60_000))).toEqual([]);
+  });
+
   it('ejects a service after consecutive failures and lets it back after the cooldown', async () => {
     const clock = manualClock();
     const { orchestrator, stores } = await createStack(backend, { now: clock.now });

@@ -1,6 +1,6 @@
 import { confidenceFrom, sampleBeta } from '../confidence.ts';
 import type { Service } from '../service.ts';
-import { meanMs, type ServiceStats } from '../statistics.ts';
+import { emptyCounters, meanMs, type ServiceStats } from '../statistics.ts';
 import { byName, type RankedCandidate, type RoutingStrategy } from './strategy.ts';
 
 /**
@@ -23,17 +23,57 @@ export function expectedUtility(stats: ServiceStats | undefined): number {
 }
 
 /**
+ * With a recent window, long-term history counts as a prior worth at most this many calls, so a
+ * service that changed (degraded, or recovered) is judged mostly on what it did lately.
+ */
+export const HISTORY_PRIOR_WEIGHT = 20;
+
+/**
+ * The evidence about one service: all-time counters alone, or, when the context has a recent
+ * window, the window's counters plus all-time counters scaled down to {@link HISTORY_PRIOR_WEIGHT}.
+ */
+export function evidenceOf(
+  allTime: ServiceStats | undefined,
+  recent: ServiceStats | undefined,
+): ServiceStats | undefined {
+  if (recent === undefined) return allTime;
+  if (allTime === undefined) return recent;
+  const scale = allTime.count > HISTORY_PRIOR_WEIGHT ? HISTORY_PRIOR_WEIGHT / allTime.count : 1;
+  return {
+    ...recent,
+    count: recent.count + scale * allTime.count,
+    successes: recent.successes + scale * allTime.successes,
+    failures: recent.failures + scale * allTime.failures,
+    timeouts: recent.timeouts + scale * allTime.timeouts,
+    totalMs: recent.totalMs + scale * allTime.totalMs,
+  };
+}
+
+/**
  * Learned routing by Thompson sampling: each service's success probability is drawn from its
  * Beta(successes + 1, failures + 1) posterior and the highest utility wins. A service that was
  * unlucky early still gets traffic in proportion to the chance that it is in fact the best,
  * so greedy starvation cannot happen; as evidence accumulates the draws concentrate and the
- * router exploits.
+ * router exploits. Where the context offers recent statistics, they lead (see {@link evidenceOf}).
  */
 export const learned: RoutingStrategy = {
   name: 'learned',
   async rank(candidates, task, context) {
     if (candidates.length === 0) return { ranked: [], because: 'learned: no candidates' };
-    const stats = new Map((await context.statsFor(task.type)).map((s) => [s.service, s]));
+    const [allTime, recent] = await Promise.all([
+      context.statsFor(task.type),
+      context.recentStatsFor ? context.recentStatsFor(task.type) : Promise.resolve(undefined),
+    ]);
+    const allTimeBy = new Map(allTime.map((s) => [s.service, s]));
+    const recentBy = recent && new Map(recent.map((s) => [s.service, s]));
+    const stats = new Map<string, ServiceStats>();
+    for (const service of candidates) {
+      const evidence = evidenceOf(
+        allTimeBy.get(service.name),
+        recentBy ? (recentBy.get(service.name) ?? emptyStats(task.type, service.name)) : undefined,
+      );
+      if (evidence && evidence.count > 0) stats.set(service.name, evidence);
+    }
     const sampled: RankedCandidate[] = [...candidates].sort(byName).map((service) => {
       const s = stats.get(service.name);
       const theta = sampleBeta((s?.successes ?? 0) + 1, (s?.failures ?? 0) + 1, context.random);
@@ -45,7 +85,7 @@ export const learned: RoutingStrategy = {
     const explored = best !== undefined && best.name !== primary.name;
     const evidence = stats.get(primary.name);
     const because = evidence
-      ? `learned: ${primary.name} has ${evidence.successes}/${evidence.count} successes for ${task.type} (confidence ${confidenceFrom(evidence)})${explored ? `, explored instead of ${best.name}` : ''}`
+      ? `learned: ${primary.name} has ${Math.round(evidence.successes)}/${Math.round(evidence.count)} successes${recentBy ? ' (recent, with history as a prior)' : ''} for ${task.type} (confidence ${confidenceFrom(evidence)})${explored ? `, explored instead of ${best.name}` : ''}`
       : `learned: no history for ${primary.name} on ${task.type}, exploring`;
     return { ranked: sampled, explored, because };
   },
@@ -64,4 +104,8 @@ function bestByExpectation(
           : best,
       undefined,
     );
+}
+
+function emptyStats(taskType: string, service: string): ServiceStats {
+  return { taskType, service, ...emptyCounters() };
 }

@@ -10,6 +10,8 @@ export interface RoutingContext {
   nextTick(key: string): Promise<number>;
   /** Learned statistics of each service for a task type (all time). */
   statsFor(taskType: string): Promise<ServiceStats[]>;
+  /** The same over a recent window, where storage keeps one: learned routing then follows change quickly. */
+  recentStatsFor?(taskType: string): Promise<ServiceStats[]>;
 }
 
 /** One candidate as a strategy ranked it. `score` is strategy-specific: higher is better. */

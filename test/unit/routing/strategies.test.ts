@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { capabilityBased } from '../../../lib/core/routing/capability.ts';
 import {
+  evidenceOf,
   expectedUtility,
   LATENCY_SCALE_MS,
   LATENCY_WEIGHT,
@@ -436,5 +437,42 @@ describe('zero-weight services', () => {
     ];
     const { ranked } = await leastLoaded.rank(services, makeTask(), makeContext());
     expect(ranked.map((r) => r.service.name)).toEqual(['busy', 'idle-zero']);
+  });
+});
+
+describe('learned routing with a recent window', () => {
+  const services = [makeService('a'), makeService('b')];
+  const allTime = [
+    makeStats('a', 'email_campaign', { successes: 950, failures: 50 }),
+    makeStats('b', 'email_campaign', { successes: 80, failures: 20 }),
+  ];
+  const recent = [
+    makeStats('a', 'email_campaign', { successes: 0, failures: 30 }),
+    makeStats('b', 'email_campaign', { successes: 20, failures: 0 }),
+  ];
+  const primaries = async (withRecent: boolean) => {
+    const context = {
+      ...makeContext({ seed: 5, stats: allTime }),
+      ...(withRecent ? { recentStatsFor: async () => recent } : {}),
+    };
+    const picks: string[] = [];
+    for (let i = 0; i < 200; i++)
+      picks.push(
+        (await learned.rank(services, makeTask({ type: 'email_campaign' }), context)).ranked[0]?.service
+          .name as string,
+      );
+    return picks.filter((p) => p === 'a').length / picks.length;
+  };
+
+  it('follows what services did lately: a long record does not hide a recent collapse', async () => {
+    expect(await primaries(false)).toBeGreaterThan(0.9);
+    expect(await primaries(true)).toBeLessThan(0.05);
+  });
+
+  it('weighs history as a prior of at most 20 calls', () => {
+    const a = evidenceOf(allTime[0], recent[0]);
+    expect(a).toMatchObject({ count: 50, successes: 19, failures: 31 });
+    expect(evidenceOf(allTime[1], undefined)).toBe(allTime[1]);
+    expect(evidenceOf(undefined, recent[1])).toBe(recent[1]);
   });
 });
