@@ -96,8 +96,12 @@ export class LocalEngine implements WorkflowEngine {
     versions.push(definition);
     this.#versions.set(stateMachineArn, versions);
     const versionArn = `${stateMachineArn}:${versions.length}`;
-    this.register(stateMachineArn, definition);
     this.register(versionArn, definition);
+    // The unqualified ARN runs the latest version: the same machine, not a second copy.
+    this.#machines.set(
+      stateMachineArn,
+      this.#machines.get(versionArn) as { definition: Definition; machine: StateMachine },
+    );
     return { stateMachineArn, versionArn, version: versions.length };
   }
 

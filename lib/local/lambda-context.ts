@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Context } from 'aws-lambda';
+import type { Context, ScheduledEvent } from 'aws-lambda';
 
 /** A Lambda context for handlers run in-process, with the deadline counting down like Lambda's. */
 export function lambdaContext(functionName: string, timeoutMs = 30_000): Context {
@@ -17,5 +17,20 @@ export function lambdaContext(functionName: string, timeoutMs = 30_000): Context
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
+  };
+}
+
+/** The event an EventBridge schedule delivers to its target function. */
+export function scheduledEvent(ruleName: string): ScheduledEvent {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: '000000000000',
+    time: new Date().toISOString(),
+    region: 'local',
+    resources: [`arn:aws:events:local:000000000000:rule/${ruleName}`],
+    detail: {},
   };
 }

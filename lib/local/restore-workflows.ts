@@ -22,8 +22,7 @@ export async function restoreWorkflows(
       const deployed = await engine.deploy(stateMachineName(head.workflowId), definition);
       if (version.version === head.currentVersion) current = deployed.versionArn;
     }
-    if (current)
-      await engine.setAlias(`${engine.arnOf(stateMachineName(head.workflowId))}`, LIVE_ALIAS, current);
+    if (current) await engine.setAlias(engine.arnOf(stateMachineName(head.workflowId)), LIVE_ALIAS, current);
   }
   return heads.length;
 }

@@ -12,6 +12,7 @@ import { tableNames } from '../store/tables.ts';
 import { LOCAL_AWS, type LocalDynamo, startDynalite } from './dynamodb.ts';
 import { invoke, localFunction, registerLocalPipeline } from './functions.ts';
 import { type ExtraRoute, HttpGateway } from './http-gateway.ts';
+import { scheduledEvent } from './lambda-context.ts';
 import { LocalEventBus } from './local-event-bus.ts';
 import { LocalQueue } from './local-queue.ts';
 import { LocalSchedules } from './local-schedules.ts';
@@ -224,18 +225,4 @@ function localRoutes(parts: {
       },
     },
   ];
-}
-
-function scheduledEvent(ruleName: string) {
-  return {
-    version: '0',
-    id: crypto.randomUUID(),
-    'detail-type': 'Scheduled Event',
-    source: 'aws.events',
-    account: '000000000000',
-    time: new Date().toISOString(),
-    region: 'local',
-    resources: [`arn:aws:events:local:000000000000:rule/${ruleName}`],
-    detail: {},
-  };
 }

@@ -8,7 +8,7 @@ import {
 import { NotFoundError } from '../core/errors.ts';
 import type { Module } from '../core/modules.ts';
 import type { HealthState, OutlierPolicy, Service } from '../core/service.ts';
-import { attempt, conditionally, type Item, queryAll, stripKeys } from './dynamo.ts';
+import { attempt, conditionally, type Item, isConditionFailure, queryAll, stripKeys } from './dynamo.ts';
 
 /**
  * The registry table: services under `SERVICE` / `<name>` and modules under `MODULE` / `<name>`.
@@ -267,7 +267,7 @@ export class RegistryStore {
       );
       return stripKeys<T>(Attributes as Item);
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') throw new NotFoundError(kind, name);
+      if (isConditionFailure(error)) throw new NotFoundError(kind, name);
       throw error;
     }
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEventV2, ScheduledEvent, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, SQSEvent, SQSRecord } from 'aws-lambda';
 import { FUNCTIONS } from '../../lib/app.ts';
 
 /**
@@ -106,16 +106,4 @@ export function taskRequestedEvent(detail: unknown, id: string = randomUUID()) {
   };
 }
 
-export function scheduledEvent(ruleName: string): ScheduledEvent {
-  return {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'Scheduled Event',
-    source: 'aws.events',
-    account: '123456789012',
-    time: new Date().toISOString(),
-    region: 'us-east-1',
-    resources: [`arn:aws:events:us-east-1:123456789012:rule/${ruleName}`],
-    detail: {},
-  };
-}
+export { scheduledEvent } from '../../lib/local/lambda-context.ts';

@@ -315,3 +315,13 @@ export function list(values: readonly string[] | undefined, { commas = false } =
 export function usageHint(path: string): string {
   return `Run 'vobee ${path} --help' for usage.`;
 }
+
+/** The header that makes a submission repeat-safe, when the user gave a key. */
+export function idempotencyHeaders(key: string | undefined): Record<string, string> | undefined {
+  return key === undefined ? undefined : { 'idempotency-key': key };
+}
+
+/** The injected sleep (tests), else a real one. */
+export function sleeper(io: { sleep?: (ms: number) => Promise<void> }): (ms: number) => Promise<void> {
+  return io.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+}

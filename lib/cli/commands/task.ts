@@ -11,8 +11,10 @@ import {
   type CliIO,
   type CliState,
   EXIT_CODES,
+  idempotencyHeaders,
   parsePairs,
   readJsonObject,
+  sleeper,
   UsageError,
   usageHint,
   validate,
@@ -119,7 +121,7 @@ export function registerTaskCommands(program: Command, state: CliState): void {
         const { body, idempotencyKey } = buildSubmitRequest(flags, ctx.io);
         const response = await ctx.client.request<TaskRecord>('POST', '/tasks', {
           body,
-          headers: idempotencyKey === undefined ? undefined : { 'idempotency-key': idempotencyKey },
+          headers: idempotencyHeaders(idempotencyKey),
         });
         const submitted = response.body;
         if (!flags.wait) {
@@ -169,7 +171,7 @@ export function registerTaskCommands(program: Command, state: CliState): void {
  * stderr, rewritten in place, so stdout carries only the result.
  */
 async function waitForTask(ctx: ActionContext, submitted: TaskRecord): Promise<TaskRecord> {
-  const sleep = ctx.io.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = sleeper(ctx.io);
   const progress = ctx.io.stderr.isTTY === true;
   const started = Date.now();
   let current = submitted;

@@ -39,9 +39,11 @@ import {
   EXIT_CODES,
   type ExitCode,
   flagLabel,
+  idempotencyHeaders,
   parseNumber,
   parsePairs,
   readJsonObject,
+  sleeper,
   UsageError,
   usageHint,
   validate,
@@ -287,10 +289,7 @@ function registerWorkflowGroup(program: Command, state: CliState): void {
           apiPath('workflows', workflowId, 'executions'),
           {
             body: { input: request.input },
-            headers:
-              request.idempotencyKey === undefined
-                ? undefined
-                : { 'idempotency-key': request.idempotencyKey },
+            headers: idempotencyHeaders(request.idempotencyKey),
           },
         );
         const started = response.body;
@@ -446,7 +445,7 @@ function staticView(ctx: ActionContext, view: ExecutionView, drawing: Drawing): 
  */
 async function followToEnd(ctx: ActionContext, first: ExecutionView, drawing: Drawing): Promise<void> {
   const { io } = ctx;
-  const sleep = io.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = sleeper(io);
   const now = clock(io);
   const live = io.stderr.isTTY === true && !ctx.json;
   const style = createStyle(colorEnabled(io.stderr, io.env));

@@ -30,6 +30,9 @@ export interface WorkflowServicePorts {
   now(): Date;
 }
 
+/** Step statuses of a step that has started and not ended. */
+const IN_PROGRESS: readonly StepRecord['status'][] = ['RUNNING', 'WAITING', 'CALLBACK'];
+
 /** The alias every workflow's executions start through; rollback points it at an older version. */
 export const LIVE_ALIAS = 'live';
 
@@ -249,7 +252,7 @@ export class WorkflowService {
                   : 'FAILED';
     // A step still marked running after the run ended was cut off (timeout, stop).
     const settled = steps.map((s) =>
-      (ended || engine === undefined) && ['RUNNING', 'WAITING', 'CALLBACK'].includes(s.status)
+      (ended || engine === undefined) && IN_PROGRESS.includes(s.status)
         ? {
             ...s,
             status: 'FAILED' as const,
@@ -265,9 +268,7 @@ export class WorkflowService {
       status,
       startedAt: record.createdAt,
       stoppedAt: engine?.stoppedAt,
-      currentSteps: settled
-        .filter((s) => ['RUNNING', 'WAITING', 'CALLBACK'].includes(s.status))
-        .map((s) => s.stepId),
+      currentSteps: settled.filter((s) => IN_PROGRESS.includes(s.status)).map((s) => s.stepId),
       steps: settled,
       // Aggregated results: each succeeded step's output, by step id.
       results: Object.fromEntries(
