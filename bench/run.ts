@@ -308,12 +308,30 @@ function printHotPaths(h: HotPathsReport) {
 function printColdStart(c: ColdStartReport) {
   print();
   print(
-    `4. COLD START AND SIZE  ${c.functions} handlers, ${c.setup.bundler.split(' (')[0]}, init = import() in a fresh node ${c.setup.node}, median of ${c.setup.runs}`,
+    `4. COLD START AND SIZE  ${c.functions} handlers, ${c.setup.bundler.split(' (')[0]}, fresh node ${c.setup.node}, median of ${c.setup.runs}; init KB = entry + static chunks`,
   );
-  const row = (label: string, h: ColdStartReport['largest']) =>
-    h ? [`   ${label}`, h.id, n(h.bundleKb, 0), n(h.initMedianMs, 0)] : [`   ${label}`, '-', '-', '-'];
+  const h = c.helloWorld;
+  print(
+    `   hello world: ${n(h.initKb, 1)} KB, import ${n(h.importMs, 1)} ms, process init ${n(h.processInitMs, 0)} ms (ratios below are to these)`,
+  );
+  const hot = c.hotPath;
+  print(
+    `   hot path (${hot.ids.join(', ') || 'none'}${hot.missing.length ? `; not in the manifest: ${hot.missing.join(', ')}` : ''}): max init ${n(hot.maxInitKb, 0)} KB (budget ${hot.budget.initKb}), max process-init ratio ${n(hot.maxProcessInitRatio, 2)} (budget ${hot.budget.processInitRatio}): ${hot.withinBudget ? 'within' : 'OVER'} budget`,
+  );
+  const row = (label: string, f: ColdStartReport['largest']) =>
+    f
+      ? [
+          `   ${label}`,
+          f.id,
+          n(f.initKb, 0),
+          n(f.totalKb, 0),
+          n(f.importMs, 0),
+          n(f.processInitMs, 0),
+          n(f.processInitRatio, 2),
+        ]
+      : [`   ${label}`, '-', '-', '-', '-', '-', '-'];
   table(
-    ['   ', 'handler', 'KB', 'init ms'],
+    ['   ', 'handler', 'init KB', 'total KB', 'import ms', 'process ms', 'x hello'],
     [
       row('largest', c.largest),
       row('smallest', c.smallest),
@@ -321,17 +339,23 @@ function printColdStart(c: ColdStartReport) {
       row('fastest init', c.fastestInit),
     ],
   );
-  print(
-    `   all: ${c.handlers.map((h) => `${h.id} ${n(h.bundleKb, 0)}KB/${n(h.initMedianMs, 0)}ms`).join(', ')}`,
-  );
-  if (c.largestComposition) {
+  if (c.router) {
+    const r = c.router;
     print(
-      `   ${c.largest?.id} by source: ${c.largestComposition.map((p) => `${p.source} ${n(p.kb, 0)}KB`).join(', ')}`,
+      `   one router for ${r.routes} routes: init ${n(r.initKb, 0)} KB, total ${n(r.totalKb, 0)} KB, process init ${n(r.processInitMs, 0)} ms (x${n(r.processInitRatio, 2)}); one function per route, median [max]: init ${n(r.perRoute.initKb.median, 0)} [${n(r.perRoute.initKb.max, 0)}] KB, total ${n(r.perRoute.totalKb.median, 0)} [${n(r.perRoute.totalKb.max, 0)}] KB, process init ${n(r.perRoute.processInitMs.median, 0)} [${n(r.perRoute.processInitMs.max, 0)}] ms`,
+    );
+  }
+  print(
+    `   all (init KB/process ms): ${c.handlers.map((f) => `${f.id} ${n(f.initKb, 0)}/${n(f.processInitMs, 0)}`).join(', ')}`,
+  );
+  if (c.largestInitComposition) {
+    print(
+      `   ${c.largest?.id} init by source: ${c.largestInitComposition.map((p) => `${p.source} ${n(p.kb, 0)}KB`).join(', ')}`,
     );
   }
   if (c.sourceMaps) {
     print(
-      `   --enable-source-maps on ${c.sourceMaps.id}: ${n(c.sourceMaps.withMs, 0)} ms with, ${n(c.sourceMaps.withoutMs, 0)} ms without; median init over handlers ${n(c.initMedianOfMediansMs, 0)} ms`,
+      `   --enable-source-maps on ${c.sourceMaps.id}: process init ${n(c.sourceMaps.withMs, 0)} ms with, ${n(c.sourceMaps.withoutMs, 0)} ms without; median process init over handlers ${n(c.processInitMedianMs, 0)} ms`,
     );
   }
 }

@@ -12,6 +12,7 @@ import {
   compileWorkflow,
   criticalPathMakespan,
   definitionMakespan,
+  executionInput,
   MAX_DEFINITION_BYTES,
 } from '../lib/core/workflow/compile.ts';
 import { seriesParallelize } from '../lib/core/workflow/dag.ts';
@@ -106,7 +107,7 @@ const stepSucceeded: LocalHandler = () => ({ StatusCode: 200, Payload: { status:
 export async function workflowTransitions(template: WorkflowTemplateInput) {
   const { definition } = compileWorkflow(template, { runStepFunctionArn: ARN });
   const handlers = Object.fromEntries(taskStateNames(definition).map((name) => [name, stepSucceeded]));
-  return executedTransitions(definition, handlers, { input: {} });
+  return executedTransitions(definition, handlers, executionInput({}));
 }
 
 /**
@@ -218,7 +219,7 @@ export async function workflowCompile(options: WorkflowCompileOptions = DEFAULT_
     const transitions = successTransitions(definition);
     if (d < options.executedChecks) {
       const handlers = Object.fromEntries(taskStateNames(definition).map((name) => [name, stepSucceeded]));
-      const executed = await executedTransitions(definition, handlers, { input: {} });
+      const executed = await executedTransitions(definition, handlers, executionInput({}));
       checked++;
       if (executed.transitions !== transitions)
         mismatches.push({ dag: d, structural: transitions, executed: executed.transitions });
@@ -270,7 +271,7 @@ export async function workflowCompile(options: WorkflowCompileOptions = DEFAULT_
         ratio: 'makespan of the compiled definition (no duration estimates) / critical path of the DAG',
         ratioWithEstimates: 'the same with the exact durations given as estimatedDurations',
         transitions:
-          'states entered by a run where every step succeeds at its first attempt: Initialise state, each Task, each Parallel (itself plus its branches); failure-path Pass and Fail states not entered',
+          'states entered by a run where every step succeeds at its first attempt: each Task, each Parallel (itself plus its branches); failure-path Pass and Fail states not entered',
         statesPerStep: 'all states of the definition (failure paths included) / steps',
       },
     },

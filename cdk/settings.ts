@@ -1,6 +1,10 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
+/** What a workflow state machine writes to CloudWatch Logs (Step Functions' log levels). */
+export const WORKFLOW_LOG_LEVELS = ['OFF', 'ERROR', 'FATAL', 'ALL'] as const;
+export type WorkflowLogLevel = (typeof WORKFLOW_LOG_LEVELS)[number];
+
 /** What differs between deployment stages; everything else is the same in every stage. */
 export interface StageSettings {
   stage: string;
@@ -9,12 +13,25 @@ export interface StageSettings {
   production: boolean;
   removalPolicy: RemovalPolicy;
   logRetention: RetentionDays;
+  /**
+   * What workflow state machines log, those deployed with the stack and those registered at run
+   * time alike: `ERROR` unless the stage asks for more (logs are billed per GB ingested).
+   */
+  workflowLogLevel: WorkflowLogLevel;
+  /** Whether their log events carry inputs and outputs (user data): not unless the stage asks. */
+  workflowLogExecutionData: boolean;
+}
+
+/** CDK context values that tune a stage (`-c workflowLogLevel=ALL -c workflowLogExecutionData=true`). */
+export interface StageContext {
+  workflowLogLevel?: unknown;
+  workflowLogExecutionData?: unknown;
 }
 
 /** Lowercase, short and hyphen-safe: the stage ends up in table, bus, log group and stack names. */
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
 
-export function stageSettings(stage: string): StageSettings {
+export function stageSettings(stage: string, context: StageContext = {}): StageSettings {
   if (!STAGE_PATTERN.test(stage)) {
     throw new Error(
       `invalid stage '${stage}': use 1 to 20 lowercase letters, digits or hyphens, starting with a letter`,
@@ -28,5 +45,26 @@ export function stageSettings(stage: string): StageSettings {
     // Data and logs of a production stage outlive the stack; other stages clean up after themselves.
     removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     logRetention: production ? RetentionDays.SIX_MONTHS : RetentionDays.ONE_MONTH,
+    workflowLogLevel: workflowLogLevel(context.workflowLogLevel),
+    workflowLogExecutionData: workflowLogExecutionData(context.workflowLogExecutionData),
   };
+}
+
+function workflowLogLevel(value: unknown): WorkflowLogLevel {
+  if (value === undefined) return 'ERROR';
+  const level = typeof value === 'string' ? value.toUpperCase() : value;
+  if (!WORKFLOW_LOG_LEVELS.includes(level as WorkflowLogLevel)) {
+    throw new Error(
+      `invalid workflowLogLevel '${String(value)}': use one of ${WORKFLOW_LOG_LEVELS.join(', ')}`,
+    );
+  }
+  return level as WorkflowLogLevel;
+}
+
+function workflowLogExecutionData(value: unknown): boolean {
+  if (value === undefined) return false;
+  // `-c name=value` gives strings; cdk.json may give booleans.
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new Error(`invalid workflowLogExecutionData '${String(value)}': use true or false`);
 }

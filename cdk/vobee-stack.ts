@@ -3,13 +3,13 @@ import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
-import { FUNCTIONS } from '../lib/app.ts';
+import { FUNCTIONS, type QueueId } from '../lib/app.ts';
 import type { TableId } from '../lib/store/tables.ts';
 import { VobeeHttpApi } from './constructs/http-api.ts';
 import { Intake } from './constructs/intake.ts';
 import { ManifestFunction } from './constructs/manifest-function.ts';
-import { TaskPipeline } from './constructs/pipeline.ts';
 import { VobeeTables } from './constructs/tables.ts';
+import { TaskQueue } from './constructs/task-queue.ts';
 import { Workflows } from './constructs/workflows.ts';
 import type { StageSettings } from './settings.ts';
 
@@ -24,7 +24,7 @@ export class VobeeStack extends Stack {
   readonly tables: Readonly<Record<TableId, Table>>;
   readonly functions: ReadonlyMap<string, ManifestFunction>;
   readonly api: VobeeHttpApi;
-  readonly pipeline: TaskPipeline;
+  readonly taskQueue: TaskQueue;
   readonly intake: Intake;
   readonly workflows: Workflows;
 
@@ -53,12 +53,20 @@ export class VobeeStack extends Stack {
     const all = [...functions.values()];
 
     this.api = new VobeeHttpApi(this, 'Http', { settings, functions: all });
-    this.pipeline = new TaskPipeline(this, 'Pipeline', { settings, functions: all });
-    for (const { spec, function: fn } of all) {
-      if (!spec.startsPipeline) continue;
-      fn.addEnvironment('VOBEE_PIPELINE_ARN', this.pipeline.stateMachine.stateMachineArn);
-      this.pipeline.stateMachine.grantStartExecution(fn);
-    }
+    const worker = onlyConsumerOf(all, 'tasks');
+    const senders = all.filter(({ spec }) => spec.sendsTasks).map(({ function: fn }) => fn);
+    this.taskQueue = new TaskQueue(this, 'Tasks', {
+      settings,
+      worker: worker.function,
+      workerTimeout: worker.function.timeout ?? Duration.seconds(10),
+      senders,
+    });
+    for (const sender of senders)
+      sender.addEnvironment('VOBEE_TASK_QUEUE_URL', this.taskQueue.queue.queueUrl);
+
+    // From the API id, not the stage URL: the stage depends on the routes, which depend on the functions.
+    const apiUrl = `https://${this.api.api.apiId}.execute-api.${this.region}.${this.urlSuffix}`;
+    worker.function.addEnvironment('VOBEE_CALLBACK_URL', apiUrl);
 
     const stepFunction = all.find(({ spec }) => spec.workflowStep);
     if (!stepFunction) throw new Error('the app manifest has no workflow step function');
@@ -66,18 +74,14 @@ export class VobeeStack extends Stack {
       settings,
       stepFunction,
       managers: all.filter(({ spec }) => spec.managesWorkflows),
-      // From the API id, not the stage URL: the stage depends on the routes, which depend on the functions.
-      apiUrl: `https://${this.api.api.apiId}.execute-api.${this.region}.${this.urlSuffix}`,
+      apiUrl,
     });
 
-    const consumers = all.filter(({ spec }) => spec.queue === 'intake');
-    if (consumers.length !== 1 || !consumers[0]) {
-      throw new Error(`the app manifest needs exactly one intake queue consumer, found ${consumers.length}`);
-    }
+    const intake = onlyConsumerOf(all, 'intake');
     this.intake = new Intake(this, 'Intake', {
       settings,
-      consumer: consumers[0].function,
-      consumerTimeout: consumers[0].function.timeout ?? Duration.seconds(10),
+      consumer: intake.function,
+      consumerTimeout: intake.function.timeout ?? Duration.seconds(10),
     });
 
     for (const { spec, function: fn } of all) {
@@ -90,7 +94,7 @@ export class VobeeStack extends Stack {
     }
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url });
-    new CfnOutput(this, 'PipelineArn', { value: this.pipeline.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'TaskQueueUrl', { value: this.taskQueue.queue.queueUrl });
     for (const [workflowId, machine] of Object.entries(this.workflows.deployed)) {
       new CfnOutput(this, `${workflowId.replace(/[^A-Za-z0-9]/g, '')}WorkflowArn`, {
         value: machine.stateMachineArn,
@@ -104,4 +108,13 @@ export class VobeeStack extends Stack {
       });
     }
   }
+}
+
+/** The one function of the manifest that consumes `queue`. */
+function onlyConsumerOf(functions: readonly ManifestFunction[], queue: QueueId): ManifestFunction {
+  const consumers = functions.filter(({ spec }) => spec.queue === queue);
+  if (consumers.length !== 1 || !consumers[0]) {
+    throw new Error(`the app manifest needs exactly one ${queue} queue consumer, found ${consumers.length}`);
+  }
+  return consumers[0];
 }

@@ -7,6 +7,9 @@ import type { TableId } from './store/tables.ts';
  */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/** The queues: `intake` takes submissions (from EventBridge and SQS), `tasks` is the worker's. */
+export type QueueId = 'intake' | 'tasks';
+
 /** Table access a function needs: `read`, or `write` (read and write). */
 export type TableAccess = Partial<Record<TableId, 'read' | 'write'>>;
 
@@ -19,14 +22,12 @@ export interface FunctionSpec {
   tables: TableAccess;
   /** HTTP API route (API Gateway HTTP API, IAM authorisation unless `public`). */
   route?: { method: HttpMethod; path: string; public?: boolean };
-  /** A step of the task pipeline state machine. */
-  pipelineStep?: 'decide' | 'route' | 'callFactory' | 'failover' | 'record';
-  /** Consumes the intake queue (partial batch failures). */
-  queue?: 'intake';
+  /** Consumes a queue (partial batch failures): the intake queue, or the task queue. */
+  queue?: QueueId;
   /** EventBridge schedule expression. */
   schedule?: string;
-  /** Starts task pipeline executions. */
-  startsPipeline?: boolean;
+  /** Sends messages to the task queue. */
+  sendsTasks?: boolean;
   /** Creates, updates, starts, stops and answers workflow state machines. */
   managesWorkflows?: boolean;
   /** A step of compiled workflows. */
@@ -37,7 +38,6 @@ export interface FunctionSpec {
   memoryMb?: number;
 }
 
-const ALL_WRITE: TableAccess = { memory: 'write', patterns: 'write', registry: 'write' };
 const api = (
   id: string,
   method: HttpMethod,
@@ -61,9 +61,9 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     'POST',
     '/tasks',
     'submit-task',
-    'Accepts a task and starts its pipeline',
+    'Records a task and puts it on the task queue',
     { memory: 'write' },
-    { startsPipeline: true },
+    { sendsTasks: true },
   ),
   api('GetTask', 'GET', '/tasks/{taskId}', 'get-task', 'Reads a task and its outcome', { memory: 'read' }),
   api('ListServices', 'GET', '/services', 'list-services', 'Lists registered services', { registry: 'read' }),
@@ -215,65 +215,38 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   {
     id: 'Callback',
     entry: 'functions/api/callback.ts',
-    description: 'Receives a long-running factory callback',
-    tables: { memory: 'write' },
+    description: 'Receives a long-running factory callback (tasks and workflow steps)',
+    tables: { memory: 'write', patterns: 'write' },
     route: { method: 'POST', path: '/callbacks/{token}', public: true },
     managesWorkflows: true,
+    sendsTasks: true,
+  },
+  {
+    id: 'TaskWorker',
+    entry: 'functions/tasks/worker.ts',
+    description: 'Takes each task one step further: decide, route, call the factory, save',
+    tables: { memory: 'write', patterns: 'write', registry: 'write' },
+    queue: 'tasks',
+    sendsTasks: true,
+    callsFactories: true,
+    timeoutSeconds: 30,
   },
   {
     id: 'RunWorkflowStep',
     entry: 'functions/workflow/run-step.ts',
-    description: 'Workflow: one step through the task pipeline',
+    description: 'Workflow: one step, decided, routed and called like a task',
     tables: { memory: 'write', patterns: 'write', registry: 'write' },
     workflowStep: true,
     callsFactories: true,
     timeoutSeconds: 30,
   },
   {
-    id: 'Decide',
-    entry: 'functions/pipeline/decide.ts',
-    description: 'Pipeline: brain decision',
-    tables: { memory: 'write', patterns: 'write', registry: 'read' },
-    pipelineStep: 'decide',
-  },
-  {
-    id: 'Route',
-    entry: 'functions/pipeline/route.ts',
-    description: 'Pipeline: routing',
-    tables: { memory: 'write', patterns: 'write', registry: 'read' },
-    pipelineStep: 'route',
-  },
-  {
-    id: 'CallFactory',
-    entry: 'functions/pipeline/call-factory.ts',
-    description: 'Pipeline: one factory call',
-    tables: ALL_WRITE,
-    pipelineStep: 'callFactory',
-    callsFactories: true,
-    timeoutSeconds: 30,
-  },
-  {
-    id: 'Failover',
-    entry: 'functions/pipeline/failover.ts',
-    description: 'Pipeline: next fallback',
-    tables: { memory: 'write', registry: 'read' },
-    pipelineStep: 'failover',
-  },
-  {
-    id: 'Record',
-    entry: 'functions/pipeline/record.ts',
-    description: 'Pipeline: store the outcome',
-    tables: { memory: 'write', patterns: 'write' },
-    pipelineStep: 'record',
-  },
-
-  {
     id: 'TaskIntake',
     entry: 'functions/intake/task-queue.ts',
     description: 'Submits tasks from the intake queue',
     tables: { memory: 'write' },
     queue: 'intake',
-    startsPipeline: true,
+    sendsTasks: true,
     timeoutSeconds: 60,
   },
   {
@@ -284,6 +257,14 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     schedule: 'rate(5 minutes)',
     callsFactories: true,
     timeoutSeconds: 60,
+  },
+  {
+    id: 'RollUpStatistics',
+    entry: 'functions/scheduled/roll-up-statistics.ts',
+    description: 'Rolls the per-minute call counters up into all-time and hourly statistics',
+    tables: { patterns: 'write', memory: 'read' },
+    schedule: 'rate(5 minutes)',
+    timeoutSeconds: 120,
   },
   {
     id: 'AnalyzePerformance',

@@ -1,6 +1,12 @@
 import * as z from 'zod';
-import { strategyName } from './core/routing/router.ts';
+import { strategyName } from './core/routing/strategy-name.ts';
 import { type TableNames, tableNames } from './store/tables.ts';
+
+const deployedWorkflow = z.object({
+  arn: z.string().min(1),
+  engine: z.enum(['standard', 'express']).default('standard'),
+  timeoutSeconds: z.number().int().positive().default(3_600),
+});
 
 /**
  * The environment, read once and validated: handlers and the local runtime never touch
@@ -12,8 +18,11 @@ const environmentSchema = z.object({
   VOBEE_TABLE_MEMORY: z.string().min(1).optional(),
   VOBEE_TABLE_PATTERNS: z.string().min(1).optional(),
   VOBEE_TABLE_REGISTRY: z.string().min(1).optional(),
-  VOBEE_PIPELINE_ARN: z.string().min(1).optional(),
+  /** The task queue the worker consumes (SQS queue URL). */
+  VOBEE_TASK_QUEUE_URL: z.string().min(1).optional(),
   VOBEE_ROUTING_STRATEGY: strategyName.default('capability'),
+  /** How long a worker reuses what it read of the registry and the statistics, in seconds. */
+  VOBEE_ROUTING_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
   /** Comma-separated CIDRs or host names that factory endpoints may use despite being private. */
   VOBEE_ALLOWED_PRIVATE_ENDPOINTS: z.string().default(''),
   /** Upper bound of one synchronous factory call, in ms: long work must answer 202 and call back. */
@@ -33,22 +42,27 @@ const environmentSchema = z.object({
     .default('{}')
     .transform((text, ctx) => {
       try {
-        return z.record(z.string(), z.string()).parse(JSON.parse(text));
+        return z.record(z.string(), deployedWorkflow).parse(JSON.parse(text));
       } catch {
         ctx.addIssue({
           code: 'custom',
-          message: 'must be a JSON object of workflow id to state machine ARN',
+          message: 'must be a JSON object of workflow id to {arn, engine, timeoutSeconds}',
         });
         return z.NEVER;
       }
     }),
+  /** Where state machines created at run time log, and how much. */
+  VOBEE_WORKFLOW_LOG_GROUP_ARN: z.string().min(1).optional(),
+  VOBEE_WORKFLOW_LOG_LEVEL: z.enum(['OFF', 'ERROR', 'FATAL', 'ALL']).default('ERROR'),
+  VOBEE_WORKFLOW_LOG_EXECUTION_DATA: z.enum(['true', 'false']).default('false'),
   AWS_ENDPOINT_URL: z.string().optional(),
 });
 
 export interface Config {
   tables: TableNames;
-  pipelineArn: string | undefined;
+  taskQueueUrl: string | undefined;
   routingStrategy: z.output<typeof strategyName>;
+  routingCacheMs: number;
   allowedPrivateEndpoints: string[];
   factoryCallTimeoutMs: number;
   endpoint: string | undefined;
@@ -56,7 +70,12 @@ export interface Config {
   workflowRoleArn: string | undefined;
   callbackUrl: string | undefined;
   workflowPrefix: string;
-  deployedWorkflows: Record<string, string>;
+  deployedWorkflows: Record<string, z.output<typeof deployedWorkflow>>;
+  workflowLogs: {
+    logGroupArn: string | undefined;
+    logLevel: 'OFF' | 'ERROR' | 'FATAL' | 'ALL';
+    includeExecutionData: boolean;
+  };
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -73,8 +92,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       patterns: e.VOBEE_TABLE_PATTERNS ?? defaults.patterns,
       registry: e.VOBEE_TABLE_REGISTRY ?? defaults.registry,
     },
-    pipelineArn: e.VOBEE_PIPELINE_ARN,
+    taskQueueUrl: e.VOBEE_TASK_QUEUE_URL,
     routingStrategy: e.VOBEE_ROUTING_STRATEGY,
+    routingCacheMs: e.VOBEE_ROUTING_CACHE_SECONDS * 1000,
     allowedPrivateEndpoints: e.VOBEE_ALLOWED_PRIVATE_ENDPOINTS.split(',')
       .map((s) => s.trim())
       .filter(Boolean),
@@ -85,5 +105,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     callbackUrl: e.VOBEE_CALLBACK_URL,
     workflowPrefix: e.VOBEE_WORKFLOW_PREFIX,
     deployedWorkflows: e.VOBEE_DEPLOYED_WORKFLOWS,
+    workflowLogs: {
+      logGroupArn: e.VOBEE_WORKFLOW_LOG_GROUP_ARN,
+      logLevel: e.VOBEE_WORKFLOW_LOG_LEVEL,
+      includeExecutionData: e.VOBEE_WORKFLOW_LOG_EXECUTION_DATA === 'true',
+    },
   };
 }

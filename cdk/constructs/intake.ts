@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { EVENT_BUS_NAME, TASK_REQUESTED } from '../../lib/app.ts';
 import { acknowledge } from '../nag.ts';
 import type { StageSettings } from '../settings.ts';
+import { consumedQueue, RETENTION } from './queues.ts';
 
 export interface IntakeProps {
   settings: StageSettings;
@@ -15,9 +16,6 @@ export interface IntakeProps {
   consumer: IFunction;
   consumerTimeout: Duration;
 }
-
-/** Longest a message or an undelivered event is kept, the SQS maximum. */
-const RETENTION = Duration.days(14);
 
 /**
  * Asynchronous task intake: `TaskRequested` events on the orchestrator's bus, and tasks sent to
@@ -33,22 +31,10 @@ export class Intake extends Construct {
     super(scope, id);
     const { settings } = props;
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: RETENTION,
+    ({ queue: this.queue, deadLetterQueue: this.deadLetterQueue } = consumedQueue(this, {
+      consumerTimeout: props.consumerTimeout,
       removalPolicy: settings.removalPolicy,
-    });
-    this.queue = new Queue(this, 'Queue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      // Six times the consumer's timeout, as Lambda advises, so a batch still being worked on
-      // does not become visible to a second consumer.
-      visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * 6),
-      retentionPeriod: RETENTION,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 3 },
-      removalPolicy: settings.removalPolicy,
-    });
+    }));
     props.consumer.addEventSource(
       new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }),
     );

@@ -1,21 +1,20 @@
 import { resolve } from 'node:path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, type ILocalBundling, Stack } from 'aws-cdk-lib';
 import type { CfnTable, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Code, Function as LambdaFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FunctionSpec } from '../../lib/app.ts';
 import { TABLES, type TableId } from '../../lib/store/tables.ts';
+import { BUNDLE_OPTIONS, bundleFunction, LAMBDA_HANDLER, NODE_RUNTIME } from '../bundling.ts';
 import { acknowledge, XRAY_WILDCARD_REASON } from '../nag.ts';
 import type { StageSettings } from '../settings.ts';
 
-/** The repository root: the manifest's entry paths start there, and so does the esbuild project. */
-const ROOT = resolve(import.meta.dirname, '..', '..');
+export { NODE_RUNTIME };
 
-/** The newest Node.js runtime aws-cdk-lib knows; cdk-nag's L1 check compares against the same list. */
-export const NODE_RUNTIME = Runtime.NODEJS_24_X;
+/** The repository root: the asset's source folder (never copied: local bundling reads it in place). */
+const ROOT = resolve(import.meta.dirname, '..', '..');
 
 const DEFAULT_TIMEOUT_SECONDS = 10;
 const DEFAULT_MEMORY_MB = 512;
@@ -23,13 +22,6 @@ const DEFAULT_MEMORY_MB = 512;
 const FACTORY_CALL_TIMEOUT_MS = 10_000;
 /** Time a function keeps after a factory call timed out, to record and answer the failure. */
 const FACTORY_CALL_HEADROOM_MS = 2_000;
-
-/**
- * esbuild's ESM output has no `require`; CommonJS dependencies (the X-Ray SDK under the
- * Powertools tracer, for one) still call it, so the bundle defines one.
- */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __vobeeCreateRequire } from 'node:module'; const require = __vobeeCreateRequire(import.meta.url);";
 
 export interface ManifestFunctionProps {
   spec: FunctionSpec;
@@ -45,7 +37,7 @@ export interface ManifestFunctionProps {
  */
 export class ManifestFunction extends Construct {
   readonly spec: FunctionSpec;
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
 
   constructor(scope: Construct, id: string, props: ManifestFunctionProps) {
     super(scope, id);
@@ -69,9 +61,9 @@ export class ManifestFunction extends Construct {
       POWERTOOLS_METRICS_NAMESPACE: 'VoBee',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       VOBEE_TABLE_PREFIX: settings.prefix,
-      // Without it Node ignores the bundled source maps and stack traces point into minified code.
-      NODE_OPTIONS: '--enable-source-maps',
     };
+    // Without it Node ignores the bundled source maps and stack traces point into minified code.
+    if (BUNDLE_OPTIONS.sourcemap) environment.NODE_OPTIONS = '--enable-source-maps';
     for (const tableId of accessedTables(spec)) {
       environment[`VOBEE_TABLE_${tableId.toUpperCase()}`] = tables[tableId].tableName;
     }
@@ -84,11 +76,18 @@ export class ManifestFunction extends Construct {
       }
     }
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: resolve(ROOT, spec.entry),
-      handler: 'handler',
-      projectRoot: ROOT,
-      depsLockFilePath: resolve(ROOT, 'package-lock.json'),
+    this.function = new LambdaFunction(this, 'Function', {
+      code: Code.fromAsset(ROOT, {
+        // Hashed by the bundle, so a change anywhere in the repository redeploys only the
+        // functions whose bundle it changes.
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          // Required by the type, never pulled: the local bundler always succeeds or throws.
+          image: DockerImage.fromRegistry('dummy-never-used'),
+          local: new LocalBundling(spec.entry),
+        },
+      }),
+      handler: LAMBDA_HANDLER,
       description: spec.description,
       runtime: NODE_RUNTIME,
       architecture: Architecture.ARM_64,
@@ -98,22 +97,6 @@ export class ManifestFunction extends Construct {
       role,
       logGroup,
       environment,
-      // The SDK v3 keeps connections alive by itself; the variable only mattered to v2.
-      awsSdkConnectionReuse: false,
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // Bundled rather than taken from the runtime, so the functions run the SDK versions
-        // package-lock.json pins and the tests ran against.
-        bundleAwsSDK: true,
-        // Warnings still show; the per-bundle size summary of 31 bundles does not.
-        logLevel: LogLevel.WARNING,
-      },
     });
 
     for (const [tableId, access] of Object.entries(spec.tables) as [TableId, 'read' | 'write'][]) {
@@ -135,4 +118,18 @@ export class ManifestFunction extends Construct {
 
 function accessedTables(spec: FunctionSpec): TableId[] {
   return Object.keys(spec.tables) as TableId[];
+}
+
+/**
+ * esbuild in this process, as `NodejsFunction` bundles when Docker is not forced. The entry is a
+ * field, not only a closure: CDK caches staged assets within a synth by the JSON of their bundling
+ * options, so without it every function would get the first function's bundle.
+ */
+class LocalBundling implements ILocalBundling {
+  constructor(readonly entry: string) {}
+
+  tryBundle(outputDir: string): boolean {
+    bundleFunction(this.entry, outputDir);
+    return true;
+  }
 }

@@ -31,7 +31,9 @@ export class VobeeTables extends Construct {
           indexName: index.indexName,
           partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
           sortKey: { name: index.sortKey, type: AttributeType.STRING },
-          projectionType: ProjectionType.ALL,
+          ...(index.projection.type === 'ALL'
+            ? { projectionType: ProjectionType.ALL }
+            : { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: index.projection.attributes }),
         });
       }
       byId[definition.id] = table;

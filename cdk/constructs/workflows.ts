@@ -8,6 +8,7 @@ import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cd
 import { Construct } from 'constructs';
 import { compileWorkflow } from '../../lib/core/workflow/compile.ts';
 import type { WorkflowTemplateInput } from '../../lib/core/workflow/template.ts';
+import { validateTemplate } from '../../lib/core/workflow/template.ts';
 import { acknowledge, XRAY_WILDCARD_REASON } from '../nag.ts';
 import type { StageSettings } from '../settings.ts';
 import type { ManifestFunction } from './manifest-function.ts';
@@ -22,24 +23,55 @@ export interface WorkflowsProps {
   managers: readonly ManifestFunction[];
   /** Base URL of the API, for callback URLs. */
   apiUrl: string;
+  /** The templates deployed with the stack: those in `cdk/workflows/*.json` unless given. */
+  templates?: readonly WorkflowTemplateInput[];
 }
 
+/** The templates in `cdk/workflows/*.json`, by file name. */
+function templatesInFolder(): WorkflowTemplateInput[] {
+  return readdirSync(TEMPLATES)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((file) => JSON.parse(readFileSync(resolve(TEMPLATES, file), 'utf8')) as WorkflowTemplateInput);
+}
+
+/** What Step Functions needs from whoever sets up log delivery to CloudWatch Logs (none of it takes a resource). */
+const LOG_DELIVERY_ACTIONS = [
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+];
+const LOG_DELIVERY_REASON =
+  'Log delivery (logs:*LogDelivery*, PutResourcePolicy, Describe*) does not support resource-level permissions';
+
 /**
- * Workflows: the templates in `cdk/workflows/*.json` compiled into state machines at synth, the
- * role that state machines created at run time (through `POST /workflows`) execute with, and
- * what the managing functions may do with them.
+ * Workflows: the templates in `cdk/workflows/*.json` compiled into state machines at synth (Express
+ * when the template says `engine: 'express'`), the role and the log group of state machines created
+ * at run time (through `POST /workflows`), and what the managing functions may do with them. Every
+ * workflow state machine logs at the stage's `workflowLogLevel` (ERROR by default), with inputs
+ * and outputs only when `workflowLogExecutionData` is set.
  */
 export class Workflows extends Construct {
   readonly deployed: Record<string, StateMachine> = {};
   readonly runtimeRole: Role;
+  /** Where state machines created at run time log. */
+  readonly runtimeLogGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: WorkflowsProps) {
     super(scope, id);
     const { settings, stepFunction } = props;
     const stack = Stack.of(this);
     const prefix = `${settings.prefix}-wf`;
+    const logLevel = LogLevel[settings.workflowLogLevel];
+    const includeExecutionData = settings.workflowLogExecutionData;
 
-    // Run-time state machines (created by the API) run as this role: it may invoke the step handler only.
+    // Run-time state machines (created by the API) run as this role: it may invoke the step handler
+    // (no other function), trace, and deliver their logs.
     this.runtimeRole = new Role(this, 'RuntimeRole', {
       assumedBy: new ServicePrincipal('states.amazonaws.com'),
       description: 'Role of workflow state machines registered through the API',
@@ -51,20 +83,30 @@ export class Workflows extends Construct {
         resources: ['*'],
       }),
     );
+    // Step Functions checks that the role of a logging state machine may deliver its logs.
+    this.runtimeRole.addToPolicy(new PolicyStatement({ actions: LOG_DELIVERY_ACTIONS, resources: ['*'] }));
     const invokeVersions = {
       [`AwsSolutions-IAM5[Resource::<${stack.getLogicalId(stepFunction.function.node.defaultChild as CfnFunction)}.Arn>:*]`]:
         'grantInvoke covers the step handler and its versions; no other function',
     };
     acknowledge(this.runtimeRole, {
-      'AwsSolutions-IAM5[Resource::*]': XRAY_WILDCARD_REASON,
+      'AwsSolutions-IAM5[Resource::*]': `${XRAY_WILDCARD_REASON}; ${LOG_DELIVERY_REASON}`,
       ...invokeVersions,
     });
+    // One log group for every run-time workflow: a slash keeps its name apart from any deployed
+    // workflow's (`<prefix>-<workflow_id>`; ids have no slash), and /aws/vendedlogs/ keeps the
+    // CloudWatch Logs resource policy that log delivery writes small.
+    this.runtimeLogGroup = new LogGroup(this, 'RuntimeLogs', {
+      logGroupName: `/aws/vendedlogs/states/${prefix}/registered`,
+      retention: settings.logRetention,
+      removalPolicy: settings.removalPolicy,
+    });
 
-    for (const file of readdirSync(TEMPLATES)
-      .filter((f) => f.endsWith('.json'))
-      .sort()) {
-      const template = JSON.parse(readFileSync(resolve(TEMPLATES, file), 'utf8')) as WorkflowTemplateInput;
-      const { definition } = compileWorkflow(template, {
+    const summaries: Record<string, { engine: string; timeoutSeconds: number }> = {};
+    for (const template of props.templates ?? templatesInFolder()) {
+      const checked = validateTemplate(template);
+      summaries[template.workflow_id] = { engine: checked.engine, timeoutSeconds: checked.timeout };
+      const { definition, type } = compileWorkflow(template, {
         runStepFunctionArn: stepFunction.function.functionArn,
       });
       const logGroup = new LogGroup(this, `${template.workflow_id}Logs`, {
@@ -74,18 +116,22 @@ export class Workflows extends Construct {
       });
       const machine = new StateMachine(this, `${template.workflow_id}StateMachine`, {
         stateMachineName: `${prefix}-${template.workflow_id}`.slice(0, 80),
-        stateMachineType: StateMachineType.STANDARD,
+        stateMachineType: type === 'EXPRESS' ? StateMachineType.EXPRESS : StateMachineType.STANDARD,
         comment: template.name,
         definitionBody: DefinitionBody.fromString(JSON.stringify(definition)),
-        logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
+        logs: { destination: logGroup, level: logLevel, includeExecutionData },
         tracingEnabled: true,
       });
       stepFunction.function.grantInvoke(machine);
       acknowledge(machine.role, {
         ...invokeVersions,
-        'AwsSolutions-IAM5[Resource::*]':
-          'Log delivery (logs:*LogDelivery*, PutResourcePolicy, Describe*) and X-Ray writes do not support resource-level permissions',
+        'AwsSolutions-IAM5[Resource::*]': `${LOG_DELIVERY_REASON}; ${XRAY_WILDCARD_REASON}`,
       });
+      if (logLevel !== LogLevel.ALL) {
+        acknowledge(machine, {
+          'AwsSolutions-SF1': `Logs at the stage's workflowLogLevel (${settings.workflowLogLevel}): ALL would add billed log events for every state of every run, while step status is kept in DynamoDB and Standard executions keep their history; a stage can ask for ALL (-c workflowLogLevel=ALL)`,
+        });
+      }
       this.deployed[template.workflow_id] = machine;
     }
 
@@ -103,8 +149,11 @@ export class Workflows extends Construct {
         resourceName: name,
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       });
+    // What the managing functions need of each deployed workflow (see `DeployedWorkflow`).
     const deployedArns = JSON.stringify(
-      Object.fromEntries(Object.entries(this.deployed).map(([id, m]) => [id, m.stateMachineArn])),
+      Object.fromEntries(
+        Object.entries(this.deployed).map(([id, m]) => [id, { arn: m.stateMachineArn, ...summaries[id] }]),
+      ),
     );
     for (const manager of props.managers) {
       const fn = manager.function;
@@ -112,11 +161,16 @@ export class Workflows extends Construct {
       fn.addEnvironment('VOBEE_WORKFLOW_ROLE_ARN', this.runtimeRole.roleArn);
       fn.addEnvironment('VOBEE_WORKFLOW_PREFIX', prefix);
       fn.addEnvironment('VOBEE_DEPLOYED_WORKFLOWS', deployedArns);
+      fn.addEnvironment('VOBEE_WORKFLOW_LOG_GROUP_ARN', this.runtimeLogGroup.logGroupArn);
+      fn.addEnvironment('VOBEE_WORKFLOW_LOG_LEVEL', settings.workflowLogLevel);
+      fn.addEnvironment('VOBEE_WORKFLOW_LOG_EXECUTION_DATA', String(includeExecutionData));
       fn.addToRolePolicy(
         new PolicyStatement({
           actions: [
             'states:CreateStateMachine',
             'states:UpdateStateMachine',
+            // A deploy reads the type of an existing state machine: a type cannot change.
+            'states:DescribeStateMachine',
             'states:CreateStateMachineAlias',
             'states:UpdateStateMachineAlias',
             'states:StartExecution',
@@ -138,8 +192,11 @@ export class Workflows extends Construct {
           resources: ['*'],
         }),
       );
+      // Creating or updating a state machine that logs sets up log delivery as the caller.
+      fn.addToRolePolicy(new PolicyStatement({ actions: LOG_DELIVERY_ACTIONS, resources: ['*'] }));
       this.runtimeRole.grantPassRole(fn.grantPrincipal);
       acknowledge(manager, {
+        'AwsSolutions-IAM5[Resource::*]': `Task tokens are not resources, so SendTaskSuccess/SendTaskFailure cannot be scoped; ${LOG_DELIVERY_REASON}`,
         [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:${prefix}-*]`]:
           'Workflows registered at run time get state machines named under this prefix; their names are not known at deploy',
         [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${prefix}-*]`]:

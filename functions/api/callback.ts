@@ -1,15 +1,21 @@
+import { TaskCallbacks } from '../../lib/core/task-callbacks.ts';
 import { paths, schemas } from '../../lib/handler/api-schemas.ts';
 import { httpRoute } from '../../lib/handler/http-route.ts';
+import { taskCallbacks } from '../../lib/wiring/task-callbacks.ts';
+import { workflowService } from '../../lib/wiring/workflows.ts';
 
 /**
- * POST /callbacks/{token}: a long-running factory reports the result of a callback step. The
- * task token in the path is the credential (unguessable, single use), so the route needs no
- * AWS signature: factories outside the account can call it.
+ * POST /callbacks/{token}: a long-running factory reports the result of a single task or of a
+ * workflow step. The token in the path is the credential (unguessable, single use), so the route
+ * needs no AWS signature: factories outside the account can call it.
  */
 export const handler = httpRoute({
   path: paths.token,
   body: schemas.callback,
-  async handle({ path, body, orchestrator }) {
-    return { status: 200, body: await orchestrator.workflows.callback(path.token, body) };
+  async handle({ path, body }) {
+    const settled = TaskCallbacks.owns(path.token)
+      ? await taskCallbacks().complete(path.token, body)
+      : await workflowService().callback(path.token, body);
+    return { status: 200, body: settled };
   },
 });

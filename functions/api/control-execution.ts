@@ -1,5 +1,6 @@
 import { paths } from '../../lib/handler/api-schemas.ts';
 import { httpRoute } from '../../lib/handler/http-route.ts';
+import { workflowService } from '../../lib/wiring/workflows.ts';
 
 /**
  * POST /executions/{executionId}/pause | resume | cancel. Pause lets running steps finish and
@@ -8,8 +9,8 @@ import { httpRoute } from '../../lib/handler/http-route.ts';
 export function controlExecution(action: 'pause' | 'resume' | 'cancel') {
   return httpRoute({
     path: paths.executionId,
-    async handle({ path, orchestrator }) {
-      return { status: 200, body: await orchestrator.workflows[action](path.executionId) };
+    async handle({ path }) {
+      return { status: 200, body: await workflowService()[action](path.executionId) };
     },
   });
 }

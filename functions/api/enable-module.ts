@@ -1,10 +1,11 @@
 import { paths } from '../../lib/handler/api-schemas.ts';
 import { httpRoute } from '../../lib/handler/http-route.ts';
+import { moduleManager } from '../../lib/wiring/modules.ts';
 
 /** POST /modules/{name}/enable: refused (409) while a dependency is disabled. */
 export const handler = httpRoute({
   path: paths.name,
-  async handle({ path, orchestrator }) {
-    return { status: 200, body: await orchestrator.modules.enable(path.name) };
+  async handle({ path }) {
+    return { status: 200, body: await moduleManager().enable(path.name) };
   },
 });

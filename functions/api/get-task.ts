@@ -1,10 +1,11 @@
 import { paths } from '../../lib/handler/api-schemas.ts';
 import { httpRoute } from '../../lib/handler/http-route.ts';
+import { taskQueries } from '../../lib/wiring/task-queries.ts';
 
 /** GET /tasks/{taskId}: the task with its status, decision, route, attempts and outcome. */
 export const handler = httpRoute({
   path: paths.taskId,
-  async handle({ path, orchestrator }) {
-    return { status: 200, body: await orchestrator.tasks.get(path.taskId) };
+  async handle({ path }) {
+    return { status: 200, body: await taskQueries().get(path.taskId) };
   },
 });

@@ -1,10 +1,11 @@
 import { queries } from '../../lib/handler/api-schemas.ts';
 import { httpRoute } from '../../lib/handler/http-route.ts';
+import { memory } from '../../lib/wiring/memory.ts';
 
 /** GET /memory/summary: short-term count, task types with long-term statistics, patterns learned. */
 export const handler = httpRoute({
   query: queries.none,
-  async handle({ orchestrator }) {
-    return { status: 200, body: await orchestrator.memory.summary() };
+  async handle() {
+    return { status: 200, body: await memory().summary() };
   },
 });

@@ -1,5 +1,6 @@
 import { schemas } from '../../lib/handler/api-schemas.ts';
 import { httpRoute } from '../../lib/handler/http-route.ts';
+import { workflowService } from '../../lib/wiring/workflows.ts';
 
 /**
  * POST /workflows: validates a template against the registered factories, compiles it to a state
@@ -7,8 +8,8 @@ import { httpRoute } from '../../lib/handler/http-route.ts';
  */
 export const handler = httpRoute({
   body: schemas.registerWorkflow,
-  async handle({ body, orchestrator }) {
-    const { workflow, compiled } = await orchestrator.workflows.register(body);
+  async handle({ body }) {
+    const { workflow, compiled } = await workflowService().register(body);
     return {
       status: 201,
       body: { ...workflow, compiled },

@@ -1,11 +1,12 @@
 import { paths, schemas } from '../../lib/handler/api-schemas.ts';
 import { httpRoute } from '../../lib/handler/http-route.ts';
+import { workflowService } from '../../lib/wiring/workflows.ts';
 
 /** POST /workflows/{workflowId}/rollback: new executions run the given published version. */
 export const handler = httpRoute({
   path: paths.workflowId,
   body: schemas.rollbackWorkflow,
-  async handle({ path, body, orchestrator }) {
-    return { status: 200, body: await orchestrator.workflows.rollback(path.workflowId, body.version) };
+  async handle({ path, body }) {
+    return { status: 200, body: await workflowService().rollback(path.workflowId, body.version) };
   },
 });

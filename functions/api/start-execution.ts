@@ -1,12 +1,13 @@
 import { paths, schemas } from '../../lib/handler/api-schemas.ts';
 import { httpRoute } from '../../lib/handler/http-route.ts';
+import { workflowService } from '../../lib/wiring/workflows.ts';
 
 /** POST /workflows/{workflowId}/executions: starts a run; idempotent on the `Idempotency-Key` header. */
 export const handler = httpRoute({
   path: paths.workflowId,
   body: schemas.startExecution,
-  async handle({ path, body, headers, orchestrator }) {
-    const { created, execution } = await orchestrator.workflows.start(path.workflowId, body.input, {
+  async handle({ path, body, headers }) {
+    const { created, execution } = await workflowService().start(path.workflowId, body.input, {
       idempotencyKey: headers['idempotency-key'],
     });
     return {

@@ -2,15 +2,17 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { schemas } from '../../lib/handler/api-schemas.ts';
 import { httpRoute } from '../../lib/handler/http-route.ts';
 import { metrics } from '../../lib/handler/observability.ts';
+import { taskSubmission } from '../../lib/wiring/task-submission.ts';
 
 /**
- * POST /tasks: accepts a task and starts its pipeline. Idempotent on the `Idempotency-Key`
- * header, else on the task id: a repeat returns the same task (200) and starts nothing.
+ * POST /tasks: records the task and puts it on the task queue. Idempotent on the
+ * `Idempotency-Key` header, else on the task id: a repeat returns the same task (200) and queues
+ * nothing.
  */
 export const handler = httpRoute({
   body: schemas.submitTask,
-  async handle({ body, headers, orchestrator }) {
-    const { created, task } = await orchestrator.tasks.submit(body, {
+  async handle({ body, headers }) {
+    const { created, task } = await taskSubmission().submit(body, {
       idempotencyKey: headers['idempotency-key'],
     });
     metrics.addMetric(created ? 'TaskSubmitted' : 'DuplicateSubmission', MetricUnit.Count, 1);

@@ -1,12 +1,13 @@
 import { paths, schemas } from '../../lib/handler/api-schemas.ts';
 import { httpRoute } from '../../lib/handler/http-route.ts';
+import { serviceRegistry } from '../../lib/wiring/services.ts';
 
 /** PATCH /services/{name}: changes registered fields; with `version` it is refused (409) if the service moved on. */
 export const handler = httpRoute({
   path: paths.name,
   body: schemas.updateService,
-  async handle({ path, body, orchestrator }) {
+  async handle({ path, body }) {
     const { version, ...patch } = body;
-    return { status: 200, body: await orchestrator.services.update(path.name, patch, version) };
+    return { status: 200, body: await serviceRegistry().update(path.name, patch, version) };
   },
 });

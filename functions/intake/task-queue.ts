@@ -1,11 +1,8 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseIntakeMessage } from '../../lib/handler/intake-message.ts';
-import { logger, metrics } from '../../lib/handler/observability.ts';
-import { orchestrator } from '../../lib/handler/runtime.ts';
+import { logger, observed } from '../../lib/handler/observability.ts';
+import { taskSubmission } from '../../lib/wiring/task-submission.ts';
 
 const processor = new BatchProcessor(EventType.SQS);
 
@@ -16,14 +13,13 @@ const processor = new BatchProcessor(EventType.SQS);
  */
 async function submit(record: SQSRecord): Promise<void> {
   const { task, idempotencyKey } = parseIntakeMessage(record);
-  const { created, task: stored } = await orchestrator().tasks.submit(task, { idempotencyKey });
+  const { created, task: stored } = await taskSubmission().submit(task, { idempotencyKey });
   logger.info(created ? 'task submitted' : 'duplicate delivery ignored', {
     taskId: stored.taskId,
     messageId: record.messageId,
   });
 }
 
-export const handler = middy<SQSEvent, SQSBatchResponse>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics))
-  .handler((event, context) => processPartialResponse(event, submit, processor, { context }));
+export const handler = observed<SQSEvent, SQSBatchResponse>().handler((event, context) =>
+  processPartialResponse(event, submit, processor, { context }),
+);

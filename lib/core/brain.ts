@@ -8,7 +8,11 @@ import { type Task, type TaskInput, taskSchema } from './task.ts';
 import type { TaskResultInput } from './task-result.ts';
 import { parseInput } from './validation.ts';
 
-/** Resources a task is given: what the submitter asked for, else its type's profile, stretched by history. */
+/**
+ * Resources a task is given: what the submitter asked for, else its type's profile, stretched by
+ * history. `timeoutSeconds` is the task's time budget from submission: every call, retry and
+ * callback wait must fit in it.
+ */
 export interface Resources {
   cpu: number;
   memoryMb: number;
@@ -42,15 +46,15 @@ export interface Decision {
   reason: string;
 }
 
-/** What the brain reads and counts. */
+/** What the brain reads. Decisions are counted by metrics and by the statistics, not here. */
 export interface BrainPorts {
   listServices(): Promise<Service[]>;
   statsFor(taskType: string): Promise<ServiceStats[]>;
-  taskTypes(): Promise<string[]>;
-  countDecision(): Promise<void>;
-  decisionCount(): Promise<number>;
-  /** Memory's exactly-once store-and-learn ({@link Memory.storeTaskResult}). */
-  storeTaskResult(result: TaskResultInput): Promise<{ recorded: boolean }>;
+  /**
+   * Memory's exactly-once store-and-learn ({@link Memory.storeTaskResult}), for results of work
+   * done outside the task path; a brain that only decides does without.
+   */
+  storeTaskResult?(result: TaskResultInput): Promise<{ recorded: boolean }>;
   now(): Date;
 }
 
@@ -69,7 +73,11 @@ export class Brain {
   }
 
   async decide(taskInput: TaskInput): Promise<Decision> {
-    const task = parseInput(taskSchema, taskInput, 'task');
+    return this.decideTask(parseInput(taskSchema, taskInput, 'task'));
+  }
+
+  /** {@link decide} for a task that is already validated (the worker's). */
+  async decideTask(task: Task): Promise<Decision> {
     const [services, stats] = await Promise.all([
       this.#ports.listServices(),
       this.#ports.statsFor(task.type),
@@ -91,7 +99,6 @@ export class Brain {
     const selected = withHistory[0] ?? alternatives[0];
     const selectedStats = selected ? byService.get(selected.service) : undefined;
     const resources = allocate(task, selectedStats);
-    await this.#ports.countDecision();
     return {
       taskId: task.id,
       taskType: task.type,
@@ -110,13 +117,8 @@ export class Brain {
    * updated, once per task id. Returns false for a repeated delivery.
    */
   async learn(result: TaskResultInput): Promise<boolean> {
+    if (!this.#ports.storeTaskResult) throw new Error('this brain has no memory to learn into');
     return (await this.#ports.storeTaskResult(result)).recorded;
-  }
-
-  /** Total decisions made and task types learned so far. */
-  async performanceSummary() {
-    const [totalDecisions, types] = await Promise.all([this.#ports.decisionCount(), this.#ports.taskTypes()]);
-    return { totalDecisions, taskTypesLearned: types.length, taskTypes: types };
   }
 }
 

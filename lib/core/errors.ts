@@ -46,6 +46,25 @@ export class ConflictError extends VobeeError {
   }
 }
 
+/** The request is larger than what can be taken. Maps to 413. */
+export class PayloadTooLargeError extends VobeeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PayloadTooLargeError';
+  }
+}
+
+/** The request is early: the thing it acts on is not ready for it yet, and will be. Maps to 503. */
+export class NotReadyError extends VobeeError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 1,
+  ) {
+    super(message);
+    this.name = 'NotReadyError';
+  }
+}
+
 /** No eligible service can take the task, or every fallback has been tried. */
 export class NoRouteError extends VobeeError {
   constructor(message: string) {

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { identifier } from './names.ts';
 import { type PatternCounters, type SuccessPattern, successPatterns } from './patterns.ts';
-import { mergeCounters, type ServiceStats, summarizeCounters } from './statistics.ts';
+import { type CallObservation, mergeCounters, type ServiceStats, summarizeCounters } from './statistics.ts';
 import { type TaskResult, type TaskResultInput, taskResultSchema } from './task-result.ts';
 import { parseInput } from './validation.ts';
 
@@ -28,15 +28,17 @@ const ttlSeconds = z
 
 /** Storage the memory needs; `lib/store` provides it on DynamoDB. */
 export interface MemoryPorts {
-  /** Stores a result once; returns false (and writes nothing) when the task already has one. */
+  /**
+   * Stores a result reported from outside the task path as a finished task, once per task id;
+   * returns false (and writes nothing) when the task exists already.
+   */
   putResult(result: TaskResult): Promise<boolean>;
-  /** Notes that one factory call was learned from; false when it already was. */
-  markCallLearned(callId: string): Promise<boolean>;
+  /** The result of a finished task. */
   getResult(taskId: string): Promise<TaskResult | undefined>;
   recentResults(limit: number): Promise<TaskResult[]>;
   resultsByType(taskType: string, limit: number): Promise<TaskResult[]>;
-  /** Adds one outcome to the all-time and hourly counters and to the pattern counters. */
-  recordOutcome(result: TaskResult): Promise<void>;
+  /** Counts one call in the statistics (see `CallObservation`). */
+  recordCall(call: CallObservation): Promise<void>;
   statsFor(taskType: string): Promise<ServiceStats[]>;
   taskTypes(): Promise<string[]>;
   patternsFor(taskType: string): Promise<PatternCounters[]>;
@@ -49,8 +51,9 @@ export interface MemoryPorts {
 }
 
 /**
- * What the orchestrator remembers: every result, the recent ones, statistics per task type and
- * service, success patterns and shared contexts.
+ * What the orchestrator remembers: every result (a finished task record), the recent ones,
+ * statistics per task type and service, success patterns and shared contexts. Tasks run by the
+ * worker are remembered as they finish; `storeTaskResult` records work done elsewhere.
  */
 export class Memory {
   readonly #ports: MemoryPorts;
@@ -68,21 +71,17 @@ export class Memory {
   ): Promise<{ recorded: boolean; result: TaskResult }> {
     const result = parseInput(taskResultSchema, input, 'result');
     const recorded = await this.#ports.putResult(result);
-    if (recorded && options.learn !== false) await this.#ports.recordOutcome(result);
+    if (recorded && options.learn !== false) {
+      await this.#ports.recordCall({
+        taskType: result.taskType,
+        service: result.service,
+        success: result.success,
+        timedOut: result.error?.kind === 'timeout',
+        latencyMs: result.executionMs,
+        at: result.completedAt,
+      });
+    }
     return { recorded, result };
-  }
-
-  /**
-   * Learns from one factory call of a task (the pipeline learns from every call, so a primary
-   * that failed before a fallback succeeded is counted against), exactly once per `callId`.
-   * The task's own result is then stored with `learn: false`.
-   */
-  async learnCall(callId: string, input: TaskResultInput): Promise<boolean> {
-    const id = parseInput(identifier, callId, 'callId');
-    const call = parseInput(taskResultSchema, input, 'call');
-    if (!(await this.#ports.markCallLearned(id))) return false;
-    await this.#ports.recordOutcome(call);
-    return true;
   }
 
   async getResult(taskId: string): Promise<TaskResult> {

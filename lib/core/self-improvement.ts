@@ -403,8 +403,8 @@ export function findProblems(
       subject: { service: service.name },
       evidence: {
         health,
-        consecutiveFailures: service.consecutiveFailures,
         reason: service.healthReason ?? 'unknown',
+        ...(service.cooldownUntil ? { cooldownUntil: service.cooldownUntil } : {}),
       },
       proposedAction: {
         type: health === 'unhealthy' ? 'disable_service' : 'investigate_service',

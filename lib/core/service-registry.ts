@@ -44,7 +44,6 @@ export class ServiceRegistry {
     const service: Service = {
       ...parsed,
       load: 0,
-      consecutiveFailures: 0,
       version: 1,
       updatedAt: this.#ports.now().toISOString(),
     };

@@ -48,10 +48,11 @@ export type ServiceInput = z.input<typeof serviceInputSchema>;
 
 /** A registered service with the state the orchestrator keeps about it. */
 export interface Service extends z.output<typeof serviceInputSchema> {
-  /** Calls in flight, kept by the factory caller. */
+  /**
+   * Calls in flight as this process sees them (see `PassiveHealth`): 0 in the registry, filled
+   * in for routing.
+   */
   load: number;
-  /** Failures in a row, for passive health (outlier detection). */
-  consecutiveFailures: number;
   /** Until when an unhealthy service is left alone before one trial call is allowed (ISO time). */
   cooldownUntil?: string | undefined;
   healthReason?: string | undefined;
@@ -72,7 +73,7 @@ export function isCapable(service: Service, task: Pick<Task, 'type' | 'action' |
 /**
  * Passive health: after `failureThreshold` failures in a row a service is marked unhealthy for
  * `cooldownSeconds`; once the cooldown is over it gets trial traffic again (as degraded), and one
- * success makes it healthy. This is outlier ejection as Envoy and LiteLLM do it.
+ * success makes it healthy. This is outlier ejection as Envoy and LiteLLM do it (see `PassiveHealth`).
  */
 export interface OutlierPolicy {
   failureThreshold: number;

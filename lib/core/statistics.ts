@@ -99,3 +99,57 @@ export function summarizeCounters(counters: OutcomeCounters) {
     p95Ms: roundMs(latencyQuantileMs(counters, 0.95)),
   };
 }
+
+/**
+ * One factory call as the statistics learn it. It is written once, by whoever settled the call
+ * (the worker for an answer, the callback handler for a callback), after the task record that
+ * holds the call was saved: a duplicate delivery never reaches the write, so a call is counted at
+ * most once.
+ */
+export interface CallObservation {
+  taskType: string;
+  service: string;
+  success: boolean;
+  timedOut: boolean;
+  latencyMs: number;
+  /** When the call ended (ISO). */
+  at: string;
+  /** On the first call of a routing decision: the strategy that chose the service. */
+  routedBy?: string | undefined;
+}
+
+/** Counters of one (task type, service) over one minute, as the per-call write keeps them. */
+export interface MinuteCounters extends ServiceStats {
+  /** `yyyy-mm-ddThh:mm` (UTC). */
+  minute: string;
+  /** Routing decisions that chose this service, in all and by strategy. */
+  routes: number;
+  byStrategy: Record<string, number>;
+}
+
+/** The minute (`yyyy-mm-ddThh:mm`, UTC) an ISO time falls in. */
+export function minuteOf(iso: string): string {
+  return iso.slice(0, 16);
+}
+
+/** Adds one observation to counters, in place. */
+export function addObservation(counters: OutcomeCounters, call: CallObservation): void {
+  counters.count++;
+  if (call.success) counters.successes++;
+  else counters.failures++;
+  if (call.timedOut) counters.timeouts++;
+  counters.totalMs += call.latencyMs;
+  const bucket = latencyBucket(call.latencyMs);
+  counters.histogram[bucket] = (counters.histogram[bucket] ?? 0) + 1;
+}
+
+/** Sums counters per service, keeping the task type and service names. */
+export function sumByService(taskType: string, rows: readonly ServiceStats[]): ServiceStats[] {
+  const groups = new Map<string, ServiceStats[]>();
+  for (const row of rows) {
+    const group = groups.get(row.service);
+    if (group) group.push(row);
+    else groups.set(row.service, [row]);
+  }
+  return [...groups].map(([service, group]) => ({ taskType, service, ...mergeCounters(group) }));
+}

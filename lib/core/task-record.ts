@@ -1,8 +1,13 @@
 import * as z from 'zod';
 import type { Decision } from './brain.ts';
-import { type RoutingDecision, strategyName } from './routing/router.ts';
+import type { RoutingDecision } from './routing/router.ts';
+import { strategyName } from './routing/strategy-name.ts';
 import { taskSchema } from './task.ts';
 
+/**
+ * PENDING: queued, no worker has finished with it yet. RUNNING: between two invocations, waiting
+ * for a retry or for a factory's callback (see `waiting`). SUCCEEDED and FAILED are final.
+ */
 export const taskStatus = z.enum(['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED']);
 export type TaskStatus = z.output<typeof taskStatus>;
 
@@ -15,17 +20,28 @@ export const submitTaskSchema = taskSchema
   .strict();
 export type SubmitTaskInput = z.input<typeof submitTaskSchema>;
 
-/** One call to one factory service. */
+/** Why a call failed. */
+export interface CallError {
+  kind: 'timeout' | 'error' | 'rejected';
+  message: string;
+  status?: number | undefined;
+}
+
+/** One call to one factory service. `waiting`: the factory took the work and will call back. */
 export interface CallAttempt {
   service: string;
   attempt: number;
-  outcome: 'succeeded' | 'failed';
+  outcome: 'succeeded' | 'failed' | 'waiting';
   latencyMs: number;
-  error?:
-    | { kind: 'timeout' | 'error' | 'rejected'; message: string; status?: number | undefined }
-    | undefined;
+  error?: CallError | undefined;
   at: string;
 }
+
+/** What a RUNNING task waits for. */
+export type TaskWaiting =
+  | { for: 'retry'; until: string }
+  /** `tokenHash` is the SHA-256 of the callback token: the token itself is never stored. */
+  | { for: 'callback'; service: string; until: string; tokenHash: string };
 
 /** The life of one submitted task, as `GET /tasks/{id}` shows it. */
 export interface TaskRecord {
@@ -33,15 +49,28 @@ export interface TaskRecord {
   task: z.output<typeof taskSchema>;
   strategy?: z.output<typeof strategyName> | undefined;
   status: TaskStatus;
+  /**
+   * The record's version: each save by a worker or a callback moves it on by one, on the
+   * condition that it was what the saver started from. A duplicate delivery finds it moved.
+   */
+  seq: number;
   idempotencyKey?: string | undefined;
   /** Hash of the request, so that a key reused for a different request is refused. */
   requestHash: string;
-  executionId?: string | undefined;
   decision?: Decision | undefined;
   route?: RoutingDecision | undefined;
   attempts: CallAttempt[];
+  waiting?: TaskWaiting | undefined;
   output?: unknown;
   error?: { kind: string; message: string } | undefined;
   createdAt: string;
   updatedAt: string;
+  completedAt?: string | undefined;
+}
+
+/** What a client is shown of a record: everything but the callback token's hash. */
+export function publicRecord(record: TaskRecord): TaskRecord {
+  if (record.waiting?.for !== 'callback') return record;
+  const { tokenHash: _hidden, ...waiting } = record.waiting;
+  return { ...record, waiting: waiting as TaskWaiting };
 }

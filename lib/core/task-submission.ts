@@ -1,9 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
-import { identifier } from './names.ts';
-import type { PipelineState } from './pipeline/task-pipeline.ts';
-import { type SubmitTaskInput, submitTaskSchema, type TaskRecord } from './task-record.ts';
+import { ConflictError, PayloadTooLargeError, ValidationError } from './errors.ts';
+import type { TaskMessage, TaskQueue } from './task-message.ts';
+import { publicRecord, type SubmitTaskInput, submitTaskSchema, type TaskRecord } from './task-record.ts';
 import { parseInput } from './validation.ts';
 
 export interface TaskSubmissionPorts {
@@ -11,16 +10,21 @@ export interface TaskSubmissionPorts {
   putTaskIfAbsent(record: TaskRecord): Promise<TaskRecord | undefined>;
   getTask(taskId: string): Promise<TaskRecord | undefined>;
   deleteTask(taskId: string): Promise<void>;
-  updateTask(taskId: string, patch: Partial<TaskRecord>): Promise<void>;
   contextExists(contextId: string): Promise<boolean>;
-  /** Starts the pipeline for a task; the execution is named after the task, so a repeat start is refused by the engine too. */
-  startPipeline(taskId: string, input: PipelineState): Promise<{ executionId: string }>;
+  /** The task queue the worker consumes. */
+  queue: TaskQueue;
   now(): Date;
 }
 
 const idempotencyKey = z.string().min(1).max(256);
 
-/** Accepts tasks: validates, records once per idempotency key, starts one pipeline. */
+/**
+ * The largest task accepted: its queue message must fit in an SQS message (256 KB) with room for
+ * what a retry adds (decision, route, attempts).
+ */
+export const MAX_TASK_BYTES = 200_000;
+
+/** Accepts tasks: validates, records once per idempotency key, hands each to the task queue once. */
 export class TaskSubmission {
   readonly #ports: TaskSubmissionPorts;
   constructor(ports: TaskSubmissionPorts) {
@@ -29,7 +33,7 @@ export class TaskSubmission {
 
   /**
    * Submits a task. The idempotency key is the `Idempotency-Key` header, else the task id: a
-   * repeat with the same key and the same request returns the first task and starts nothing;
+   * repeat with the same key and the same request returns the first task and queues nothing;
    * the same key with a different request is a conflict. Without either, every call is new.
    */
   async submit(
@@ -45,6 +49,12 @@ export class TaskSubmission {
     const taskId = request.id ?? (key === undefined ? `t_${randomUUID()}` : `t_${hash(key).slice(0, 32)}`);
     const { strategy, ...fields } = request;
     const task = { ...fields, id: taskId };
+    const bytes = Buffer.byteLength(JSON.stringify(task));
+    if (bytes > MAX_TASK_BYTES) {
+      throw new PayloadTooLargeError(
+        `task is ${bytes} bytes; at most ${MAX_TASK_BYTES} can be queued (pass large inputs by reference)`,
+      );
+    }
     if (task.contextId !== undefined && !(await this.#ports.contextExists(task.contextId))) {
       throw new ValidationError([{ field: 'contextId', message: `context '${task.contextId}' not found` }]);
     }
@@ -54,6 +64,7 @@ export class TaskSubmission {
       task,
       strategy,
       status: 'PENDING',
+      seq: 0,
       idempotencyKey: key,
       requestHash,
       attempts: [],
@@ -67,24 +78,17 @@ export class TaskSubmission {
           `${options.idempotencyKey === undefined ? 'task id' : 'Idempotency-Key'} '${key ?? taskId}' was already used for a different request`,
         );
       }
-      return { created: false, task: existing };
+      return { created: false, task: publicRecord(existing) };
     }
+    const message: TaskMessage = { taskId, seq: 0, task, strategy, submittedAt: now };
     try {
-      const { executionId } = await this.#ports.startPipeline(taskId, { taskId, task, strategy, attempt: 0 });
-      await this.#ports.updateTask(taskId, { executionId, updatedAt: this.#ports.now().toISOString() });
-      return { created: true, task: { ...record, executionId } };
+      await this.#ports.queue.send(message);
     } catch (error) {
-      // Nothing ran: forget the task so that a retry of the same request can start it.
+      // Nothing was queued: forget the task so that a retry of the same request can queue it.
       await this.#ports.deleteTask(taskId);
       throw error;
     }
-  }
-
-  async get(taskId: string): Promise<TaskRecord> {
-    const id = parseInput(identifier, taskId, 'taskId');
-    const record = await this.#ports.getTask(id);
-    if (!record) throw new NotFoundError('task', id);
-    return record;
+    return { created: true, task: record };
   }
 }
 

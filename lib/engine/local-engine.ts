@@ -9,8 +9,11 @@ type JSONValue = Parameters<NonNullable<LocalHandlers>[string]>[0];
 import { NotFoundError } from '../core/errors.ts';
 import {
   type DeployedVersion,
+  type DeployOptions,
   type ExecutionDescription,
   executionName,
+  type StateMachineType,
+  typeChangeConflict,
   type WorkflowEngine,
 } from './engine.ts';
 
@@ -58,6 +61,8 @@ export class LocalEngine implements WorkflowEngine {
   readonly #machines = new Map<string, { definition: Definition; machine: StateMachine }>();
   readonly #executions = new Map<string, Execution>();
   readonly #versions = new Map<string, object[]>();
+  /** The type each deployed state machine was created with (both run alike here). */
+  readonly #types = new Map<string, StateMachineType>();
   readonly #tokens = new Map<string, PendingToken>();
   readonly #functions: (functionName: string) => LocalFunction | undefined;
   readonly #skipWaits: boolean;
@@ -85,13 +90,30 @@ export class LocalEngine implements WorkflowEngine {
     this.#machines.set(arn, { definition: definition as Definition, machine });
   }
 
+  /** The type the state machine (unqualified ARN) was deployed with, if it was deployed. */
+  typeOf(stateMachineArn: string): StateMachineType | undefined {
+    return this.#types.get(stateMachineArn);
+  }
+
   /** The local ARN of the state machine `name`. */
   arnOf(name: string): string {
     return `${LOCAL_PREFIX}${name}`;
   }
 
-  async deploy(name: string, definition: object): Promise<DeployedVersion> {
+  async deploy(
+    name: string,
+    definition: object,
+    _description?: string,
+    options: DeployOptions = {},
+  ): Promise<DeployedVersion> {
     const stateMachineArn = this.arnOf(name);
+    // As on Step Functions, a state machine keeps its type; locally both types can be described.
+    const type = options.type ?? 'STANDARD';
+    const existingType = this.#types.get(stateMachineArn);
+    if (existingType !== undefined && existingType !== type) {
+      throw typeChangeConflict(name, existingType, type);
+    }
+    this.#types.set(stateMachineArn, type);
     const versions = this.#versions.get(stateMachineArn) ?? [];
     versions.push(definition);
     this.#versions.set(stateMachineArn, versions);

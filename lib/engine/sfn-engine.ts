@@ -2,7 +2,10 @@ import {
   CreateStateMachineAliasCommand,
   CreateStateMachineCommand,
   DescribeExecutionCommand,
+  DescribeStateMachineCommand,
   ExecutionAlreadyExists,
+  type LoggingConfiguration,
+  type LogLevel,
   ResourceNotFound,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
@@ -16,24 +19,55 @@ import {
 import { ConflictError } from '../core/errors.ts';
 import {
   type DeployedVersion,
+  type DeployOptions,
   type ExecutionDescription,
+  ExecutionNotDescribable,
   executionName,
+  typeChangeConflict,
   type WorkflowEngine,
 } from './engine.ts';
+
+export interface SfnEngineOptions {
+  /** The role state machines created at run time execute with (may invoke the step handler). */
+  workflowRoleArn?: string | undefined;
+  /**
+   * The log group (its ARN, ending in `:*`) state machines created at run time log to; without
+   * one they are created without logging.
+   */
+  logGroupArn?: string | undefined;
+  /** What they log: `ERROR` by default. */
+  logLevel?: LogLevel | undefined;
+  /** Whether their log events carry inputs and outputs: no by default (they may hold user data). */
+  includeExecutionData?: boolean | undefined;
+}
 
 /** The engine on AWS Step Functions (or LocalStack, through `AWS_ENDPOINT_URL`). */
 export class SfnEngine implements WorkflowEngine {
   readonly #client: SFNClient;
   readonly #workflowRoleArn: string | undefined;
+  readonly #logging: LoggingConfiguration | undefined;
 
-  /** @param workflowRoleArn the role state machines created at run time execute with (may invoke the step handler). */
-  constructor(client: SFNClient = new SFNClient({}), options: { workflowRoleArn?: string } = {}) {
+  constructor(client: SFNClient = new SFNClient({}), options: SfnEngineOptions = {}) {
     this.#client = client;
     this.#workflowRoleArn = options.workflowRoleArn;
+    this.#logging = options.logGroupArn
+      ? {
+          level: options.logLevel ?? 'ERROR',
+          includeExecutionData: options.includeExecutionData ?? false,
+          destinations: [{ cloudWatchLogsLogGroup: { logGroupArn: options.logGroupArn } }],
+        }
+      : undefined;
   }
 
-  async deploy(name: string, definition: object, description: string): Promise<DeployedVersion> {
+  async deploy(
+    name: string,
+    definition: object,
+    description: string,
+    options: DeployOptions = {},
+  ): Promise<DeployedVersion> {
     const body = JSON.stringify(definition);
+    const type = options.type ?? 'STANDARD';
+    const logging = this.#logging ? { loggingConfiguration: this.#logging } : {};
     try {
       if (!this.#workflowRoleArn) throw new Error('no workflow role is configured (VOBEE_WORKFLOW_ROLE_ARN)');
       const created = await this.#client.send(
@@ -41,10 +75,11 @@ export class SfnEngine implements WorkflowEngine {
           name,
           definition: body,
           roleArn: this.#workflowRoleArn,
-          type: 'STANDARD',
+          type,
           publish: true,
           versionDescription: description.slice(0, 256),
           tracingConfiguration: { enabled: true },
+          ...logging,
         }),
       );
       return versionOf(created.stateMachineArn as string, created.stateMachineVersionArn as string);
@@ -52,12 +87,19 @@ export class SfnEngine implements WorkflowEngine {
       if (!(error instanceof StateMachineAlreadyExists)) throw error;
       const arn = (error.message.match(/arn:aws[\w-]*:states:[^'"\s]+/) ?? [])[0];
       if (!arn) throw error;
+      // UpdateStateMachine cannot change the type: it would publish the new definition under the old one.
+      const existing = await this.#client.send(new DescribeStateMachineCommand({ stateMachineArn: arn }));
+      const existingType = existing.type ?? 'STANDARD';
+      if (existingType !== type) {
+        throw typeChangeConflict(name, existingType, type, { cause: error });
+      }
       const updated = await this.#client.send(
         new UpdateStateMachineCommand({
           stateMachineArn: arn,
           definition: body,
           publish: true,
           versionDescription: description.slice(0, 256),
+          ...logging,
         }),
       );
       return versionOf(arn, updated.stateMachineVersionArn as string);
@@ -109,6 +151,8 @@ export class SfnEngine implements WorkflowEngine {
   }
 
   async describe(executionId: string): Promise<ExecutionDescription> {
+    // Express executions have no history in Step Functions: DescribeExecution refuses them.
+    if (isExpressExecution(executionId)) throw new ExecutionNotDescribable(executionId);
     const out = await this.#client.send(new DescribeExecutionCommand({ executionArn: executionId }));
     return {
       executionId,
@@ -124,6 +168,11 @@ export class SfnEngine implements WorkflowEngine {
   async stop(executionId: string, cause?: string): Promise<void> {
     await this.#client.send(new StopExecutionCommand({ executionArn: executionId, cause }));
   }
+}
+
+/** Express execution ARNs read `arn:aws:states:<region>:<account>:express:<machine>:<name>:<id>`. */
+function isExpressExecution(executionArn: string): boolean {
+  return executionArn.split(':')[5] === 'express';
 }
 
 function versionOf(stateMachineArn: string, versionArn: string): DeployedVersion {

@@ -1,4 +1,4 @@
-import type { FactoryCaller, FactoryCallResult, FactoryRequest } from '../core/pipeline/factory-call.ts';
+import type { FactoryCaller, FactoryCallResult, FactoryRequest } from '../core/factory-call.ts';
 
 /** The largest factory answer read into memory; bigger answers are refused as errors. */
 const MAX_RESPONSE_BYTES = 1_000_000;

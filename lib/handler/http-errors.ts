@@ -6,6 +6,8 @@ import {
   type FieldIssue,
   NoRouteError,
   NotFoundError,
+  NotReadyError,
+  PayloadTooLargeError,
   ValidationError,
   VobeeError,
 } from '../core/errors.ts';
@@ -25,6 +27,8 @@ export function statusOf(error: unknown): number {
   if (error instanceof ValidationError || error instanceof NoRouteError) return 422;
   if (error instanceof NotFoundError) return 404;
   if (error instanceof ConflictError) return 409;
+  if (error instanceof PayloadTooLargeError) return 413;
+  if (error instanceof NotReadyError) return 503;
   const status = (error as { statusCode?: unknown } | undefined)?.statusCode;
   // Errors raised by middy middlewares (415, malformed JSON...) carry their own status; a body
   // that is not JSON at all is a malformed request, 400, like any other.
@@ -70,18 +74,24 @@ export function httpErrors(): MiddlewareObj<unknown, APIGatewayProxyResultV2> {
       // Not one of ours: a middleware refused the request itself (content type, JSON syntax).
       const fromMiddleware = !(error instanceof VobeeError);
       const message = fromMiddleware ? `body: ${error.message}` : error.message;
-      request.response = json(status, {
-        error: {
-          type: fromMiddleware
-            ? 'BadRequest'
-            : error instanceof ValidationError
-              ? 'ValidationError'
-              : error.name,
-          message,
-          ...(error instanceof ValidationError ? { issues: error.issues } : {}),
-          ...(fromMiddleware ? { issues: [{ field: 'body', message: error.message }] } : {}),
+      const retryAfter =
+        error instanceof NotReadyError ? { 'retry-after': String(error.retryAfterSeconds) } : undefined;
+      request.response = json(
+        status,
+        {
+          error: {
+            type: fromMiddleware
+              ? 'BadRequest'
+              : error instanceof ValidationError
+                ? 'ValidationError'
+                : error.name,
+            message,
+            ...(error instanceof ValidationError ? { issues: error.issues } : {}),
+            ...(fromMiddleware ? { issues: [{ field: 'body', message: error.message }] } : {}),
+          },
         },
-      });
+        retryAfter,
+      );
     },
   };
 }

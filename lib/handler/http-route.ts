@@ -1,16 +1,11 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy, { type MiddlewareObj } from '@middy/core';
+import type { MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import jsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import type * as z from 'zod';
 import type { FieldIssue } from '../core/errors.ts';
-import type { Orchestrator } from '../orchestrator.ts';
 import { httpErrors, json, RequestValidationError } from './http-errors.ts';
-import { logger, metrics, tracer } from './observability.ts';
-import { orchestrator } from './runtime.ts';
+import { observed } from './observability.ts';
 
 /** What a route handler receives: the parsed and validated parts of the request. */
 export interface RouteRequest<B, Q, P> {
@@ -18,7 +13,6 @@ export interface RouteRequest<B, Q, P> {
   query: Q;
   path: P;
   headers: Record<string, string | undefined>;
-  orchestrator: Orchestrator;
   event: APIGatewayProxyEventV2;
 }
 
@@ -33,17 +27,14 @@ export interface RouteSpec<B, Q, P> {
 }
 
 /**
- * Builds an API Gateway (HTTP API, payload v2) handler: Powertools logging with the request id as
- * correlation id, metrics and tracing, header normalisation, JSON body parsing, zod validation of
- * body, query and path (400 naming each field), and one error shaper for everything else.
+ * Builds an API Gateway (HTTP API, payload v2) handler: logging with the request id as
+ * correlation id, metrics, header normalisation, JSON body parsing, zod validation of body, query
+ * and path (400 naming each field), and one error shaper for everything else.
  */
 export function httpRoute<B = undefined, Q = Record<string, never>, P = Record<string, never>>(
   spec: RouteSpec<B, Q, P>,
 ) {
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
-    .use(injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId', resetKeys: true }))
-    .use(logMetrics(metrics, { captureColdStartMetric: true }))
-    .use(captureLambdaHandler(tracer))
+  return observed<APIGatewayProxyEventV2, APIGatewayProxyResultV2>('requestContext.requestId')
     .use(httpHeaderNormalizer())
     .use(spec.body ? jsonBody() : noBody())
     .use(httpErrors())
@@ -60,7 +51,6 @@ export function httpRoute<B = undefined, Q = Record<string, never>, P = Record<s
         query: parsed.query.value as Q,
         path: parsed.path.value as P,
         headers: event.headers ?? {},
-        orchestrator: orchestrator(),
         event,
       });
       return json(result.status, result.body, result.headers);

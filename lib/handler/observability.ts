@@ -1,12 +1,15 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { search } from '@aws-lambda-powertools/logger/correlationId';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
 
 /**
- * One logger, metrics and tracer per process, configured by the Powertools environment variables
- * the stack sets (`POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`, `POWERTOOLS_LOG_LEVEL`).
- * Outside Lambda the tracer is off and metrics are not flushed, so local runs stay quiet.
+ * One logger and one metrics buffer per process, configured by the Powertools environment
+ * variables the stack sets (`POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`,
+ * `POWERTOOLS_LOG_LEVEL`). Lambda's active tracing records every invocation in X-Ray; the
+ * functions do not load a tracing SDK of their own, which would double the size of the small ones.
  */
 export const logger = new Logger({
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'vobee',
@@ -16,7 +19,33 @@ export const logger = new Logger({
 export const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'VoBee',
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'vobee',
-  // Its own notices (e.g. "no metrics to publish") go through the logger and its level.
   logger,
 });
-export const tracer = new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'vobee' });
+
+/**
+ * Publishes the metrics an invocation added, after it and after a failure, and the cold start of
+ * the process once. An invocation that added none publishes nothing (Powertools' own middleware
+ * would log a warning for each).
+ */
+function publishMetrics(): MiddlewareObj<unknown, unknown, Error, Context> {
+  const publish = async () => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  };
+  return {
+    before: async (request) => {
+      metrics.captureColdStartMetric(request.context.functionName);
+    },
+    after: publish,
+    onError: publish,
+  };
+}
+
+/**
+ * The one way a handler is made: its log entries carry the invocation's context and a
+ * correlation id read from the event at `correlationIdPath`, and its metrics are published.
+ */
+export function observed<E, R>(correlationIdPath?: string) {
+  return middy<E, R, Error, Context>()
+    .use(injectLambdaContext(logger, { correlationIdPath, resetKeys: true }))
+    .use(publishMetrics());
+}

@@ -1,7 +1,5 @@
 import { resolve } from 'node:path';
 import { FUNCTIONS, type FunctionSpec } from '../app.ts';
-import { pipelineDefinition } from '../core/pipeline/definition.ts';
-import type { LocalEngine } from '../engine/local-engine.ts';
 import { lambdaContext } from './lambda-context.ts';
 
 /** A handler as the manifest's files export it. */
@@ -28,31 +26,6 @@ export async function invoke(id: string, event: unknown): Promise<unknown> {
   if (!spec) throw new Error(`no function '${id}' in the app manifest`);
   const handler = await loadHandler(spec);
   return handler(event, lambdaContext(spec.id, (spec.timeoutSeconds ?? 10) * 1000));
-}
-
-/** The local ARN of the task pipeline state machine. */
-export const LOCAL_PIPELINE_ARN = 'arn:aws:states:local:000000000000:stateMachine:vobee-task-pipeline';
-
-/** The pipeline's Task states name the manifest functions of its steps, locally as in the stack. */
-export function localPipelineDefinition() {
-  const step = (name: NonNullable<FunctionSpec['pipelineStep']>) => {
-    const spec = FUNCTIONS.find((f) => f.pipelineStep === name);
-    if (!spec) throw new Error(`the app manifest has no function for pipeline step '${name}'`);
-    return spec.id;
-  };
-  return pipelineDefinition({
-    decide: step('decide'),
-    route: step('route'),
-    callFactory: step('callFactory'),
-    failover: step('failover'),
-    record: step('record'),
-  });
-}
-
-/** Registers the task pipeline on a local engine. */
-export function registerLocalPipeline(engine: LocalEngine): string {
-  engine.register(LOCAL_PIPELINE_ARN, localPipelineDefinition());
-  return LOCAL_PIPELINE_ARN;
 }
 
 /** Resolves a Task state's `FunctionName` to the manifest function of that id. */

@@ -18,8 +18,10 @@ export async function restoreWorkflows(
     const versions = (await store.listVersions(head.workflowId)).sort((a, b) => a.version - b.version);
     let current: string | undefined;
     for (const version of versions) {
-      const { definition } = compileWorkflow(version.template, { runStepFunctionArn: runStepFunction });
-      const deployed = await engine.deploy(stateMachineName(head.workflowId), definition);
+      const { definition, type } = compileWorkflow(version.template, { runStepFunctionArn: runStepFunction });
+      const deployed = await engine.deploy(stateMachineName(head.workflowId), definition, head.name, {
+        type,
+      });
       if (version.version === head.currentVersion) current = deployed.versionArn;
     }
     if (current) await engine.setAlias(engine.arnOf(stateMachineName(head.workflowId)), LIVE_ALIAS, current);

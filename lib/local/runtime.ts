@@ -1,30 +1,35 @@
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse } from 'aws-lambda';
-import { EVENT_BUS_NAME, FUNCTIONS, TASK_REQUESTED } from '../app.ts';
+import { EVENT_BUS_NAME, FUNCTIONS, type QueueId, TASK_REQUESTED } from '../app.ts';
+import type { RouterOptions } from '../core/routing/router.ts';
+import type { TaskQueue } from '../core/task-message.ts';
 import { LocalEngine } from '../engine/local-engine.ts';
-import { useOrchestrator } from '../handler/runtime.ts';
 import { createOrchestrator, type Orchestrator } from '../orchestrator.ts';
 import { toDocumentClient } from '../store/client.ts';
 import { createTables } from '../store/create-tables.ts';
-import { createStores } from '../store/stores.ts';
 import { tableNames } from '../store/tables.ts';
+import { WorkflowStore } from '../store/workflow-store.ts';
+import { wire } from '../wiring/context.ts';
 import { LOCAL_AWS, type LocalDynamo, startDynalite } from './dynamodb.ts';
-import { invoke, localFunction, registerLocalPipeline } from './functions.ts';
+import { invoke, localFunction } from './functions.ts';
 import { type ExtraRoute, HttpGateway } from './http-gateway.ts';
 import { scheduledEvent } from './lambda-context.ts';
 import { LocalEventBus } from './local-event-bus.ts';
-import { LocalQueue } from './local-queue.ts';
+import { LocalQueue, type LocalQueueOptions } from './local-queue.ts';
 import { LocalSchedules } from './local-schedules.ts';
 import { restoreWorkflows } from './restore-workflows.ts';
 
 const RUN_STEP_FUNCTION = FUNCTIONS.find((f) => f.workflowStep)?.id ?? 'RunWorkflowStep';
+/** The example factories listen on loopback. */
+const LOCAL_ENDPOINTS = ['127.0.0.1', 'localhost'];
 
 export interface LocalRuntimeOptions {
   /** API port (0 picks a free one). */
   port: number;
   host?: string;
-  /** Where dynalite keeps its data; undefined keeps everything in memory. */
+  /** Where dynalite and the queues keep their data; undefined keeps everything in memory. */
   dataDir: string | undefined;
   /** Port for the embedded DynamoDB endpoint (0 picks a free one). */
   dbPort: number;
@@ -35,6 +40,12 @@ export interface LocalRuntimeOptions {
   log?: (line: string) => void;
   /** Every state machine `Retry` waits this long instead of its own interval (tests). */
   retryIntervalMs?: number;
+  /** How long a message being worked on stays invisible before it is delivered again. */
+  queueVisibilityMs?: number;
+  /** Router settings beyond the default strategy (tests use short retry delays). */
+  router?: RouterOptions;
+  /** How long routing reuses a read of the registry or statistics (ms). */
+  routingCacheMs?: number;
 }
 
 export interface LocalRuntime {
@@ -42,18 +53,18 @@ export interface LocalRuntime {
   dynamoEndpoint: string;
   orchestrator: Orchestrator;
   engine: LocalEngine;
-  queue: LocalQueue;
+  queues: Record<QueueId, LocalQueue>;
   bus: LocalEventBus;
   schedules: LocalSchedules;
-  /** Stops everything, letting running executions finish first (up to `graceMs`). */
+  /** Stops everything, letting running work finish first (up to `graceMs`). */
   stop(graceMs?: number): Promise<{ unfinished: string[] }>;
 }
 
 /**
  * The whole orchestrator on one machine, built from the app manifest like the stack: embedded
  * DynamoDB with the stack's tables, an API Gateway-shaped HTTP server for the same handlers, the
- * local workflow engine running the same state machine definitions, an intake queue with a
- * dead-letter list, the event bus rule and the schedules.
+ * local workflow engine running the same state machine definitions, the intake and task queues
+ * (with delays and dead letters, kept in the data folder), the event bus rule and the schedules.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const log = options.log ?? (() => {});
@@ -64,16 +75,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   await createTables(client, tables);
 
   const engine = new LocalEngine(localFunction, { retryIntervalMs: options.retryIntervalMs });
-  const pipelineArn = registerLocalPipeline(engine);
-
-  const intake = FUNCTIONS.find((f) => f.queue === 'intake');
-  if (!intake) throw new Error('the app manifest has no intake function');
-  const queue = new LocalQueue(async (event) => (await invoke(intake.id, event)) as SQSBatchResponse);
+  const queues = localQueues(options, log);
   const bus = new LocalEventBus(EVENT_BUS_NAME);
   bus.addRule({
     source: TASK_REQUESTED.source,
     detailType: TASK_REQUESTED.detailType,
-    target: (event) => queue.send(JSON.stringify(event)),
+    target: (event) => queues.intake.send(JSON.stringify(event)),
   });
 
   const schedules = new LocalSchedules(
@@ -91,21 +98,41 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   );
 
   // The gateway listens first: its URL is where long-running factories post callbacks.
-  const gateway = new HttpGateway(localRoutes({ queue, bus, schedules, engine }));
+  const gateway = new HttpGateway(localRoutes({ queues, bus, schedules, engine }));
   const apiUrl = await gateway.listen(options.port, options.host);
-  const stores = createStores({ doc: toDocumentClient(client), tables });
-  const orchestrator = createOrchestrator({
-    stores,
+  const doc = toDocumentClient(client);
+  const taskQueue = taskQueueOn(queues.tasks);
+  // The handlers of this process run on the local database, queue and engine.
+  wire({
+    doc,
+    taskQueue,
     engine,
-    pipelineArn,
+    router: options.router,
+    config: {
+      tables,
+      callbackUrl: apiUrl,
+      allowedPrivateEndpoints: LOCAL_ENDPOINTS,
+      runStepFunction: RUN_STEP_FUNCTION,
+      ...(options.routingCacheMs === undefined ? {} : { routingCacheMs: options.routingCacheMs }),
+    },
+  });
+  const orchestrator = createOrchestrator({
+    doc,
+    tables,
+    queue: taskQueue,
+    engine,
+    router: options.router,
     runStepFunction: RUN_STEP_FUNCTION,
     callbackBaseUrl: apiUrl,
-    // The example factories listen on loopback.
-    allowedEndpoints: ['127.0.0.1', 'localhost'],
+    allowedEndpoints: LOCAL_ENDPOINTS,
   });
-  useOrchestrator(orchestrator);
-  await restoreWorkflows(stores.workflows, engine, RUN_STEP_FUNCTION);
-  queue.start();
+  await restoreWorkflows(
+    new WorkflowStore(doc, { registryTable: tables.registry, memoryTable: tables.memory }),
+    engine,
+    RUN_STEP_FUNCTION,
+  );
+  queues.intake.start();
+  queues.tasks.start();
   if (options.schedules) schedules.start();
 
   return {
@@ -113,15 +140,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     dynamoEndpoint: db.endpoint,
     orchestrator,
     engine,
-    queue,
+    queues,
     bus,
     schedules,
     async stop(graceMs = 10_000) {
       await gateway.close();
       schedules.stop();
-      await queue.stop();
+      await Promise.all([queues.intake.stop(), queues.tasks.stop()]);
       const unfinished = await engine.settle(graceMs);
-      useOrchestrator(undefined);
+      wire({});
       client.destroy();
       await db.stop();
       return { unfinished };
@@ -129,9 +156,35 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   };
 }
 
+/** The intake and task queues, each delivering to its manifest function, kept in the data folder. */
+function localQueues(options: LocalRuntimeOptions, log: (line: string) => void): Record<QueueId, LocalQueue> {
+  const queue = (id: QueueId) => {
+    const consumer = FUNCTIONS.find((f) => f.queue === id);
+    if (!consumer) throw new Error(`the app manifest has no consumer of the ${id} queue`);
+    const settings: LocalQueueOptions = {
+      name: id,
+      log: (line) => log(`queue ${id}: ${line}`),
+      ...(options.dataDir ? { directory: join(options.dataDir, 'queues', id) } : {}),
+      ...(options.queueVisibilityMs === undefined ? {} : { visibilityTimeoutMs: options.queueVisibilityMs }),
+    };
+    return new LocalQueue(async (event) => (await invoke(consumer.id, event)) as SQSBatchResponse, settings);
+  };
+  return { intake: queue('intake'), tasks: queue('tasks') };
+}
+
+/** The task queue port on a local queue. */
+export function taskQueueOn(queue: LocalQueue): TaskQueue {
+  return {
+    async send(message, delaySeconds = 0) {
+      queue.send(JSON.stringify(message), {
+        delaySeconds: Math.max(0, Math.min(900, Math.floor(delaySeconds))),
+      });
+    },
+  };
+}
 /** Local-only routes under `/local/`: what the cloud does with SQS, EventBridge and the console. */
 function localRoutes(parts: {
-  queue: LocalQueue;
+  queues: Record<QueueId, LocalQueue>;
   bus: LocalEventBus;
   schedules: LocalSchedules;
   engine: LocalEngine;
@@ -180,14 +233,23 @@ function localRoutes(parts: {
             status: 400,
             body: { error: { type: 'BadRequest', message: 'body: a message is required' } },
           };
-        return { status: 202, body: { messageId: parts.queue.send(JSON.stringify(body)) } };
+        return { status: 202, body: { messageId: parts.queues.intake.send(JSON.stringify(body)) } };
       },
     },
     {
       method: 'GET',
-      path: '/local/queues/intake/dead-letters',
-      async handle() {
-        return { status: 200, body: { depth: parts.queue.depth, deadLetters: parts.queue.deadLetters } };
+      path: '/local/queues/{queue}/dead-letters',
+      async handle({ params }) {
+        const queue = parts.queues[params.queue as QueueId];
+        if (!queue) {
+          return {
+            status: 404,
+            body: {
+              error: { type: 'NotFoundError', message: `queue '${params.queue}' not found (intake, tasks)` },
+            },
+          };
+        }
+        return { status: 200, body: { depth: queue.depth, deadLetters: queue.deadLetters } };
       },
     },
     {

@@ -43,7 +43,10 @@ async function createTable(client: DynamoDBClient, table: TableDefinition, name:
                   { AttributeName: index.partitionKey, KeyType: 'HASH' },
                   { AttributeName: index.sortKey, KeyType: 'RANGE' },
                 ],
-                Projection: { ProjectionType: 'ALL' },
+                Projection:
+                  index.projection.type === 'ALL'
+                    ? { ProjectionType: 'ALL' }
+                    : { ProjectionType: 'INCLUDE', NonKeyAttributes: index.projection.attributes },
               })),
       }),
     );

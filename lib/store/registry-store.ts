@@ -7,7 +7,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../core/errors.ts';
 import type { Module } from '../core/modules.ts';
-import type { HealthState, OutlierPolicy, Service } from '../core/service.ts';
+import type { HealthChange } from '../core/passive-health.ts';
+import type { HealthState, Service } from '../core/service.ts';
 import { attempt, conditionally, type Item, isConditionFailure, queryAll, stripKeys } from './dynamo.ts';
 
 /**
@@ -53,11 +54,10 @@ export class RegistryStore {
   ): Promise<Service> {
     return this.#update<Service>('SERVICE', name, 'service', {
       UpdateExpression:
-        'SET health = :h, healthReason = :r, consecutiveFailures = :zero, updatedAt = :now ADD version :one REMOVE cooldownUntil',
+        'SET health = :h, healthReason = :r, updatedAt = :now ADD version :one REMOVE cooldownUntil',
       ExpressionAttributeValues: {
         ':h': health,
         ':r': reason ?? `set to ${health}`,
-        ':zero': 0,
         ':now': now.toISOString(),
         ':one': 1,
       },
@@ -65,47 +65,22 @@ export class RegistryStore {
   }
 
   /**
-   * Passive health from real calls: a success clears the failure streak (and ends an ejection);
-   * `failureThreshold` failures in a row eject the service as unhealthy for the cooldown.
+   * Records what passive health concluded: an ejection (unhealthy until `cooldownUntil`) or the
+   * recovery after one. A rare write: once per ejection, not once per call.
    */
-  async recordCallOutcome(
-    name: string,
-    success: boolean,
-    policy: OutlierPolicy,
-    now: Date,
-  ): Promise<Service> {
-    if (success) {
-      const service = await this.#update<Service>('SERVICE', name, 'service', {
-        UpdateExpression: 'SET consecutiveFailures = :zero',
-        ExpressionAttributeValues: { ':zero': 0 },
-      });
-      if (service.cooldownUntil === undefined) return service;
-      return this.setServiceHealth(name, 'healthy', 'recovered: call succeeded after cooldown', now);
-    }
-    const service = await this.#update<Service>('SERVICE', name, 'service', {
-      UpdateExpression: 'ADD consecutiveFailures :one',
-      ExpressionAttributeValues: { ':one': 1 },
-    });
-    if (service.consecutiveFailures < policy.failureThreshold) return service;
-    return this.#update<Service>('SERVICE', name, 'service', {
+  async recordHealthChange(change: HealthChange, now: Date): Promise<Service> {
+    if (change.health === 'healthy')
+      return this.setServiceHealth(change.service, 'healthy', change.reason, now);
+    return this.#update<Service>('SERVICE', change.service, 'service', {
       UpdateExpression:
         'SET health = :h, healthReason = :r, cooldownUntil = :until, updatedAt = :now ADD version :one',
       ExpressionAttributeValues: {
         ':h': 'unhealthy',
-        ':r': `ejected after ${service.consecutiveFailures} consecutive failures`,
-        ':until': new Date(now.getTime() + policy.cooldownSeconds * 1000).toISOString(),
+        ':r': change.reason,
+        ':until': change.cooldownUntil ?? now.toISOString(),
         ':now': now.toISOString(),
         ':one': 1,
       },
-    });
-  }
-
-  /** Calls in flight: +1 when a call starts, -1 when it ends. */
-  async adjustLoad(name: string, delta: number): Promise<void> {
-    await this.#update<Service>('SERVICE', name, 'service', {
-      UpdateExpression: 'ADD #load :d',
-      ExpressionAttributeNames: { '#load': 'load' },
-      ExpressionAttributeValues: { ':d': delta },
     });
   }
 

@@ -1,117 +1,135 @@
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { StatsSnapshot } from '../core/live-stats.ts';
 import type { PatternCounters } from '../core/patterns.ts';
 import {
+  type CallObservation,
   emptyCounters,
   LATENCY_BUCKETS_MS,
   latencyBucket,
+  type MinuteCounters,
   mergeCounters,
+  minuteOf,
   type OutcomeCounters,
   type ServiceStats,
+  sumByService,
 } from '../core/statistics.ts';
-import { patternKeys, type TaskResult } from '../core/task-result.ts';
-import { epochSeconds, type Item, queryAll } from './dynamo.ts';
+import { attempt, epochSeconds, type Item, queryAll } from './dynamo.ts';
 
 /**
- * Item layout in the patterns table (statistics part). Every write is an `ADD`, so concurrent
- * updates never lose a count and no read precedes a write.
- * - `STATS#<type>` / `SERVICE#<service>`: all-time counters of one (task type, service).
- * - `HOUR#<yyyy-mm-ddThh>` / `<type>#<service>`: the same counters for one hour, for windowed analysis (TTL).
- * - `RECENT#<type>` / `<yyyy-mm-ddThh:mm>#<service>`: per-minute counters for learned routing's recent window (TTL a day).
- * - `PATTERN#<type>` / `<feature>`: success and total counts per result feature.
- * - `TYPES` / `<type>`: the task types seen.
- * - `COUNTER#<name>` / `SHARD#<n>`: counters spread over shards so that no single key is hot.
+ * Statistics in the patterns table. The hot path writes one item per call: the counters of its
+ * minute, in one of `shards` partitions per task type, so that no key takes more than its share
+ * of a busy service's writes. Everything else is derived from those minutes, off the hot path:
+ * - `RECENT#<type>#<shard>` / `<yyyy-mm-ddThh:mm>#<service>`: per-minute counters (ADD; kept 7 days);
+ * - `STATS#<type>` / `SERVICE#<service>`: all-time counters rolled up from the minutes, with
+ *   `through` (the last minute added) and counts by hour of day; `STATS#<type>` / `ROLLED`: the
+ *   minute through which every service of the type is rolled up;
+ * - `HOUR#<yyyy-mm-ddThh>` / `<type>#<service>`: counters of one hour, for windowed analysis;
+ * - `PATTERN#<type>` / `PARAMS`: success counts by parameter value, rolled up from finished tasks;
+ * - `TYPES` / `<type>`: the task types seen (noted at most hourly by each process).
+ * Readers add the minutes not rolled up yet to the rolled-up counters, so they are never stale.
  */
 export interface StatsStoreOptions {
   table: string;
+  /** Partitions per task type for the per-minute counters. */
+  shards?: number;
   hourlyRetentionDays?: number;
-  counterShards?: number;
   random?: () => number;
+  now?: () => Date;
 }
 
 const HISTOGRAM_SIZE = LATENCY_BUCKETS_MS.length + 1;
-/** Minute counters are kept a day: routing reads minutes, not days. */
-const RECENT_RETENTION_SECONDS = 86_400;
+/** Minutes are kept long enough for a roll-up that was down for days to catch up. */
+const MINUTE_RETENTION_SECONDS = 7 * 86_400;
+/** How often a process notes a task type it works on. */
+const TYPE_NOTE_INTERVAL_MS = 3_600_000;
+/** Minutes this recent may still receive calls and are not rolled up yet. */
+const OPEN_MINUTES = 2;
+/** The parameter features kept per task type (the most frequent). */
+const MAX_PARAMETER_FEATURES = 500;
 
 export class StatsStore {
   readonly #doc: DynamoDBDocumentClient;
   readonly #table: string;
-  readonly #hourlyRetentionSeconds: number;
   readonly #shards: number;
+  readonly #hourlyRetentionSeconds: number;
   readonly #random: () => number;
+  readonly #now: () => Date;
+  readonly #noted = new Map<string, number>();
 
   constructor(doc: DynamoDBDocumentClient, options: StatsStoreOptions) {
     this.#doc = doc;
     this.#table = options.table;
+    this.#shards = options.shards ?? 4;
     this.#hourlyRetentionSeconds = (options.hourlyRetentionDays ?? 90) * 86_400;
-    this.#shards = options.counterShards ?? 8;
     this.#random = options.random ?? Math.random;
+    this.#now = options.now ?? (() => new Date());
   }
 
-  /** Adds one outcome to the all-time, hourly and pattern counters and notes its task type. */
-  async recordOutcome(result: TaskResult): Promise<void> {
-    const hour = result.completedAt.slice(0, 13);
-    const add = outcomeIncrements(result);
-    const hourExpiry = epochSeconds(new Date(`${hour}:00:00Z`)) + this.#hourlyRetentionSeconds;
+  /** The hot-path write: one `ADD` to the counters of the call's minute, per call. */
+  async recordCalls(calls: readonly CallObservation[]): Promise<void> {
     await Promise.all([
-      this.#add({ pk: `STATS#${result.taskType}`, sk: `SERVICE#${result.service}` }, add, {
-        taskType: result.taskType,
-        service: result.service,
-      }),
-      // The recent window: per-minute counters in one partition per type, read in one query.
-      this.#add(
-        { pk: `RECENT#${result.taskType}`, sk: `${result.completedAt.slice(0, 16)}#${result.service}` },
-        {
-          count: 1,
-          successes: add.successes as number,
-          failures: add.failures as number,
-          timeouts: add.timeouts as number,
-          totalMs: result.executionMs,
-        },
-        {
-          taskType: result.taskType,
-          service: result.service,
-          expiresAt: epochSeconds(new Date(result.completedAt)) + RECENT_RETENTION_SECONDS,
-        },
-      ),
-      this.#add({ pk: `HOUR#${hour}`, sk: `${result.taskType}#${result.service}` }, add, {
-        taskType: result.taskType,
-        service: result.service,
-        expiresAt: hourExpiry,
-      }),
-      ...patternKeys(result).map((key) =>
-        this.#add(
-          { pk: `PATTERN#${result.taskType}`, sk: key },
-          { total: 1, successes: result.success ? 1 : 0 },
-          {
-            taskType: result.taskType,
-          },
-        ),
-      ),
-      this.#doc.send(new PutCommand({ TableName: this.#table, Item: { pk: 'TYPES', sk: result.taskType } })),
+      ...calls.map((call) => this.#recordCall(call)),
+      ...calls.map((c) => this.#noteType(c.taskType)),
     ]);
   }
 
-  /** Counters of each service for a task type over the minutes since `since` (the histogram stays empty). */
-  async recentStatsFor(taskType: string, since: Date): Promise<ServiceStats[]> {
-    const items = await queryAll(this.#doc, {
-      TableName: this.#table,
-      KeyConditionExpression: 'pk = :pk AND sk >= :from',
-      ExpressionAttributeValues: { ':pk': `RECENT#${taskType}`, ':from': since.toISOString().slice(0, 16) },
+  async #recordCall(call: CallObservation): Promise<void> {
+    const shard = Math.floor(this.#random() * this.#shards);
+    const names: Record<string, string> = { '#type': 'taskType', '#service': 'service', '#exp': 'expiresAt' };
+    const values: Item = {
+      ':type': call.taskType,
+      ':service': call.service,
+      ':exp': epochSeconds(new Date(call.at)) + MINUTE_RETENTION_SECONDS,
+    };
+    const adds = Object.entries(increments(call)).map(([field, amount], i) => {
+      names[`#a${i}`] = field;
+      values[`:a${i}`] = amount;
+      return `#a${i} :a${i}`;
     });
-    const groups = Map.groupBy(items.map(toServiceStats), (s) => s.service);
-    return [...groups.values()].map((rows) => ({
-      taskType,
-      service: (rows[0] as ServiceStats).service,
-      ...mergeCounters(rows),
-    }));
+    await this.#doc.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: { pk: `RECENT#${call.taskType}#${shard}`, sk: `${minuteOf(call.at)}#${call.service}` },
+        UpdateExpression: `ADD ${adds.join(', ')} SET #type = :type, #service = :service, #exp = :exp`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  /** Notes a task type in `TYPES`, at most once an hour per process: the roll-up and readers list types there. */
+  async #noteType(taskType: string): Promise<void> {
+    const now = this.#now().getTime();
+    if (now - (this.#noted.get(taskType) ?? Number.NEGATIVE_INFINITY) < TYPE_NOTE_INTERVAL_MS) return;
+    this.#noted.set(taskType, now);
+    await this.#doc.send(
+      new PutCommand({
+        TableName: this.#table,
+        Item: { pk: 'TYPES', sk: taskType, seenAt: new Date(now).toISOString() },
+      }),
+    );
+  }
+
+  /**
+   * What a worker routes on for a task type: all-time counters per service (rolled up, plus the
+   * minutes since) and the minutes since `since`. One query of the rolled-up items and one per shard.
+   */
+  async snapshot(taskType: string, since: Date): Promise<StatsSnapshot> {
+    const rolled = await this.#rolledUp(taskType);
+    const sinceMinute = minuteOf(since.toISOString());
+    const from = rolled.through === undefined || sinceMinute < rolled.through ? sinceMinute : rolled.through;
+    const minutes = await this.#minutes(taskType, rolled.through === undefined ? '' : from);
+    return {
+      allTime: allTimeOf(taskType, rolled.services, minutes),
+      minutes: minutes.filter((m) => m.minute >= sinceMinute),
+    };
   }
 
   async statsFor(taskType: string): Promise<ServiceStats[]> {
-    const items = await this.#query(`STATS#${taskType}`);
-    return items.map(toServiceStats);
+    return (await this.snapshot(taskType, this.#now())).allTime;
   }
 
-  /** Counters of every (type, service) summed over the hours from `from` to `to`, both included. */
+  /** Counters of every (type, service) over the hours from `from` to `to`, both included, as rolled up. */
   async windowStats(from: Date, to: Date): Promise<ServiceStats[]> {
     const hours: string[] = [];
     for (let t = Math.floor(from.getTime() / 3_600_000); t <= Math.floor(to.getTime() / 3_600_000); t++) {
@@ -132,76 +150,300 @@ export class StatsStore {
     return (await this.#query('TYPES')).map((item) => item.sk as string);
   }
 
+  /**
+   * Success counts per feature of a task type: each service and each hour of day (from the call
+   * counters, every call counted) and each parameter value (from finished tasks, as rolled up).
+   */
   async patternsFor(taskType: string): Promise<PatternCounters[]> {
-    return (await this.#query(`PATTERN#${taskType}`)).map((item) => ({
+    const [rolled, params] = await Promise.all([this.#rolledUp(taskType), this.#parameterPatterns(taskType)]);
+    const minutes = await this.#minutes(taskType, rolled.through ?? '');
+    const services = allTimeOf(taskType, rolled.services, minutes).map((s) => ({
       taskType,
-      key: item.sk as string,
-      total: Number(item.total ?? 0),
-      successes: Number(item.successes ?? 0),
+      key: `service:${s.service}`,
+      total: s.count,
+      successes: s.successes,
     }));
+    const hours = new Map<string, { total: number; successes: number }>();
+    const addHour = (hour: string, total: number, successes: number) => {
+      const h = hours.get(hour) ?? { total: 0, successes: 0 };
+      hours.set(hour, { total: h.total + total, successes: h.successes + successes });
+    };
+    for (const item of rolled.items) {
+      for (let h = 0; h < 24; h++) {
+        const hour = String(h).padStart(2, '0');
+        const total = Number(item[`d${hour}n`] ?? 0);
+        if (total > 0) addHour(hour, total, Number(item[`d${hour}s`] ?? 0));
+      }
+    }
+    for (const m of minutes) {
+      const through = rolled.services.get(m.service)?.through;
+      if (through === undefined || m.minute > through) addHour(m.minute.slice(11, 13), m.count, m.successes);
+    }
+    return [
+      ...services,
+      ...[...hours].map(([hour, h]) => ({ taskType, key: `hour:${hour}`, ...h })),
+      ...Object.entries(params.features).map(([key, [total, successes]]) => ({
+        taskType,
+        key,
+        total,
+        successes,
+      })),
+    ].filter((p) => p.total > 0);
   }
 
-  /** Adds to named fields of a sharded counter. */
-  async incrementCounter(name: string, fields: Record<string, number>): Promise<void> {
-    await this.#add({ pk: `COUNTER#${name}`, sk: `SHARD#${this.#shard()}` }, fields, {});
-  }
-
-  /** The fields of a sharded counter summed over its shards. */
-  async readCounter(name: string): Promise<Record<string, number>> {
+  /** Routing decisions counted by the statistics: `total`, `strategy:<name>`, `service:<name>`. */
+  async routeCounters(): Promise<Record<string, number>> {
     const totals: Record<string, number> = {};
-    for (const item of await this.#query(`COUNTER#${name}`)) {
-      for (const [field, value] of Object.entries(item)) {
-        if (typeof value === 'number') totals[field] = (totals[field] ?? 0) + value;
+    const add = (key: string, n: number) => {
+      if (n > 0) totals[key] = (totals[key] ?? 0) + n;
+    };
+    for (const taskType of await this.taskTypes()) {
+      const rolled = await this.#rolledUp(taskType);
+      const minutes = await this.#minutes(taskType, rolled.through ?? '');
+      for (const item of rolled.items) {
+        add('total', Number(item.routes ?? 0));
+        add(`service:${item.service as string}`, Number(item.routes ?? 0));
+        for (const [field, n] of Object.entries(item))
+          if (field.startsWith('strategy:')) add(field, Number(n));
+      }
+      for (const m of minutes) {
+        const through = rolled.services.get(m.service)?.through;
+        if (through !== undefined && m.minute <= through) continue;
+        add('total', m.routes);
+        add(`service:${m.service}`, m.routes);
+        for (const [strategy, n] of Object.entries(m.byStrategy)) add(`strategy:${strategy}`, n);
       }
     }
     return totals;
   }
 
   /**
-   * A ticket from a counter shared by all instances. Each call lands on a random shard; a shard's
-   * value plus its index walks through every residue, so `tick % n` stays even over n services.
+   * Rolls the closed minutes of a task type into its all-time and hourly counters. Each service's
+   * all-time item moves from its `through` to the new one in one conditional write, so a roll-up
+   * that is run twice, or dies half-way and is run again, adds every minute once.
    */
-  async nextTick(name: string): Promise<number> {
-    const shard = this.#shard();
-    const { Attributes } = await this.#doc.send(
-      new UpdateCommand({
-        TableName: this.#table,
-        Key: { pk: `TICK#${name}`, sk: `SHARD#${shard}` },
-        UpdateExpression: 'ADD #v :one',
-        ExpressionAttributeNames: { '#v': 'value' },
-        ExpressionAttributeValues: { ':one': 1 },
-        ReturnValues: 'UPDATED_NEW',
+  async rollUp(taskType: string): Promise<{ minutes: number; services: number }> {
+    const now = this.#now();
+    const closed = minuteOf(new Date(now.getTime() - OPEN_MINUTES * 60_000).toISOString());
+    const rolled = await this.#rolledUp(taskType);
+    // From the start of the hour of the first minute to roll, so that its hour is recomputed whole.
+    const hourStart = rolled.through === undefined ? '' : `${rolled.through.slice(0, 13)}:00`;
+    const minutes = (await this.#minutes(taskType, hourStart)).filter((m) => m.minute <= closed);
+    const fresh = minutes.filter((m) => rolled.through === undefined || m.minute > rolled.through);
+    if (fresh.length === 0) return { minutes: 0, services: 0 };
+    // Per service from its own `through`: a roll-up that stopped half-way moved some services on.
+    const byService = Map.groupBy(
+      fresh.filter((m) => {
+        const through = rolled.services.get(m.service)?.through;
+        return through === undefined || m.minute > through;
       }),
+      (m) => m.service,
     );
-    return Number(Attributes?.value) + shard;
-  }
-
-  #shard(): number {
-    return Math.floor(this.#random() * this.#shards);
-  }
-
-  async #add(key: Item, increments: Record<string, number>, set: Item): Promise<void> {
-    const names: Record<string, string> = {};
-    const values: Item = {};
-    const adds = Object.entries(increments).map(([field, amount], i) => {
-      names[`#a${i}`] = field;
-      values[`:a${i}`] = amount;
-      return `#a${i} :a${i}`;
-    });
-    const sets = Object.entries(set).map(([field, value], i) => {
-      names[`#s${i}`] = field;
-      values[`:s${i}`] = value;
-      return `#s${i} = :s${i}`;
-    });
+    await Promise.all(
+      [...byService].map(([service, rows]) =>
+        this.#addToAllTime(taskType, service, rows, rolled.services.get(service)?.through, closed),
+      ),
+    );
+    const hours = new Set(fresh.map((m) => m.minute.slice(0, 13)));
+    await Promise.all(
+      [...hours].map((hour) =>
+        this.#putHour(
+          taskType,
+          hour,
+          minutes.filter((m) => m.minute.startsWith(hour)),
+        ),
+      ),
+    );
     await this.#doc.send(
-      new UpdateCommand({
+      new PutCommand({
         TableName: this.#table,
-        Key: key,
-        UpdateExpression: `ADD ${adds.join(', ')}${sets.length > 0 ? ` SET ${sets.join(', ')}` : ''}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
+        Item: { pk: `STATS#${taskType}`, sk: 'ROLLED', through: closed },
       }),
     );
+    return { minutes: new Set(fresh.map((m) => m.minute)).size, services: byService.size };
+  }
+
+  /**
+   * Adds finished tasks' parameter features to the type's pattern counts: `read` gives the tasks
+   * finished after a position. The counts and the position are one item, written only if it is
+   * unchanged since it was read, so no task is counted twice.
+   */
+  async rollUpParameters(
+    taskType: string,
+    read: (after: string) => Promise<Array<{ position: string; succeeded: boolean; features: string[] }>>,
+  ): Promise<number> {
+    const current = await this.#parameterPatterns(taskType);
+    const tasks = await read(current.position);
+    if (tasks.length === 0) return 0;
+    const features = { ...current.features };
+    for (const task of tasks) {
+      for (const key of task.features) {
+        const [total, successes] = features[key] ?? [0, 0];
+        features[key] = [total + 1, successes + (task.succeeded ? 1 : 0)];
+      }
+    }
+    const kept = Object.fromEntries(
+      Object.entries(features)
+        .sort((a, b) => b[1][0] - a[1][0])
+        .slice(0, MAX_PARAMETER_FEATURES),
+    );
+    const written = await attempt(() =>
+      this.#doc.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: {
+            pk: `PATTERN#${taskType}`,
+            sk: 'PARAMS',
+            position: (tasks.at(-1) as { position: string }).position,
+            features: kept,
+            version: current.version + 1,
+          },
+          ConditionExpression: current.version === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
+          ExpressionAttributeValues: current.version === 0 ? undefined : { ':v': current.version },
+        }),
+      ),
+    );
+    return written ? tasks.length : 0;
+  }
+
+  async #parameterPatterns(
+    taskType: string,
+  ): Promise<{ position: string; version: number; features: Record<string, [number, number]> }> {
+    const [item] = await queryAll(this.#doc, {
+      TableName: this.#table,
+      KeyConditionExpression: 'pk = :pk AND sk = :sk',
+      ExpressionAttributeValues: { ':pk': `PATTERN#${taskType}`, ':sk': 'PARAMS' },
+    });
+    return {
+      position: (item?.position as string | undefined) ?? '',
+      version: Number(item?.version ?? 0),
+      features: (item?.features as Record<string, [number, number]> | undefined) ?? {},
+    };
+  }
+
+  async #addToAllTime(
+    taskType: string,
+    service: string,
+    rows: MinuteCounters[],
+    previous: string | undefined,
+    through: string,
+  ): Promise<void> {
+    const sum = mergeCounters(rows);
+    const adds: Record<string, number> = {
+      count: sum.count,
+      successes: sum.successes,
+      failures: sum.failures,
+      timeouts: sum.timeouts,
+      totalMs: sum.totalMs,
+      routes: rows.reduce((n, r) => n + r.routes, 0),
+    };
+    sum.histogram.forEach((n, i) => {
+      if (n > 0) adds[`h${i}`] = n;
+    });
+    for (const row of rows) {
+      for (const [strategy, n] of Object.entries(row.byStrategy))
+        adds[`strategy:${strategy}`] = (adds[`strategy:${strategy}`] ?? 0) + n;
+      const hour = row.minute.slice(11, 13);
+      adds[`d${hour}n`] = (adds[`d${hour}n`] ?? 0) + row.count;
+      adds[`d${hour}s`] = (adds[`d${hour}s`] ?? 0) + row.successes;
+    }
+    const names: Record<string, string> = {
+      '#through': 'through',
+      '#type': 'taskType',
+      '#service': 'service',
+    };
+    const values: Item = { ':through': through, ':type': taskType, ':service': service };
+    const parts = Object.entries(adds)
+      .filter(([, n]) => n !== 0)
+      .map(([field, n], i) => {
+        names[`#a${i}`] = field;
+        values[`:a${i}`] = n;
+        return `#a${i} :a${i}`;
+      });
+    if (previous !== undefined) values[':previous'] = previous;
+    // Another roll-up got there first: its minutes are added already.
+    await attempt(() =>
+      this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: `STATS#${taskType}`, sk: `SERVICE#${service}` },
+          UpdateExpression: `SET #through = :through, #type = :type, #service = :service${parts.length > 0 ? ` ADD ${parts.join(', ')}` : ''}`,
+          ConditionExpression:
+            previous === undefined ? 'attribute_not_exists(#through)' : '#through = :previous',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+  }
+
+  async #putHour(taskType: string, hour: string, minutes: MinuteCounters[]): Promise<void> {
+    await Promise.all(
+      sumByService(taskType, minutes).map((s) => {
+        const histogram = Object.fromEntries(
+          s.histogram.map((n, i) => [`h${i}`, n]).filter(([, n]) => n !== 0),
+        );
+        return this.#doc.send(
+          new PutCommand({
+            TableName: this.#table,
+            Item: {
+              pk: `HOUR#${hour}`,
+              sk: `${taskType}#${s.service}`,
+              taskType,
+              service: s.service,
+              count: s.count,
+              successes: s.successes,
+              failures: s.failures,
+              timeouts: s.timeouts,
+              totalMs: s.totalMs,
+              ...histogram,
+              expiresAt: epochSeconds(new Date(`${hour}:00:00Z`)) + this.#hourlyRetentionSeconds,
+            },
+          }),
+        );
+      }),
+    );
+  }
+
+  /** The rolled-up items of a type: per service (with its `through`) and the type's watermark. */
+  async #rolledUp(taskType: string): Promise<{
+    through: string | undefined;
+    services: Map<string, ServiceStats & { through: string | undefined }>;
+    items: Item[];
+  }> {
+    const items = await this.#query(`STATS#${taskType}`);
+    const serviceItems = items.filter((i) => (i.sk as string).startsWith('SERVICE#'));
+    return {
+      through: items.find((i) => i.sk === 'ROLLED')?.through as string | undefined,
+      services: new Map(
+        serviceItems.map((i) => [
+          i.service as string,
+          { ...toServiceStats(i), through: i.through as string | undefined },
+        ]),
+      ),
+      items: serviceItems,
+    };
+  }
+
+  /** The minute counters of a type from minute `from` on (every shard, summed per minute and service). */
+  async #minutes(taskType: string, from: string): Promise<MinuteCounters[]> {
+    const pages = await Promise.all(
+      Array.from({ length: this.#shards }, (_, shard) =>
+        queryAll(this.#doc, {
+          TableName: this.#table,
+          KeyConditionExpression: 'pk = :pk AND sk >= :from',
+          ExpressionAttributeValues: { ':pk': `RECENT#${taskType}#${shard}`, ':from': from },
+        }),
+      ),
+    );
+    const byKey = new Map<string, MinuteCounters>();
+    for (const item of pages.flat()) {
+      const row = toMinuteCounters(item);
+      const key = item.sk as string;
+      const seen = byKey.get(key);
+      byKey.set(key, seen ? addMinutes(seen, row) : row);
+    }
+    return [...byKey.values()].sort((a, b) => (a.minute < b.minute ? -1 : a.minute > b.minute ? 1 : 0));
   }
 
   #query(pk: string): Promise<Item[]> {
@@ -213,16 +455,36 @@ export class StatsStore {
   }
 }
 
-/** The ADD amounts of one outcome: counts, latency sum and one histogram bucket (`h<index>`). */
-function outcomeIncrements(result: TaskResult): Record<string, number> {
+/** The ADD amounts of one call: counts, latency sum, one histogram bucket, the route it started. */
+function increments(call: CallObservation): Record<string, number> {
   return {
     count: 1,
-    successes: result.success ? 1 : 0,
-    failures: result.success ? 0 : 1,
-    timeouts: result.error?.kind === 'timeout' ? 1 : 0,
-    totalMs: result.executionMs,
-    [`h${latencyBucket(result.executionMs)}`]: 1,
+    successes: call.success ? 1 : 0,
+    failures: call.success ? 0 : 1,
+    timeouts: call.timedOut ? 1 : 0,
+    totalMs: call.latencyMs,
+    [`h${latencyBucket(call.latencyMs)}`]: 1,
+    ...(call.routedBy ? { routes: 1, [`strategy:${call.routedBy}`]: 1 } : {}),
   };
+}
+
+/** All-time counters: each service's rolled-up counters plus its minutes after its `through`. */
+function allTimeOf(
+  taskType: string,
+  rolled: Map<string, ServiceStats & { through: string | undefined }>,
+  minutes: MinuteCounters[],
+): ServiceStats[] {
+  const unrolled = minutes.filter((m) => {
+    const through = rolled.get(m.service)?.through;
+    return through === undefined || m.minute > through;
+  });
+  return sumByService(taskType, [...[...rolled.values()].map(({ through: _t, ...s }) => s), ...unrolled]);
+}
+
+function addMinutes(a: MinuteCounters, b: MinuteCounters): MinuteCounters {
+  const byStrategy = { ...a.byStrategy };
+  for (const [s, n] of Object.entries(b.byStrategy)) byStrategy[s] = (byStrategy[s] ?? 0) + n;
+  return { ...a, ...mergeCounters([a, b]), routes: a.routes + b.routes, byStrategy };
 }
 
 function toServiceStats(item: Item): ServiceStats {
@@ -234,4 +496,17 @@ function toServiceStats(item: Item): ServiceStats {
   counters.totalMs = Number(item.totalMs ?? 0);
   counters.histogram = Array.from({ length: HISTOGRAM_SIZE }, (_, i) => Number(item[`h${i}`] ?? 0));
   return { taskType: item.taskType as string, service: item.service as string, ...counters };
+}
+
+function toMinuteCounters(item: Item): MinuteCounters {
+  const byStrategy: Record<string, number> = {};
+  for (const [field, n] of Object.entries(item)) {
+    if (field.startsWith('strategy:')) byStrategy[field.slice('strategy:'.length)] = Number(n);
+  }
+  return {
+    ...toServiceStats(item),
+    minute: (item.sk as string).slice(0, 16),
+    routes: Number(item.routes ?? 0),
+    byStrategy,
+  };
 }

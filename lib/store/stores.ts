@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { MemoryStore } from './memory-store.ts';
+import { ContextStore } from './context-store.ts';
 import { RegistryStore } from './registry-store.ts';
 import { StatsStore } from './stats-store.ts';
 import { SuggestionStore } from './suggestion-store.ts';
@@ -9,7 +9,7 @@ import { WorkflowStore } from './workflow-store.ts';
 
 /** Every repository of the orchestrator, on one document client. */
 export interface Stores {
-  memory: MemoryStore;
+  contexts: ContextStore;
   stats: StatsStore;
   suggestions: SuggestionStore;
   registry: RegistryStore;
@@ -26,7 +26,7 @@ export interface StoresOptions {
 
 export function createStores({ doc, tables, random }: StoresOptions): Stores {
   return {
-    memory: new MemoryStore(doc, { table: tables.memory }),
+    contexts: new ContextStore(doc, { table: tables.memory }),
     stats: new StatsStore(doc, { table: tables.patterns, random }),
     suggestions: new SuggestionStore(doc, { table: tables.patterns }),
     registry: new RegistryStore(doc, { table: tables.registry }),

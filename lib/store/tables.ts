@@ -9,6 +9,8 @@ export interface IndexDefinition {
   indexName: string;
   partitionKey: string;
   sortKey: string;
+  /** The attributes besides the keys that the index holds: all, or only these (cheaper to write). */
+  projection: { type: 'ALL' } | { type: 'INCLUDE'; attributes: string[] };
 }
 
 export interface TableDefinition {
@@ -23,11 +25,24 @@ export interface TableDefinition {
 
 export type TableId = 'memory' | 'patterns' | 'registry';
 
-/** GSI of the memory table listing results by task type, newest first; of the patterns table, suggestions. */
+/** GSI of the patterns table listing suggestions, newest first. */
 export const BY_KIND_INDEX: IndexDefinition = {
   indexName: 'byKind',
   partitionKey: 'gsi1pk',
   sortKey: 'gsi1sk',
+  projection: { type: 'ALL' },
+};
+
+/**
+ * GSI of the memory table listing finished tasks by type, in order of completion. It holds only
+ * what the statistics roll-up reads (status and parameter features), so writing an entry costs
+ * one write unit whatever the size of the task's output; readers fetch the records themselves.
+ */
+export const RESULTS_BY_TYPE_INDEX: IndexDefinition = {
+  indexName: 'resultsByType',
+  partitionKey: 'gsi1pk',
+  sortKey: 'gsi1sk',
+  projection: { type: 'INCLUDE', attributes: ['status', 'features'] },
 };
 
 export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
@@ -36,8 +51,9 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
     partitionKey: 'pk',
     sortKey: 'sk',
     timeToLiveAttribute: 'expiresAt',
-    globalIndexes: [BY_KIND_INDEX],
-    description: 'Task results, the short-term window and named contexts',
+    globalIndexes: [RESULTS_BY_TYPE_INDEX],
+    description:
+      'Task records (every task, its decision, calls and result), named contexts, workflow runs and their steps',
   },
   patterns: {
     id: 'patterns',
@@ -46,7 +62,7 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
     timeToLiveAttribute: 'expiresAt',
     globalIndexes: [BY_KIND_INDEX],
     description:
-      'Statistics per task type and service, hourly windows, success patterns, counters, suggestions',
+      'Per-minute call counters, all-time and hourly statistics rolled up from them, task types, success patterns, suggestions',
   },
   registry: {
     id: 'registry',
@@ -54,7 +70,7 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
     sortKey: 'sk',
     timeToLiveAttribute: 'expiresAt',
     globalIndexes: [],
-    description: 'Services, modules and their health',
+    description: 'Services and their health, modules, workflows and their versions',
   },
 };
 

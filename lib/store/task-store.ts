@@ -1,82 +1,187 @@
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { CallAttempt, TaskRecord } from '../core/task-record.ts';
-import { createOrRead, type Item, stripKeys } from './dynamo.ts';
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { TaskRecord } from '../core/task-record.ts';
+import { parameterFeatures } from '../core/task-result.ts';
+import type { TaskProgress } from '../core/task-worker.ts';
+import { attempt, createOrRead, epochSeconds, type Item, queryAll, stripKeys } from './dynamo.ts';
+import { RESULTS_BY_TYPE_INDEX } from './tables.ts';
 
-/** Task records in the memory table: `TASK#<id>` / `TASK`. Created once, then updated field by field. */
+/**
+ * Task records in the memory table: `TASK#<id>` / `TASK`. A record is written whole once, when
+ * the task is submitted, then saved by each worker invocation with one conditional update on its
+ * `seq`. A finished task is also a result: it enters the `resultsByType` index (`TYPE#<type>`,
+ * `<completedAt>#<id>`) and is kept `retentionDays`.
+ */
 export class TaskStore {
   readonly #doc: DynamoDBDocumentClient;
   readonly #table: string;
+  readonly #retentionSeconds: number;
 
-  constructor(doc: DynamoDBDocumentClient, options: { table: string }) {
+  constructor(doc: DynamoDBDocumentClient, options: { table: string; retentionDays?: number }) {
     this.#doc = doc;
     this.#table = options.table;
+    this.#retentionSeconds = (options.retentionDays ?? 90) * 86_400;
   }
 
   putTaskIfAbsent(record: TaskRecord): Promise<TaskRecord | undefined> {
-    return createOrRead(this.#doc, this.#table, { pk: `TASK#${record.taskId}`, sk: 'TASK', ...record }, () =>
+    return createOrRead(this.#doc, this.#table, { ...taskKey(record.taskId), ...record }, () =>
       this.getTask(record.taskId),
+    );
+  }
+
+  /** Stores a finished task (a result reported from elsewhere) unless the id is taken; false then. */
+  putFinishedIfAbsent(record: TaskRecord): Promise<boolean> {
+    return attempt(() =>
+      this.#doc.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: {
+            ...taskKey(record.taskId),
+            ...record,
+            ...this.#resultAttributes(
+              record.task.type,
+              record.taskId,
+              record.completedAt ?? record.updatedAt,
+              parameterFeatures(record.task.parameters),
+            ),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
     );
   }
 
   async getTask(taskId: string): Promise<TaskRecord | undefined> {
     const { Item } = await this.#doc.send(
-      new GetCommand({
-        TableName: this.#table,
-        Key: { pk: `TASK#${taskId}`, sk: 'TASK' },
-        ConsistentRead: true,
-      }),
+      new GetCommand({ TableName: this.#table, Key: taskKey(taskId), ConsistentRead: true }),
     );
-    return Item ? stripKeys<TaskRecord>(Item) : undefined;
+    return Item ? toRecord(Item) : undefined;
   }
 
   async deleteTask(taskId: string): Promise<void> {
-    await this.#doc.send(
-      new DeleteCommand({ TableName: this.#table, Key: { pk: `TASK#${taskId}`, sk: 'TASK' } }),
-    );
+    await this.#doc.send(new DeleteCommand({ TableName: this.#table, Key: taskKey(taskId) }));
   }
 
-  /** Sets the given fields (an `undefined` field is removed). */
-  async updateTask(taskId: string, patch: Partial<TaskRecord>): Promise<void> {
+  /**
+   * Saves a worker's progress if the record's `seq` is `expectedSeq`, and moves `seq` on by one.
+   * False when the record had moved on (a duplicate delivery) or does not exist.
+   */
+  saveTask(taskId: string, expectedSeq: number, progress: TaskProgress): Promise<boolean> {
+    const { taskType, features, ...fields } = progress;
+    const finished = progress.completedAt !== undefined;
+    const values: Record<string, unknown> = {
+      ...fields,
+      seq: expectedSeq + 1,
+      ...(finished
+        ? this.#resultAttributes(taskType, taskId, progress.completedAt as string, features ?? [])
+        : {}),
+    };
     const names: Record<string, string> = {};
-    const values: Item = {};
+    const attributes: Item = { ':expected': expectedSeq };
     const sets: string[] = [];
     const removes: string[] = [];
-    Object.entries(patch).forEach(([field, value], i) => {
+    Object.entries(values).forEach(([field, value], i) => {
       names[`#f${i}`] = field;
       if (value === undefined) {
         removes.push(`#f${i}`);
       } else {
-        values[`:v${i}`] = value;
+        attributes[`:v${i}`] = value;
         sets.push(`#f${i} = :v${i}`);
       }
     });
-    if (sets.length === 0 && removes.length === 0) return;
-    await this.#doc.send(
-      new UpdateCommand({
-        TableName: this.#table,
-        Key: { pk: `TASK#${taskId}`, sk: 'TASK' },
-        UpdateExpression: [
-          sets.length ? `SET ${sets.join(', ')}` : '',
-          removes.length ? `REMOVE ${removes.join(', ')}` : '',
-        ]
-          .filter(Boolean)
-          .join(' '),
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: Object.keys(values).length ? values : undefined,
-      }),
+    names['#seq'] = 'seq';
+    return attempt(() =>
+      this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: taskKey(taskId),
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: '#seq = :expected',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: attributes,
+        }),
+      ),
     );
   }
 
-  async appendAttempt(taskId: string, attempt: CallAttempt): Promise<void> {
-    await this.#doc.send(
-      new UpdateCommand({
+  /** The newest finished tasks of a type (newest first), at most `limit`. */
+  async finishedByType(taskType: string, limit: number): Promise<TaskRecord[]> {
+    const keys = await queryAll(
+      this.#doc,
+      {
         TableName: this.#table,
-        Key: { pk: `TASK#${taskId}`, sk: 'TASK' },
-        UpdateExpression: 'SET attempts = list_append(if_not_exists(attempts, :empty), :one)',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':empty': [], ':one': [attempt] },
-      }),
+        IndexName: RESULTS_BY_TYPE_INDEX.indexName,
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': `TYPE#${taskType}` },
+        ScanIndexForward: false,
+      },
+      limit,
     );
+    return this.#getMany(keys.map((k) => k.pk as string));
   }
+
+  /**
+   * Finished tasks of a type after `after` (a `<completedAt>#<id>` position, exclusive), oldest
+   * first, with only what the index holds: their status and parameter features.
+   */
+  async finishedSince(
+    taskType: string,
+    after: string,
+    limit: number,
+  ): Promise<Array<{ position: string; succeeded: boolean; features: string[] }>> {
+    const items = await queryAll(
+      this.#doc,
+      {
+        TableName: this.#table,
+        IndexName: RESULTS_BY_TYPE_INDEX.indexName,
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk > :after',
+        ExpressionAttributeValues: { ':pk': `TYPE#${taskType}`, ':after': after },
+      },
+      limit,
+    );
+    return items.map((item) => ({
+      position: item.gsi1sk as string,
+      succeeded: item.status === 'SUCCEEDED',
+      features: (item.features as string[] | undefined) ?? [],
+    }));
+  }
+
+  async #getMany(partitionKeys: string[]): Promise<TaskRecord[]> {
+    const records = new Map<string, TaskRecord>();
+    for (let i = 0; i < partitionKeys.length; i += 100) {
+      let keys: Item[] | undefined = partitionKeys.slice(i, i + 100).map((pk) => ({ pk, sk: 'TASK' }));
+      while (keys && keys.length > 0) {
+        const { Responses, UnprocessedKeys } = await this.#doc.send(
+          new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: keys } } }),
+        );
+        for (const item of Responses?.[this.#table] ?? []) records.set(item.pk as string, toRecord(item));
+        keys = UnprocessedKeys?.[this.#table]?.Keys as Item[] | undefined;
+      }
+    }
+    return partitionKeys.flatMap((pk) => records.get(pk) ?? []);
+  }
+
+  #resultAttributes(taskType: string, taskId: string, completedAt: string, features: string[]) {
+    return {
+      gsi1pk: `TYPE#${taskType}`,
+      gsi1sk: `${completedAt}#${taskId}`,
+      features,
+      expiresAt: epochSeconds(new Date(completedAt)) + this.#retentionSeconds,
+    };
+  }
+}
+
+function taskKey(taskId: string): { pk: string; sk: string } {
+  return { pk: `TASK#${taskId}`, sk: 'TASK' };
+}
+
+function toRecord(item: Item): TaskRecord {
+  const { features: _features, ...record } = stripKeys<TaskRecord & { features?: string[] }>(item);
+  return record;
 }

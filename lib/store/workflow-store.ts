@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -9,16 +8,18 @@ import {
 import type { WorkflowRepository } from '../core/workflow/workflow-ports.ts';
 import type {
   ExecutionControl,
+  RunEnd,
   StepRecord,
   StepRunStatus,
+  StepStart,
   WorkflowExecutionRecord,
   WorkflowHead,
   WorkflowVersion,
 } from '../core/workflow/workflow-records.ts';
 import {
+  attempt,
   conditionally,
   createOrRead,
-  epochSeconds,
   type Item,
   isConditionFailure,
   queryAll,
@@ -29,9 +30,13 @@ import {
  * Workflows and their runs.
  * Registry table: `WORKFLOWS` / `<id>` (the head: current version, alias) and
  * `WORKFLOW#<id>` / `V#<0000000001>` (each published version with its template).
- * Memory table: `WFEXEC#<name>` / `EXECUTION` (a run and its control: running, paused,
- * cancelled), `WFEXEC#<name>` / `STEP#<id>` (each step's status, attempts, timings, output) and
- * `TOKEN#<sha256>` / `TOKEN` (which step a callback token belongs to).
+ * Memory table, one partition per run `WFEXEC#<name>`:
+ * - `EXECUTION`: the run as started (workflow, version, input), written once;
+ * - `CONTROL`: small and written by every step start: the control pause, resume and cancel set
+ *   (absent: running), and per started step `s:<id>` (last start), `n:<id>` (runs) and `t:<id>`
+ *   (the hash of the callback token it waits with). It is created by the first write to it;
+ * - `STEP#<id>`: each step's status, service, calls, timings, output or error.
+ * A run reads back in one query.
  */
 export class WorkflowStore implements WorkflowRepository {
   readonly #doc: DynamoDBDocumentClient;
@@ -111,30 +116,38 @@ export class WorkflowStore implements WorkflowRepository {
 
   /** Records a run once; returns the existing record when the name is taken. */
   putExecutionIfAbsent(record: WorkflowExecutionRecord): Promise<WorkflowExecutionRecord | undefined> {
+    const { control: _control, ...started } = record;
     return createOrRead(
       this.#doc,
       this.#memory,
-      { pk: `WFEXEC#${record.executionName}`, sk: 'EXECUTION', ...record },
+      { ...runKey(record.executionName, 'EXECUTION'), ...started },
       () => this.getExecution(record.executionName),
     );
   }
 
   async getExecution(executionName: string): Promise<WorkflowExecutionRecord | undefined> {
-    const { Item } = await this.#doc.send(
-      new GetCommand({
-        TableName: this.#memory,
-        Key: { pk: `WFEXEC#${executionName}`, sk: 'EXECUTION' },
-        ConsistentRead: true,
-      }),
-    );
-    return Item ? stripKeys<WorkflowExecutionRecord>(Item) : undefined;
+    const items = await queryAll(this.#doc, {
+      TableName: this.#memory,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :control AND :execution',
+      ExpressionAttributeValues: {
+        ':pk': runPartition(executionName),
+        ':control': 'CONTROL',
+        ':execution': 'EXECUTION',
+      },
+      ConsistentRead: true,
+    });
+    const execution = items.find((i) => i.sk === 'EXECUTION');
+    if (!execution) return undefined;
+    const control =
+      (items.find((i) => i.sk === 'CONTROL')?.control as ExecutionControl | undefined) ?? 'running';
+    return { ...stripKeys<Omit<WorkflowExecutionRecord, 'control'>>(execution), control };
   }
 
   async setExecutionArn(executionName: string, executionArn: string, now: Date): Promise<void> {
     await this.#doc.send(
       new UpdateCommand({
         TableName: this.#memory,
-        Key: { pk: `WFEXEC#${executionName}`, sk: 'EXECUTION' },
+        Key: runKey(executionName, 'EXECUTION'),
         UpdateExpression: 'SET executionArn = :arn, updatedAt = :now',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: { ':arn': executionArn, ':now': now.toISOString() },
@@ -144,27 +157,30 @@ export class WorkflowStore implements WorkflowRepository {
 
   async deleteExecution(executionName: string): Promise<void> {
     await this.#doc.send(
-      new DeleteCommand({ TableName: this.#memory, Key: { pk: `WFEXEC#${executionName}`, sk: 'EXECUTION' } }),
+      new DeleteCommand({ TableName: this.#memory, Key: runKey(executionName, 'EXECUTION') }),
     );
   }
 
   /**
    * Moves the control of a run from one of `from` to `to`; false when it was not in `from`
-   * (pausing a cancelled run, resuming a running one).
+   * (pausing a cancelled run, resuming a running one). No control stored means running.
    */
-  async setControl(
+  setControl(
     executionName: string,
     from: ExecutionControl[],
     to: ExecutionControl,
     now: Date,
   ): Promise<boolean> {
-    try {
-      await this.#doc.send(
+    const allowed = from.map((_, i) => `:f${i}`).join(', ');
+    return attempt(() =>
+      this.#doc.send(
         new UpdateCommand({
           TableName: this.#memory,
-          Key: { pk: `WFEXEC#${executionName}`, sk: 'EXECUTION' },
+          Key: runKey(executionName, 'CONTROL'),
           UpdateExpression: 'SET #c = :to, updatedAt = :now',
-          ConditionExpression: `attribute_exists(pk) AND #c IN (${from.map((_, i) => `:f${i}`).join(', ')})`,
+          ConditionExpression: from.includes('running')
+            ? `attribute_not_exists(#c) OR #c IN (${allowed})`
+            : `#c IN (${allowed})`,
           ExpressionAttributeNames: { '#c': 'control' },
           ExpressionAttributeValues: {
             ':to': to,
@@ -172,89 +188,165 @@ export class WorkflowStore implements WorkflowRepository {
             ...Object.fromEntries(from.map((f, i) => [`:f${i}`, f])),
           },
         }),
+      ),
+    );
+  }
+
+  async startStep(
+    executionName: string,
+    stepId: string,
+    fields: { startedAt: string; tokenHash?: string | undefined },
+  ): Promise<StepStart> {
+    try {
+      const { Attributes } = await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#memory,
+          Key: runKey(executionName, 'CONTROL'),
+          UpdateExpression: `SET #s = :at${fields.tokenHash ? ', #t = :hash' : ''} ADD #n :one`,
+          ConditionExpression: 'attribute_not_exists(#c) OR #c = :running',
+          ExpressionAttributeNames: {
+            '#c': 'control',
+            '#s': `s:${stepId}`,
+            '#n': `n:${stepId}`,
+            ...(fields.tokenHash ? { '#t': `t:${stepId}` } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':at': fields.startedAt,
+            ':one': 1,
+            ':running': 'running',
+            ...(fields.tokenHash ? { ':hash': fields.tokenHash } : {}),
+          },
+          ReturnValues: 'UPDATED_NEW',
+        }),
       );
-      return true;
+      return { started: true, attempts: Number(Attributes?.[`n:${stepId}`] ?? 1) };
     } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
     }
+    // Refused: the run is paused or cancelled (a rare path, worth one more read).
+    const { control } = (await this.getExecution(executionName)) ?? { control: 'cancelled' as const };
+    if (control === 'paused')
+      await this.updateStep(executionName, stepId, { status: 'WAITING', at: fields.startedAt });
+    return { started: false, control: control === 'paused' ? 'paused' : 'cancelled' };
   }
 
   async listSteps(executionName: string): Promise<StepRecord[]> {
     const items = await queryAll(this.#doc, {
       TableName: this.#memory,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
-      ExpressionAttributeValues: { ':pk': `WFEXEC#${executionName}`, ':s': 'STEP#' },
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :control AND :steps',
+      ExpressionAttributeValues: {
+        ':pk': runPartition(executionName),
+        ':control': 'CONTROL',
+        ':steps': 'STEP#~',
+      },
       ConsistentRead: true,
     });
-    return items.map((i) => stripKeys<StepRecord>(i));
+    const control = items.find((i) => i.sk === 'CONTROL') ?? {};
+    const written = new Map(
+      items
+        .filter((i) => (i.sk as string).startsWith('STEP#'))
+        .map((i) => [
+          (i.sk as string).slice('STEP#'.length),
+          stripKeys<Omit<StepRecord, 'attempts'> & { writtenAt?: string }>(i),
+        ]),
+    );
+    const started = Object.keys(control)
+      .filter((name) => name.startsWith('s:'))
+      .map((name) => name.slice(2));
+    const ids = [...new Set([...written.keys(), ...started])];
+    return ids.map((stepId) => {
+      const { writtenAt, ...step } = written.get(stepId) ?? { writtenAt: undefined };
+      const startedAt = control[`s:${stepId}`] as string | undefined;
+      // Started after its last write (a retry of the step, or resumed after waiting): it runs.
+      const running = startedAt !== undefined && (writtenAt === undefined || startedAt > writtenAt);
+      return {
+        ...step,
+        stepId,
+        status: running ? 'RUNNING' : (step as StepRecord).status,
+        startedAt: startedAt ?? (step as StepRecord).startedAt,
+        attempts: Number(control[`n:${stepId}`] ?? 0),
+      } as StepRecord;
+    });
   }
 
-  /** Updates a step's record; `attempt` adds one to its attempts. Returns the attempts so far. */
   async updateStep(
     executionName: string,
     stepId: string,
-    patch: { status: StepRunStatus; attempt?: boolean; onlyIf?: StepRunStatus[] } & Partial<
+    patch: { status: StepRunStatus; at: string; onlyIf?: StepRunStatus[] } & Partial<
       Omit<StepRecord, 'stepId' | 'status' | 'attempts'>
     >,
-  ): Promise<number> {
-    const { attempt, onlyIf, ...fields } = patch;
+  ): Promise<StepRecord | undefined> {
+    const { onlyIf, at, ...fields } = patch;
     const names: Record<string, string> = {};
     const values: Item = {};
-    const sets = Object.entries({ stepId, ...fields })
+    const sets = Object.entries({ stepId, ...fields, writtenAt: at })
       .filter(([, v]) => v !== undefined)
       .map(([field, value], i) => {
         names[`#f${i}`] = field;
         values[`:v${i}`] = value;
         return `#f${i} = :v${i}`;
       });
-    values[':n'] = attempt ? 1 : 0;
+    let condition: string | undefined;
     if (onlyIf) {
       names['#st'] = 'status';
       onlyIf.forEach((status, i) => {
         values[`:o${i}`] = status;
       });
+      const allowed = `#st IN (${onlyIf.map((_, i) => `:o${i}`).join(', ')})`;
+      // A step that started has no status of its own until it writes one: it is running.
+      condition = onlyIf.includes('RUNNING') ? `attribute_not_exists(#st) OR ${allowed}` : allowed;
     }
     try {
       const { Attributes } = await this.#doc.send(
         new UpdateCommand({
           TableName: this.#memory,
-          Key: { pk: `WFEXEC#${executionName}`, sk: `STEP#${stepId}` },
-          UpdateExpression: `SET ${sets.join(', ')} ADD attempts :n`,
-          ConditionExpression: onlyIf ? `#st IN (${onlyIf.map((_, i) => `:o${i}`).join(', ')})` : undefined,
+          Key: runKey(executionName, `STEP#${stepId}`),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
-          ReturnValues: 'UPDATED_NEW',
+          ReturnValues: 'ALL_NEW',
         }),
       );
-      return Number(Attributes?.attempts ?? 0);
+      const { writtenAt: _at, ...step } = stripKeys<Omit<StepRecord, 'attempts'> & { writtenAt?: string }>(
+        Attributes as Item,
+      );
+      // Runs are counted on the run's control item; a single step read back has them as 0.
+      return { ...step, attempts: 0 };
     } catch (error) {
-      if (onlyIf && isConditionFailure(error)) return -1;
+      if (onlyIf && isConditionFailure(error)) return undefined;
       throw error;
     }
   }
 
-  /** Remembers which step a callback token belongs to (kept a week). */
-  async putToken(taskToken: string, executionName: string, stepId: string, now: Date): Promise<void> {
-    await this.#doc.send(
-      new PutCommand({
-        TableName: this.#memory,
-        Item: {
-          pk: `TOKEN#${tokenHash(taskToken)}`,
-          sk: 'TOKEN',
-          executionName,
-          stepId,
-          expiresAt: epochSeconds(now) + 7 * 86_400,
-        },
-      }),
+  /** The first end a run reports is kept: two failing branches may both report one. */
+  async recordRunEnd(executionName: string, end: RunEnd): Promise<void> {
+    await attempt(() =>
+      this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#memory,
+          Key: runKey(executionName, 'EXECUTION'),
+          UpdateExpression: 'SET ended = :end, updatedAt = :at',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(ended)',
+          ExpressionAttributeValues: { ':end': end, ':at': end.at },
+        }),
+      ),
     );
   }
 
-  async getToken(taskToken: string): Promise<{ executionName: string; stepId: string } | undefined> {
-    const { Item } = await this.#doc.send(
-      new GetCommand({ TableName: this.#memory, Key: { pk: `TOKEN#${tokenHash(taskToken)}`, sk: 'TOKEN' } }),
+  consumeStepToken(executionName: string, stepId: string, tokenHash: string): Promise<boolean> {
+    return attempt(() =>
+      this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#memory,
+          Key: runKey(executionName, 'CONTROL'),
+          UpdateExpression: 'REMOVE #t',
+          ConditionExpression: '#t = :hash',
+          ExpressionAttributeNames: { '#t': `t:${stepId}` },
+          ExpressionAttributeValues: { ':hash': tokenHash },
+        }),
+      ),
     );
-    return Item ? { executionName: Item.executionName as string, stepId: Item.stepId as string } : undefined;
   }
 }
 
@@ -262,7 +354,10 @@ function versionKey(version: number): string {
   return `V#${String(version).padStart(10, '0')}`;
 }
 
-/** Tokens are long and secret: they are stored by hash only. */
-function tokenHash(taskToken: string): string {
-  return createHash('sha256').update(taskToken).digest('hex');
+function runPartition(executionName: string): string {
+  return `WFEXEC#${executionName}`;
+}
+
+function runKey(executionName: string, sk: string): { pk: string; sk: string } {
+  return { pk: runPartition(executionName), sk };
 }

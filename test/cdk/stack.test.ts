@@ -7,11 +7,15 @@ import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { NODE_RUNTIME } from '../../cdk/constructs/manifest-function.ts';
+import { ManifestFunction, NODE_RUNTIME } from '../../cdk/constructs/manifest-function.ts';
+import { VobeeTables } from '../../cdk/constructs/tables.ts';
+import { Workflows } from '../../cdk/constructs/workflows.ts';
+import { stageSettings } from '../../cdk/settings.ts';
 import { addVobeeStack } from '../../cdk/vobee-app.ts';
 import type { VobeeStack } from '../../cdk/vobee-stack.ts';
 import { EVENT_BUS_NAME, FUNCTIONS, type FunctionSpec, TASK_REQUESTED } from '../../lib/app.ts';
 import { type PipelineFunctions, pipelineDefinition } from '../../lib/core/pipeline/definition.ts';
+import { generateAndAnalyze } from '../../lib/core/workflow/examples.ts';
 import { TABLES, type TableId } from '../../lib/store/tables.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -464,16 +468,125 @@ describe('workflows', () => {
     f.endsWith('.json'),
   );
 
-  it('deploys a state machine per template in cdk/workflows, with logging and tracing', () => {
+  const managers = FUNCTIONS.filter((f) => f.managesWorkflows);
+  const variablesOf = (target: VobeeStack, id: string) => {
+    const found = target.functions.get(id)?.function;
+    if (!found) throw new Error(`no function ${id}`);
+    const properties = Template.fromStack(target).toJSON().Resources[
+      target.getLogicalId(found.node.defaultChild as CfnElement)
+    ]?.Properties as { Environment: { Variables: Json } };
+    return properties.Environment.Variables;
+  };
+
+  it('deploys a state machine per template in cdk/workflows, logging errors without execution data, traced', () => {
     expect(Object.keys(stack.workflows.deployed).sort()).toEqual(
       templates.map((f) => f.replace(/\.json$/, '')).sort(),
     );
     for (const [workflowId, machine] of Object.entries(stack.workflows.deployed)) {
       const resource = resources[logicalId(machine)];
       expect(resource?.Properties.StateMachineName).toBe(`vobee-dev-wf-${workflowId}`);
+      expect(resource?.Properties.StateMachineType).toBe('STANDARD');
       expect(resource?.Properties.TracingConfiguration).toEqual({ Enabled: true });
-      expect(resource?.Properties.LoggingConfiguration).toMatchObject({ Level: 'ALL' });
+      expect(resource?.Properties.LoggingConfiguration).toMatchObject({
+        Level: 'ERROR',
+        IncludeExecutionData: false,
+      });
     }
+  });
+
+  it('tells the managers where and how run-time workflows log: one log group, ERROR, no execution data', () => {
+    const group = resources[logicalId(stack.workflows.runtimeLogGroup)];
+    expect(group?.Properties.LogGroupName).toBe('/aws/vendedlogs/states/vobee-dev-wf/registered');
+    expect(group?.Properties.RetentionInDays).toBeGreaterThan(0);
+    expect(managers.length).toBeGreaterThan(0);
+    for (const spec of managers) {
+      expect(variablesOf(stack, spec.id)).toMatchObject({
+        VOBEE_WORKFLOW_LOG_GROUP_ARN: { 'Fn::GetAtt': [logicalId(stack.workflows.runtimeLogGroup), 'Arn'] },
+        VOBEE_WORKFLOW_LOG_LEVEL: 'ERROR',
+        VOBEE_WORKFLOW_LOG_EXECUTION_DATA: 'false',
+      });
+    }
+    for (const spec of FUNCTIONS.filter((f) => !f.managesWorkflows)) {
+      expect(variablesOf(stack, spec.id)).not.toHaveProperty('VOBEE_WORKFLOW_LOG_GROUP_ARN');
+    }
+  });
+
+  it('lets the managers and the run-time role set up log delivery, and the managers read a machine type', () => {
+    const roleActions = Object.values(resources)
+      .filter(
+        (r) =>
+          r.Type === 'AWS::IAM::Policy' &&
+          JSON.stringify(r.Properties.Roles) ===
+            JSON.stringify([{ Ref: logicalId(stack.workflows.runtimeRole) }]),
+      )
+      .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+      .flatMap(actionsOf);
+    expect(roleActions).toEqual(expect.arrayContaining(['logs:CreateLogDelivery', 'logs:GetLogDelivery']));
+    for (const spec of managers) {
+      const actions = statementsOf(spec.id).flatMap(actionsOf);
+      expect(actions).toEqual(
+        expect.arrayContaining([
+          'logs:CreateLogDelivery',
+          'logs:PutResourcePolicy',
+          'states:DescribeStateMachine',
+        ]),
+      );
+    }
+  });
+
+  it('logs everything, with execution data, when the context asks', () => {
+    const { stack: verbose } = makeApp({ workflowLogLevel: 'ALL', workflowLogExecutionData: 'true' });
+    const verboseResources = Template.fromStack(verbose).toJSON().Resources as typeof resources;
+    for (const machine of Object.values(verbose.workflows.deployed)) {
+      const id = verbose.getLogicalId(machine.node.defaultChild as CfnElement);
+      expect(verboseResources[id]?.Properties.LoggingConfiguration).toMatchObject({
+        Level: 'ALL',
+        IncludeExecutionData: true,
+      });
+    }
+    for (const spec of managers) {
+      expect(variablesOf(verbose, spec.id)).toMatchObject({
+        VOBEE_WORKFLOW_LOG_LEVEL: 'ALL',
+        VOBEE_WORKFLOW_LOG_EXECUTION_DATA: 'true',
+      });
+    }
+  });
+
+  it('refuses workflow log settings it does not know, naming the setting', () => {
+    expect(() => makeApp({ workflowLogLevel: 'VERBOSE' })).toThrow(
+      "invalid workflowLogLevel 'VERBOSE': use one of OFF, ERROR, FATAL, ALL",
+    );
+    expect(() => makeApp({ workflowLogExecutionData: 'yes' })).toThrow(
+      "invalid workflowLogExecutionData 'yes': use true or false",
+    );
+  });
+
+  it('deploys an express template as an Express state machine', () => {
+    const expressApp = new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
+    const scope = new Stack(expressApp, 'ExpressWorkflows');
+    const settings = stageSettings('dev');
+    const tables = new VobeeTables(scope, 'Tables', settings).byId;
+    const manifestFunction = (spec: FunctionSpec | undefined) => {
+      if (!spec) throw new Error('the manifest lacks a workflow function');
+      return new ManifestFunction(scope, spec.id, { spec, settings, tables });
+    };
+    const { timeout: _, ...untimed } = generateAndAnalyze;
+    const workflows = new Workflows(scope, 'Workflows', {
+      settings,
+      stepFunction: manifestFunction(FUNCTIONS.find((f) => f.workflowStep)),
+      managers: [manifestFunction(managers[0])],
+      apiUrl: 'https://api.example.test',
+      templates: [{ ...untimed, engine: 'express' }],
+    });
+    const machine = workflows.deployed[generateAndAnalyze.workflow_id];
+    if (!machine) throw new Error('the express template was not deployed');
+    const properties = Template.fromStack(scope).toJSON().Resources[
+      scope.getLogicalId(machine.node.defaultChild as CfnElement)
+    ]?.Properties as Json;
+    expect(properties.StateMachineType).toBe('EXPRESS');
+    expect(properties.LoggingConfiguration).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
+    const { violations } = new AwsSolutionsChecks().validateScope(expressApp);
+    expect(violations.map((v) => v.ruleName)).toEqual([]);
   });
 
   it('ships the design examples unchanged as deployable templates', async () => {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { FactoryRequest } from '../../lib/core/pipeline/factory-call.ts';
+import type { FactoryRequest } from '../../lib/core/factory-call.ts';
 import { HttpFactoryClient } from '../../lib/factories/http-factory-client.ts';
 import {
   EXAMPLE_FACTORIES,

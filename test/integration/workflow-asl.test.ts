@@ -2,6 +2,9 @@
  * Executes compiled workflow definitions with aws-local-stepfunctions. Every step's Task state is
  * overridden by a local function standing in for the step handler Lambda: it decides with
  * decideStep (resolving references), sleeps a little, records when it ran, and can fail on demand.
+ * The states each run enters are read from the interpreter's event log (a Standard state machine
+ * bills each one as a state transition). An Express run's end records reach the same function,
+ * which tells them apart by their payload, as the Lambda does.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -11,7 +14,17 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
-import { type AslStateMachine, compileWorkflow, taskStepId } from '../../lib/core/workflow/compile.ts';
+import { ConflictError } from '../../lib/core/errors.ts';
+import {
+  type AslState,
+  type AslStateMachine,
+  compileWorkflow,
+  executionInput,
+  isStepTask,
+  RECORD_END_STATE,
+  type RunEndPayload,
+  taskStepId,
+} from '../../lib/core/workflow/compile.ts';
 import { generateAndAnalyze, productLaunchCampaign } from '../../lib/core/workflow/examples.ts';
 import { decideStep, type StepResult } from '../../lib/core/workflow/step-readiness.ts';
 import type {
@@ -19,6 +32,7 @@ import type {
   WorkflowStepInput,
   WorkflowTemplateInput,
 } from '../../lib/core/workflow/template.ts';
+import { LocalEngine } from '../../lib/engine/local-engine.ts';
 import { randomDag, seeded, sid, templateOf } from '../unit/workflow/support.ts';
 
 type Handlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
@@ -58,20 +72,40 @@ interface WorkflowState {
   results: Record<string, StepResult>;
 }
 
-/** Compiles and runs a template; returns the output (or the error), every attempt, and what each step received. */
+/** How the end records of an Express run fare: each attempt throws the next error, until none is left. */
+interface EndBehaviour {
+  errors?: Error[];
+}
+
+/**
+ * Compiles and runs a template; returns the output (or the error), every attempt, what each step
+ * received, and the end records (with every attempt at one).
+ */
 async function execute(
   template: WorkflowTemplateInput,
   behaviours: Record<string, Behaviour> = {},
   input: Record<string, unknown> = { product: 'VoBee' },
+  endBehaviour: EndBehaviour = {},
 ) {
   const { definition } = compileWorkflow(template, { runStepFunctionArn: ARN });
   const attempts = new Map<string, Attempt[]>();
   const received = new Map<string, Record<string, unknown>>();
   const payloads = new Map<string, StepPayload>();
+  const ends: RunEndPayload[] = [];
+  const endErrors = [...(endBehaviour.errors ?? [])];
 
   const handler = async (event: unknown) => {
-    const { FunctionName, Payload } = event as { FunctionName: string; Payload: StepPayload };
+    const { FunctionName, Payload } = event as {
+      FunctionName: string;
+      Payload: StepPayload | RunEndPayload;
+    };
     expect(FunctionName).toBe(ARN);
+    if ('end' in Payload) {
+      ends.push(Payload);
+      const error = endErrors.shift();
+      if (error) throw error;
+      return { StatusCode: 200, Payload: null };
+    }
     const id = Payload.stepId;
     payloads.set(id, Payload);
     const decision = decideStep(Payload.step, Payload.results);
@@ -89,11 +123,15 @@ async function execute(
     return { StatusCode: 200, Payload: { status: 'SUCCEEDED', output } };
   };
 
-  const taskNames = taskStates(definition);
+  const tasks = taskStates(definition);
+  for (const [name, state] of tasks.filter(([, state]) => isStepTask(state))) {
+    expect(taskStepId(state)).toBe(name);
+  }
+  const taskNames = tasks.map(([name]) => name);
   // The handler returns JSON; its inferred type is only wider than the library's JSON type.
   const handlers: Handlers = Object.fromEntries(taskNames.map((name) => [name, handler as Handlers[string]]));
   const machine = new StateMachine(definition as unknown as StateMachineDefinition);
-  const execution = machine.run({ input } as never, {
+  const execution = machine.run(executionInput(input) as never, {
     overrides: {
       taskResourceLocalHandlers: handlers,
       // Retry waits (1 s, then 2 s) would dominate the run; the retry logic itself is unchanged.
@@ -101,6 +139,12 @@ async function execute(
     },
     context: { Execution: { Id: EXECUTION_ID } },
   });
+  const entered: string[] = [];
+  const logged = (async () => {
+    for await (const event of execution.eventLogs) {
+      if (event.type === 'StateEntered') entered.push(event.state.name);
+    }
+  })();
   let output: WorkflowState | undefined;
   let error: unknown;
   try {
@@ -108,7 +152,8 @@ async function execute(
   } catch (caught) {
     error = caught;
   }
-  return { definition, output, error, attempts, received, payloads };
+  await logged;
+  return { definition, output, error, attempts, received, payloads, entered, ends };
 }
 
 /** What a factory returns unless a test says otherwise: enough for the seed workflows' references. */
@@ -116,13 +161,10 @@ function defaultOutput(id: string, input: Record<string, unknown>) {
   return { step: id, product: input.product, summary: `summary of ${id}`, images: [`s3://media/${id}.png`] };
 }
 
-/** Names of the Task states, nested ones included (each is a step id). */
-function taskStates(machine: AslStateMachine): string[] {
-  return Object.entries(machine.States).flatMap(([name, state]) => {
-    if (state.Type === 'Task') {
-      expect(taskStepId(state)).toBe(name);
-      return [name];
-    }
+/** The Task states by name, nested ones included: the steps' and an Express run's end records. */
+function taskStates(machine: AslStateMachine): Array<[string, AslState]> {
+  return Object.entries(machine.States).flatMap(([name, state]): Array<[string, AslState]> => {
+    if (state.Type === 'Task') return [[name, state]];
     if (state.Type === 'Parallel') return (state.Branches as AslStateMachine[]).flatMap(taskStates);
     return [];
   });
@@ -196,6 +238,30 @@ describe('compiled workflows on aws-local-stepfunctions', () => {
       executionId: EXECUTION_ID,
       workflowId: 'product-launch-campaign',
       input: { product: 'VoBee' },
+    });
+  });
+
+  it('enters exactly five states on a successful "product-launch-campaign" run: one Parallel, four Tasks', async () => {
+    const { error, entered, ends } = await execute(productLaunchCampaign);
+    expect(error).toBeUndefined();
+    expect(ends).toEqual([]);
+    expect(entered).toHaveLength(5);
+    expect([...entered].sort()).toEqual(
+      ['Parallel 1', 'discover_trends', 'generate_images', 'generate_video', 'research_market'].sort(),
+    );
+    expect(entered[0]).toBe('Parallel 1');
+  });
+
+  it('enters only its Task states on a successful sequential or single-step run', async () => {
+    const sequential = await execute({ ...productLaunchCampaign, parallel_execution: false });
+    expect(sequential.error).toBeUndefined();
+    expect(sequential.entered).toHaveLength(4);
+    const single = await execute({ ...generateAndAnalyze, steps: generateAndAnalyze.steps.slice(0, 1) });
+    expect(single.error).toBeUndefined();
+    expect(single.entered).toEqual(['step1']);
+    expect(single.output).toEqual({
+      input: { product: 'VoBee' },
+      results: { step1: { status: 'SUCCEEDED', output: defaultOutput('step1', { product: 'VoBee' }) } },
     });
   });
 
@@ -325,5 +391,120 @@ describe('compiled workflows on aws-local-stepfunctions', () => {
     // Parallelism survives the cuts: some independent steps did run at the same time.
     const runs = deps.map((_, i) => ran(attempts, sid(i)));
     expect(runs.some((a, i) => runs.some((b, j) => i < j && overlap(a, b)))).toBe(true);
+  });
+});
+
+const { timeout: _, ...untimedCampaign } = productLaunchCampaign;
+const expressCampaign: WorkflowTemplateInput = { ...untimedCampaign, engine: 'express' };
+const CAMPAIGN_STEPS = ['discover_trends', 'generate_images', 'generate_video', 'research_market'];
+
+describe('an express workflow reports the end of its run', () => {
+  it("reports SUCCEEDED once, with the four steps' results, after a successful campaign", async () => {
+    const { output, error, entered, ends } = await execute(expressCampaign);
+    expect(error).toBeUndefined();
+    expect(ends).toEqual([
+      {
+        executionId: EXECUTION_ID,
+        workflowId: 'product-launch-campaign',
+        end: { status: 'SUCCEEDED' },
+        results: output?.results,
+      },
+    ]);
+    expect(Object.keys(ends[0]?.results ?? {}).sort()).toEqual(CAMPAIGN_STEPS);
+    for (const result of Object.values(ends[0]?.results ?? {})) expect(result.status).toBe('SUCCEEDED');
+    // The report leaves the output as it was.
+    expect(Object.keys(output ?? {})).toEqual(['input', 'results']);
+    expect(entered).toHaveLength(6);
+    expect(entered.at(-1)).toBe(RECORD_END_STATE);
+  });
+
+  it("reports FAILED with the step id when an on_failure 'fail' step in a Parallel branch fails, and fails", async () => {
+    const template = withSteps(expressCampaign, { generate_images: { retries: 1 } });
+    const { error, attempts, entered, ends } = await execute(template, {
+      generate_images: { failures: Infinity },
+    });
+    expect(error).toBeInstanceOf(ExecutionError);
+    expect((error as Error).message).toContain("step 'generate_images' failed");
+    expect(((error as Error).cause as Error).name).toBe('FactoryError');
+    expect(attempts.get('generate_images')).toHaveLength(2);
+    expect(ends).toEqual([
+      {
+        executionId: EXECUTION_ID,
+        workflowId: 'product-launch-campaign',
+        end: { status: 'FAILED', stepId: 'generate_images' },
+        results: expect.objectContaining({
+          research_market: { status: 'SUCCEEDED', output: expect.anything() },
+          generate_images: {
+            status: 'FAILED',
+            error: { Error: 'FactoryError', Cause: 'generate_images failed at attempt 2' },
+          },
+        }),
+      },
+    ]);
+    expect(entered).toContain('generate_images (record end)');
+    expect(entered).not.toContain(RECORD_END_STATE);
+  });
+
+  it("fails for the step's error even when reporting the failure fails", async () => {
+    const template = withSteps(
+      { ...generateAndAnalyze, engine: 'express', timeout: 300 },
+      { step1: { retries: 0 } },
+    );
+    const reportError = Object.assign(new Error('the store is down'), { name: 'StoreError' });
+    const { error, ends } = await execute(template, { step1: { failures: Infinity } }, undefined, {
+      errors: [reportError],
+    });
+    expect(error).toBeInstanceOf(ExecutionError);
+    expect((error as Error).message).toContain("step 'step1' failed");
+    expect(((error as Error).cause as Error).name).toBe('FactoryError');
+    // Only Lambda's own faults are retried: the report was tried once.
+    expect(ends.map((e) => e.end)).toEqual([{ status: 'FAILED', stepId: 'step1' }]);
+  });
+
+  it("retries the success report after a fault of Lambda's", async () => {
+    const fault = Object.assign(new Error('rate exceeded'), { name: 'Lambda.TooManyRequestsException' });
+    const { output, error, ends } = await execute(expressCampaign, {}, undefined, { errors: [fault] });
+    expect(error).toBeUndefined();
+    expect(ends.map((e) => e.end)).toEqual([{ status: 'SUCCEEDED' }, { status: 'SUCCEEDED' }]);
+    expect(Object.keys(output?.results ?? {}).sort()).toEqual(CAMPAIGN_STEPS);
+  });
+});
+
+describe('an express workflow on the local engine', () => {
+  const express = compileWorkflow(expressCampaign, { runStepFunctionArn: ARN });
+
+  it('runs and can be described, and keeps its type across versions', async () => {
+    const ends: RunEndPayload[] = [];
+    const engine = new LocalEngine((name) =>
+      name === ARN
+        ? async (payload) => {
+            if (typeof payload === 'object' && payload !== null && 'end' in payload) {
+              ends.push(payload as RunEndPayload);
+              return null;
+            }
+            return { status: 'SUCCEEDED', output: {} };
+          }
+        : undefined,
+    );
+    const { stateMachineArn, versionArn } = await engine.deploy('campaign', express.definition, 'v1', {
+      type: express.type,
+    });
+    expect(engine.typeOf(stateMachineArn)).toBe('EXPRESS');
+    const { executionId } = await engine.start(versionArn, 'run-1', executionInput({ product: 'VoBee' }));
+    const done = await engine.waitFor(executionId);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(Object.keys((done.output as WorkflowState).results)).toHaveLength(4);
+    expect((await engine.describe(executionId)).status).toBe('SUCCEEDED');
+    expect(ends).toEqual([
+      {
+        executionId,
+        workflowId: 'product-launch-campaign',
+        end: { status: 'SUCCEEDED' },
+        results: (done.output as WorkflowState).results,
+      },
+    ]);
+
+    expect((await engine.deploy('campaign', express.definition, 'v2', { type: 'EXPRESS' })).version).toBe(2);
+    await expect(engine.deploy('campaign', express.definition, 'v3')).rejects.toBeInstanceOf(ConflictError);
   });
 });

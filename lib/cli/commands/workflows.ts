@@ -37,7 +37,6 @@ import {
   type CliIO,
   type CliState,
   EXIT_CODES,
-  type ExitCode,
   flagLabel,
   idempotencyHeaders,
   parseNumber,

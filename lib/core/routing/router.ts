@@ -1,44 +1,31 @@
-import * as z from 'zod';
 import { NoRouteError, ValidationError } from '../errors.ts';
 import { type RetryPolicy, type RetryPolicyInput, retryPolicy, retrySchedule } from '../retry-policy.ts';
 import { effectiveHealth, eligibleServices, type HealthState, isCapable, type Service } from '../service.ts';
+import { emptyCounters, type ServiceStats } from '../statistics.ts';
 import { type Task, type TaskInput, taskSchema } from '../task.ts';
 import { parseInput } from '../validation.ts';
 import { capabilityBased } from './capability.ts';
 import { contentBased, type RoutingRuleInput } from './content-rules.ts';
-import { learned } from './learned.ts';
+import { evidenceOf, expectedUtility, learned } from './learned.ts';
 import { leastLoaded, random, roundRobin, weighted } from './load-balancing.ts';
 import { priorityBased } from './priority-based.ts';
-import type { RoutingContext, RoutingStrategy } from './strategy.ts';
+import { type RoutingStats, routingStats } from './routing-stats.ts';
+import { byName, type RoutingContext, type RoutingStrategy } from './strategy.ts';
+import { type StrategyName, strategyName } from './strategy-name.ts';
 
-export const STRATEGY_NAMES = [
-  'round-robin',
-  'random',
-  'least-loaded',
-  'weighted',
-  'capability',
-  'priority',
-  'content',
-  'learned',
-] as const;
-export const strategyName = z.enum(STRATEGY_NAMES);
-export type StrategyName = z.output<typeof strategyName>;
+export { STRATEGY_NAMES, type StrategyName, strategyName } from './strategy-name.ts';
 
-/** Where the router reads services and writes its statistics. Implemented by `lib/store`. */
-export interface RouterPorts extends RoutingContext {
+/** What the router reads. Implemented over `lib/store`, with per-process caching in a worker. */
+export interface RouterPorts extends Omit<RoutingContext, 'nextTick'> {
   listServices(): Promise<Service[]>;
-  recordRoute(strategy: string, service: string): Promise<void>;
-  /** The route counters as recorded: `total`, `strategy:<name>`, `service:<name>`. */
-  routeCounters(): Promise<Record<string, number>>;
+  /** The registry as it is now, for failover (defaults to `listServices`). */
+  freshServices?(): Promise<Service[]>;
+  /** The route counters, from the statistics: `total`, `strategy:<name>`, `service:<name>`. */
+  routeCounters?(): Promise<Record<string, number>>;
   now(): Date;
 }
 
-/** How many tasks were routed, to which services and by which strategies. */
-export interface RoutingStats {
-  totalRoutes: number;
-  serviceDistribution: Record<string, number>;
-  strategyDistribution: Record<string, number>;
-}
+export { type RoutingStats, routingStats } from './routing-stats.ts';
 
 export interface RouterOptions {
   strategy?: StrategyName;
@@ -75,7 +62,7 @@ export interface RoutingDecision {
   decidedAt: string;
 }
 
-/** The outcome of {@link handleFailure}: the next service to try, or the end of the road. */
+/** The outcome of {@link failoverDecision}: the next service to try, or the end of the road. */
 export type FailoverResult =
   | { exhausted: false; decision: RoutingDecision }
   | { exhausted: true; tried: string[]; reason: string };
@@ -86,9 +73,24 @@ export class Router {
   readonly #defaultStrategy: StrategyName;
   readonly #strategies: Record<StrategyName, RoutingStrategy>;
   readonly #retryPolicy: RetryPolicy;
+  readonly #context: RoutingContext;
+  /** Round-robin turns of this process; every process starts at a random point of the rotation. */
+  readonly #turns = new Map<string, number>();
 
   constructor(ports: RouterPorts, options: RouterOptions = {}) {
     this.#ports = ports;
+    this.#context = {
+      random: () => ports.random(),
+      statsFor: (type) => ports.statsFor(type),
+      recentStatsFor:
+        ports.recentStatsFor &&
+        ((type) => (ports.recentStatsFor as (t: string) => Promise<ServiceStats[]>)(type)),
+      nextTick: async (key) => {
+        const tick = this.#turns.get(key) ?? Math.floor(ports.random() * 1_000_000);
+        this.#turns.set(key, tick + 1);
+        return tick;
+      },
+    };
     this.#defaultStrategy = parseInput(strategyName, options.strategy ?? 'capability', 'strategy');
     this.#retryPolicy = retryPolicy(options.retryPolicy);
     const content = contentBased({ rules: options.rules ?? [], defaultTarget: options.defaultTarget });
@@ -113,21 +115,32 @@ export class Router {
     taskInput: TaskInput,
     strategy: StrategyName = this.#defaultStrategy,
   ): Promise<RoutingDecision> {
-    const task = parseInput(taskSchema, taskInput, 'task');
-    const chosen = this.#strategies[parseInput(strategyName, strategy, 'strategy')];
-    const services = await this.#ports.listServices();
+    return this.routeTask(
+      parseInput(taskSchema, taskInput, 'task'),
+      parseInput(strategyName, strategy, 'strategy'),
+    );
+  }
+
+  /** {@link route} for a task and strategy that are already validated (the worker's). */
+  async routeTask(task: Task, strategy: StrategyName = this.#defaultStrategy): Promise<RoutingDecision> {
+    const chosen = this.#strategies[strategy];
+    let services = await this.#ports.listServices();
     const now = this.#ports.now();
     const admission = chosen.admission?.(task);
     const accepts = admission?.accepts ?? ((s: Service) => isCapable(s, task));
-    const eligible = eligibleServices(services, accepts, now);
+    let eligible = eligibleServices(services, accepts, now);
+    // A cached registry may predate the service that can take this task: read it again first.
+    if (eligible.length === 0 && this.#ports.freshServices) {
+      services = await this.#ports.freshServices();
+      eligible = eligibleServices(services, accepts, now);
+    }
     if (eligible.length === 0)
       throw new NoRouteError(noRouteReason(services, task, accepts, now, admission?.describe));
 
-    const ranking = await chosen.rank(eligible, task, this.#ports);
+    const ranking = await chosen.rank(eligible, task, this.#context);
     const [primary, ...rest] = ranking.ranked;
     if (primary === undefined)
       throw new NoRouteError(`strategy ${chosen.name} ranked no service for ${task.type}`);
-    await this.#ports.recordRoute(chosen.name, primary.service.name);
     return {
       taskId: task.id,
       taskType: task.type,
@@ -152,60 +165,94 @@ export class Router {
   }
 
   async stats(): Promise<RoutingStats> {
-    const counters = await this.#ports.routeCounters();
-    const pick = (prefix: string) =>
-      Object.fromEntries(
-        Object.entries(counters)
-          .filter(([key]) => key.startsWith(prefix))
-          .map(([key, n]) => [key.slice(prefix.length), n]),
-      );
-    return {
-      totalRoutes: counters.total ?? 0,
-      serviceDistribution: pick('service:'),
-      strategyDistribution: pick('strategy:'),
-    };
+    return routingStats((await this.#ports.routeCounters?.()) ?? {});
   }
 
-  /** {@link handleFailure} with the registry as it is now. */
-  async failover(decision: RoutingDecision): Promise<FailoverResult> {
-    return handleFailure(decision, await this.#ports.listServices(), this.#ports.now());
+  /**
+   * The next service after `decision.primary` failed, chosen now: the services the task's strategy
+   * admits are read again from the registry (so one registered since the decision counts, and one
+   * disabled or unhealthy since does not), the tried ones left out, and the rest ranked by their
+   * learned expected utility (see {@link failoverDecision}).
+   */
+  async failover(decision: RoutingDecision, taskInput: TaskInput): Promise<FailoverResult> {
+    assertDecision(decision);
+    const task = parseInput(taskSchema, taskInput, 'task');
+    const strategy = this.#strategies[decision.strategy] ?? this.#strategies.capability;
+    const accepts = strategy.admission?.(task).accepts ?? ((s: Service) => isCapable(s, task));
+    const services = await (this.#ports.freshServices ?? this.#ports.listServices)();
+    const [allTime, recent] = await Promise.all([
+      this.#ports.statsFor(task.type),
+      this.#ports.recentStatsFor ? this.#ports.recentStatsFor(task.type) : Promise.resolve(undefined),
+    ]);
+    const allTimeBy = new Map(allTime.map((s) => [s.service, s]));
+    const recentBy = recent && new Map(recent.map((s) => [s.service, s]));
+    const utility = (name: string) =>
+      expectedUtility(
+        evidenceOf(
+          allTimeBy.get(name),
+          recentBy
+            ? (recentBy.get(name) ?? { taskType: task.type, service: name, ...emptyCounters() })
+            : undefined,
+        ),
+      );
+    return failoverDecision(decision, services, accepts, utility, this.#ports.now());
   }
 }
 
 /**
- * Moves a decision to its next fallback after the current primary failed. Fallbacks are
- * re-checked against the registry as it is now: one that has since been disabled, removed or
- * marked unhealthy is skipped, so a failover never lands on a service known to be down.
+ * Moves a decision past its failed primary. The candidates are the services `accepts` admits that
+ * are enabled, not tried yet and not unhealthy (degraded ones only when nothing healthy is left),
+ * ranked by `utility` (the learned expected success, less latency), then by their place among the
+ * decision's fallbacks, then by name. A fallback of the decision that is no longer usable is named
+ * in the reason as skipped.
  */
-export function handleFailure(
+export function failoverDecision(
   decision: RoutingDecision,
   services: readonly Service[],
+  accepts: (service: Service) => boolean,
+  utility: (service: string) => number,
   now: Date,
 ): FailoverResult {
   assertDecision(decision);
-  const byName = new Map(services.map((s) => [s.name, s]));
   const tried = [...decision.tried, decision.primary];
-  const usable = (name: string) => {
-    const service = byName.get(name);
-    return service?.enabled === true && effectiveHealth(service, now) !== 'unhealthy';
-  };
-  const index = decision.fallbacks.findIndex(usable);
-  if (index === -1) {
+  const candidates = eligibleServices(services, (s) => accepts(s) && !tried.includes(s.name), now);
+  if (candidates.length === 0) {
     return { exhausted: true, tried, reason: `no fallback left after ${tried.join(', ')}` };
   }
-  const next = byName.get(decision.fallbacks[index] as string) as Service;
-  const skipped = decision.fallbacks.slice(0, index);
+  const place = (name: string) => {
+    const index = decision.fallbacks.indexOf(name);
+    return index === -1 ? decision.fallbacks.length : index;
+  };
+  const scored = candidates
+    .map((service) => ({ service, score: round(utility(service.name)) }))
+    .sort(
+      (a, b) =>
+        b.score - a.score || place(a.service.name) - place(b.service.name) || byName(a.service, b.service),
+    );
+  const [next, ...rest] = scored as [(typeof scored)[number], ...typeof scored];
+  const usable = new Set(candidates.map((s) => s.name));
+  const skipped = decision.fallbacks.filter((name) => !usable.has(name) && !tried.includes(name));
   return {
     exhausted: false,
     decision: {
       ...decision,
-      primary: next.name,
-      endpoint: next.endpoint,
-      fallbacks: decision.fallbacks.slice(index + 1),
-      tried: [...tried, ...skipped],
-      reason: `failover from ${decision.primary} to ${next.name}${skipped.length > 0 ? ` (skipped unavailable ${skipped.join(', ')})` : ''}`,
+      primary: next.service.name,
+      endpoint: next.service.endpoint,
+      fallbacks: rest.map((c) => c.service.name),
+      tried,
+      candidates: scored.map(({ service, score }) => ({
+        name: service.name,
+        health: effectiveHealth(service, now),
+        load: service.load,
+        score,
+      })),
+      reason: `failover from ${decision.primary} to ${next.service.name}: re-scored at failure time, expected utility ${next.score}${skipped.length > 0 ? ` (skipped unavailable ${skipped.join(', ')})` : ''}`,
     },
   };
+}
+
+function round(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
 }
 
 function noRouteReason(

@@ -1,12 +1,26 @@
 /**
  * Compiles a workflow template to an Amazon States Language definition.
  *
- * **State.** The execution input is `{ input }`; a Pass state adds `results: {}`. Each step is a
- * Lambda Task that receives the step's static definition with the current `input` and `results`,
- * and writes `{ status, output }` to `results.<step_id>`. A failure that outlives the step's
- * retries is caught and recorded as `{ status: 'FAILED', error }` by a Pass state; then the
- * workflow either ends in a Fail state (`on_failure: 'fail'`) or goes on (`'continue'`), and the
- * step handler skips the dependents (see `decideStep`). The output is the final `{ input, results }`.
+ * **State.** The execution input is `{ input, results: {} }` (build it with {@link executionInput}):
+ * the caller starts every execution with the empty results, so the definition needs no initial
+ * Pass state and its first state is the first step's Task (or the first Parallel). On a Standard
+ * state machine each state entered is a billed transition, so a run in which every step succeeds
+ * enters only the Task states and the Parallel states: 5 for the four-step product launch seed.
+ * Each step is a Lambda Task that receives the step's static definition with the current `input`
+ * and `results`, and writes `{ status, output }` to `results.<step_id>`. A failure that outlives
+ * the step's retries is caught and recorded as `{ status: 'FAILED', error }` by a Pass state
+ * (entered only on failure); then the workflow either ends in a Fail state (`on_failure: 'fail'`)
+ * or goes on (`'continue'`), and the step handler skips the dependents (see `decideStep`). The
+ * output is the final `{ input, results }`.
+ *
+ * **Engine.** A template's `engine` chooses the state machine type ({@link CompiledWorkflow}'s
+ * `type`); the template rules keep Express templates free of callback steps and within Express'
+ * five minutes. An Express execution cannot be described, so an Express definition reports its own
+ * end to the step Lambda ({@link RunEndPayload}): the success path ends in a `Record end` Task, and
+ * each Fail state of an `on_failure: 'fail'` step is preceded by a `<step_id> (record end)` Task
+ * (inside the Parallel branch, where the step is in one), whose own failure is caught so that the
+ * run still fails for the step's error. Both keep the state (`ResultPath: null`). A Standard
+ * definition has neither: its executions are described.
  *
  * **Parallelism.** Step Functions has no join between branches of different Parallel states, so a
  * compiled workflow is always a series-parallel structure: nested Parallel states run in series.
@@ -43,6 +57,7 @@
  */
 import { ValidationError } from '../errors.ts';
 import { criticalPath, type Durations, type SpTree, seriesParallelize, topologicalOrder } from './dag.ts';
+import type { StepResult } from './step-readiness.ts';
 import {
   effectiveRetries,
   stepDag,
@@ -66,7 +81,20 @@ export const PAUSED_ERROR = 'WorkflowPaused';
 export const NOT_RETRIED_ERRORS = ['WorkflowCancelled', 'ValidationError'];
 export const PAUSE_POLL_SECONDS = 5;
 export const DEFAULT_HEARTBEAT_SECONDS = 300;
-const INITIAL_STATE = 'Initialise state';
+/** The last state of a successful Express run (see {@link RunEndPayload}). */
+export const RECORD_END_STATE = 'Record end';
+/** Lambda's own transient faults, retried on the end records (a step retries every error anyway). */
+const LAMBDA_RETRY = {
+  ErrorEquals: [
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.TooManyRequestsException',
+  ],
+  IntervalSeconds: 1,
+  MaxAttempts: 3,
+  BackoffRate: 2,
+};
 
 export type AslState = Record<string, unknown>;
 
@@ -83,6 +111,7 @@ export type CompileStrategy = 'series-parallel' | 'series-parallel-cuts' | 'sequ
 export interface CompileStats {
   /** Every state, nested ones included. */
   states: number;
+  /** One per step, plus an Express definition's end records. */
   taskStates: number;
   parallelStates: number;
   passStates: number;
@@ -94,9 +123,34 @@ export interface CompileStats {
   cuts: number;
 }
 
+/** The state machine type the template asks for (`engine`), as Step Functions and CDK name it. */
+export type StateMachineType = 'STANDARD' | 'EXPRESS';
+
 export interface CompiledWorkflow {
   definition: AslStateMachine;
   stats: CompileStats;
+  type: StateMachineType;
+}
+
+/** What an execution of a compiled workflow starts with: the workflow input and no results yet. */
+export function executionInput(input: Record<string, unknown>): {
+  input: Record<string, unknown>;
+  results: Record<string, never>;
+} {
+  return { input, results: {} };
+}
+
+/**
+ * What the step Lambda receives when an Express run ends: Express executions cannot be described,
+ * so the run reports its own end. `end.stepId` names the `on_failure: 'fail'` step that failed it;
+ * `results` are the results the recording state sees (in a Parallel branch: those of its branch
+ * and of the states before the Parallel). Told apart from a step's payload by `end`.
+ */
+export interface RunEndPayload {
+  executionId: string;
+  workflowId: string;
+  end: { status: 'SUCCEEDED' | 'FAILED'; stepId?: string };
+  results: Record<string, StepResult>;
 }
 
 export interface CompileOptions {
@@ -128,18 +182,12 @@ export function compileWorkflow(input: WorkflowTemplateInput, options: CompileOp
 
   const emitter = new Emitter(template, options.runStepFunctionArn);
   const states: Record<string, AslState> = {};
-  const first = emitter.fragment(tree, undefined, states);
-  states[INITIAL_STATE] = {
-    Type: 'Pass',
-    Comment: 'The state every step reads and extends: the workflow input and the results by step id.',
-    Parameters: { 'input.$': '$.input', results: {} },
-    Next: first,
-  };
+  const first = emitter.workflow(tree, states);
   const definition: AslStateMachine = {
     Comment: `${template.name} (workflow ${template.workflow_id}, version ${template.version})`,
-    StartAt: INITIAL_STATE,
+    StartAt: first,
     TimeoutSeconds: template.timeout,
-    States: reorder(states, INITIAL_STATE),
+    States: reorder(states, first),
   };
   const bytes = new TextEncoder().encode(JSON.stringify(definition)).length;
   if (bytes > MAX_DEFINITION_BYTES) {
@@ -150,7 +198,11 @@ export function compileWorkflow(input: WorkflowTemplateInput, options: CompileOp
       },
     ]);
   }
-  return { definition, stats: { ...countStates(definition), strategy, cuts } };
+  return {
+    definition,
+    stats: { ...countStates(definition), strategy, cuts },
+    type: template.engine === 'express' ? 'EXPRESS' : 'STANDARD',
+  };
 }
 
 /**
@@ -163,7 +215,7 @@ export function definitionMakespan(definition: AslStateMachine, durations: Durat
   while (name !== undefined) {
     const state: AslState | undefined = definition.States[name];
     if (!state) throw new Error(`state '${name}' is missing`);
-    if (state.Type === 'Task') time += durations[taskStepId(state)] ?? 0;
+    if (isStepTask(state)) time += durations[taskStepId(state)] ?? 0;
     if (state.Type === 'Parallel') {
       const branches = state.Branches as AslStateMachine[];
       time += Math.max(0, ...branches.map((branch) => definitionMakespan(branch, durations)));
@@ -188,11 +240,20 @@ export function criticalPathMakespan(template: WorkflowTemplateInput, durations:
   return criticalPath(stepDag(validateTemplate(template)), durations).length;
 }
 
+/** Whether a state is a step's Task (an Express definition's end records are Tasks that are not). */
+export function isStepTask(state: AslState): boolean {
+  return state.Type === 'Task' && typeof stepPayload(state)?.stepId === 'string';
+}
+
 /** The step id a Task state runs. */
 export function taskStepId(state: AslState): string {
-  const payload = (state.Parameters as { Payload?: { stepId?: unknown } } | undefined)?.Payload;
-  if (typeof payload?.stepId !== 'string') throw new Error('not a compiled step Task state');
-  return payload.stepId;
+  const stepId = stepPayload(state)?.stepId;
+  if (state.Type !== 'Task' || typeof stepId !== 'string') throw new Error('not a compiled step Task state');
+  return stepId;
+}
+
+function stepPayload(state: AslState): { stepId?: unknown } | undefined {
+  return (state.Parameters as { Payload?: { stepId?: unknown } } | undefined)?.Payload;
 }
 
 function sequence(children: SpTree[]): SpTree {
@@ -203,12 +264,28 @@ class Emitter {
   readonly #steps: Map<string, WorkflowStep>;
   readonly #template: WorkflowTemplate;
   readonly #arn: string;
+  /** Express: the run reports its end (see {@link RunEndPayload}). */
+  readonly #recordsEnd: boolean;
   #parallels = 0;
 
   constructor(template: WorkflowTemplate, arn: string) {
     this.#template = template;
     this.#steps = new Map(template.steps.map((s) => [s.step_id, s]));
     this.#arn = arn;
+    this.#recordsEnd = template.engine === 'express';
+  }
+
+  /** Adds the top-level states of `tree` to `states` (ending in `Record end` on Express); returns the first. */
+  workflow(tree: SpTree, states: Record<string, AslState>): string {
+    if (!this.#recordsEnd) return this.fragment(tree, undefined, states);
+    states[RECORD_END_STATE] = {
+      ...this.#endRecord(
+        { status: 'SUCCEEDED' },
+        'reports the end of the run: the Express execution cannot be described',
+      ),
+      End: true,
+    };
+    return this.fragment(tree, RECORD_END_STATE, states);
   }
 
   /** Adds the states of `tree` to `states`, the last ones going to `next` (or ending); returns the first. */
@@ -251,7 +328,10 @@ class Emitter {
     const id = step.step_id;
     const retries = effectiveRetries(step, this.#template);
     const failed = `${id} (failed)`;
+    // ' (record failure)' would take a 64-character step id past the 80-character limit.
+    const record = `${id} (record end)`;
     const abort = `${id} (fail workflow)`;
+    const recordsFailure = step.on_failure === 'fail' && this.#recordsEnd;
     const definition: Record<string, unknown> = {
       step_id: id,
       name: step.name,
@@ -312,8 +392,16 @@ class Emitter {
       Comment: `records that '${id}' failed`,
       Parameters: { status: 'FAILED', 'error.$': `$.results.${id}` },
       ResultPath: `$.results.${id}`,
-      ...(step.on_failure === 'continue' ? link(next) : { Next: abort }),
+      ...(step.on_failure === 'continue' ? link(next) : { Next: recordsFailure ? record : abort }),
     };
+    if (recordsFailure) {
+      states[record] = {
+        ...this.#endRecord({ status: 'FAILED', stepId: id }, `reports that '${id}' fails the run`),
+        // Failing to report must not change how the run fails: the state goes on untouched.
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: abort }],
+        Next: abort,
+      };
+    }
     if (step.on_failure === 'fail') {
       states[abort] = {
         Type: 'Fail',
@@ -323,6 +411,26 @@ class Emitter {
       };
     }
     return id;
+  }
+
+  /** A Task that sends a {@link RunEndPayload} to the step Lambda and leaves the state as it was. */
+  #endRecord(end: RunEndPayload['end'], comment: string): AslState {
+    return {
+      Type: 'Task',
+      Comment: comment,
+      Resource: LAMBDA_INVOKE,
+      Parameters: {
+        FunctionName: this.#arn,
+        Payload: {
+          'executionId.$': '$$.Execution.Id',
+          workflowId: this.#template.workflow_id,
+          end,
+          'results.$': '$.results',
+        },
+      },
+      ResultPath: null,
+      Retry: [LAMBDA_RETRY],
+    };
   }
 }
 

@@ -1,7 +1,15 @@
-import { VobeeError } from '../errors.ts';
-import type { TaskPipeline } from '../pipeline/task-pipeline.ts';
+import type { Brain } from '../brain.ts';
+import { tokenHash } from '../callback-tokens.ts';
+import { NoRouteError, VobeeError } from '../errors.ts';
+import type { HealthChange } from '../passive-health.ts';
+import type { Router, RoutingDecision } from '../routing/router.ts';
+import type { Service } from '../service.ts';
+import type { CallObservation, ServiceStats } from '../statistics.ts';
 import { taskSchema } from '../task.ts';
+import { type RunOutcome, TaskRun, type TaskRunPorts } from '../task-run.ts';
+import type { RunEndPayload } from './compile.ts';
 import { decideStep, type StepResults } from './step-readiness.ts';
+import { stepCallbackToken } from './step-token.ts';
 import type { WorkflowStep } from './template.ts';
 import type { WorkflowRepository } from './workflow-ports.ts';
 
@@ -36,7 +44,7 @@ export interface StepPayload {
   stepId: string;
   step: Pick<
     WorkflowStep,
-    'step_id' | 'factory_type' | 'action' | 'parameters' | 'dependencies' | 'any_of'
+    'step_id' | 'factory_type' | 'action' | 'parameters' | 'dependencies' | 'any_of' | 'timeout_seconds'
   > & {
     callback?: boolean;
   };
@@ -45,23 +53,29 @@ export interface StepPayload {
   taskToken?: string;
 }
 
-export type StepAnswer = { status: 'SUCCEEDED' | 'SKIPPED' | 'CALLBACK'; output: unknown };
+export type StepAnswer = { status: 'SUCCEEDED' | 'SKIPPED' | 'CALLBACK' | 'RECORDED'; output: unknown };
 
 /** Outputs travel in the state machine's data (256 KB in all): one step may not take most of it. */
 export const MAX_STEP_OUTPUT_BYTES = 128_000;
 
-export interface StepRunnerPorts {
+export interface StepRunnerPorts extends Omit<TaskRunPorts, 'router'> {
   workflows: WorkflowRepository;
-  pipeline: Pick<TaskPipeline, 'runInline'>;
+  brain: Pick<Brain, 'decideTask'>;
+  router: Pick<Router, 'routeTask' | 'failover'>;
+  services(): Promise<Service[]>;
+  statsFor(taskType: string): Promise<ServiceStats[]>;
+  recordCalls(calls: readonly CallObservation[]): Promise<void>;
+  recordHealth(changes: readonly HealthChange[]): Promise<void>;
   /** Where factories post callbacks: the API's `/callbacks` route. */
   callbackBaseUrl?: string | undefined;
-  now(): Date;
 }
 
 /**
- * Runs one workflow step: honours pause and cancel, skips a step whose dependencies did not
- * succeed, resolves `{{steps...}}` references, runs the task pipeline inline, and records the
- * step's status, attempts, timings and output where `GET /executions/{id}` reads them.
+ * Runs one workflow step in one invocation with three writes: the start (which is also the check
+ * that the run is not paused or cancelled), the end (status, calls, output), and the statistics
+ * of each call. A step whose dependencies did not succeed is recorded as skipped. The step's task
+ * is decided, routed and called like a single task, failing over within the invocation; retrying
+ * the step with back-off is the state machine's `Retry`.
  */
 export class StepRunner {
   readonly #ports: StepRunnerPorts;
@@ -69,83 +83,146 @@ export class StepRunner {
     this.#ports = ports;
   }
 
-  async run(payload: StepPayload): Promise<StepAnswer> {
+  /** Runs a step, or records the end an Express run reports (see `RunEndPayload`). */
+  async run(payload: StepPayload | RunEndPayload): Promise<StepAnswer> {
     const { workflows } = this.#ports;
     const executionName = payload.executionId.split(':').pop() as string;
-    const stepId = payload.stepId;
-    const record = await workflows.getExecution(executionName);
-    if (!record) throw new Error(`execution '${executionName}' has no record`);
-    if (record.control === 'cancelled') throw new WorkflowCancelled(executionName);
-    if (record.control === 'paused') {
-      await workflows.updateStep(executionName, stepId, { status: 'WAITING' });
-      throw new WorkflowPaused(executionName);
+    if ('end' in payload) {
+      // The results are the steps' outputs, which the step records hold already.
+      await workflows.recordRunEnd(executionName, { ...payload.end, at: this.#ports.now().toISOString() });
+      return { status: 'RECORDED', output: null };
     }
+    const stepId = payload.stepId;
     const now = () => this.#ports.now().toISOString();
     const readiness = decideStep(payload.step, payload.results);
     if (!readiness.run) {
+      const at = now();
       await workflows.updateStep(executionName, stepId, {
         status: 'SKIPPED',
-        endedAt: now(),
+        at,
+        endedAt: at,
         error: readiness.reason,
       });
       return { status: 'SKIPPED', output: null };
     }
-    const attempt = await workflows.updateStep(executionName, stepId, {
-      status: 'RUNNING',
-      attempt: true,
-      startedAt: now(),
+    if (payload.taskToken !== undefined && !this.#ports.callbackBaseUrl)
+      throw new StepFailed('a callback step needs the callback URL configured (VOBEE_CALLBACK_URL)');
+    const startedAt = now();
+    const start = await workflows.startStep(executionName, stepId, {
+      startedAt,
+      tokenHash: payload.taskToken === undefined ? undefined : tokenHash(payload.taskToken),
     });
+    if (!start.started) {
+      if (start.control === 'cancelled') throw new WorkflowCancelled(executionName);
+      throw new WorkflowPaused(executionName);
+    }
     const task = taskSchema.parse({
       id: `${executionName}.${stepId}`.slice(0, 128),
       type: payload.step.action,
       action: payload.step.action,
       factoryType: payload.step.factory_type,
       parameters: readiness.parameters,
+      resources:
+        payload.step.timeout_seconds === undefined ? {} : { timeoutSeconds: payload.step.timeout_seconds },
     });
-    const callback = payload.taskToken === undefined ? undefined : this.#callback(payload.taskToken);
-    if (callback) await workflows.putToken(callback.token, executionName, stepId, this.#ports.now());
-    const outcome = await this.#ports.pipeline.runInline(task, {
-      callId: `${executionName}:${stepId}:${attempt}`,
-      callback,
-    });
-    if (!outcome.ok) {
-      await workflows.updateStep(executionName, stepId, {
-        status: 'FAILED',
-        endedAt: now(),
-        error: outcome.error,
-      });
-      throw new StepFailed(outcome.error);
+    const [services, stats, decision] = await Promise.all([
+      this.#ports.services(),
+      this.#ports.statsFor(task.type),
+      this.#ports.brain.decideTask(task),
+    ]);
+    let route: RoutingDecision | undefined;
+    let outcome: RunOutcome | undefined;
+    try {
+      route = await this.#ports.router.routeTask(task);
+    } catch (error) {
+      if (!(error instanceof NoRouteError)) throw error;
+      outcome = { kind: 'failed', error: { kind: 'no_route', message: error.message } };
     }
-    if (outcome.accepted) {
+    const run = new TaskRun(this.#ports, {
+      task,
+      decision,
+      route,
+      attempts: [],
+      startedAt,
+      services: new Map(services.map((s) => [s.name, s])),
+      stats,
+    });
+    const engineToken = payload.taskToken;
+    outcome ??= await run.proceed({
+      retries: false,
+      callback:
+        engineToken === undefined
+          ? undefined
+          : (_attempt, service) => {
+              const token = stepCallbackToken({
+                executionName,
+                stepId,
+                service,
+                taskType: task.type,
+                engineToken,
+              });
+              return {
+                token,
+                tokenHash: tokenHash(engineToken),
+                url: `${(this.#ports.callbackBaseUrl as string).replace(/\/+$/, '')}/callbacks/${encodeURIComponent(token)}`,
+              };
+            },
+    });
+    const learned = Promise.all([
+      this.#ports.recordCalls(run.observations),
+      this.#ports.recordHealth(run.healthChanges),
+    ]);
+    const calls = run.attempts;
+    if (outcome.kind === 'waiting') {
       // The callback may already have come and settled the step: only a running step starts waiting.
-      await workflows.updateStep(executionName, stepId, {
-        status: 'CALLBACK',
-        service: outcome.service,
-        onlyIf: ['RUNNING'],
-      });
+      await Promise.all([
+        workflows.updateStep(executionName, stepId, {
+          status: 'CALLBACK',
+          at: now(),
+          startedAt,
+          service: outcome.service,
+          calls,
+          onlyIf: ['RUNNING'],
+        }),
+        learned,
+      ]);
       return { status: 'CALLBACK', output: null };
     }
-    const bytes = Buffer.byteLength(JSON.stringify(outcome.output ?? null));
-    if (bytes > MAX_STEP_OUTPUT_BYTES) {
-      const message = `output of ${bytes} bytes is over the ${MAX_STEP_OUTPUT_BYTES} a step may pass on`;
-      await workflows.updateStep(executionName, stepId, { status: 'FAILED', endedAt: now(), error: message });
-      throw new StepFailed(message);
+    let failure = outcome.kind === 'failed' ? outcome.error.message : undefined;
+    if (outcome.kind === 'succeeded') {
+      const bytes = Buffer.byteLength(JSON.stringify(outcome.output ?? null));
+      if (bytes > MAX_STEP_OUTPUT_BYTES)
+        failure = `output of ${bytes} bytes is over the ${MAX_STEP_OUTPUT_BYTES} a step may pass on`;
     }
-    await workflows.updateStep(executionName, stepId, {
-      status: 'SUCCEEDED',
-      service: outcome.service,
-      endedAt: now(),
-      output: outcome.output,
-    });
+    if (failure !== undefined || outcome.kind !== 'succeeded') {
+      const error = failure ?? 'the step ended without a result';
+      const at = now();
+      await Promise.all([
+        workflows.updateStep(executionName, stepId, {
+          status: 'FAILED',
+          at,
+          startedAt,
+          endedAt: at,
+          error,
+          calls,
+        }),
+        learned,
+      ]);
+      throw new StepFailed(error);
+    }
+    const at = now();
+    await Promise.all([
+      workflows.updateStep(executionName, stepId, {
+        status: 'SUCCEEDED',
+        at,
+        startedAt,
+        service: outcome.service,
+        endedAt: at,
+        output: outcome.output,
+        calls,
+      }),
+      learned,
+    ]);
     return { status: 'SUCCEEDED', output: outcome.output ?? null };
-  }
-
-  #callback(token: string): { url: string; token: string } {
-    if (!this.#ports.callbackBaseUrl)
-      throw new StepFailed('a callback step needs the callback URL configured (VOBEE_CALLBACK_URL)');
-    return {
-      url: `${this.#ports.callbackBaseUrl.replace(/\/+$/, '')}/callbacks/${encodeURIComponent(token)}`,
-      token,
-    };
   }
 }

@@ -8,6 +8,10 @@ import { type Dag, findCycle, topologicalOrder } from './dag.ts';
 export const MAX_STEPS = 200;
 /** Longest run Step Functions allows for a standard workflow (one year), in seconds. */
 export const MAX_TIMEOUT_SECONDS = 31_536_000;
+/** Longest run of an Express workflow (five minutes), in seconds: also its default `timeout`. */
+export const MAX_EXPRESS_TIMEOUT_SECONDS = 300;
+/** The `timeout` of a standard workflow that does not give one, in seconds. */
+export const DEFAULT_TIMEOUT_SECONDS = 3_600;
 
 /**
  * Step ids become JSONPath segments (`$.results.<id>`), state names and reference segments
@@ -68,10 +72,43 @@ export const workflowTemplateSchema = z
     steps: z.array(workflowStepSchema).min(1, 'must contain at least one step').max(MAX_STEPS),
     max_retries: z.number().int().min(0).max(10).default(3),
     parallel_execution: z.boolean().default(true),
-    /** Bound on the whole run, in seconds. */
-    timeout: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).default(3_600),
+    /**
+     * The state machine type: `standard` bills each state entered and may run a year, wait for
+     * callbacks and pause; `express` bills by duration (far cheaper for short runs) but runs at
+     * most five minutes, at least once, and has no task tokens.
+     */
+    engine: z.enum(['standard', 'express']).default('standard'),
+    /** Bound on the whole run, in seconds; 3,600 by default, 300 for an express workflow. */
+    timeout: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((template, ctx) => {
+    if (template.engine !== 'express') return;
+    template.steps.forEach((step, i) => {
+      if (step.callback) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', i, 'callback'],
+          message:
+            "an express workflow cannot wait for a callback (Express has no task tokens): use engine 'standard'",
+        });
+      }
+    });
+    if (template.timeout !== undefined && template.timeout > MAX_EXPRESS_TIMEOUT_SECONDS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['timeout'],
+        message: `an express workflow runs at most ${MAX_EXPRESS_TIMEOUT_SECONDS} seconds: use engine 'standard' for longer runs`,
+      });
+    }
+  })
+  // Parsing the output again gives the same template (the API parses, then the service validates).
+  .transform((template) => ({
+    ...template,
+    timeout:
+      template.timeout ??
+      (template.engine === 'express' ? MAX_EXPRESS_TIMEOUT_SECONDS : DEFAULT_TIMEOUT_SECONDS),
+  }));
 
 export type WorkflowStep = z.output<typeof workflowStepSchema>;
 export type WorkflowStepInput = z.input<typeof workflowStepSchema>;

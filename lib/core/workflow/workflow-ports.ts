@@ -1,7 +1,9 @@
 import type {
   ExecutionControl,
+  RunEnd,
   StepRecord,
   StepRunStatus,
+  StepStart,
   WorkflowExecutionRecord,
   WorkflowHead,
   WorkflowVersion,
@@ -25,16 +27,33 @@ export interface WorkflowRepository {
     to: ExecutionControl,
     now: Date,
   ): Promise<boolean>;
+  /** Each step that started: its last run's status, and how many runs it had. */
   listSteps(executionName: string): Promise<StepRecord[]>;
+  /**
+   * Marks a step started and counts the run, unless the run is paused or cancelled: the check and
+   * the mark are one conditional write. A callback step also stores its token's hash here.
+   */
+  startStep(
+    executionName: string,
+    stepId: string,
+    fields: { startedAt: string; tokenHash?: string | undefined },
+  ): Promise<StepStart>;
+  /**
+   * Writes a step's status at time `at`; with `onlyIf`, only while its status is one of those (a
+   * step that has started but not written one counts as RUNNING). Returns the step after the write, undefined
+   * when the condition did not hold.
+   */
   updateStep(
     executionName: string,
     stepId: string,
-    patch: { status: StepRunStatus; attempt?: boolean; onlyIf?: StepRunStatus[] } & Partial<
+    patch: { status: StepRunStatus; at: string; onlyIf?: StepRunStatus[] } & Partial<
       Omit<StepRecord, 'stepId' | 'status' | 'attempts'>
     >,
-  ): Promise<number>;
-  putToken(taskToken: string, executionName: string, stepId: string, now: Date): Promise<void>;
-  getToken(taskToken: string): Promise<{ executionName: string; stepId: string } | undefined>;
+  ): Promise<StepRecord | undefined>;
+  /** Records how a run ended (the Express runs report it themselves). */
+  recordRunEnd(executionName: string, end: RunEnd): Promise<void>;
+  /** Takes the callback token a step waits with, once: false when it is not the step's token (any more). */
+  consumeStepToken(executionName: string, stepId: string, tokenHash: string): Promise<boolean>;
 }
 
 /** What workflows need from the engine (Step Functions, or the local one). */
@@ -53,6 +72,7 @@ export interface WorkflowEnginePort {
     name: string,
     definition: object,
     description: string,
+    options?: { type?: 'STANDARD' | 'EXPRESS' | undefined },
   ): Promise<{ stateMachineArn: string; versionArn: string; version: number }>;
   setAlias(stateMachineArn: string, alias: string, versionArn: string): Promise<string>;
   sendTaskSuccess(taskToken: string, output: unknown): Promise<void>;

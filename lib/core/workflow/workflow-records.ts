@@ -1,3 +1,4 @@
+import type { CallAttempt } from '../task-record.ts';
 import type { WorkflowTemplate } from './template.ts';
 
 /** A registered workflow: which version runs, where its state machine and alias are. */
@@ -10,9 +11,23 @@ export interface WorkflowHead {
   latestVersion: number;
   stateMachineArn: string;
   aliasArn: string;
+  /** The engine its runs use (Standard when absent). */
+  engine?: WorkflowEngineType | undefined;
+  /** The longest a run may take. */
+  timeoutSeconds?: number | undefined;
   updatedAt: string;
   /** Optimistic version of this record. */
   rev: number;
+}
+
+export type WorkflowEngineType = 'standard' | 'express';
+
+/** How a run ended, as the run itself recorded it (Express runs, which the engine cannot describe). */
+export interface RunEnd {
+  status: 'SUCCEEDED' | 'FAILED';
+  at: string;
+  /** The step that failed the run. */
+  stepId?: string | undefined;
 }
 
 /** One published version of a workflow: the template as registered and its state machine version. */
@@ -30,7 +45,7 @@ export type ExecutionControl = 'running' | 'paused' | 'cancelled';
 export type ExecutionStatus = 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 export type StepRunStatus = 'WAITING' | 'RUNNING' | 'CALLBACK' | 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
 
-/** One run of a workflow, as stored when it is started. */
+/** One run of a workflow, as stored when it is started; `control` is what pause, resume and cancel set. */
 export interface WorkflowExecutionRecord {
   executionName: string;
   executionArn?: string | undefined;
@@ -40,6 +55,9 @@ export interface WorkflowExecutionRecord {
   input: Record<string, unknown>;
   idempotencyKey?: string | undefined;
   requestHash: string;
+  engine?: WorkflowEngineType | undefined;
+  timeoutSeconds?: number | undefined;
+  ended?: RunEnd | undefined;
   createdAt: string;
   updatedAt: string;
 }
@@ -48,10 +66,18 @@ export interface WorkflowExecutionRecord {
 export interface StepRecord {
   stepId: string;
   status: StepRunStatus;
+  /** Runs of the step (the state machine's retries start it again). */
   attempts: number;
   service?: string | undefined;
+  /** The factory calls of the last run, with their outcomes. */
+  calls?: CallAttempt[] | undefined;
   startedAt?: string | undefined;
   endedAt?: string | undefined;
   output?: unknown;
   error?: string | undefined;
 }
+
+/** How starting a step went: it runs (its attempt number), or the run is paused or cancelled. */
+export type StepStart =
+  | { started: true; attempts: number }
+  | { started: false; control: 'paused' | 'cancelled' };

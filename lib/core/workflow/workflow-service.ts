@@ -1,14 +1,19 @@
 import { createHash, randomUUID } from 'node:crypto';
 import * as z from 'zod';
+import { callbackBody, failureText } from '../callback-body.ts';
+import { tokenHash } from '../callback-tokens.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { identifier } from '../names.ts';
+import type { CallObservation } from '../statistics.ts';
 import { parseInput } from '../validation.ts';
-import { compileWorkflow } from './compile.ts';
+import { compileWorkflow, executionInput } from './compile.ts';
+import { parseStepToken } from './step-token.ts';
 import { validateTemplate, type WorkflowTemplateInput } from './template.ts';
 import type { WorkflowEnginePort, WorkflowRepository } from './workflow-ports.ts';
 import type {
   ExecutionStatus,
   StepRecord,
+  WorkflowEngineType,
   WorkflowExecutionRecord,
   WorkflowHead,
 } from './workflow-records.ts';
@@ -23,11 +28,20 @@ export interface WorkflowServicePorts {
   /** Prefix of the state machines made at run time (one per stage: `vobee-dev-wf`). */
   stateMachinePrefix?: string;
   /**
-   * Workflows the stack deployed from `cdk/workflows/*.json` (id -> state machine ARN): they run
-   * like registered ones, as version 1, and are changed by changing the stack, not the API.
+   * Workflows the stack deployed from `cdk/workflows/*.json`: they run like registered ones, as
+   * version 1, and are changed by changing the stack, not the API.
    */
-  deployed?: Readonly<Record<string, string>>;
+  deployed?: Readonly<Record<string, DeployedWorkflow>>;
+  /** Counts the call a callback settles (see `CallObservation`). */
+  recordCalls(calls: readonly CallObservation[]): Promise<void>;
   now(): Date;
+}
+
+/** A workflow the stack deployed: its state machine, engine and run timeout. */
+export interface DeployedWorkflow {
+  arn: string;
+  engine: WorkflowEngineType;
+  timeoutSeconds: number;
 }
 
 /** Step statuses of a step that has started and not ended. */
@@ -36,19 +50,9 @@ const IN_PROGRESS: readonly StepRecord['status'][] = ['RUNNING', 'WAITING', 'CAL
 /** The alias every workflow's executions start through; rollback points it at an older version. */
 export const LIVE_ALIAS = 'live';
 
-const callbackBody = z.discriminatedUnion('status', [
-  z
-    .object({
-      status: z.literal('succeeded'),
-      output: z.unknown().optional(),
-      taskToken: z.string().optional(),
-    })
-    .loose(),
-  z
-    .object({ status: z.literal('failed'), error: z.unknown().optional(), taskToken: z.string().optional() })
-    .loose(),
-]);
-const executionInput = z.record(z.string(), z.unknown());
+const inputSchema = z.record(z.string(), z.unknown());
+
+type EngineView = Awaited<ReturnType<WorkflowEnginePort['describe']>>;
 
 /** What `GET /executions/{id}` answers. */
 export interface ExecutionView {
@@ -86,13 +90,14 @@ export class WorkflowService {
     const head = await this.#ports.workflows.getHead(template.workflow_id);
     const version = (head?.latestVersion ?? 0) + 1;
     const versioned = { ...template, version };
-    const { definition, stats } = compileWorkflow(versioned, {
+    const { definition, stats, type } = compileWorkflow(versioned, {
       runStepFunctionArn: this.#ports.runStepFunction,
     });
     const deployed = await this.#ports.engine.deploy(
       stateMachineName(template.workflow_id, this.#ports.stateMachinePrefix),
       definition,
       `${template.name} v${version}`,
+      { type },
     );
     const aliasArn = await this.#ports.engine.setAlias(
       deployed.stateMachineArn,
@@ -117,6 +122,8 @@ export class WorkflowService {
       latestVersion: version,
       stateMachineArn: deployed.stateMachineArn,
       aliasArn,
+      engine: template.engine,
+      timeoutSeconds: template.timeout,
       updatedAt: now,
       rev: (head?.rev ?? 0) + 1,
     };
@@ -133,8 +140,10 @@ export class WorkflowService {
   }
 
   #deployedHead(workflowId: string): WorkflowHead {
-    const arn = this.#ports.deployed?.[workflowId] as string;
+    const { arn, engine, timeoutSeconds } = (this.#ports.deployed ?? {})[workflowId] as DeployedWorkflow;
     return {
+      engine,
+      timeoutSeconds,
       workflowId,
       name: workflowId,
       description: 'deployed with the stack (cdk/workflows)',
@@ -187,7 +196,7 @@ export class WorkflowService {
    */
   async start(workflowId: string, inputValue: unknown, options: { idempotencyKey?: string } = {}) {
     const head = await this.#head(workflowId);
-    const input = parseInput(executionInput, inputValue ?? {}, 'input');
+    const input = parseInput(inputSchema, inputValue ?? {}, 'input');
     const requestHash = hash(JSON.stringify(input));
     const key =
       options.idempotencyKey === undefined
@@ -204,6 +213,8 @@ export class WorkflowService {
       control: 'running',
       input,
       idempotencyKey: key,
+      engine: head.engine,
+      timeoutSeconds: head.timeoutSeconds,
       requestHash,
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
@@ -215,7 +226,11 @@ export class WorkflowService {
       return { created: false, execution: await this.describe(existing.executionName) };
     }
     try {
-      const { executionId } = await this.#ports.engine.start(head.aliasArn, executionName, { input });
+      const { executionId } = await this.#ports.engine.start(
+        head.aliasArn,
+        executionName,
+        executionInput(input),
+      );
       await this.#ports.workflows.setExecutionArn(executionName, executionId, this.#ports.now());
     } catch (error) {
       await this.#ports.workflows.deleteExecution(executionName);
@@ -230,9 +245,7 @@ export class WorkflowService {
     const steps = (await this.#ports.workflows.listSteps(record.executionName)).sort((a, b) =>
       (a.startedAt ?? '~').localeCompare(b.startedAt ?? '~'),
     );
-    const engine = record.executionArn
-      ? await this.#ports.engine.describe(record.executionArn).catch(() => undefined)
-      : undefined;
+    const engine = record.executionArn ? await this.#engineView(record) : undefined;
     const ended = engine !== undefined && engine.status !== 'RUNNING';
     const status: ExecutionStatus =
       record.control === 'cancelled'
@@ -282,8 +295,44 @@ export class WorkflowService {
     };
   }
 
-  /** Running steps finish; no new step starts until resume. */
+  /**
+   * What the engine says of a run. An Express run is not described by Step Functions: it records
+   * its own end, and one that has not within its timeout (and a minute) ran out of time.
+   */
+  async #engineView(record: WorkflowExecutionRecord): Promise<EngineView | undefined> {
+    try {
+      return await this.#ports.engine.describe(record.executionArn as string);
+    } catch (error) {
+      if ((error as Error).name !== 'ExecutionNotDescribable') return undefined;
+    }
+    const startedAt = record.createdAt;
+    if (record.ended) {
+      return {
+        status: record.ended.status,
+        startedAt,
+        stoppedAt: record.ended.at,
+        error: record.ended.stepId && 'StepFailed',
+        cause: record.ended.stepId && `step '${record.ended.stepId}' failed`,
+      };
+    }
+    const deadline = Date.parse(startedAt) + ((record.timeoutSeconds ?? 300) + 60) * 1000;
+    if (this.#ports.now().getTime() < deadline) return { status: 'RUNNING', startedAt };
+    return {
+      status: 'TIMED_OUT',
+      startedAt,
+      error: 'States.Timeout',
+      cause: `no end was recorded within the run's ${record.timeoutSeconds ?? 300} s timeout`,
+    };
+  }
+
+  /** Running steps finish; no new step starts until resume. Express runs cannot be paused. */
   async pause(executionName: string): Promise<ExecutionView> {
+    const record = await this.#execution(executionName);
+    if (record.engine === 'express') {
+      throw new ConflictError(
+        `cannot pause execution '${record.executionName}': it runs on an express workflow, which cannot wait; use engine 'standard' to pause runs`,
+      );
+    }
     return this.#control(executionName, ['running'], 'paused', 'pause');
   }
 
@@ -295,44 +344,55 @@ export class WorkflowService {
   async cancel(executionName: string): Promise<ExecutionView> {
     const view = await this.#control(executionName, ['running', 'paused'], 'cancelled', 'cancel');
     const record = await this.#execution(executionName);
-    if (record.executionArn) await this.#ports.engine.stop(record.executionArn, 'cancelled through the API');
+    // Express runs cannot be stopped: their steps find the run cancelled and start nothing.
+    if (record.executionArn && record.engine !== 'express')
+      await this.#ports.engine.stop(record.executionArn, 'cancelled through the API');
     return { ...view, status: 'CANCELLED' };
   }
 
-  /** A long-running factory reports back: its step succeeds or fails, and the run goes on. */
+  /**
+   * A long-running factory reports back: its step succeeds or fails, and the run goes on. The
+   * token names the step; the step accepts it only if the engine token in it is the one the step
+   * waits with.
+   */
   async callback(
-    taskToken: string,
+    token: string,
     body: unknown,
   ): Promise<{ executionId: string; stepId: string; status: string }> {
-    const token = parseInput(z.string().min(1).max(4_096), taskToken, 'token');
+    parseInput(z.string().min(1).max(4_096), token, 'token');
     const message = parseInput(callbackBody, body, 'body');
-    const owner = await this.#ports.workflows.getToken(token);
+    const owner = parseStepToken(token);
     if (!owner) throw new NotFoundError('callback token', `${token.slice(0, 12)}...`);
-    const { executionName, stepId } = owner;
+    const { executionName, stepId, service, taskType, engineToken } = owner;
     const now = this.#ports.now().toISOString();
+    if (!(await this.#ports.workflows.consumeStepToken(executionName, stepId, tokenHash(engineToken))))
+      throw new ConflictError(`step '${stepId}' is not waiting for this callback`);
     // The step is settled in the record first, so a reader never sees the run end before its step.
     // A callback can overtake the step handler's own "waiting" mark, so RUNNING counts as waiting too.
     const settled = await this.#ports.workflows.updateStep(executionName, stepId, {
       ...(message.status === 'succeeded'
         ? { status: 'SUCCEEDED' as const, output: message.output ?? null }
         : { status: 'FAILED' as const, error: failureText(message.error) }),
+      service,
+      at: now,
       endedAt: now,
       onlyIf: ['RUNNING', 'CALLBACK'],
     });
-    if (settled < 0) throw new ConflictError(`step '${stepId}' is not waiting for a callback`);
+    if (!settled) throw new ConflictError(`step '${stepId}' is not waiting for this callback`);
     try {
       if (message.status === 'succeeded') {
-        await this.#ports.engine.sendTaskSuccess(token, {
+        await this.#ports.engine.sendTaskSuccess(engineToken, {
           status: 'SUCCEEDED',
           output: message.output ?? null,
         });
       } else {
-        await this.#ports.engine.sendTaskFailure(token, 'StepFailed', failureText(message.error));
+        await this.#ports.engine.sendTaskFailure(engineToken, 'StepFailed', failureText(message.error));
       }
     } catch (error) {
       if ((error as Error).name === 'TaskTimedOut' || (error as Error).name === 'TaskDoesNotExist') {
         await this.#ports.workflows.updateStep(executionName, stepId, {
           status: 'FAILED',
+          at: now,
           endedAt: now,
           error: 'the callback came after the step had timed out',
         });
@@ -342,6 +402,17 @@ export class WorkflowService {
       }
       throw error;
     }
+    const started = settled.startedAt === undefined ? Date.parse(now) : Date.parse(settled.startedAt);
+    await this.#ports.recordCalls([
+      {
+        taskType,
+        service,
+        success: message.status === 'succeeded',
+        timedOut: false,
+        latencyMs: Math.max(0, Date.parse(now) - started),
+        at: now,
+      },
+    ]);
     return {
       executionId: executionName,
       stepId,
@@ -397,8 +468,4 @@ export function stateMachineName(workflowId: string, prefix = 'vobee-wf'): strin
 
 function hash(text: string): string {
   return createHash('sha256').update(text).digest('hex');
-}
-
-function failureText(error: unknown): string {
-  return typeof error === 'string' ? error : JSON.stringify(error ?? 'factory reported failure');
 }

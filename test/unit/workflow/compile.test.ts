@@ -8,8 +8,10 @@ import {
   compileWorkflow,
   criticalPathMakespan,
   definitionMakespan,
+  isStepTask,
   MAX_BRANCHES,
   MAX_DEFINITION_BYTES,
+  RECORD_END_STATE,
 } from '../../../lib/core/workflow/compile.ts';
 import { generateAndAnalyze, productLaunchCampaign } from '../../../lib/core/workflow/examples.ts';
 import type { WorkflowStepInput } from '../../../lib/core/workflow/template.ts';
@@ -43,8 +45,44 @@ function allStates(machine: AslStateMachine): Map<string, AslState> {
   return found;
 }
 
+/** The States of the definition and of every Parallel branch in it, each map by itself. */
+function stateMaps(machine: AslStateMachine): Record<string, AslState>[] {
+  return [
+    machine.States,
+    ...Object.values(machine.States).flatMap((state) =>
+      state.Type === 'Parallel' ? (state.Branches as AslStateMachine[]).flatMap(stateMaps) : [],
+    ),
+  ];
+}
+
+/** The names along the success path of the top level: from StartAt, following Next. */
+function topLevelPath(machine: AslStateMachine): string[] {
+  const path: string[] = [];
+  for (let name: string | undefined = machine.StartAt; name !== undefined; ) {
+    path.push(name);
+    name = (machine.States[name] as AslState).Next as string | undefined;
+  }
+  return path;
+}
+
 const compile = (template: Parameters<typeof compileWorkflow>[0]) =>
   compileWorkflow(template, { runStepFunctionArn: ARN });
+
+const { timeout: _, ...untimedCampaign } = productLaunchCampaign;
+const expressCampaign = { ...untimedCampaign, engine: 'express' as const };
+
+/** The Lambda faults an end record retries. */
+const LAMBDA_RETRY = {
+  ErrorEquals: [
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.TooManyRequestsException',
+  ],
+  IntervalSeconds: 1,
+  MaxAttempts: 3,
+  BackoffRate: 2,
+};
 
 /** A random mix of step options, so the property tests cover every kind of Task state. */
 const stepOptions =
@@ -61,15 +99,10 @@ const stepOptions =
 describe('compileWorkflow: the product launch seed', () => {
   const { definition, stats } = compile(productLaunchCampaign);
 
-  it('initialises the state, then runs the two independent chains in one Parallel state', () => {
-    expect(definition.StartAt).toBe('Initialise state');
+  it('starts with one Parallel state that runs the two independent chains, and nothing else at top level', () => {
+    expect(definition.StartAt).toBe('Parallel 1');
+    expect(Object.keys(definition.States)).toEqual(['Parallel 1']);
     expect(definition.TimeoutSeconds).toBe(3_600);
-    expect(definition.States['Initialise state']).toEqual({
-      Type: 'Pass',
-      Comment: expect.any(String),
-      Parameters: { 'input.$': '$.input', results: {} },
-      Next: 'Parallel 1',
-    });
     const parallel = definition.States['Parallel 1'] as AslState;
     expect(parallel.End).toBe(true);
     const [left, right] = parallel.Branches as [AslStateMachine, AslStateMachine];
@@ -152,15 +185,32 @@ describe('compileWorkflow: the product launch seed', () => {
 
   it('reports its shape', () => {
     expect(stats).toEqual({
-      states: 1 + 1 + 4 * 3,
+      states: 1 + 4 * 3,
       taskStates: 4,
       parallelStates: 1,
-      passStates: 1 + 4,
+      passStates: 4,
       failStates: 4,
       parallelDepth: 1,
       strategy: 'series-parallel',
       cuts: 0,
     });
+  });
+
+  it('is a Standard state machine unless the template asks for Express', () => {
+    expect(compile(productLaunchCampaign).type).toBe('STANDARD');
+    const express = compile(expressCampaign);
+    expect(express.type).toBe('EXPRESS');
+    expect(express.definition.TimeoutSeconds).toBe(300);
+  });
+
+  it('records no end: every Task state is a step, and the top level ends in the Parallel', () => {
+    const states = allStates(definition);
+    expect(states.has(RECORD_END_STATE)).toBe(false);
+    expect([...states.keys()].filter((name) => name.includes('(record end)'))).toEqual([]);
+    const tasks = [...states.values()].filter((state) => state.Type === 'Task');
+    expect(tasks).toHaveLength(4);
+    for (const task of tasks) expect(isStepTask(task)).toBe(true);
+    expect(topLevelPath(definition)).toEqual(['Parallel 1']);
   });
 
   it('passes asl-validator, as does the other seed', () => {
@@ -173,6 +223,118 @@ describe('compileWorkflow: the product launch seed', () => {
     expect(criticalPathMakespan(productLaunchCampaign, durations)).toBe(20);
     expect(compiledMakespan(productLaunchCampaign, durations)).toBe(20);
     expect(compiledMakespan(productLaunchCampaign, { ...durations, generate_video: 30 })).toBe(39);
+  });
+});
+
+describe('compileWorkflow: an Express definition reports the end of its run', () => {
+  const { definition, stats } = compile(expressCampaign);
+  const standard = compile(productLaunchCampaign).definition;
+  const steps = ['research_market', 'generate_images', 'generate_video', 'discover_trends'];
+
+  it("ends the top level's success path in one 'Record end' Task after the Parallel", () => {
+    expect(Object.keys(definition.States)).toEqual(['Parallel 1', RECORD_END_STATE]);
+    expect(topLevelPath(definition)).toEqual(['Parallel 1', RECORD_END_STATE]);
+    const parallel = definition.States['Parallel 1'] as AslState;
+    expect(parallel.End).toBeUndefined();
+    const [left, right] = parallel.Branches as [AslStateMachine, AslStateMachine];
+    expect(left.States.generate_video?.End).toBe(true);
+    expect(right.States.discover_trends?.End).toBe(true);
+    expect(definition.States[RECORD_END_STATE]).toEqual({
+      Type: 'Task',
+      Comment: expect.any(String),
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: {
+        FunctionName: ARN,
+        Payload: {
+          'executionId.$': '$$.Execution.Id',
+          workflowId: 'product-launch-campaign',
+          end: { status: 'SUCCEEDED' },
+          'results.$': '$.results',
+        },
+      },
+      ResultPath: null,
+      Retry: [LAMBDA_RETRY],
+      End: true,
+    });
+  });
+
+  it("reports a failing on_failure 'fail' step in a Task between its Pass and its Fail, in its branch", () => {
+    const [left] = (definition.States['Parallel 1'] as AslState).Branches as AslStateMachine[];
+    expect(left?.States['generate_images (failed)']?.Next).toBe('generate_images (record end)');
+    expect(left?.States['generate_images (record end)']).toEqual({
+      Type: 'Task',
+      Comment: expect.any(String),
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: {
+        FunctionName: ARN,
+        Payload: {
+          'executionId.$': '$$.Execution.Id',
+          workflowId: 'product-launch-campaign',
+          end: { status: 'FAILED', stepId: 'generate_images' },
+          'results.$': '$.results',
+        },
+      },
+      ResultPath: null,
+      Retry: [LAMBDA_RETRY],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'generate_images (fail workflow)' }],
+      Next: 'generate_images (fail workflow)',
+    });
+    const states = allStates(definition);
+    for (const id of steps) {
+      expect(states.get(`${id} (failed)`)?.Next).toBe(`${id} (record end)`);
+      expect(states.get(`${id} (record end)`)?.Next).toBe(`${id} (fail workflow)`);
+      expect(states.get(`${id} (fail workflow)`)?.Type).toBe('Fail');
+      expect(states.get(`${id} (fail workflow)`)).toEqual(allStates(standard).get(`${id} (fail workflow)`));
+    }
+  });
+
+  it('keeps the step Tasks of the Standard definition, and adds only the end records', () => {
+    const expressStates = allStates(definition);
+    const standardStates = allStates(standard);
+    for (const id of steps) expect(expressStates.get(id)).toEqual(standardStates.get(id));
+    expect([...expressStates.keys()].sort()).toEqual(
+      [...standardStates.keys(), RECORD_END_STATE, ...steps.map((id) => `${id} (record end)`)].sort(),
+    );
+    expect(stats).toEqual({
+      states: 1 + 4 * 4 + 1,
+      taskStates: 4 + 4 + 1,
+      parallelStates: 1,
+      passStates: 4,
+      failStates: 4,
+      parallelDepth: 1,
+      strategy: 'series-parallel',
+      cuts: 0,
+    });
+  });
+
+  it('has the makespan of the Standard definition: the end records are not steps', () => {
+    const durations = { research_market: 5, discover_trends: 20, generate_images: 4, generate_video: 3 };
+    expect(definitionMakespan(definition, durations)).toBe(20);
+    expect(compiledMakespan(expressCampaign, { ...durations, generate_video: 30 })).toBe(39);
+  });
+
+  it("ends in 'Record end' after a last Task, and after a continued failure of the last step", () => {
+    const sequential = compile({ ...expressCampaign, parallel_execution: false }).definition;
+    const path = topLevelPath(sequential);
+    expect(path).toHaveLength(5);
+    expect(path.at(-1)).toBe(RECORD_END_STATE);
+    expect(sequential.States[path.at(-2) as string]?.Next).toBe(RECORD_END_STATE);
+    expectValidAsl(sequential);
+
+    const continued = compile({
+      workflow_id: 'w',
+      name: 'W',
+      engine: 'express',
+      steps: [{ step_id: 'only', name: 'O', factory_type: 'f', action: 'x', on_failure: 'continue' }],
+    }).definition;
+    expect(Object.keys(continued.States)).toEqual(['only', 'only (failed)', RECORD_END_STATE]);
+    expect(continued.States['only (failed)']?.Next).toBe(RECORD_END_STATE);
+    expectValidAsl(continued);
+  });
+
+  it('passes asl-validator, as does the other seed', () => {
+    expectValidAsl(definition);
+    expectValidAsl(compile({ ...generateAndAnalyze, engine: 'express', timeout: 300 }).definition);
   });
 });
 
@@ -215,26 +377,30 @@ describe('compileWorkflow: options of steps and templates', () => {
     expect(compile({ ...base, timeout: 600 }).definition.TimeoutSeconds).toBe(600);
   });
 
-  it('keeps state names unique and within 80 characters for the longest step ids', () => {
-    const long = (c: string) => c.repeat(64);
-    const { definition } = compile({
-      workflow_id: 'w',
-      name: 'W',
-      steps: [
-        { step_id: long('a'), name: 'A', factory_type: 'f', action: 'x' },
-        { step_id: long('b'), name: 'B', factory_type: 'f', action: 'x' },
-        {
-          step_id: long('c'),
-          name: 'C',
-          factory_type: 'f',
-          action: 'x',
-          dependencies: [long('a'), long('b')],
-        },
-      ],
-    });
-    for (const name of allStates(definition).keys()) expect(name.length).toBeLessThanOrEqual(80);
-    expectValidAsl(definition);
-  });
+  it.each(['standard', 'express'] as const)(
+    'keeps state names unique and within 80 characters for the longest step ids (%s)',
+    (engine) => {
+      const long = (c: string) => c.repeat(64);
+      const { definition } = compile({
+        workflow_id: 'w',
+        name: 'W',
+        engine,
+        steps: [
+          { step_id: long('a'), name: 'A', factory_type: 'f', action: 'x' },
+          { step_id: long('b'), name: 'B', factory_type: 'f', action: 'x' },
+          {
+            step_id: long('c'),
+            name: 'C',
+            factory_type: 'f',
+            action: 'x',
+            dependencies: [long('a'), long('b')],
+          },
+        ],
+      });
+      for (const name of allStates(definition).keys()) expect(name.length).toBeLessThanOrEqual(80);
+      expectValidAsl(definition);
+    },
+  );
 
   it('runs one step at a time in a stable topological order without parallel execution', () => {
     const deps = [[], [], [0], [], [2, 1]];
@@ -288,6 +454,17 @@ describe('compileWorkflow: options of steps and templates', () => {
     );
   });
 
+  it('starts a sequential or a single-step template at its first Task state', () => {
+    expect(compile({ ...base, parallel_execution: false }).definition.StartAt).toBe('a');
+    const single = compile({
+      ...base,
+      steps: [{ step_id: 'only', name: 'O', factory_type: 'f', action: 'x' }],
+    });
+    expect(single.definition.StartAt).toBe('only');
+    expect(Object.keys(single.definition.States)).toEqual(['only', 'only (failed)', 'only (fail workflow)']);
+    expectValidAsl(single.definition);
+  });
+
   it('validates the template it is given', () => {
     expect(() => compile({ ...base, steps: [] })).toThrow('steps: must contain at least one step');
   });
@@ -297,11 +474,57 @@ describe('compileWorkflow on random DAGs (10-60 steps)', () => {
   it('always emits a definition that asl-validator accepts', () => {
     // asl-validator compiles its JSON schemas on every call (~0.1 s), hence fewer runs here.
     fc.assert(
-      fc.property(dagCase('any'), fc.boolean(), fc.nat(), ({ deps, order }, parallel, seed) => {
-        const template = templateOf(deps, { order, parallel_execution: parallel, step: stepOptions(seed) });
-        expectValidAsl(compile(template).definition);
-      }),
+      fc.property(
+        dagCase('any'),
+        fc.boolean(),
+        fc.constantFrom('standard' as const, 'express' as const),
+        fc.nat(),
+        ({ deps, order }, parallel, engine, seed) => {
+          const template = templateOf(deps, {
+            order,
+            parallel_execution: parallel,
+            engine,
+            step: stepOptions(seed),
+          });
+          expectValidAsl(compile(template).definition);
+        },
+      ),
       { numRuns: 25 },
+    );
+  });
+
+  it("routes an Express run's success through 'Record end' once, and each fail-workflow Fail through a report", () => {
+    fc.assert(
+      fc.property(dagCase('any'), fc.boolean(), fc.nat(), ({ deps, order }, parallel, seed) => {
+        const options = stepOptions(seed);
+        const template = templateOf(deps, {
+          order,
+          parallel_execution: parallel,
+          engine: 'express',
+          step: options,
+        });
+        const { definition } = compile(template);
+        expect(topLevelPath(definition).at(-1)).toBe(RECORD_END_STATE);
+        expect(definition.States[RECORD_END_STATE]?.End).toBe(true);
+        const maps = stateMaps(definition);
+        // Branches end within their Parallel: nothing in them reaches the top level's end record.
+        for (const states of maps.slice(1)) {
+          for (const state of Object.values(states)) expect(state.Next).not.toBe(RECORD_END_STATE);
+        }
+        const failing = deps.map((_, i) => sid(i)).filter((_, i) => options(i).on_failure !== 'continue');
+        for (const id of failing) {
+          const states = maps.find((m) => `${id} (fail workflow)` in m) ?? {};
+          expect(states[`${id} (failed)`]?.Next).toBe(`${id} (record end)`);
+          expect(states[`${id} (record end)`]).toMatchObject({
+            Parameters: { Payload: { end: { status: 'FAILED', stepId: id } } },
+            Catch: [{ Next: `${id} (fail workflow)` }],
+            Next: `${id} (fail workflow)`,
+          });
+        }
+        const tasks = [...allStates(definition).values()].filter((state) => state.Type === 'Task');
+        expect(tasks.filter((state) => !isStepTask(state))).toHaveLength(1 + failing.length);
+      }),
+      { numRuns: 100 },
     );
   });
 
@@ -331,6 +554,9 @@ describe('compileWorkflow on random DAGs (10-60 steps)', () => {
         expect(compiledMakespan(templateOf(deps, { order }), times)).toBeGreaterThanOrEqual(critical);
         const sequential = templateOf(deps, { order, parallel_execution: false });
         expect(compiledMakespan(sequential, times)).toBe(durations.reduce((a, b) => a + b, 0));
+        expect(compiledMakespan(templateOf(deps, { order, engine: 'express' }), times)).toBe(
+          compiledMakespan(templateOf(deps, { order }), times),
+        );
       }),
       { numRuns: 150 },
     );

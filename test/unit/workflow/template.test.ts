@@ -52,6 +52,7 @@ describe('validateTemplate', () => {
       version: 1,
       max_retries: 3,
       parallel_execution: true,
+      engine: 'standard',
       timeout: 3_600,
     });
     expect(parsed.steps[0]).toEqual({
@@ -211,6 +212,38 @@ describe('validateTemplate', () => {
         'timeout',
       ]),
     );
+  });
+
+  it('runs an express workflow for at most five minutes, 300 seconds unless it says less', () => {
+    expect(validateTemplate(template([step('a')], { engine: 'express' })).timeout).toBe(300);
+    expect(validateTemplate(template([step('a')], { engine: 'express', timeout: 60 })).timeout).toBe(60);
+    expect(validateTemplate(template([step('a')], { engine: 'standard', timeout: 900 })).timeout).toBe(900);
+    expect(
+      issuesOf(() => validateTemplate(template([step('a')], { engine: 'express', timeout: 301 }))),
+    ).toEqual([
+      "timeout: an express workflow runs at most 300 seconds: use engine 'standard' for longer runs",
+    ]);
+  });
+
+  it('refuses a callback step in an express workflow, naming the step', () => {
+    const steps = [step('a'), step('b', { callback: true, dependencies: ['a'] })];
+    expect(() => validateTemplate(template(steps))).not.toThrow();
+    expect(issuesOf(() => validateTemplate(template(steps, { engine: 'express' })))).toEqual([
+      "steps.1.callback: an express workflow cannot wait for a callback (Express has no task tokens): use engine 'standard'",
+    ]);
+  });
+
+  it('refuses an unknown engine', () => {
+    expect(issuesOf(() => validateTemplate(template([step('a')], { engine: 'turbo' as 'express' })))).toEqual(
+      [expect.stringMatching(/^engine: /)],
+    );
+  });
+
+  it('gives the same template when its own output is validated again', () => {
+    for (const engine of ['standard', 'express'] as const) {
+      const once = validateTemplate(template([step('a'), step('b', { dependencies: ['a'] })], { engine }));
+      expect(validateTemplate(once)).toEqual(once);
+    }
   });
 
   it('reports every problem at once', () => {

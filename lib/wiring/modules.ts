@@ -1,0 +1,31 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ModuleManager } from '../core/modules.ts';
+import { RegistryStore } from '../store/registry-store.ts';
+import type { TableNames } from '../store/tables.ts';
+import { config, memo, now } from './context.ts';
+import { documentClient } from './dynamo.ts';
+
+/** The module registry on the registry table. */
+export function buildModuleManager(deps: {
+  doc: DynamoDBDocumentClient;
+  tables: TableNames;
+  now: () => Date;
+}): ModuleManager {
+  const registry = new RegistryStore(deps.doc, { table: deps.tables.registry });
+  return new ModuleManager({
+    listModules: () => registry.listModules(),
+    getModule: (name) => registry.getModule(name),
+    putModule: (m, v) => registry.putModule(m, v),
+    deleteModule: (name, v) => registry.deleteModule(name, v),
+    pin: (name) => registry.pin(name),
+    unpin: (name) => registry.unpin(name),
+    markEnabled: (name) => registry.markEnabled(name),
+    markDisabledIfUnpinned: (name) => registry.markDisabledIfUnpinned(name),
+    setModuleHealth: (name, health) => registry.setModuleHealth(name, health, deps.now()),
+    now: deps.now,
+  });
+}
+
+export const moduleManager = memo(() =>
+  buildModuleManager({ doc: documentClient(), tables: config().tables, now }),
+);

@@ -1,0 +1,32 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type RoutingStats, routingStats } from '../core/routing/routing-stats.ts';
+import { StatsStore } from '../store/stats-store.ts';
+import type { TableNames } from '../store/tables.ts';
+import { config, memo, now, random } from './context.ts';
+import { documentClient } from './dynamo.ts';
+
+/** What the statistics say about routing and the brain's decisions so far. */
+export interface Reports {
+  routingStats(): Promise<RoutingStats>;
+  performanceSummary(): Promise<{ totalDecisions: number; taskTypesLearned: number; taskTypes: string[] }>;
+}
+
+export function buildReports(deps: {
+  doc: DynamoDBDocumentClient;
+  tables: TableNames;
+  now: () => Date;
+  random: () => number;
+}): Reports {
+  const stats = new StatsStore(deps.doc, { table: deps.tables.patterns, random: deps.random, now: deps.now });
+  return {
+    routingStats: async () => routingStats(await stats.routeCounters()),
+    async performanceSummary() {
+      const [counters, taskTypes] = await Promise.all([stats.routeCounters(), stats.taskTypes()]);
+      return { totalDecisions: counters.total ?? 0, taskTypesLearned: taskTypes.length, taskTypes };
+    },
+  };
+}
+
+export const reports = memo(() =>
+  buildReports({ doc: documentClient(), tables: config().tables, now, random }),
+);

@@ -1,0 +1,106 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Brain, type BrainPorts } from '../core/brain.ts';
+import { Cached } from '../core/cached.ts';
+import { LiveStats } from '../core/live-stats.ts';
+import { type HealthChange, PassiveHealth } from '../core/passive-health.ts';
+import { Router, type RouterOptions } from '../core/routing/router.ts';
+import { DEFAULT_OUTLIER_POLICY, type Service } from '../core/service.ts';
+import { RegistryStore } from '../store/registry-store.ts';
+import { StatsStore } from '../store/stats-store.ts';
+import type { TableNames } from '../store/tables.ts';
+import { config, memo, now, random, wiring } from './context.ts';
+import { documentClient } from './dynamo.ts';
+
+/** Learned routing judges services mostly on the last 15 minutes (history counts as a small prior). */
+export const RECENT_WINDOW_MS = 15 * 60_000;
+
+export interface RoutingDeps {
+  doc: DynamoDBDocumentClient;
+  tables: TableNames;
+  now: () => Date;
+  random: () => number;
+  router?: RouterOptions | undefined;
+  /** How long a read of the registry or of a type's statistics is reused (ms). */
+  cacheMs: number;
+  /** Where `brain.learn` stores results (see `Memory.storeTaskResult`). */
+  storeTaskResult?: BrainPorts['storeTaskResult'];
+}
+
+/**
+ * What deciding and routing need in a process that handles many tasks: the registry and the
+ * statistics read through per-process caches, passive health, the brain and the router on them.
+ */
+export interface Routing {
+  brain: Brain;
+  router: Router;
+  registry: RegistryStore;
+  stats: StatsStore;
+  live: LiveStats;
+  health: PassiveHealth;
+  /** The registry as routing sees it here: cached, with this process's passive health applied. */
+  services(): Promise<Service[]>;
+  /** Writes the health changes passive health asked for; a service removed since is skipped. */
+  recordHealth(changes: readonly HealthChange[]): Promise<void>;
+}
+
+export function buildRouting(deps: RoutingDeps): Routing {
+  const { doc, tables, now, random } = deps;
+  const registry = new RegistryStore(doc, { table: tables.registry });
+  const stats = new StatsStore(doc, { table: tables.patterns, random, now });
+  const health = new PassiveHealth(DEFAULT_OUTLIER_POLICY, now);
+  const registryCache = new Cached(() => registry.listServices(), { ttlMs: deps.cacheMs, now });
+  const live = new LiveStats((type, since) => stats.snapshot(type, since), {
+    ttlMs: deps.cacheMs,
+    windowMs: RECENT_WINDOW_MS,
+    now,
+  });
+  const services = async () => health.apply(await registryCache.get());
+  const brain = new Brain({
+    listServices: services,
+    statsFor: (type) => live.allTime(type),
+    storeTaskResult: deps.storeTaskResult,
+    now,
+  });
+  const router = new Router(
+    {
+      listServices: services,
+      freshServices: async () => health.apply(await registryCache.refresh()),
+      statsFor: (type) => live.allTime(type),
+      recentStatsFor: (type) => live.recent(type),
+      routeCounters: () => stats.routeCounters(),
+      random,
+      now,
+    },
+    deps.router,
+  );
+  return {
+    brain,
+    router,
+    registry,
+    stats,
+    live,
+    health,
+    services,
+    async recordHealth(changes) {
+      await Promise.all(
+        changes.map((change) =>
+          registry.recordHealthChange(change, now()).catch((error: Error) => {
+            if (error.name !== 'NotFoundError') throw error;
+          }),
+        ),
+      );
+    },
+  };
+}
+
+/** The routing of this process, shared by everything in it that decides and routes. */
+export const routing = memo(() =>
+  buildRouting({
+    doc: documentClient(),
+    tables: config().tables,
+    now,
+    random,
+    router: { strategy: config().routingStrategy, ...wiring().router },
+    cacheMs: config().routingCacheMs,
+  }),
+);

@@ -1,0 +1,35 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ServiceRegistry } from '../core/service-registry.ts';
+import { RegistryStore } from '../store/registry-store.ts';
+import type { TableNames } from '../store/tables.ts';
+import { config, memo, now } from './context.ts';
+import { documentClient } from './dynamo.ts';
+
+/** The service registry (registration, health) on the registry table. */
+export function buildServiceRegistry(deps: {
+  doc: DynamoDBDocumentClient;
+  tables: TableNames;
+  now: () => Date;
+  allowedEndpoints: readonly string[];
+}): ServiceRegistry {
+  const registry = new RegistryStore(deps.doc, { table: deps.tables.registry });
+  return new ServiceRegistry(
+    {
+      putService: (s, v) => registry.putService(s, v),
+      getService: (name) => registry.getService(name),
+      listServices: () => registry.listServices(),
+      setServiceHealth: (name, health, reason, at) => registry.setServiceHealth(name, health, reason, at),
+      now: deps.now,
+    },
+    { allowedEndpoints: deps.allowedEndpoints },
+  );
+}
+
+export const serviceRegistry = memo(() =>
+  buildServiceRegistry({
+    doc: documentClient(),
+    tables: config().tables,
+    now,
+    allowedEndpoints: config().allowedPrivateEndpoints,
+  }),
+);

@@ -1,0 +1,77 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NotFoundError } from '../core/errors.ts';
+import type { FactoryCaller } from '../core/factory-call.ts';
+import type { StrategyName } from '../core/routing/strategy-name.ts';
+import type { TaskQueue } from '../core/task-message.ts';
+import { TaskWorker } from '../core/task-worker.ts';
+import { ContextStore } from '../store/context-store.ts';
+import type { TableNames } from '../store/tables.ts';
+import { TaskStore } from '../store/task-store.ts';
+import { config, memo, now, random } from './context.ts';
+import { documentClient } from './dynamo.ts';
+import { factoryClient } from './factories.ts';
+import { type Routing, routing } from './routing.ts';
+import { taskQueue } from './task-queue.ts';
+
+export interface WorkerDeps {
+  doc: DynamoDBDocumentClient;
+  tables: TableNames;
+  now: () => Date;
+  routing: Routing;
+  queue: TaskQueue;
+  factories: FactoryCaller;
+  random: () => number;
+  defaultStrategy: StrategyName;
+  callTimeoutMs: number;
+  callbackBaseUrl: string | undefined;
+}
+
+/** The worker of the single-task path (see `TaskWorker`). */
+export function buildTaskWorker(deps: WorkerDeps): TaskWorker {
+  const tasks = new TaskStore(deps.doc, { table: deps.tables.memory });
+  const contexts = new ContextStore(deps.doc, { table: deps.tables.memory });
+  const { routing } = deps;
+  return new TaskWorker({
+    brain: routing.brain,
+    router: routing.router,
+    defaultStrategy: deps.defaultStrategy,
+    services: routing.services,
+    statsFor: (type) => routing.live.allTime(type),
+    factories: deps.factories,
+    health: routing.health,
+    observe: (call) => routing.live.observe(call),
+    context: async (id) => {
+      const context = await contexts.getContext(id);
+      if (
+        !context ||
+        (context.expiresAt !== undefined && Date.parse(context.expiresAt) <= deps.now().getTime())
+      )
+        throw new NotFoundError('context', id);
+      return context.data;
+    },
+    callTimeoutMs: deps.callTimeoutMs,
+    now: deps.now,
+    random: deps.random,
+    getTask: (id) => tasks.getTask(id),
+    saveTask: (id, seq, progress) => tasks.saveTask(id, seq, progress),
+    recordCalls: (calls) => routing.stats.recordCalls(calls),
+    recordHealth: (changes) => routing.recordHealth(changes),
+    queue: deps.queue,
+    callbackBaseUrl: deps.callbackBaseUrl,
+  });
+}
+
+export const taskWorker = memo(() =>
+  buildTaskWorker({
+    doc: documentClient(),
+    tables: config().tables,
+    now,
+    random,
+    routing: routing(),
+    queue: taskQueue(),
+    factories: factoryClient(),
+    defaultStrategy: config().routingStrategy,
+    callTimeoutMs: config().factoryCallTimeoutMs,
+    callbackBaseUrl: config().callbackUrl,
+  }),
+);

@@ -1,0 +1,57 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Config } from '../config.ts';
+import type { WorkflowEnginePort } from '../core/workflow/workflow-ports.ts';
+import { WorkflowService } from '../core/workflow/workflow-service.ts';
+import { RegistryStore } from '../store/registry-store.ts';
+import { StatsStore } from '../store/stats-store.ts';
+import type { TableNames } from '../store/tables.ts';
+import { WorkflowStore } from '../store/workflow-store.ts';
+import { config, memo, now, random } from './context.ts';
+import { documentClient } from './dynamo.ts';
+import { workflowEngine } from './workflow-engine.ts';
+
+/** Workflows at run time: templates, versions and runs on the engine, records in the tables. */
+export function buildWorkflowService(deps: {
+  doc: DynamoDBDocumentClient;
+  tables: TableNames;
+  engine: WorkflowEnginePort;
+  now: () => Date;
+  random: () => number;
+  config: Pick<Config, 'runStepFunction' | 'workflowPrefix' | 'deployedWorkflows'>;
+}): WorkflowService {
+  const registry = new RegistryStore(deps.doc, { table: deps.tables.registry });
+  const stats = new StatsStore(deps.doc, { table: deps.tables.patterns, random: deps.random, now: deps.now });
+  return new WorkflowService({
+    workflows: new WorkflowStore(deps.doc, {
+      registryTable: deps.tables.registry,
+      memoryTable: deps.tables.memory,
+    }),
+    engine: deps.engine,
+    runStepFunction: deps.config.runStepFunction ?? 'RunWorkflowStep',
+    stateMachinePrefix: deps.config.workflowPrefix,
+    deployed: deps.config.deployedWorkflows,
+    recordCalls: (calls) => stats.recordCalls(calls),
+    capabilities: async () => {
+      const byType: Record<string, string[]> = {};
+      for (const service of await registry.listServices()) {
+        if (!service.enabled || service.factoryType === undefined) continue;
+        byType[service.factoryType] = [
+          ...new Set([...(byType[service.factoryType] ?? []), ...service.capabilities]),
+        ];
+      }
+      return byType;
+    },
+    now: deps.now,
+  });
+}
+
+export const workflowService = memo(() =>
+  buildWorkflowService({
+    doc: documentClient(),
+    tables: config().tables,
+    engine: workflowEngine(),
+    now,
+    random,
+    config: config(),
+  }),
+);
