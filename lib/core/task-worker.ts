@@ -76,8 +76,8 @@ export class TaskWorker {
     const ports = this.#ports;
     const now = ports.now().getTime();
     const due = message.notBefore === undefined ? now : Date.parse(message.notBefore);
-    if (due - now > 1_000) {
-      await ports.queue.send(message, Math.min(Math.ceil((due - now) / 1000), MAX_QUEUE_DELAY_SECONDS));
+    if (due - now >= 1_000) {
+      await ports.queue.send(message, delayUntil(message.notBefore, ports.now()));
       return { taskId: message.taskId, result: 'DEFERRED', calls: 0 };
     }
     // A redelivery, or a deadline that a callback may have beaten: read where the task stands.
@@ -269,7 +269,11 @@ export function finishedProgress(
   };
 }
 
+/**
+ * The queue delay (whole seconds) until `iso`: a wait under a second is not delayed at all (a
+ * queue counts whole seconds), a longer one is never cut short.
+ */
 function delayUntil(iso: string | undefined, now: Date): number {
-  if (iso === undefined) return 0;
-  return Math.max(0, Math.min(Math.ceil((Date.parse(iso) - now.getTime()) / 1000), MAX_QUEUE_DELAY_SECONDS));
+  const ms = iso === undefined ? 0 : Date.parse(iso) - now.getTime();
+  return ms < 1_000 ? 0 : Math.min(Math.ceil(ms / 1000), MAX_QUEUE_DELAY_SECONDS);
 }

@@ -46,6 +46,10 @@ export interface LocalRuntimeOptions {
   router?: RouterOptions;
   /** How long routing reuses a read of the registry or statistics (ms). */
   routingCacheMs?: number;
+  /** Told each time a task message is settled (benchmarks learn when work ends without polling). */
+  onTaskMessageSettled?: LocalQueueOptions['onSettled'];
+  /** Given the DynamoDB client before anything uses it (benchmarks count requests with a middleware). */
+  onDynamoClient?: (client: DynamoDBClient) => void;
 }
 
 export interface LocalRuntime {
@@ -71,6 +75,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const db: LocalDynamo = await startDynalite({ port: options.dbPort, path: options.dataDir });
   const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: db.endpoint });
+  options.onDynamoClient?.(client);
   const tables = tableNames(options.tablePrefix);
   await createTables(client, tables);
 
@@ -166,6 +171,7 @@ function localQueues(options: LocalRuntimeOptions, log: (line: string) => void):
       log: (line) => log(`queue ${id}: ${line}`),
       ...(options.dataDir ? { directory: join(options.dataDir, 'queues', id) } : {}),
       ...(options.queueVisibilityMs === undefined ? {} : { visibilityTimeoutMs: options.queueVisibilityMs }),
+      ...(id === 'tasks' && options.onTaskMessageSettled ? { onSettled: options.onTaskMessageSettled } : {}),
     };
     return new LocalQueue(async (event) => (await invoke(consumer.id, event)) as SQSBatchResponse, settings);
   };

@@ -429,10 +429,14 @@ export class StatsStore {
   async #minutes(taskType: string, from: string): Promise<MinuteCounters[]> {
     const pages = await Promise.all(
       Array.from({ length: this.#shards }, (_, shard) =>
+        // DynamoDB refuses an empty key value: from the start is no sort key condition at all.
         queryAll(this.#doc, {
           TableName: this.#table,
-          KeyConditionExpression: 'pk = :pk AND sk >= :from',
-          ExpressionAttributeValues: { ':pk': `RECENT#${taskType}#${shard}`, ':from': from },
+          KeyConditionExpression: from === '' ? 'pk = :pk' : 'pk = :pk AND sk >= :from',
+          ExpressionAttributeValues: {
+            ':pk': `RECENT#${taskType}#${shard}`,
+            ...(from === '' ? {} : { ':from': from }),
+          },
         }),
       ),
     );

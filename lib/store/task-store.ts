@@ -140,8 +140,9 @@ export class TaskStore {
       {
         TableName: this.#table,
         IndexName: RESULTS_BY_TYPE_INDEX.indexName,
-        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk > :after',
-        ExpressionAttributeValues: { ':pk': `TYPE#${taskType}`, ':after': after },
+        // DynamoDB refuses an empty key value: from the start is no sort key condition at all.
+        KeyConditionExpression: after === '' ? 'gsi1pk = :pk' : 'gsi1pk = :pk AND gsi1sk > :after',
+        ExpressionAttributeValues: { ':pk': `TYPE#${taskType}`, ...(after === '' ? {} : { ':after': after }) },
       },
       limit,
     );

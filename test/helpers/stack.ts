@@ -1,17 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SQSBatchResponse } from 'aws-lambda';
 import { inject } from 'vitest';
 import { mulberry32 } from '../../lib/core/random.ts';
 import { LocalEngine } from '../../lib/engine/local-engine.ts';
-import { useOrchestrator } from '../../lib/handler/runtime.ts';
 import { LOCAL_AWS } from '../../lib/local/dynamodb.ts';
-import { localFunction, registerLocalPipeline } from '../../lib/local/functions.ts';
+import { invoke, localFunction } from '../../lib/local/functions.ts';
+import { LocalQueue } from '../../lib/local/local-queue.ts';
+import { taskQueueOn } from '../../lib/local/runtime.ts';
 import { createOrchestrator, type Orchestrator, type OrchestratorOptions } from '../../lib/orchestrator.ts';
 import { toDocumentClient } from '../../lib/store/client.ts';
 import { createTables } from '../../lib/store/create-tables.ts';
 import { createStores, type Stores } from '../../lib/store/stores.ts';
 import { type TableNames, tableNames } from '../../lib/store/tables.ts';
+import { wire } from '../../lib/wiring/context.ts';
 import type { DynamoBackend } from './global-setup.ts';
 
 /** The local databases started for this run: dynalite, and DynamoDB Local where Java is present. */
@@ -28,37 +31,87 @@ export interface TestStack {
   orchestrator: Orchestrator;
 }
 
-/** Fresh tables (unique prefix) on `backend`, with the stores and the orchestrator on top. */
-export async function createStack(
-  backend: DynamoBackend,
-  options: Omit<OrchestratorOptions, 'stores'> = {},
-): Promise<TestStack> {
+export type StackOptions = Omit<OrchestratorOptions, 'doc' | 'tables'>;
+
+/**
+ * Fresh tables (unique prefix) on `backend`, with the stores and the orchestrator on top. Routing
+ * reads the registry and the statistics afresh for every task (`cacheMs` 0) unless told otherwise,
+ * so a test that changes the registry sees the change at once.
+ */
+export async function createStack(backend: DynamoBackend, options: StackOptions = {}): Promise<TestStack> {
   const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: backend.endpoint });
   const doc = toDocumentClient(client);
   const tables = tableNames(`t${randomUUID().slice(0, 8)}`);
   await createTables(client, tables);
   const stores = createStores({ doc, tables, random: options.random });
-  return { backend, client, doc, tables, stores, orchestrator: createOrchestrator({ ...options, stores }) };
+  return {
+    backend,
+    client,
+    doc,
+    tables,
+    stores,
+    orchestrator: createOrchestrator({ cacheMs: 0, ...options, doc, tables }),
+  };
+}
+
+export interface ServingStack extends TestStack {
+  engine: LocalEngine;
+  /** The task queue, delivering to the real worker handler. */
+  queue: LocalQueue;
+  /** Waits until the task queue has nothing left to deliver (delayed messages included). */
+  settle(timeoutMs?: number): Promise<void>;
 }
 
 /**
- * A stack wired like a deployment: the handlers of this process use it, and task pipelines run
- * on a local engine that invokes the real pipeline handlers (Wait states skipped).
+ * A stack wired like a deployment: the handlers of this process use it, tasks go through a local
+ * task queue to the real worker handler, and workflows run on a local engine that invokes the real
+ * step handler (Wait states skipped).
  */
 export async function createServingStack(
   backend: DynamoBackend,
-  options: Omit<OrchestratorOptions, 'stores' | 'engine' | 'pipelineArn'> = {},
-): Promise<TestStack & { engine: LocalEngine }> {
+  options: Omit<StackOptions, 'engine' | 'queue'> & { visibilityMs?: number } = {},
+): Promise<ServingStack> {
   const engine = new LocalEngine(localFunction, { skipWaits: true });
-  const pipelineArn = registerLocalPipeline(engine);
+  const queue = new LocalQueue(async (event) => (await invoke('TaskWorker', event)) as SQSBatchResponse, {
+    name: 'tasks',
+    visibilityTimeoutMs: options.visibilityMs ?? 500,
+  });
+  const taskQueue = taskQueueOn(queue);
   const base = await createStack(backend, {
     allowedEndpoints: ['127.0.0.1'],
     ...options,
     engine,
-    pipelineArn,
+    queue: taskQueue,
   });
-  useOrchestrator(base.orchestrator);
-  return { ...base, engine };
+  wire({
+    doc: base.doc,
+    taskQueue,
+    engine,
+    now: options.now,
+    random: options.random,
+    router: options.router,
+    factories: options.factories,
+    config: {
+      tables: base.tables,
+      allowedPrivateEndpoints: [...(options.allowedEndpoints ?? ['127.0.0.1'])],
+      routingCacheMs: options.cacheMs ?? 0,
+      callbackUrl: options.callbackBaseUrl,
+      ...(options.callTimeoutMs === undefined ? {} : { factoryCallTimeoutMs: options.callTimeoutMs }),
+    },
+  });
+  queue.start();
+  return {
+    ...base,
+    engine,
+    queue,
+    async settle(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (queue.depth > 0) {
+        if (Date.now() > deadline) throw new Error(`${queue.depth} task messages still queued`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
 }
 
 /** A clock that only moves when told to. */
@@ -78,4 +131,16 @@ export function manualClock(start = '2026-01-15T10:00:00.000Z') {
 /** A seeded uniform source (mulberry32), so random strategies are reproducible. */
 export function seededRandom(seed = 42): () => number {
   return mulberry32(seed);
+}
+
+/** Polls a task until it has finished; returns its record. */
+export async function waitForTask(orchestrator: Orchestrator, taskId: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const record = await orchestrator.taskQueries.get(taskId);
+    if (record.status === 'SUCCEEDED' || record.status === 'FAILED') return record;
+    if (Date.now() > deadline)
+      throw new Error(`task ${taskId} did not finish: ${JSON.stringify(record).slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
