@@ -1,9 +1,10 @@
 import * as z from 'zod';
-import { ConflictError, NotFoundError } from './errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
 import { identifier } from './names.ts';
 import { type PatternCounters, type SuccessPattern, successPatterns } from './patterns.ts';
 import { type CallObservation, mergeCounters, type ServiceStats, summarizeCounters } from './statistics.ts';
 import { type TaskResult, type TaskResultInput, taskResultSchema } from './task-result.ts';
+import { MAX_INLINE_OUTPUT_BYTES } from './task-worker.ts';
 import { parseInput } from './validation.ts';
 
 /** The short-term window holds this many of the most recent results. */
@@ -70,6 +71,15 @@ export class Memory {
     options: { learn?: boolean } = {},
   ): Promise<{ recorded: boolean; result: TaskResult }> {
     const result = parseInput(taskResultSchema, input, 'result');
+    const bytes = Buffer.byteLength(JSON.stringify(result));
+    if (bytes > MAX_INLINE_OUTPUT_BYTES) {
+      throw new ValidationError([
+        {
+          field: 'output',
+          message: `result is ${bytes} bytes; at most ${MAX_INLINE_OUTPUT_BYTES} can be stored inline`,
+        },
+      ]);
+    }
     const recorded = await this.#ports.putResult(result);
     if (recorded && options.learn !== false) {
       await this.#ports.recordCall({

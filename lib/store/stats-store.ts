@@ -129,20 +129,46 @@ export class StatsStore {
     return (await this.snapshot(taskType, this.#now())).allTime;
   }
 
-  /** Counters of every (type, service) over the hours from `from` to `to`, both included, as rolled up. */
+  /**
+   * Counters of every (type, service) over the hours from `from` to `to`, both included: the
+   * hourly items, plus the minutes each of them does not hold yet.
+   */
   async windowStats(from: Date, to: Date): Promise<ServiceStats[]> {
     const hours: string[] = [];
     for (let t = Math.floor(from.getTime() / 3_600_000); t <= Math.floor(to.getTime() / 3_600_000); t++) {
       hours.push(new Date(t * 3_600_000).toISOString().slice(0, 13));
     }
-    const items = (await Promise.all(hours.map((hour) => this.#query(`HOUR#${hour}`))))
-      .flat()
-      .map(toServiceStats);
-    const groups = Map.groupBy(items, (s) => `${s.taskType}#${s.service}`);
-    return [...groups.values()].map((rows) => ({
-      taskType: (rows[0] as ServiceStats).taskType,
-      service: (rows[0] as ServiceStats).service,
-      ...mergeCounters(rows),
+    const hourItems = (await Promise.all(hours.map((hour) => this.#query(`HOUR#${hour}`)))).flat();
+    // What each hourly item holds: the minutes of its hour up to its `through`.
+    const covered = new Map(
+      hourItems.map((i) => [
+        `${(i.pk as string).slice('HOUR#'.length)}#${i.taskType}#${i.service}`,
+        i.through as string,
+      ]),
+    );
+    const first = `${hours[0]}:00`;
+    const last = `${hours.at(-1)}:59`;
+    const unrolled = (
+      await Promise.all(
+        (
+          await this.taskTypes()
+        ).map(async (type) => {
+          const rolled = await this.#rolledUp(type);
+          const start = rolled.through === undefined || rolled.through < first ? first : rolled.through;
+          return (await this.#minutes(type, start)).filter((m) => {
+            if (m.minute > last) return false;
+            const through = covered.get(`${m.minute.slice(0, 13)}#${type}#${m.service}`);
+            return through === undefined || m.minute > through;
+          });
+        }),
+      )
+    ).flat();
+    const rows = [...hourItems.map(toServiceStats), ...unrolled];
+    const groups = Map.groupBy(rows, (s) => `${s.taskType}#${s.service}`);
+    return [...groups.values()].map((group) => ({
+      taskType: (group[0] as ServiceStats).taskType,
+      service: (group[0] as ServiceStats).service,
+      ...mergeCounters(group),
     }));
   }
 
@@ -251,6 +277,7 @@ export class StatsStore {
           taskType,
           hour,
           minutes.filter((m) => m.minute.startsWith(hour)),
+          closed,
         ),
       ),
     );
@@ -377,7 +404,7 @@ export class StatsStore {
     );
   }
 
-  async #putHour(taskType: string, hour: string, minutes: MinuteCounters[]): Promise<void> {
+  async #putHour(taskType: string, hour: string, minutes: MinuteCounters[], through: string): Promise<void> {
     await Promise.all(
       sumByService(taskType, minutes).map((s) => {
         const histogram = Object.fromEntries(
@@ -391,6 +418,7 @@ export class StatsStore {
               sk: `${taskType}#${s.service}`,
               taskType,
               service: s.service,
+              through,
               count: s.count,
               successes: s.successes,
               failures: s.failures,

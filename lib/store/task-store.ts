@@ -142,7 +142,10 @@ export class TaskStore {
         IndexName: RESULTS_BY_TYPE_INDEX.indexName,
         // DynamoDB refuses an empty key value: from the start is no sort key condition at all.
         KeyConditionExpression: after === '' ? 'gsi1pk = :pk' : 'gsi1pk = :pk AND gsi1sk > :after',
-        ExpressionAttributeValues: { ':pk': `TYPE#${taskType}`, ...(after === '' ? {} : { ':after': after }) },
+        ExpressionAttributeValues: {
+          ':pk': `TYPE#${taskType}`,
+          ...(after === '' ? {} : { ':after': after }),
+        },
       },
       limit,
     );

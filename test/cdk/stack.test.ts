@@ -14,7 +14,6 @@ import { stageSettings } from '../../cdk/settings.ts';
 import { addVobeeStack } from '../../cdk/vobee-app.ts';
 import type { VobeeStack } from '../../cdk/vobee-stack.ts';
 import { EVENT_BUS_NAME, FUNCTIONS, type FunctionSpec, TASK_REQUESTED } from '../../lib/app.ts';
-import { type PipelineFunctions, pipelineDefinition } from '../../lib/core/pipeline/definition.ts';
 import { generateAndAnalyze } from '../../lib/core/workflow/examples.ts';
 import { TABLES, type TableId } from '../../lib/store/tables.ts';
 
@@ -102,20 +101,6 @@ function tableAccess(id: string): Partial<Record<TableId, 'read' | 'write'>> {
   return access;
 }
 
-/** The state machine definition with each `Fn::GetAtt` replaced by `<logical id>`. */
-function definitionOf(): Json {
-  const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
-  const body = machine?.Properties.DefinitionString as string | { 'Fn::Join': [string, unknown[]] };
-  if (typeof body === 'string') return JSON.parse(body);
-  const [separator, parts] = body['Fn::Join'];
-  const text = parts
-    .map((part) =>
-      typeof part === 'string' ? part : `<${(part as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]}>`,
-    )
-    .join(separator);
-  return JSON.parse(text);
-}
-
 const withRoute = FUNCTIONS.filter((f): f is FunctionSpec & { route: NonNullable<FunctionSpec['route']> } =>
   Boolean(f.route),
 );
@@ -184,10 +169,10 @@ describe('functions', () => {
           (spec.timeoutSeconds ?? 10) * 1000,
         );
       }
-      if (spec.startsPipeline) {
-        expect(variables.VOBEE_PIPELINE_ARN).toEqual({ Ref: logicalId(stack.pipeline.stateMachine) });
+      if (spec.sendsTasks) {
+        expect(variables.VOBEE_TASK_QUEUE_URL).toEqual({ Ref: logicalId(stack.taskQueue.queue) });
       } else {
-        expect(variables).not.toHaveProperty('VOBEE_PIPELINE_ARN');
+        expect(variables).not.toHaveProperty('VOBEE_TASK_QUEUE_URL');
       }
     },
   );
@@ -227,40 +212,34 @@ describe('least privilege', () => {
   });
 
   it.each(FUNCTIONS.map((f) => [f.id, f] as const))(
-    '%s: starts pipeline executions only if the manifest says so',
+    '%s: uses Step Functions only if it manages workflows',
     (id, spec) => {
-      const starts = statementsOf(id).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
+      const states = statementsOf(id).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
       if (spec.managesWorkflows) {
         // Workflow managers touch only the workflow state machines (named under the stage's prefix) and task tokens.
-        const resources = JSON.stringify(starts.map((s) => s.Resource));
-        expect(resources).not.toContain(logicalId(stack.pipeline.stateMachine));
-        expect(starts.flatMap(actionsOf)).not.toContain('states:DeleteStateMachine');
+        const resources = JSON.stringify(states.map((s) => s.Resource));
+        expect(states.flatMap(actionsOf)).not.toContain('states:DeleteStateMachine');
         expect(resources).toContain(':stateMachine:vobee-dev-wf-*');
-      } else if (spec.startsPipeline) {
-        expect(starts).toEqual([
-          expect.objectContaining({
-            Action: 'states:StartExecution',
-            Resource: { Ref: logicalId(stack.pipeline.stateMachine) },
-          }),
-        ]);
       } else {
-        expect(starts).toEqual([]);
+        expect(states).toEqual([]);
       }
     },
   );
 
-  it('lets the pipeline role invoke exactly the five step functions', () => {
-    const steps = FUNCTIONS.filter((f) => f.pipelineStep).map((f) => arnOf(f.id));
-    const roleId = logicalId(stack.pipeline.stateMachine.role);
-    const invoke = Object.values(template.findResources('AWS::IAM::Policy'))
-      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
-      .filter((s) => actionsOf(s).some((a) => a.startsWith('lambda:')));
-    expect(invoke).toHaveLength(1);
-    expect(actionsOf(invoke[0] as Statement)).toEqual(['lambda:InvokeFunction']);
-    expect(invoke[0]?.Resource).toEqual(expect.arrayContaining(steps));
-    expect(invoke[0]?.Resource).toHaveLength(5);
-  });
+  it.each(FUNCTIONS.map((f) => [f.id, f] as const))(
+    '%s: sends to the task queue only if the manifest says so',
+    (id, spec) => {
+      const queue = logicalId(stack.taskQueue.queue);
+      const sends = statementsOf(id).filter((s) => JSON.stringify(s.Resource).includes(`"${queue}"`));
+      if (spec.sendsTasks) {
+        expect(sends.flatMap(actionsOf)).toEqual(
+          expect.arrayContaining(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']),
+        );
+      }
+      const sendActions = sends.flatMap(actionsOf).filter((a) => a === 'sqs:SendMessage');
+      expect(sendActions.length > 0).toBe(spec.sendsTasks === true);
+    },
+  );
 });
 
 describe('tables', () => {
@@ -289,7 +268,10 @@ describe('tables', () => {
             { AttributeName: index.partitionKey, KeyType: 'HASH' },
             { AttributeName: index.sortKey, KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          Projection:
+            index.projection.type === 'ALL'
+              ? { ProjectionType: 'ALL' }
+              : { ProjectionType: 'INCLUDE', NonKeyAttributes: index.projection.attributes },
         })),
       );
     },
@@ -353,7 +335,8 @@ describe('intake', () => {
 
   it('refuses requests without TLS on every queue', () => {
     const queues = Object.keys(template.findResources('AWS::SQS::Queue'));
-    expect(queues).toHaveLength(3);
+    // Intake, its dead letters, the event rule's dead letters, the task queue and its dead letters.
+    expect(queues).toHaveLength(5);
     for (const queue of queues) {
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: queue }],
@@ -372,7 +355,7 @@ describe('intake', () => {
 
   it('feeds the intake function with partial batch failure reports', () => {
     const consumer = FUNCTIONS.find((f) => f.queue === 'intake');
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [queueId(), 'Arn'] },
       FunctionName: { Ref: logicalId(fn(consumer?.id ?? '')) },
@@ -412,47 +395,55 @@ describe('schedules', () => {
   );
 });
 
-describe('task pipeline', () => {
-  it('runs the same ASL as the local engine, on the step functions', () => {
-    const step = (name: keyof PipelineFunctions) => {
-      const spec = FUNCTIONS.find((f) => f.pipelineStep === name);
-      return `<${logicalId(fn(spec?.id ?? ''))}>`;
-    };
-    const expected = pipelineDefinition({
-      decide: step('decide'),
-      route: step('route'),
-      callFactory: step('callFactory'),
-      failover: step('failover'),
-      record: step('record'),
+describe('task queue', () => {
+  const queueId = () => logicalId(stack.taskQueue.queue);
+
+  it('sends messages that failed three times to a dead-letter queue, after six times the worker timeout', () => {
+    const worker = FUNCTIONS.find((f) => f.queue === 'tasks');
+    expect(resources[queueId()]?.Properties).toMatchObject({
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack.taskQueue.deadLetterQueue), 'Arn'] },
+        maxReceiveCount: 3,
+      },
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: (worker?.timeoutSeconds ?? 10) * 6,
     });
-    const definition = definitionOf();
-    expect(definition).toEqual(expected);
-    expect(Object.keys(definition.States as Json)).toEqual(
-      expect.arrayContaining(['Decide', 'Route', 'CallFactory', 'WaitBeforeRetry', 'Failover', 'Record']),
-    );
   });
 
-  it('is a Standard state machine with full logging and tracing', () => {
-    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-      StateMachineType: 'STANDARD',
-      LoggingConfiguration: {
-        Level: 'ALL',
-        Destinations: [
-          { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } } },
-        ],
-      },
-      TracingConfiguration: { Enabled: true },
+  it('feeds the worker in batches of ten with partial batch failure reports', () => {
+    const worker = FUNCTIONS.find((f) => f.queue === 'tasks');
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queueId(), 'Arn'] },
+      FunctionName: { Ref: logicalId(fn(worker?.id ?? '')) },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
     });
+  });
+
+  it('tells the worker where callbacks go', () => {
+    const worker = FUNCTIONS.find((f) => f.queue === 'tasks');
+    const variables = resources[logicalId(fn(worker?.id ?? ''))]?.Properties.Environment as {
+      Variables: Json;
+    };
+    expect(JSON.stringify(variables.Variables.VOBEE_CALLBACK_URL)).toContain('execute-api');
+  });
+
+  it('runs no state machine for single tasks: the only state machines are the workflows', () => {
+    const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    const templates = readdirSync(resolve(import.meta.dirname, '../../cdk/workflows')).filter((f) =>
+      f.endsWith('.json'),
+    );
+    expect(machines).toHaveLength(templates.length);
   });
 });
 
 describe('outputs', () => {
-  it('exports the API URL, pipeline, queue, bus and table names', () => {
+  it('exports the API URL, queues, bus and table names', () => {
     const outputs = Object.keys(template.toJSON().Outputs);
     expect(outputs).toEqual(
       expect.arrayContaining([
         'ApiUrl',
-        'PipelineArn',
+        'TaskQueueUrl',
         'IntakeQueueUrl',
         'EventBusName',
         'MemoryTableName',

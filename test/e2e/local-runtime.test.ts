@@ -195,8 +195,31 @@ describe('npm start, end to end over HTTP and the CLI', () => {
     ).toBe(true);
     expect(found.every((s: { autoApply: boolean }) => s.autoApply === false)).toBe(true);
 
+    // A task waiting for a retry when the runtime stops: its delayed message is kept in the data
+    // folder, and the task finishes after the restart.
+    let available = false;
+    const recovering = await startFactory(() =>
+      available
+        ? { status: 200, body: { status: 'ok', output: 'back' } }
+        : { status: 503, body: { error: 'restarting' } },
+    );
+    closers.push(recovering.close);
+    expect(
+      (
+        await api.post('/services', {
+          name: 'recovering',
+          endpoint: recovering.endpoint,
+          capabilities: ['nightly_report'],
+        })
+      ).status,
+    ).toBe(201);
+    expect((await api.post('/tasks', { id: 'across-restart', type: 'nightly_report' })).status).toBe(202);
+    const waiting = await api.until('/tasks/across-restart', (b) => b.waiting?.for === 'retry');
+    expect(waiting.status).toBe('RUNNING');
+
     const log = await stopRuntime(first);
     expect(log).toMatch(/stopped; data kept in/);
+    available = true;
 
     // Restart on the same data: registry, memory, statistics, suggestions and workflows are all still there.
     const again = await startRuntime(dataDir);
@@ -206,6 +229,10 @@ describe('npm start, end to end over HTTP and the CLI', () => {
       'picky-research',
     );
     expect((await api2.get(`/tasks/${task.taskId}`)).body.status).toBe('SUCCEEDED');
+    const recovered = await api2.until('/tasks/across-restart', (b) => b.status !== 'RUNNING', 30_000);
+    expect(recovered).toMatchObject({ status: 'SUCCEEDED', output: 'back' });
+    expect(recovered.attempts.at(-1)).toMatchObject({ service: 'recovering', outcome: 'succeeded' });
+    expect(Date.parse(recovered.attempts.at(-1).at)).toBeGreaterThan(Date.parse(waiting.updatedAt));
     expect((await api2.get('/memory/summary')).body.shortTermCount).toBeGreaterThan(10);
     expect((await api2.get('/routing/stats')).body.totalRoutes).toBeGreaterThan(10);
     expect((await api2.get('/suggestions')).body.suggestions.length).toBe(found.length);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invoke } from '../../lib/local/functions.ts';
 import { apiEvent, scheduledEvent, sqsEvent, sqsRecord, taskRequestedEvent } from '../helpers/events.ts';
 import { startFactory } from '../helpers/factory-server.ts';
-import { backends, createServingStack, type TestStack } from '../helpers/stack.ts';
+import { backends, createServingStack, type TestStack, waitForTask } from '../helpers/stack.ts';
 
 type Api = { status: number; body: any; headers: Record<string, unknown> };
 
@@ -268,7 +268,18 @@ describe('HTTP API handlers', () => {
   });
 
   it('reports routing statistics, memory and performance', async () => {
-    await stack.orchestrator.router.route({ id: 'r1', type: 'generate_image' });
+    // Routes are counted with the first call of each routed task, as the worker writes it.
+    await stack.orchestrator.routing.stats.recordCalls([
+      {
+        taskType: 'generate_image',
+        service: 'media-factory',
+        success: true,
+        timedOut: false,
+        latencyMs: 40,
+        at: new Date().toISOString(),
+        routedBy: 'capability',
+      },
+    ]);
     expect((await api('RoutingStats', 'GET /routing/stats')).body).toMatchObject({
       totalRoutes: 1,
       serviceDistribution: { 'media-factory': 1 },
@@ -276,9 +287,12 @@ describe('HTTP API handlers', () => {
     });
     expect((await api('MemorySummary', 'GET /memory/summary')).body).toMatchObject({
       shortTermCount: 12,
-      longTermTypes: 1,
+      longTermTypes: 2,
     });
-    expect((await api('PerformanceSummary', 'GET /performance')).body).toMatchObject({ taskTypesLearned: 1 });
+    expect((await api('PerformanceSummary', 'GET /performance')).body).toMatchObject({
+      totalDecisions: 1,
+      taskTypesLearned: 2,
+    });
   });
 
   it('answers malformed requests with 4xx naming the field', async () => {
@@ -333,8 +347,7 @@ describe('intake and schedules', () => {
       // The same event delivered again (a new SQS message) and the same message redelivered: nothing new.
       const second = (await invoke('TaskIntake', sqsEvent([sqsRecord(event), plain]))) as SQSBatchResponse;
       expect(second.batchItemFailures).toEqual([]);
-      const plainTask = await stack.orchestrator.tasks.get('plain-1');
-      await stack.engine.waitFor(plainTask.executionId as string);
+      await waitForTask(stack.orchestrator, 'plain-1');
       expect(factory.calls.filter((c) => c.taskId === 'plain-1')).toHaveLength(1);
       // The event's task runs too, exactly once.
       for (let i = 0; i < 100 && factory.calls.length < 2; i++) await new Promise((r) => setTimeout(r, 20));

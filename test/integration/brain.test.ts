@@ -25,7 +25,8 @@ describe.each(backends())('brain on $kind', (backend) => {
       'video_generation',
       'email_campaign',
     ]);
-    expect((await orchestrator.brain.performanceSummary()).totalDecisions).toBe(4);
+    // Deciding writes nothing: decisions are counted by metrics, and by the statistics when routed.
+    expect((await orchestrator.reports.performanceSummary()).totalDecisions).toBe(0);
   });
 
   it('starts at confidence 0.7 following router order, and gains confidence as it learns', async () => {
@@ -67,8 +68,8 @@ describe.each(backends())('brain on $kind', (backend) => {
     expect(learned.confidence).toBe(0.95);
     expect(learned.reason).toMatch(/marketing-ai has the best record: 10\/10 successes/);
 
-    const summary = await brain.performanceSummary();
-    expect(summary).toMatchObject({ totalDecisions: 12, taskTypesLearned: 1, taskTypes: ['email_campaign'] });
+    const summary = await orchestrator.reports.performanceSummary();
+    expect(summary).toMatchObject({ taskTypesLearned: 1, taskTypes: ['email_campaign'] });
   });
 
   it('loses confidence in a service that keeps failing and prefers the reliable one', async () => {
@@ -149,6 +150,5 @@ describe.each(backends())('brain on $kind', (backend) => {
       orchestrator.brain.decide({ id: 'x', type: 'email', priority: 'urgent' as never }),
     ).rejects.toThrow(/priority/);
     await expect(orchestrator.brain.decide({ id: 'x', type: 'bad type!' })).rejects.toThrow(/^type: /);
-    expect((await orchestrator.brain.performanceSummary()).totalDecisions).toBe(0);
   });
 });

@@ -47,8 +47,12 @@ describe.each(backends())('memory on $kind', (backend) => {
     await orchestrator.memory.storeTaskResult(result(1));
     await orchestrator.memory.storeTaskResult(result(2, { taskType: 'finance', service: 'finance-ai' }));
     await orchestrator.memory.storeTaskResult(result(3));
-    const memories = await orchestrator.memory.relevantMemories('email_campaign', 10);
-    expect(memories.map((m) => m.taskId)).toEqual(['task-3', 'task-1']);
+    // Results are listed through an index, which DynamoDB keeps eventually consistent.
+    await expect
+      .poll(async () =>
+        (await orchestrator.memory.relevantMemories('email_campaign', 10)).map((m) => m.taskId),
+      )
+      .toEqual(['task-3', 'task-1']);
   });
 
   it('keeps long-term statistics per task type and per service', async () => {
@@ -90,6 +94,16 @@ describe.each(backends())('memory on $kind', (backend) => {
         }),
       );
     }
+    // Service and hour come from the call counters at once; parameters from the finished tasks,
+    // which the scheduled roll-up reads (through an eventually consistent index).
+    const early = (await orchestrator.memory.successPatterns('email_campaign')).map((p) => p.key);
+    expect(early).not.toContain('param:tone=warm');
+    await expect
+      .poll(async () => {
+        await orchestrator.rollUp();
+        return (await orchestrator.memory.successPatterns('email_campaign')).map((p) => p.key);
+      })
+      .toContain('param:tone=warm');
     const patterns = await orchestrator.memory.successPatterns('email_campaign');
     const keys = patterns.map((p) => p.key);
     expect(keys).toContain('param:tone=warm');
@@ -108,7 +122,7 @@ describe.each(backends())('memory on $kind', (backend) => {
     const big = result(1, { output: { text: 'x'.repeat(360_000) } });
     await expect(orchestrator.memory.storeTaskResult(big)).rejects.toThrow(/output: result is \d+ bytes/);
     const { Item } = await doc.send(
-      new GetCommand({ TableName: tables.memory, Key: { pk: 'RESULT#task-1', sk: 'RESULT' } }),
+      new GetCommand({ TableName: tables.memory, Key: { pk: 'TASK#task-1', sk: 'TASK' } }),
     );
     expect(Item).toBeUndefined();
     expect((await orchestrator.memory.statistics('email_campaign')).overall.count).toBe(0);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { NoRouteError } from '../../lib/core/errors.ts';
 import { EXAMPLE_RULES } from '../../lib/core/routing/content-rules.ts';
 import { DEFAULT_OUTLIER_POLICY } from '../../lib/core/service.ts';
+import { sumByService } from '../../lib/core/statistics.ts';
 import { createOrchestrator } from '../../lib/orchestrator.ts';
 import { backends, createStack, manualClock, seededRandom } from '../helpers/stack.ts';
 
@@ -49,17 +50,17 @@ describe.each(backends())('routing on $kind', (backend) => {
 
     // email-ai goes down after the decision: failover skips it and lands on content-ai.
     await orchestrator.services.setHealth('email-ai', 'unhealthy', 'probe failed');
-    const next = await orchestrator.router.failover(decision);
+    const next = await orchestrator.router.failover(decision, EMAIL);
     expect(next.exhausted).toBe(false);
     if (next.exhausted) return;
     expect(next.decision.primary).toBe('content-ai');
-    expect(next.decision.tried).toEqual(['marketing-ai', 'email-ai']);
+    expect(next.decision.tried).toEqual(['marketing-ai']);
     expect(next.decision.reason).toMatch(/skipped unavailable email-ai/);
 
-    const last = await orchestrator.router.failover(next.decision);
+    const last = await orchestrator.router.failover(next.decision, EMAIL);
     expect(last).toEqual({
       exhausted: true,
-      tried: ['marketing-ai', 'email-ai', 'content-ai'],
+      tried: ['marketing-ai', 'content-ai'],
       reason: expect.stringMatching(/no fallback left/),
     });
   });
@@ -84,9 +85,9 @@ describe.each(backends())('routing on $kind', (backend) => {
     );
   });
 
-  it('round-robin spreads evenly across router instances through the shared counter', async () => {
+  it('round-robin spreads evenly across router instances, each rotating from its own starting point', async () => {
     const stack = await emailServices();
-    const second = createOrchestrator({ stores: stack.stores, random: seededRandom(99) });
+    const second = createOrchestrator({ doc: stack.doc, tables: stack.tables, random: seededRandom(99) });
     const routers = [stack.orchestrator.router, second.router];
     const counts: Record<string, number> = {};
     const decisions = await Promise.all(
@@ -96,28 +97,24 @@ describe.each(backends())('routing on $kind', (backend) => {
     );
     for (const d of decisions) counts[d.primary] = (counts[d.primary] ?? 0) + 1;
     expect(Object.keys(counts).sort()).toEqual(['content-ai', 'email-ai', 'marketing-ai']);
-    for (const n of Object.values(counts)) expect(n).toBeGreaterThanOrEqual(20);
-    const stats = await stack.orchestrator.router.stats();
-    expect(stats.totalRoutes).toBe(90);
-    expect(stats.strategyDistribution).toEqual({ 'round-robin': 90 });
-    expect(Object.values(stats.serviceDistribution).reduce((a, b) => a + b, 0)).toBe(90);
-    expect(stats.serviceDistribution).toEqual(counts);
+    for (const n of Object.values(counts)) expect(n).toBe(30);
   });
 
   it('least-loaded picks the service with the fewest calls in flight per weight', async () => {
-    const { orchestrator, stores } = await emailServices();
-    await stores.registry.adjustLoad('email-ai', 9); // 9 / 3 = 3
-    await stores.registry.adjustLoad('marketing-ai', 4); // 4 / 2 = 2
-    await stores.registry.adjustLoad('content-ai', 1); // 1 / 1 = 1
+    const { orchestrator } = await emailServices();
+    const inFlight = (service: string, n: number) => {
+      for (let i = 0; i < n; i++) orchestrator.routing.health.begin(service);
+    };
+    inFlight('email-ai', 9); // 9 / 3 = 3
+    inFlight('marketing-ai', 4); // 4 / 2 = 2
+    inFlight('content-ai', 1); // 1 / 1 = 1
     const decision = await orchestrator.router.route(EMAIL, 'least-loaded');
     expect(decision.fallbacks).toEqual(['marketing-ai', 'email-ai']);
     expect(decision.primary).toBe('content-ai');
   });
 
   it('content rules send work to the factory they name, the default otherwise', async () => {
-    const stack = await createStack(backend);
-    const orchestrator = createOrchestrator({
-      stores: stack.stores,
+    const { orchestrator } = await createStack(backend, {
       router: { strategy: 'content', rules: EXAMPLE_RULES, defaultTarget: 'media' },
     });
     await orchestrator.services.register({
@@ -228,7 +225,9 @@ describe.each(backends())('routing on $kind', (backend) => {
     await Promise.all(
       Array.from({ length: 15 }, (_, i) => learn(`new-${i}`, 'newcomer', true, '2026-01-15T09:56:00.000Z')),
     );
-    const recent = await stores.stats.recentStatsFor('t', new Date('2026-01-15T09:45:00.000Z'));
+    const window = async (since: string) =>
+      sumByService('t', (await stores.stats.snapshot('t', new Date(since))).minutes);
+    const recent = await window('2026-01-15T09:45:00.000Z');
     expect(recent.map((s) => [s.service, s.count, s.successes]).sort()).toEqual([
       ['newcomer', 15, 15],
       ['veteran', 15, 0],
@@ -243,18 +242,33 @@ describe.each(backends())('routing on $kind', (backend) => {
     expect(newcomer?.successRate).toBeLessThan(0.6);
     // An hour later the window is empty again and the long record speaks for the veteran.
     clock.advance(60 * 60_000);
-    expect(await stores.stats.recentStatsFor('t', new Date(clock.now().getTime() - 15 * 60_000))).toEqual([]);
+    expect(await window(new Date(clock.now().getTime() - 15 * 60_000).toISOString())).toEqual([]);
   });
 
   it('ejects a service after consecutive failures and lets it back after the cooldown', async () => {
     const clock = manualClock();
-    const { orchestrator, stores } = await createStack(backend, { now: clock.now });
+    const { orchestrator } = await createStack(backend, { now: clock.now });
+    const { health } = orchestrator.routing;
     await orchestrator.services.register({ name: 'a', endpoint: 'http://a:1', capabilities: ['t'] });
     await orchestrator.services.register({ name: 'b', endpoint: 'http://b:1', capabilities: ['t'] });
+    const changes = [];
     for (let i = 0; i < DEFAULT_OUTLIER_POLICY.failureThreshold; i++) {
-      await stores.registry.recordCallOutcome('a', false, DEFAULT_OUTLIER_POLICY, clock.now());
+      const change = health.observe('a', false);
+      if (change) changes.push(change);
     }
-    expect((await orchestrator.services.get('a')).health).toBe('unhealthy');
+    // The process counts the streak in memory and writes only the ejection.
+    expect(changes).toEqual([
+      expect.objectContaining({
+        service: 'a',
+        health: 'unhealthy',
+        reason: 'ejected after 5 consecutive failures',
+      }),
+    ]);
+    await orchestrator.routing.recordHealth(changes);
+    expect(await orchestrator.services.get('a')).toMatchObject({
+      health: 'unhealthy',
+      cooldownUntil: changes[0]?.cooldownUntil,
+    });
     expect(
       (await orchestrator.router.route({ id: 'x', type: 't' }, 'round-robin')).candidates.map((c) => c.name),
     ).toEqual(['b']);
@@ -264,8 +278,11 @@ describe.each(backends())('routing on $kind', (backend) => {
     const trial = await orchestrator.router.route({ id: 'y', type: 't' });
     expect(trial.primary).toBe('a');
     expect(trial.candidates[0]?.health).toBe('degraded');
-    const recovered = await stores.registry.recordCallOutcome('a', true, DEFAULT_OUTLIER_POLICY, clock.now());
-    expect(recovered).toMatchObject({ health: 'healthy', consecutiveFailures: 0 });
+    const recovery = health.observe('a', true, await orchestrator.services.get('a'));
+    expect(recovery).toMatchObject({ service: 'a', health: 'healthy' });
+    await orchestrator.routing.recordHealth([recovery as NonNullable<typeof recovery>]);
+    const recovered = await orchestrator.services.get('a');
+    expect(recovered.health).toBe('healthy');
     expect(recovered.cooldownUntil).toBeUndefined();
   });
 

@@ -59,9 +59,14 @@ describe('workflows on the local runtime', () => {
     // generate_images received the market summary through its {{steps...}} reference.
     const summary = (done.results.research_market as { summary: string }).summary;
     expect(summary.length).toBeGreaterThan(10);
-    const imageTask = await runtime.orchestrator.memory.getResult(`${done.executionId}:generate_images:1`);
-    expect(imageTask.parameters.brief).toBe(`Market insight: ${summary}`);
-    expect(imageTask.service).toBe('media-factory');
+    // The example media factory writes the brief into each image's description.
+    const rendered = (done.results.generate_images as { images: Array<{ svg: string }> }).images;
+    const brief = `Market insight: ${summary}`.slice(0, 500);
+    expect(rendered[0]?.svg).toContain(
+      `Brief: ${brief.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}`,
+    );
+    expect(rendered.length).toBeGreaterThan(0);
+    expect(step(done, 'generate_images').service).toBe('media-factory');
   });
 
   it('runs Generate Image and Analyze Market in order', async () => {
@@ -124,6 +129,7 @@ describe('workflows on the local runtime', () => {
     const started = await api.post('/workflows/product-launch-campaign/executions', {});
     const id = started.body.executionId;
     const paused = await api.post(`/executions/${id}/pause`);
+    expect(paused.body).toMatchObject({ status: 'PAUSED' });
     expect(paused.status).toBe(200);
     expect(paused.body.status).toBe('PAUSED');
     // Well past the research steps' 150 ms: nothing after them may have started.

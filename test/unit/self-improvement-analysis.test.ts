@@ -218,8 +218,8 @@ describe('findProblems', () => {
         [
           makeService('sick', {
             health: 'unhealthy',
-            consecutiveFailures: 6,
             healthReason: '5 failures in a row',
+            cooldownUntil: '2026-01-15T11:00:00.000Z',
           }),
           makeService('slow', { health: 'degraded' }),
           makeService('off', { health: 'unhealthy', enabled: false }),
@@ -233,7 +233,11 @@ describe('findProblems', () => {
           priority: 'high',
           title: 'sick is unhealthy',
           subject: { service: 'sick' },
-          evidence: { health: 'unhealthy', consecutiveFailures: 6, reason: '5 failures in a row' },
+          evidence: {
+            health: 'unhealthy',
+            reason: '5 failures in a row',
+            cooldownUntil: '2026-01-15T11:00:00.000Z',
+          },
           proposedAction: {
             type: 'disable_service',
             description: 'Disable sick until it is repaired, so probes and fallbacks stop trying it',
@@ -245,7 +249,7 @@ describe('findProblems', () => {
           priority: 'medium',
           title: 'slow is degraded',
           subject: { service: 'slow' },
-          evidence: { health: 'degraded', consecutiveFailures: 0, reason: 'unknown' },
+          evidence: { health: 'degraded', reason: 'unknown' },
           proposedAction: {
             type: 'investigate_service',
             description: 'Investigate slow: it answers, but not fully',

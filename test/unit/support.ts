@@ -20,7 +20,6 @@ export function makeService(name: string, overrides: Partial<Service> = {}): Ser
     enabled: true,
     health: 'healthy',
     load: 0,
-    consecutiveFailures: 0,
     version: 1,
     updatedAt: '2026-01-15T10:00:00.000Z',
     ...overrides,

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   executedTransitions,
-  pipelineTransitions,
   randomCase,
   successTransitions,
   taskStateNames,
@@ -36,16 +35,6 @@ describe('state transitions of a successful run', () => {
       );
       expect(executed.transitions).toBe(successTransitions(definition));
     }
-  });
-
-  it('follow the task pipeline through its Choice states, with retries and failovers costing more', async () => {
-    const pipeline = await pipelineTransitions();
-    expect(pipeline.path[0]).toBe('Decide');
-    expect(pipeline.path).toContain('CallFactory');
-    expect(pipeline.path.at(-1)).toBe('Done');
-    expect(pipeline.succeeded).toBe(pipeline.path.length);
-    expect(pipeline.perRetry).toBeGreaterThan(0);
-    expect(pipeline.perFailover).toBeGreaterThan(0);
   });
 
   it('refuse to guess through a Choice state', () => {

@@ -1,46 +1,39 @@
 import { describe, expect, it } from 'vitest';
 import { NoRouteError, ValidationError } from '../../../lib/core/errors.ts';
 import {
-  handleFailure,
+  failoverDecision,
   Router,
   type RouterOptions,
   type RouterPorts,
   type RoutingDecision,
+  routingStats,
   STRATEGY_NAMES,
   type StrategyName,
 } from '../../../lib/core/routing/router.ts';
 import type { Service } from '../../../lib/core/service.ts';
+import { isCapable } from '../../../lib/core/service.ts';
 import type { ServiceStats } from '../../../lib/core/statistics.ts';
 import { makeContext, makeService, makeStats, manualClock } from '../support.ts';
 
 interface TestPorts extends RouterPorts {
   services: Service[];
-  counters: Map<string, number>;
+  stats: ServiceStats[];
   clock: ReturnType<typeof manualClock>;
 }
 
 function makePorts(services: Service[], stats: ServiceStats[] = [], seed = 42): TestPorts {
   const context = makeContext({ seed, stats });
   const clock = manualClock('2026-01-15T10:00:00.000Z');
-  const counters = new Map<string, number>();
-  const add = (key: string) => counters.set(key, (counters.get(key) ?? 0) + 1);
   const ports: TestPorts = {
     services,
-    counters,
+    stats,
     clock,
     random: context.random,
-    nextTick: context.nextTick,
-    statsFor: context.statsFor,
+    async statsFor(taskType) {
+      return ports.stats.filter((s) => s.taskType === taskType);
+    },
     async listServices() {
       return ports.services.map((s) => structuredClone(s));
-    },
-    async recordRoute(strategy, service) {
-      add('total');
-      add(`strategy:${strategy}`);
-      add(`service:${service}`);
-    },
-    async routeCounters() {
-      return Object.fromEntries(counters);
     },
     now: () => clock.now(),
   };
@@ -196,17 +189,44 @@ describe('Router.route', () => {
     expect(decisions.filter((d) => !d.explored).every((d) => d.primary === 'a')).toBe(true);
   });
 
-  it('shares the round-robin rotation through the ports', async () => {
-    const ports = makePorts([email('a'), email('b')]);
-    const first = await new Router(ports, { strategy: 'round-robin' }).route({
-      id: 't',
-      type: 'email_campaign',
-    });
-    const second = await new Router(ports, { strategy: 'round-robin' }).route({
-      id: 't',
-      type: 'email_campaign',
-    });
-    expect([first.primary, second.primary]).toEqual(['b', 'a']);
+  it('rotates round-robin within a router, each router starting at its own point', async () => {
+    const ports = makePorts([email('a'), email('b'), email('c')]);
+    const primaries = async (router: Router) => {
+      const seen: string[] = [];
+      for (let i = 0; i < 6; i++)
+        seen.push((await router.route({ id: 't', type: 'email_campaign' })).primary);
+      return seen;
+    };
+    const one = await primaries(new Router(ports, { strategy: 'round-robin' }));
+    // Every service in turn, then again in the same order.
+    expect(new Set(one.slice(0, 3)).size).toBe(3);
+    expect(one.slice(3)).toEqual(one.slice(0, 3));
+    // Routers (one per process) start at different points, so the fleet spreads from the first task.
+    const starts = new Set<string>();
+    for (let seed = 1; seed <= 20; seed++) {
+      starts.add(
+        (
+          await primaries(
+            new Router(makePorts([email('a'), email('b'), email('c')], [], seed), {
+              strategy: 'round-robin',
+            }),
+          )
+        )[0] as string,
+      );
+    }
+    expect(starts.size).toBe(3);
+  });
+
+  it('reads the registry again before saying that no service can take the task', async () => {
+    const ports = makePorts([]);
+    let fresh = 0;
+    ports.freshServices = async () => {
+      fresh++;
+      return [email('new')];
+    };
+    const decision = await new Router(ports).route({ id: 't', type: 'email_campaign' });
+    expect(decision.primary).toBe('new');
+    expect(fresh).toBe(1);
   });
 
   it('rejects a malformed task with a ValidationError naming the field, before reading services', async () => {
@@ -287,30 +307,23 @@ describe('NoRouteError', () => {
     const unmatched = await rejection(router.route({ id: 't', type: 'email_campaign' }, 'content'));
     expect(unmatched.message).toContain('no content rule matched and no default target is set');
   });
-
-  it('does not record a route that failed', async () => {
-    const ports = makePorts([]);
-    await rejection(new Router(ports).route({ id: 't', type: 'email_campaign' }));
-    expect(ports.counters.size).toBe(0);
-  });
 });
 
-describe('Router.stats', () => {
-  it('starts empty', async () => {
-    expect(await new Router(makePorts([])).stats()).toEqual({
-      totalRoutes: 0,
-      serviceDistribution: {},
-      strategyDistribution: {},
-    });
+describe('routingStats', () => {
+  it('is empty without counters', () => {
+    expect(routingStats({})).toEqual({ totalRoutes: 0, serviceDistribution: {}, strategyDistribution: {} });
   });
 
-  it('counts routes by service and by strategy', async () => {
-    const ports = makePorts([email('a', { load: 3 }), email('b')]);
-    const router = new Router(ports);
-    await router.route({ id: '1', type: 'email_campaign' }); // capability: a (name order on a tie)
-    await router.route({ id: '2', type: 'email_campaign' }, 'least-loaded'); // b
-    await router.route({ id: '3', type: 'email_campaign' }, 'least-loaded'); // b
-    expect(await router.stats()).toEqual({
+  it('reads routes by service and by strategy from the counters', () => {
+    expect(
+      routingStats({
+        total: 3,
+        'service:a': 1,
+        'service:b': 2,
+        'strategy:capability': 1,
+        'strategy:least-loaded': 2,
+      }),
+    ).toEqual({
       totalRoutes: 3,
       serviceDistribution: { a: 1, b: 2 },
       strategyDistribution: { capability: 1, 'least-loaded': 2 },
@@ -319,17 +332,18 @@ describe('Router.stats', () => {
 });
 
 describe('failover', () => {
+  const task = { id: 't', type: 'email_campaign' };
   async function decisionFor(ports: TestPorts): Promise<RoutingDecision> {
     // least-loaded with loads 0, 1, 2, 3 gives the order a, b, c, d
-    return new Router(ports, { strategy: 'least-loaded' }).route({ id: 't', type: 'email_campaign' });
+    return new Router(ports, { strategy: 'least-loaded' }).route(task);
   }
   const four = () => [email('d', { load: 3 }), email('c', { load: 2 }), email('b', { load: 1 }), email('a')];
 
-  it('moves to the next fallback', async () => {
+  it('moves to the next fallback, in the decision order when nothing is known of them', async () => {
     const ports = makePorts(four());
     const decision = await decisionFor(ports);
     expect([decision.primary, ...decision.fallbacks]).toEqual(['a', 'b', 'c', 'd']);
-    const result = await new Router(ports).failover(decision);
+    const result = await new Router(ports).failover(decision, task);
     expect(result.exhausted).toBe(false);
     if (result.exhausted) return;
     expect(result.decision).toMatchObject({
@@ -337,11 +351,37 @@ describe('failover', () => {
       endpoint: 'http://b:8080',
       fallbacks: ['c', 'd'],
       tried: ['a'],
-      reason: 'failover from a to b',
+      reason: 'failover from a to b: re-scored at failure time, expected utility 0.5',
       taskId: 't',
       strategy: 'least-loaded',
     });
     expect(decision.primary).toBe('a'); // the original decision is not changed
+  });
+
+  it('re-scores the fallbacks by their learned record at failure time', async () => {
+    const ports = makePorts(four());
+    const decision = await decisionFor(ports);
+    // Since the decision, d has shown itself reliable and b unreliable.
+    ports.stats = [
+      makeStats('d', 'email_campaign', { successes: 40 }),
+      makeStats('b', 'email_campaign', { successes: 5, failures: 35 }),
+    ];
+    const result = await new Router(ports).failover(decision, task);
+    if (result.exhausted) throw new Error('expected a fallback');
+    expect(result.decision.primary).toBe('d');
+    expect(result.decision.fallbacks).toEqual(['c', 'b']);
+    expect(result.decision.candidates.map((c) => c.name)).toEqual(['d', 'c', 'b']);
+  });
+
+  it('considers a service registered after the decision, read from the registry as it is now', async () => {
+    const ports = makePorts(four());
+    const decision = await decisionFor(ports);
+    ports.listServices = async () => four(); // a stale cache
+    ports.freshServices = async () => [...four(), email('e')];
+    ports.stats = [makeStats('e', 'email_campaign', { successes: 30 })];
+    const result = await new Router(ports).failover(decision, task);
+    if (result.exhausted) throw new Error('expected a fallback');
+    expect(result.decision.primary).toBe('e');
   });
 
   it('skips fallbacks that became disabled, unhealthy or were removed since the decision', async () => {
@@ -350,31 +390,42 @@ describe('failover', () => {
     setService(ports, 'b', { enabled: false });
     setService(ports, 'c', { health: 'unhealthy' });
     const router = new Router(ports);
-    const result = await router.failover(decision);
+    const result = await router.failover(decision, task);
     if (result.exhausted) throw new Error('expected a fallback');
     expect(result.decision.primary).toBe('d');
     expect(result.decision.fallbacks).toEqual([]);
-    expect(result.decision.tried).toEqual(['a', 'b', 'c']);
-    expect(result.decision.reason).toBe('failover from a to d (skipped unavailable b, c)');
+    expect(result.decision.tried).toEqual(['a']);
+    expect(result.decision.reason).toBe(
+      'failover from a to d: re-scored at failure time, expected utility 0.5 (skipped unavailable b, c)',
+    );
 
     ports.services = ports.services.filter((s) => s.name !== 'b');
-    const again = handleFailure(decision, ports.services, ports.now());
+    const again = failoverDecision(
+      decision,
+      ports.services,
+      (s) => isCapable(s, { type: 'email_campaign' }),
+      () => 0.5,
+      ports.now(),
+    );
     if (again.exhausted) throw new Error('expected a fallback');
     expect(again.decision.primary).toBe('d');
   });
 
-  it('lands on a degraded fallback, and on an unhealthy one whose cooldown is over', async () => {
+  it('lands on a degraded fallback only when no healthy one is left, and on an unhealthy one whose cooldown is over', async () => {
     const ports = makePorts(four());
     const decision = await decisionFor(ports);
     setService(ports, 'b', { health: 'degraded' });
-    const toDegraded = await new Router(ports).failover(decision);
+    const healthyFirst = await new Router(ports).failover(decision, task);
+    expect(healthyFirst.exhausted === false && healthyFirst.decision.primary).toBe('c');
+    for (const name of ['c', 'd']) setService(ports, name, { enabled: false });
+    const toDegraded = await new Router(ports).failover(decision, task);
     expect(toDegraded.exhausted === false && toDegraded.decision.primary).toBe('b');
 
     setService(ports, 'b', { health: 'unhealthy', cooldownUntil: '2026-01-15T10:00:10.000Z' });
-    const skipped = await new Router(ports).failover(decision);
-    expect(skipped.exhausted === false && skipped.decision.primary).toBe('c');
+    const none = await new Router(ports).failover(decision, task);
+    expect(none.exhausted).toBe(true);
     ports.clock.advance(10_000);
-    const trial = await new Router(ports).failover(decision);
+    const trial = await new Router(ports).failover(decision, task);
     expect(trial.exhausted === false && trial.decision.primary).toBe('b');
   });
 
@@ -384,7 +435,7 @@ describe('failover', () => {
     let decision = await decisionFor(ports);
     const path = [decision.primary];
     for (;;) {
-      const result = await router.failover(decision);
+      const result = await router.failover(decision, task);
       if (result.exhausted) {
         expect(result.tried).toEqual(['a', 'b', 'c', 'd']);
         expect(result.reason).toBe('no fallback left after a, b, c, d');
@@ -401,16 +452,20 @@ describe('failover', () => {
     const ports = makePorts(four());
     const decision = await decisionFor(ports);
     for (const name of ['b', 'c', 'd']) setService(ports, name, { health: 'unhealthy' });
-    const result = await new Router(ports).failover(decision);
+    const result = await new Router(ports).failover(decision, task);
     expect(result).toEqual({ exhausted: true, tried: ['a'], reason: 'no fallback left after a' });
   });
 
   it('refuses something that is not a routing decision', () => {
     const now = new Date('2026-01-15T10:00:00.000Z');
+    const accepts = () => true;
+    const utility = () => 0.5;
     for (const bogus of [undefined, {}, { primary: 'a' }, { primary: 1, fallbacks: [] }]) {
-      expect(() => handleFailure(bogus as unknown as RoutingDecision, [], now)).toThrow(ValidationError);
+      expect(() => failoverDecision(bogus as unknown as RoutingDecision, [], accepts, utility, now)).toThrow(
+        ValidationError,
+      );
     }
-    expect(() => handleFailure({} as RoutingDecision, [], now)).toThrow(
+    expect(() => failoverDecision({} as RoutingDecision, [], accepts, utility, now)).toThrow(
       'decision: must be a routing decision returned by route()',
     );
   });
