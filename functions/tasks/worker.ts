@@ -19,6 +19,7 @@ async function work(record: SQSRecord): Promise<void> {
   });
   metrics.addMetric(`Task${done.result[0]}${done.result.slice(1).toLowerCase()}`, MetricUnit.Count, 1);
   if (done.calls > 0) metrics.addMetric('FactoryCalls', MetricUnit.Count, done.calls);
+  if ('routedBy' in done && done.routedBy) metrics.addMetric('TasksRouted', MetricUnit.Count, 1);
 }
 
 export const handler = observed<SQSEvent, SQSBatchResponse>().handler((event, context) =>

@@ -50,7 +50,13 @@ export interface TaskWorkerPorts extends Omit<TaskRunPorts, 'router'> {
 
 /** What became of one message. */
 export type WorkResult =
-  | { taskId: string; result: TaskStatus | 'RETRY' | 'CALLBACK'; calls: number }
+  | {
+      taskId: string;
+      result: TaskStatus | 'RETRY' | 'CALLBACK';
+      calls: number;
+      /** The strategy, when this invocation made the routing decision. */
+      routedBy?: string | undefined;
+    }
   /** Not due yet: sent back to the queue for the rest of its wait. */
   | { taskId: string; result: 'DEFERRED'; calls: 0 }
   /** The task had moved on: a copy of a message already handled (its lost follow-up is sent again). */
@@ -125,7 +131,8 @@ export class TaskWorker {
       }
       outcome ??= await run.proceed({ retries: true, callback: this.#offer(message.taskId) });
     }
-    return this.#finish(message, decision, run, outcome);
+    const routedBy = message.route === undefined ? route?.strategy : undefined;
+    return this.#finish(message, decision, run, outcome, routedBy);
   }
 
   async #finish(
@@ -133,6 +140,7 @@ export class TaskWorker {
     decision: Decision,
     run: TaskRun,
     outcome: RunOutcome,
+    routedBy: string | undefined,
   ): Promise<WorkResult> {
     const ports = this.#ports;
     const now = ports.now().toISOString();
@@ -164,7 +172,7 @@ export class TaskWorker {
         : progress.waiting?.for === 'callback'
           ? 'CALLBACK'
           : progress.status;
-    return { taskId: message.taskId, result, calls };
+    return { taskId: message.taskId, result, calls, routedBy };
   }
 
   #progress(

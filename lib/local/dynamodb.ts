@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 
 /** A running local DynamoDB: where to reach it and how to stop it. */
@@ -30,16 +31,19 @@ export const LOCAL_AWS = {
 const require = createRequire(import.meta.url);
 
 /**
- * Starts dynalite in this process: pure Node, ready in milliseconds, in memory or persisted to
- * `path` (LevelDB). Tables become ACTIVE at once. It has no transactions and no TTL deletion,
- * which the stores do not rely on.
+ * Starts dynalite: pure Node, ready in milliseconds, in memory or persisted to `path` (LevelDB).
+ * Tables become ACTIVE at once. It has no transactions and no TTL deletion, which the stores do
+ * not rely on. With `thread`, it runs on a worker thread of its own, as a database server would
+ * run beside the application: the same dynalite, answering over HTTP, on the other core.
  */
 export async function startDynalite(
-  options: { port?: number; host?: string; path?: string } = {},
+  options: { port?: number; host?: string; path?: string; thread?: boolean } = {},
 ): Promise<LocalDynamo> {
-  const dynalite = require('dynalite') as (options: Record<string, unknown>) => Server;
-  const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const host = options.host ?? '127.0.0.1';
+  const settings = { path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 };
+  if (options.thread) return startDynaliteThread(settings, options.port ?? 0, host);
+  const dynalite = require('dynalite') as (options: Record<string, unknown>) => Server;
+  const server = dynalite(settings);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
@@ -53,6 +57,47 @@ export async function startDynalite(
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),
+  };
+}
+
+/** The worker thread's program: a CommonJS script, so that it runs whatever loads this module. */
+const DYNALITE_THREAD = `
+const { parentPort, workerData } = require('node:worker_threads');
+const server = require(workerData.module)(workerData.settings);
+server.once('error', (error) => parentPort.postMessage({ error: String(error) }));
+server.listen(workerData.port, workerData.host, () => parentPort.postMessage({ port: server.address().port }));
+parentPort.on('message', () => {
+  server.closeAllConnections();
+  server.close(() => parentPort.postMessage({ stopped: true }));
+});
+`;
+
+async function startDynaliteThread(
+  settings: Record<string, unknown>,
+  port: number,
+  host: string,
+): Promise<LocalDynamo> {
+  const worker = new Worker(DYNALITE_THREAD, {
+    eval: true,
+    workerData: { module: require.resolve('dynalite'), settings, port, host },
+  });
+  const listening = await new Promise<number>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', (message: { port?: number; error?: string }) =>
+      message.port === undefined
+        ? reject(new Error(`dynalite did not start: ${message.error}`))
+        : resolve(message.port),
+    );
+  });
+  return {
+    kind: 'dynalite',
+    endpoint: `http://${host}:${listening}`,
+    async stop() {
+      const stopped = new Promise<void>((resolve) => worker.once('message', () => resolve()));
+      worker.postMessage('stop');
+      await stopped;
+      await worker.terminate();
+    },
   };
 }
 

@@ -73,7 +73,11 @@ export interface LocalRuntime {
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const log = options.log ?? (() => {});
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const db: LocalDynamo = await startDynalite({ port: options.dbPort, path: options.dataDir });
+  const db: LocalDynamo = await startDynalite({
+    port: options.dbPort,
+    path: options.dataDir,
+    thread: process.env.VOBEE_DB_THREAD !== '0',
+  });
   const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: db.endpoint });
   options.onDynamoClient?.(client);
   const tables = tableNames(options.tablePrefix);

@@ -1,5 +1,4 @@
 import { confidenceFrom, sampleBeta } from '../confidence.ts';
-import type { Service } from '../service.ts';
 import { emptyCounters, meanMs, type ServiceStats } from '../statistics.ts';
 import { byName, type RankedCandidate, type RoutingStrategy } from './strategy.ts';
 
@@ -66,45 +65,33 @@ export const learned: RoutingStrategy = {
     ]);
     const allTimeBy = new Map(allTime.map((s) => [s.service, s]));
     const recentBy = recent && new Map(recent.map((s) => [s.service, s]));
-    const stats = new Map<string, ServiceStats>();
-    for (const service of candidates) {
-      const evidence = evidenceOf(
+    // One pass in name order (so that draws are reproducible): evidence, a draw, the expectation.
+    const scored = [...candidates].sort(byName).map((service) => {
+      const found = evidenceOf(
         allTimeBy.get(service.name),
         recentBy ? (recentBy.get(service.name) ?? emptyStats(task.type, service.name)) : undefined,
       );
-      if (evidence && evidence.count > 0) stats.set(service.name, evidence);
-    }
-    const sampled: RankedCandidate[] = [...candidates].sort(byName).map((service) => {
-      const s = stats.get(service.name);
-      const theta = sampleBeta((s?.successes ?? 0) + 1, (s?.failures ?? 0) + 1, context.random);
-      return { service, score: utility(theta, s ? meanMs(s) : undefined) };
+      const evidence = found && found.count > 0 ? found : undefined;
+      const theta = sampleBeta((evidence?.successes ?? 0) + 1, (evidence?.failures ?? 0) + 1, context.random);
+      const mean = evidence ? meanMs(evidence) : undefined;
+      return { service, evidence, score: utility(theta, mean), expected: expectedUtility(evidence) };
     });
-    sampled.sort((a, b) => (b.score ?? 0) - (a.score ?? 0) || byName(a.service, b.service));
-    const best = bestByExpectation(candidates, stats);
-    const primary = sampled[0]?.service as Service;
-    const explored = best !== undefined && best.name !== primary.name;
-    const evidence = stats.get(primary.name);
+    // The best estimate: the first in name order among the highest expectations.
+    const best = scored.reduce((top, c) => (c.expected > top.expected ? c : top));
+    scored.sort((a, b) => b.score - a.score || byName(a.service, b.service));
+    const primary = scored[0] as (typeof scored)[number];
+    const explored = best.service.name !== primary.service.name;
+    const evidence = primary.evidence;
     const because = evidence
-      ? `learned: ${primary.name} has ${Math.round(evidence.successes)}/${Math.round(evidence.count)} successes${recentBy ? ' (recent, with history as a prior)' : ''} for ${task.type} (confidence ${confidenceFrom(evidence)})${explored ? `, explored instead of ${best.name}` : ''}`
-      : `learned: no history for ${primary.name} on ${task.type}, exploring`;
-    return { ranked: sampled, explored, because };
+      ? `learned: ${primary.service.name} has ${Math.round(evidence.successes)}/${Math.round(evidence.count)} successes${recentBy ? ' (recent, with history as a prior)' : ''} for ${task.type} (confidence ${confidenceFrom(evidence)})${explored ? `, explored instead of ${best.service.name}` : ''}`
+      : `learned: no history for ${primary.service.name} on ${task.type}, exploring`;
+    return {
+      ranked: scored.map(({ service, score }): RankedCandidate => ({ service, score })),
+      explored,
+      because,
+    };
   },
 };
-
-function bestByExpectation(
-  candidates: readonly Service[],
-  stats: Map<string, ServiceStats>,
-): Service | undefined {
-  return [...candidates]
-    .sort(byName)
-    .reduce<Service | undefined>(
-      (best, s) =>
-        best === undefined || expectedUtility(stats.get(s.name)) > expectedUtility(stats.get(best.name))
-          ? s
-          : best,
-      undefined,
-    );
-}
 
 function emptyStats(taskType: string, service: string): ServiceStats {
   return { taskType, service, ...emptyCounters() };

@@ -73,6 +73,7 @@ export class Router {
   readonly #defaultStrategy: StrategyName;
   readonly #strategies: Record<StrategyName, RoutingStrategy>;
   readonly #retryPolicy: RetryPolicy;
+  readonly #retrySchedule: number[];
   readonly #context: RoutingContext;
   /** Round-robin turns of this process; every process starts at a random point of the rotation. */
   readonly #turns = new Map<string, number>();
@@ -93,6 +94,7 @@ export class Router {
     };
     this.#defaultStrategy = parseInput(strategyName, options.strategy ?? 'capability', 'strategy');
     this.#retryPolicy = retryPolicy(options.retryPolicy);
+    this.#retrySchedule = retrySchedule(this.#retryPolicy);
     const content = contentBased({ rules: options.rules ?? [], defaultTarget: options.defaultTarget });
     this.#strategies = {
       'round-robin': roundRobin,
@@ -150,7 +152,7 @@ export class Router {
       fallbacks: rest.map((c) => c.service.name),
       tried: [],
       retryPolicy: this.#retryPolicy,
-      retrySchedule: retrySchedule(this.#retryPolicy),
+      retrySchedule: [...this.#retrySchedule],
       candidates: ranking.ranked.map(({ service, score }) => ({
         name: service.name,
         health: effectiveHealth(service, now),

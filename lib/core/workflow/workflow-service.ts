@@ -140,7 +140,9 @@ export class WorkflowService {
   }
 
   #deployedHead(workflowId: string): WorkflowHead {
-    const { arn, engine, timeoutSeconds } = (this.#ports.deployed ?? {})[workflowId] as DeployedWorkflow;
+    const deployed = this.#ports.deployed?.[workflowId];
+    if (!deployed) throw new NotFoundError('workflow', workflowId);
+    const { arn, engine, timeoutSeconds } = deployed;
     return {
       engine,
       timeoutSeconds,
@@ -236,7 +238,18 @@ export class WorkflowService {
       await this.#ports.workflows.deleteExecution(executionName);
       throw error;
     }
-    return { created: true, execution: await this.describe(executionName) };
+    // A run that has just started is known without reading it back: running, no step yet.
+    const execution: ExecutionView = {
+      executionId: executionName,
+      workflowId: head.workflowId,
+      version: head.currentVersion,
+      status: 'RUNNING',
+      startedAt: record.createdAt,
+      currentSteps: [],
+      steps: [],
+      results: {},
+    };
+    return { created: true, execution };
   }
 
   /** Status, per-step status, current steps and results, the same locally and on AWS. */
