@@ -1,8 +1,8 @@
 /**
- * The AWS cost of running tasks and workflows, from counts measured by the other benchmarks
- * (state transitions, Lambda invocations and their durations, DynamoDB request units, API
- * requests) and the list prices of `prices.ts`. Everything here is plain arithmetic, so the unit
- * tests can check it by hand; every figure that is assumed rather than measured is named in
+ * The AWS cost of a task and of a workflow run, from what the other benchmarks measure (DynamoDB
+ * requests and request units, Lambda time, the bytes the handlers log, state transitions, process
+ * init) and the list prices of `prices.ts`. Everything here is plain arithmetic, so the unit tests
+ * check it by hand; every figure that is assumed rather than measured is named in
  * {@link CostAssumptions} and printed with the report.
  */
 import { PRICES, type PriceTable } from './prices.ts';
@@ -14,41 +14,61 @@ export interface LambdaUse {
   /** Billed duration of one invocation, before rounding up to the millisecond. */
   durationMs: number;
   memoryMb: number;
+  /** Duration of one INIT phase (a cold start) in Lambda. */
+  initMs: number;
+  /** Bytes one invocation sends to its log group: the handler's lines and Lambda's own. */
+  logBytes: number;
 }
 
 /** Everything one run (a task or a workflow) consumes that has a price. */
 export interface RunProfile {
   name: string;
-  workflowType: 'standard' | 'express';
+  /** The state machine the run goes through: none for a single task. */
+  workflowType: 'none' | 'standard' | 'express';
   /** States entered, Standard only (Express is billed by duration). */
   stateTransitions: number;
   /** Wall time of the execution, Express only. */
   expressDurationMs: number;
   expressMemoryMb: number;
   lambda: readonly LambdaUse[];
+  /** Share of invocations that start a new execution environment, whose INIT is billed. */
+  coldStartShare: number;
   readUnits: number;
   writeUnits: number;
   apiRequests: number;
   sqsRequests: number;
+  /** Log bytes besides the functions' own: API access logs, state machine logs. */
+  otherLogBytes: number;
 }
 
 /** Dollars per 1,000 runs, by what is billed. */
 export interface CostBreakdown {
   stepFunctions: number;
   lambdaRequests: number;
-  lambdaCompute: number;
+  lambdaDuration: number;
+  lambdaInit: number;
   dynamodb: number;
   apiGateway: number;
   sqs: number;
+  logs: number;
   total: number;
 }
 
-const GB = 1_024;
+const MB_PER_GB = 1_024;
 
-/** Lambda GB-seconds of one run: each invocation rounded up to the millisecond. */
+/** Lambda GB-seconds of one run's invocations: each rounded up to the millisecond. */
 export function lambdaGbSeconds(uses: readonly LambdaUse[]): number {
   return uses.reduce(
-    (sum, use) => sum + use.invocations * (use.memoryMb / GB) * (Math.ceil(use.durationMs) / 1_000),
+    (sum, use) => sum + use.invocations * (use.memoryMb / MB_PER_GB) * (Math.ceil(use.durationMs) / 1_000),
+    0,
+  );
+}
+
+/** Lambda GB-seconds of INIT expected per run: the cold-start share of the invocations, each a whole INIT. */
+export function initGbSeconds(uses: readonly LambdaUse[], coldStartShare: number): number {
+  return uses.reduce(
+    (sum, use) =>
+      sum + use.invocations * coldStartShare * (use.memoryMb / MB_PER_GB) * (Math.ceil(use.initMs) / 1_000),
     0,
   );
 }
@@ -58,7 +78,12 @@ export function expressGbSeconds(durationMs: number, memoryMb: number, prices: P
   const { expressDurationStepMs: step, expressMemoryChunkMb: chunk } = prices.stepFunctions;
   const billedMs = Math.max(step, Math.ceil(durationMs / step) * step);
   const billedMb = Math.max(chunk, Math.ceil(memoryMb / chunk) * chunk);
-  return (billedMb / GB) * (billedMs / 1_000);
+  return (billedMb / MB_PER_GB) * (billedMs / 1_000);
+}
+
+/** Bytes one run sends to CloudWatch Logs. */
+export function runLogBytes(profile: Pick<RunProfile, 'lambda' | 'otherLogBytes'>): number {
+  return profile.lambda.reduce((sum, use) => sum + use.invocations * use.logBytes, profile.otherLogBytes);
 }
 
 /** The cost of 1,000 runs of `profile`. */
@@ -67,131 +92,208 @@ export function costPer1000(profile: RunProfile, prices: PriceTable = PRICES): C
   const stepFunctions =
     profile.workflowType === 'standard'
       ? profile.stateTransitions * prices.stepFunctions.standardPerTransition
-      : prices.stepFunctions.expressPerRequest +
-        expressGbSeconds(profile.expressDurationMs, profile.expressMemoryMb, prices) *
-          prices.stepFunctions.expressPerGbSecond;
+      : profile.workflowType === 'express'
+        ? prices.stepFunctions.expressPerRequest +
+          expressGbSeconds(profile.expressDurationMs, profile.expressMemoryMb, prices) *
+            prices.stepFunctions.expressPerGbSecond
+        : 0;
   const invocations = profile.lambda.reduce((sum, use) => sum + use.invocations, 0);
   const parts = {
     stepFunctions: runs * stepFunctions,
     lambdaRequests: runs * invocations * prices.lambda.perRequest,
-    lambdaCompute: runs * lambdaGbSeconds(profile.lambda) * prices.lambda.perGbSecond,
+    lambdaDuration: runs * lambdaGbSeconds(profile.lambda) * prices.lambda.perGbSecond,
+    lambdaInit: runs * initGbSeconds(profile.lambda, profile.coldStartShare) * prices.lambda.perGbSecond,
     dynamodb:
       runs *
       (profile.readUnits * prices.dynamodb.perReadRequestUnit +
         profile.writeUnits * prices.dynamodb.perWriteRequestUnit),
     apiGateway: runs * profile.apiRequests * prices.apiGateway.httpApiPerRequest,
     sqs: runs * profile.sqsRequests * prices.sqs.standardPerRequest,
+    logs:
+      runs * (runLogBytes(profile) / prices.cloudWatchLogs.bytesPerGb) * prices.cloudWatchLogs.ingestionPerGb,
   };
   return { ...parts, total: Object.values(parts).reduce((a, b) => a + b, 0) };
 }
 
 /**
- * What one Lambda invocation did, as measured locally: its duration in process, how long it
- * waited on the local DynamoDB (wall time with at least one request in flight), how many rounds
- * of requests it made (requests in flight together count once), the request units the requests
- * consumed, and how long it waited on a factory.
+ * What one invocation of a handler did, as measured locally (means over the counted
+ * invocations): its duration in process, how long it waited on the local DynamoDB (wall time with
+ * at least one request in flight), how many rounds of requests it made (requests in flight
+ * together count once), how long it waited on a factory, and the bytes it wrote to stdout and
+ * stderr (its log lines and metrics).
  */
 export interface MeasuredInvocation {
   name: string;
-  invocationsPerRun: number;
   localMs: number;
   localDbMs: number;
   dbRoundTrips: number;
-  dbCalls: number;
-  readUnits: number;
-  writeUnits: number;
   factoryMs: number;
+  logBytes: number;
 }
 
 /** The measured counts the model starts from. */
 export interface MeasuredCounts {
-  /** The task pipeline: its steps, and the states a successful run enters. */
-  pipeline: { transitions: number; steps: readonly MeasuredInvocation[] };
-  /** POST /tasks and one GET /tasks/{id}. */
-  submit: MeasuredInvocation;
-  status: MeasuredInvocation;
-  /** A workflow template: states a successful run enters, and how many steps lie on its longest path. */
-  workflow: { name: string; steps: number; transitions: number; stepsOnCriticalPath: number };
+  /** One task through the API: SubmitTask, then TaskWorker, then one GET /tasks/{id}. */
+  task: {
+    submit: MeasuredInvocation;
+    worker: MeasuredInvocation;
+    status: MeasuredInvocation;
+    /** DynamoDB of SubmitTask and TaskWorker per task, index writes included. */
+    readRequests: number;
+    writeRequests: number;
+    readUnits: number;
+    writeUnits: number;
+    /** One GET /tasks/{id}: one read. */
+    statusReadUnits: number;
+  };
+  /** A workflow template; undefined when the workflow benchmarks did not run. */
+  workflow?:
+    | {
+        name: string;
+        steps: number;
+        stepsOnCriticalPath: number;
+        /** States a successful run enters on Standard, and on Express (its `Record end` included). */
+        standardTransitions: number;
+        expressTransitions: number;
+        /** DynamoDB requests of one Standard run (start and steps, no status read); see `requestsSource`. */
+        readRequests: number;
+        writeRequests: number;
+        requestsSource: string;
+      }
+    | undefined;
+  /** Local process init (ms) per function id, from the cold-start benchmark; others are assumed. */
+  processInitMs: Readonly<Record<string, number>>;
+  /** Memory (MB) per function id. */
+  memoryMb: Readonly<Record<string, number>>;
 }
 
 /** The figures the model assumes: each one is printed with the report. */
 export interface CostAssumptions {
-  /** The manifest's default (no function sets its own). */
-  lambdaMemoryMb: number;
   /** A synchronous factory call: the design keeps it under about a second, longer work goes asynchronous. */
   factoryWaitMs: number;
   /** One round of DynamoDB requests from Lambda in the same region. */
   dynamoRoundTripMs: number;
   /**
-   * Lambda gives CPU in proportion to memory (one vCPU at 1,769 MB): local compute time is
-   * multiplied by 1,769 / memory, taking a local core to be worth one Lambda vCPU.
+   * Lambda gives CPU in proportion to memory, one vCPU at this many MB: local compute time is
+   * multiplied by it / memory (at least 1), taking a local core to be worth one Lambda vCPU.
    */
-  cpuScale: number;
+  vcpuMb: number;
+  /**
+   * INIT (ms, in Lambda) of a function whose process init the cold-start benchmark did not
+   * measure. A measured one is taken as it is: INIT runs with burst CPU, not the memory's share,
+   * so the local process init (Node start and module load on one core) stands for it.
+   */
+  initMs: number;
+  /** Share of invocations that are cold starts (AWS: "typically under 1%"). */
+  coldStartShare: number;
+  /** GET /tasks/{id} (or /executions/{id}) calls a client makes per run before it sees the outcome. */
+  statusReadsPerRun: number;
+  /** SQS requests per task message: send, receive, delete, none batched. */
+  sqsRequestsPerMessage: number;
+  /** Lambda's START, END and REPORT lines per invocation. */
+  platformLogBytes: number;
+  /** One API Gateway access log line (the stack's JSON format, an IAM caller ARN). */
+  apiAccessLogBytes: number;
+  /** A successful run of a state machine logging at ERROR without execution data logs nothing. */
+  stateMachineLogBytesPerRun: number;
   /** Step Functions' own time per state entered (Express duration only). */
   transitionOverheadMs: number;
   expressMemoryMb: number;
-  /** GET /tasks/{id} calls a client makes per task before it sees the outcome. */
-  statusReadsPerRun: number;
-  /** SQS requests per task submitted through the intake queue: send, receive, delete (no batching). */
-  sqsRequestsPerQueuedTask: number;
+  /** One Step Functions API call from Lambda (StartExecution, DescribeExecution). */
+  stepFunctionsCallMs: number;
+  /**
+   * The workflow's API handlers, from reading `WorkflowService`: starting reads the workflow,
+   * puts the run, calls StartExecution and sets the run's ARN (1 read, 2 writes, each its own
+   * round); a status read reads the run and its steps (2 reads) and calls DescribeExecution.
+   */
+  workflowStart: { reads: number; writes: number; stepFunctionsCalls: number };
+  workflowStatus: { reads: number; stepFunctionsCalls: number };
+  /**
+   * A workflow step runs the task worker's code (decide, route, call, save, statistics) plus one
+   * write of its own: its start. It is priced as the measured worker plus that write and round.
+   */
+  stepExtraWrites: number;
+  /** Read units of one read when the task path made none to measure (a consistent read up to 4 KB). */
+  readUnitsPerReadFallback: number;
 }
 
-export function defaultAssumptions(lambdaMemoryMb = 512): CostAssumptions {
+export function defaultAssumptions(): CostAssumptions {
   return {
-    lambdaMemoryMb,
     factoryWaitMs: 1_000,
     dynamoRoundTripMs: 8,
-    cpuScale: 1_769 / lambdaMemoryMb,
+    vcpuMb: 1_769,
+    initMs: 250,
+    coldStartShare: 0.01,
+    statusReadsPerRun: 1,
+    sqsRequestsPerMessage: 3,
+    platformLogBytes: 300,
+    apiAccessLogBytes: 400,
+    stateMachineLogBytesPerRun: 0,
     transitionOverheadMs: 10,
     expressMemoryMb: 64,
-    statusReadsPerRun: 1,
-    sqsRequestsPerQueuedTask: 3,
+    stepFunctionsCallMs: 25,
+    workflowStart: { reads: 1, writes: 2, stepFunctionsCalls: 1 },
+    workflowStatus: { reads: 2, stepFunctionsCalls: 1 },
+    stepExtraWrites: 1,
+    readUnitsPerReadFallback: 1,
   };
 }
 
+/** Lambda's CPU relative to a local core at `memoryMb` (never faster than one vCPU for one thread). */
+export function cpuScale(memoryMb: number, a: CostAssumptions): number {
+  return Math.max(1, a.vcpuMb / memoryMb);
+}
+
 /**
- * Duration of the invocation in Lambda: local compute (local time less the local waits on
- * DynamoDB and the factory) scaled to Lambda's CPU share, plus DynamoDB rounds at cloud latency,
- * plus the assumed factory wait when it called a factory.
+ * Duration of an invocation in Lambda: local compute (local time less the local waits on DynamoDB
+ * and the factory) scaled to Lambda's CPU share, plus DynamoDB rounds at cloud latency, plus the
+ * assumed factory wait when it called a factory, plus `extraMs` of other waits.
  */
-export function cloudDurationMs(m: MeasuredInvocation, a: CostAssumptions): number {
-  const compute = Math.max(0, m.localMs - m.localDbMs - m.factoryMs) * a.cpuScale;
-  return compute + m.dbRoundTrips * a.dynamoRoundTripMs + (m.factoryMs > 0 ? a.factoryWaitMs : 0);
+export function cloudDurationMs(
+  m: MeasuredInvocation,
+  memoryMb: number,
+  a: CostAssumptions,
+  extraMs = 0,
+): number {
+  const compute = Math.max(0, m.localMs - m.localDbMs - m.factoryMs) * cpuScale(memoryMb, a);
+  return compute + m.dbRoundTrips * a.dynamoRoundTripMs + (m.factoryMs > 0 ? a.factoryWaitMs : 0) + extraMs;
 }
 
 export interface CostRow {
   name: string;
-  workflowType: 'standard' | 'express';
+  workflowType: RunProfile['workflowType'];
+  profile: RunProfile;
   perRun: {
     stateTransitions: number;
     expressDurationMs: number;
     lambdaInvocations: number;
     lambdaGbSeconds: number;
+    initGbSeconds: number;
     readUnits: number;
     writeUnits: number;
     apiRequests: number;
     sqsRequests: number;
+    logBytes: number;
   };
   per1000: CostBreakdown;
-}
-
-function use(m: MeasuredInvocation, a: CostAssumptions, invocations = m.invocationsPerRun): LambdaUse {
-  return { name: m.name, invocations, durationMs: cloudDurationMs(m, a), memoryMb: a.lambdaMemoryMb };
 }
 
 function row(profile: RunProfile, prices: PriceTable): CostRow {
   return {
     name: profile.name,
     workflowType: profile.workflowType,
+    profile,
     perRun: {
       stateTransitions: profile.workflowType === 'standard' ? profile.stateTransitions : 0,
       expressDurationMs: profile.workflowType === 'express' ? profile.expressDurationMs : 0,
       lambdaInvocations: profile.lambda.reduce((sum, u) => sum + u.invocations, 0),
       lambdaGbSeconds: lambdaGbSeconds(profile.lambda),
+      initGbSeconds: initGbSeconds(profile.lambda, profile.coldStartShare),
       readUnits: profile.readUnits,
       writeUnits: profile.writeUnits,
       apiRequests: profile.apiRequests,
       sqsRequests: profile.sqsRequests,
+      logBytes: runLogBytes(profile),
     },
     per1000: costPer1000(profile, prices),
   };
@@ -199,15 +301,16 @@ function row(profile: RunProfile, prices: PriceTable): CostRow {
 
 /**
  * The runs the report prices:
- * - a single task submitted through the API, on a Standard and on an Express pipeline;
- * - the same task submitted through the intake queue (Standard);
- * - a workflow whose every step runs the pipeline's work inside one step Lambda (the compiler's
- *   shape: one Task state per step), on Standard and on Express;
- * - the same workflow with each step a nested Standard pipeline execution, for comparison.
+ * - a single task through the API: POST /tasks (SubmitTask), one task-queue message (TaskWorker),
+ *   one GET /tasks/{id};
+ * - a workflow on Standard: POST .../executions (StartExecution), one RunWorkflowStep per step,
+ *   one GET /executions/{id};
+ * - the same on Express, which records its end through one more RunWorkflowStep invocation and
+ *   one more DynamoDB write, and is billed by duration instead of transitions.
  *
- * Not counted: what a workflow writes beyond its steps' tasks (execution and per-step status
- * records), CloudWatch logs, X-Ray traces, data transfer, storage, and free tiers. The intake
- * Lambda of a queued task is taken to cost what SubmitTask costs.
+ * Not counted: X-Ray traces, custom metrics (a monthly price per metric, not per run), log
+ * storage and queries, data transfer, table storage, free tiers, and the SQS receives of an idle
+ * queue (long polls that find nothing).
  */
 export function costModel(
   measured: MeasuredCounts,
@@ -215,71 +318,111 @@ export function costModel(
   prices: PriceTable = PRICES,
 ): CostRow[] {
   const a = assumptions;
-  const { pipeline, submit, status, workflow } = measured;
-  const statusUse = use(status, a, a.statusReadsPerRun);
-  const sum = (items: readonly MeasuredInvocation[], pick: (m: MeasuredInvocation) => number) =>
-    items.reduce((total, m) => total + pick(m) * m.invocationsPerRun, 0);
-  const pipelineUses = pipeline.steps.map((m) => use(m, a));
-  const pipelineMs = pipelineUses.reduce((total, u) => total + u.invocations * u.durationMs, 0);
-  const pipelineUnits = {
-    read: sum(pipeline.steps, (m) => m.readUnits),
-    write: sum(pipeline.steps, (m) => m.writeUnits),
-  };
-  const apiUnits = {
-    read: submit.readUnits + a.statusReadsPerRun * status.readUnits,
-    write: submit.writeUnits + a.statusReadsPerRun * status.writeUnits,
-  };
-
-  const task = (type: 'standard' | 'express', viaQueue = false): RunProfile => ({
-    name: viaQueue ? 'single task via intake queue' : 'single task via API',
-    workflowType: type,
-    stateTransitions: pipeline.transitions,
-    expressDurationMs: pipelineMs + pipeline.transitions * a.transitionOverheadMs,
-    expressMemoryMb: a.expressMemoryMb,
-    lambda: [{ ...use(submit, a), name: viaQueue ? 'TaskIntake' : submit.name }, ...pipelineUses, statusUse],
-    readUnits: apiUnits.read + pipelineUnits.read,
-    writeUnits: apiUnits.write + pipelineUnits.write,
-    apiRequests: (viaQueue ? 0 : 1) + a.statusReadsPerRun,
-    sqsRequests: viaQueue ? a.sqsRequestsPerQueuedTask : 0,
+  const { task, workflow } = measured;
+  const memoryOf = (id: string) => measured.memoryMb[id] ?? 512;
+  const initOf = (id: string) => measured.processInitMs[id] ?? a.initMs;
+  const use = (
+    id: string,
+    m: MeasuredInvocation,
+    invocations: number,
+    patch: { extraRounds?: number; extraMs?: number } = {},
+  ): LambdaUse => ({
+    name: id,
+    invocations,
+    durationMs: cloudDurationMs(
+      { ...m, dbRoundTrips: m.dbRoundTrips + (patch.extraRounds ?? 0) },
+      memoryOf(id),
+      a,
+      patch.extraMs ?? 0,
+    ),
+    memoryMb: memoryOf(id),
+    initMs: initOf(id),
+    logBytes: m.logBytes + a.platformLogBytes,
   });
+  const apiRequests = 1 + a.statusReadsPerRun;
 
-  // One step Lambda does a task's Decide, Route, CallFactory and Record in one invocation.
-  const stepLambda: LambdaUse = {
-    name: 'RunStep',
-    invocations: workflow.steps,
-    durationMs: pipelineMs,
-    memoryMb: a.lambdaMemoryMb,
-  };
-  const workflowRun = (type: 'standard' | 'express'): RunProfile => ({
-    name: `${workflow.steps}-step workflow (${workflow.name})`,
-    workflowType: type,
-    stateTransitions: workflow.transitions,
-    expressDurationMs:
-      workflow.stepsOnCriticalPath * pipelineMs + workflow.transitions * a.transitionOverheadMs,
-    expressMemoryMb: a.expressMemoryMb,
-    lambda: [use(submit, a), stepLambda, statusUse],
-    readUnits: apiUnits.read + workflow.steps * pipelineUnits.read,
-    writeUnits: apiUnits.write + workflow.steps * pipelineUnits.write,
-    apiRequests: 1 + a.statusReadsPerRun,
-    sqsRequests: 0,
-  });
-  const nested: RunProfile = {
-    ...workflowRun('standard'),
-    name: `${workflow.steps}-step workflow, each step a nested pipeline`,
-    stateTransitions: workflow.transitions + workflow.steps * pipeline.transitions,
+  const single: RunProfile = {
+    name: 'single task via API',
+    workflowType: 'none',
+    stateTransitions: 0,
+    expressDurationMs: 0,
+    expressMemoryMb: 0,
     lambda: [
-      use(submit, a),
-      ...pipelineUses.map((u) => ({ ...u, invocations: u.invocations * workflow.steps })),
-      statusUse,
+      use('SubmitTask', task.submit, 1),
+      use('TaskWorker', task.worker, 1),
+      use('GetTask', task.status, a.statusReadsPerRun),
     ],
+    coldStartShare: a.coldStartShare,
+    readUnits: task.readUnits + a.statusReadsPerRun * task.statusReadUnits,
+    writeUnits: task.writeUnits,
+    apiRequests,
+    sqsRequests: a.sqsRequestsPerMessage,
+    otherLogBytes: apiRequests * a.apiAccessLogBytes,
   };
+  if (!workflow) return [row(single, prices)];
 
-  return [
-    task('standard'),
-    task('express'),
-    task('standard', true),
-    workflowRun('standard'),
-    workflowRun('express'),
-    nested,
-  ].map((profile) => row(profile, prices));
+  // Units per request on the task path price the workflow's requests (see `workflowRequests`).
+  const readUnitsPerRead =
+    task.readRequests > 0 ? task.readUnits / task.readRequests : a.readUnitsPerReadFallback;
+  const writeUnitsPerWrite = task.writeRequests > 0 ? task.writeUnits / task.writeRequests : 1;
+  const step = use('RunWorkflowStep', task.worker, workflow.steps, { extraRounds: a.stepExtraWrites });
+  const start = use('StartExecution', task.submit, 1, {
+    extraRounds: a.workflowStart.reads + a.workflowStart.writes - task.submit.dbRoundTrips,
+    extraMs: a.workflowStart.stepFunctionsCalls * a.stepFunctionsCallMs,
+  });
+  const status = use('GetExecution', task.status, a.statusReadsPerRun, {
+    extraRounds: a.workflowStatus.reads - task.status.dbRoundTrips,
+    extraMs: a.workflowStatus.stepFunctionsCalls * a.stepFunctionsCallMs,
+  });
+  const statusReadUnits = a.statusReadsPerRun * a.workflowStatus.reads * task.statusReadUnits;
+  const standard: RunProfile = {
+    name: `${workflow.steps}-step workflow (${workflow.name})`,
+    workflowType: 'standard',
+    stateTransitions: workflow.standardTransitions,
+    expressDurationMs: 0,
+    expressMemoryMb: 0,
+    lambda: [start, step, status],
+    coldStartShare: a.coldStartShare,
+    readUnits: workflow.readRequests * readUnitsPerRead + statusReadUnits,
+    writeUnits: workflow.writeRequests * writeUnitsPerWrite,
+    apiRequests,
+    sqsRequests: 0,
+    otherLogBytes: apiRequests * a.apiAccessLogBytes + a.stateMachineLogBytesPerRun,
+  };
+  // Express runs record their end through the step function: one invocation, one write, one round.
+  const recordEnd: LambdaUse = {
+    ...use(
+      'RunWorkflowStep',
+      { ...task.worker, localMs: task.worker.localMs - task.worker.factoryMs, factoryMs: 0, dbRoundTrips: 1 },
+      1,
+    ),
+    name: 'RunWorkflowStep (record end)',
+  };
+  const express: RunProfile = {
+    ...standard,
+    workflowType: 'express',
+    stateTransitions: 0,
+    expressDurationMs:
+      workflow.stepsOnCriticalPath * step.durationMs + workflow.expressTransitions * a.transitionOverheadMs,
+    expressMemoryMb: a.expressMemoryMb,
+    lambda: [start, step, recordEnd, status],
+    writeUnits: standard.writeUnits + writeUnitsPerWrite,
+  };
+  return [single, standard, express].map((profile) => row(profile, prices));
+}
+
+/**
+ * A workflow run's DynamoDB requests when nobody counted them: each step as a task (the measured
+ * SubmitTask and TaskWorker requests: a step writes its start, its end and each call's statistics
+ * as a task writes its record, its save and its statistics) plus the start handler's.
+ */
+export function estimatedWorkflowRequests(
+  task: Pick<MeasuredCounts['task'], 'readRequests' | 'writeRequests'>,
+  steps: number,
+  a: CostAssumptions,
+): { readRequests: number; writeRequests: number } {
+  return {
+    readRequests: steps * task.readRequests + a.workflowStart.reads,
+    writeRequests: steps * task.writeRequests + a.workflowStart.writes,
+  };
 }

@@ -24,8 +24,12 @@ export interface PriceTable {
   lambda: {
     architecture: 'arm64';
     perRequest: number;
-    /** Billed per 1 ms of duration times configured memory. */
+    /**
+     * Billed per 1 ms of duration times configured memory. Since `initBilledFrom` the INIT phase
+     * (a cold start) of on-demand ZIP functions on managed runtimes is billed the same way.
+     */
     perGbSecond: number;
+    initBilledFrom: string;
   };
   dynamodb: {
     /** On-demand capacity mode, standard table class. */
@@ -40,10 +44,19 @@ export interface PriceTable {
     /** Standard queue, per request (64 KB chunks); the first million a month are free, ignored here. */
     standardPerRequest: number;
   };
+  cloudWatchLogs: {
+    /**
+     * Standard log class, per GB ingested (Lambda logs are "vended logs" since May 2025: this is
+     * their first tier, up to 10 TB a month). Storage and queries are not counted.
+     */
+    ingestionPerGb: number;
+    /** The GB the price is per: 2^30 bytes. */
+    bytesPerGb: number;
+  };
 }
 
 export const PRICES: PriceTable = {
-  asOf: '2025-06-01',
+  asOf: '2025-08-01',
   region: 'us-east-1',
   currency: 'USD',
   sources: [
@@ -52,6 +65,8 @@ export const PRICES: PriceTable = {
     'https://aws.amazon.com/dynamodb/pricing/on-demand/',
     'https://aws.amazon.com/api-gateway/pricing/',
     'https://aws.amazon.com/sqs/pricing/',
+    'https://aws.amazon.com/cloudwatch/pricing/',
+    'https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/',
   ],
   stepFunctions: {
     standardPerTransition: 0.025 / 1_000,
@@ -66,6 +81,7 @@ export const PRICES: PriceTable = {
     perRequest: 0.2 / 1_000_000,
     // First 7.5 billion GB-seconds a month.
     perGbSecond: 0.0000133334,
+    initBilledFrom: '2025-08-01',
   },
   dynamodb: {
     // On-demand prices after the November 2024 reduction.
@@ -77,5 +93,9 @@ export const PRICES: PriceTable = {
   },
   sqs: {
     standardPerRequest: 0.4 / 1_000_000,
+  },
+  cloudWatchLogs: {
+    ingestionPerGb: 0.5,
+    bytesPerGb: 1_024 ** 3,
   },
 };

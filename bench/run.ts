@@ -1,26 +1,32 @@
 /**
- * `npm run bench`: runs every benchmark, writes the full report to bench/results/report.json and
- * prints a compact table. Benchmarks report; none of them fails on a time limit, and the figures
- * worth comparing (routers, compile strategies) are measured side by side in the same run.
+ * `npm run bench`: runs every benchmark, writes the full report to bench/results/report.json,
+ * prints a compact table and ends with the summary block of bench/summary.ts (also written to
+ * bench/results/summary.json). Benchmarks report; none of them fails on a time limit, and the
+ * figures worth comparing (routers, compile strategies, the runtime and its floor) are measured
+ * side by side in the same run.
  *
  * `npm run bench -- --only routing,workflow` runs a subset (routing, workflow, hot-paths,
- * cold-start); the cost model runs when both workflow and hot-paths did.
+ * slow-factory, workflow-throughput, cold-start); the summary figures of the others are null,
+ * with the reason.
+ * A benchmark that throws leaves its figures null with its error; the others still run.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FUNCTIONS } from '../lib/app.ts';
+import { productLaunchCampaign } from '../lib/core/workflow/examples.ts';
+import { MAX_EXPRESS_TIMEOUT_SECONDS } from '../lib/core/workflow/template.ts';
 import { type ColdStartReport, coldStart } from './cold-start.ts';
 import {
   type CostAssumptions,
   type CostRow,
-  cloudDurationMs,
   costModel,
   defaultAssumptions,
+  estimatedWorkflowRequests,
   type MeasuredCounts,
 } from './cost-model.ts';
-import { type HotPathsReport, hotPaths } from './hot-paths.ts';
+import { DATA_COMMANDS, type HotPathsReport, hotPaths } from './hot-paths.ts';
 import { PRICES } from './prices.ts';
 import {
   type PolicyName,
@@ -28,9 +34,19 @@ import {
   routingQuality,
   type Spread,
 } from './routing-quality.ts';
-import { type WorkflowCompileReport, workflowCompile } from './workflow-compile.ts';
+import { type SlowFactoryReport, slowFactorySla } from './slow-factory.ts';
+import { entry, missing, type Summary, type SummaryEntry, summaryJson, summaryLines } from './summary.ts';
+import { type WorkflowCompileReport, workflowCompile, workflowTransitions } from './workflow-compile.ts';
+import { type WorkflowThroughputReport, workflowThroughput } from './workflow-throughput.ts';
 
-const BENCHMARKS = ['routing', 'workflow', 'hot-paths', 'cold-start'] as const;
+const BENCHMARKS = [
+  'routing',
+  'workflow',
+  'hot-paths',
+  'slow-factory',
+  'workflow-throughput',
+  'cold-start',
+] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
@@ -47,60 +63,201 @@ const selected = new Set<BenchmarkName>(
       }),
 );
 
+/** A benchmark's report, or why there is none (not selected, or it threw). */
+type Ran<T> = { report: T } | { reason: string };
+
 const started = performance.now();
 const loadAverageAtStart = loadavg();
 const timings: Record<string, number> = {};
-async function timed<T>(name: string, run: () => Promise<T>): Promise<T> {
-  process.stderr.write(`${name}... `);
+const failures: Record<string, string> = {};
+async function run<T>(name: BenchmarkName, label: string, go: () => Promise<T>): Promise<Ran<T>> {
+  if (!selected.has(name)) return { reason: `${name} not run (--only)` };
+  process.stderr.write(`${label}... `);
   const start = performance.now();
-  const result = await run();
-  timings[name] = performance.now() - start;
-  process.stderr.write(`${(timings[name] / 1_000).toFixed(1)} s\n`);
-  return result;
+  try {
+    const report = await go();
+    timings[label] = performance.now() - start;
+    process.stderr.write(`${(timings[label] / 1_000).toFixed(1)} s\n`);
+    return { report };
+  } catch (error) {
+    timings[label] = performance.now() - start;
+    const message = (error as Error).message.split('\n')[0] ?? String(error);
+    failures[name] = (error as Error).stack ?? message;
+    process.stderr.write(`failed after ${(timings[label] / 1_000).toFixed(1)} s: ${message}\n`);
+    return { reason: `${name} failed: ${message.slice(0, 160)}` };
+  }
 }
+const reportOf = <T>(ran: Ran<T>): T | undefined => ('report' in ran ? ran.report : undefined);
+const reasonOf = <T>(ran: Ran<T>): string => ('reason' in ran ? ran.reason : '');
 
-const routing = selected.has('routing') ? await timed('routing quality', () => routingQuality()) : undefined;
-const workflow = selected.has('workflow')
-  ? await timed('workflow compile', () => workflowCompile())
-  : undefined;
-const hot = selected.has('hot-paths') ? await timed('hot paths', () => hotPaths()) : undefined;
-const cold = selected.has('cold-start') ? await timed('cold start and size', () => coldStart()) : undefined;
+const routingRan = await run('routing', 'routing quality', () => routingQuality());
+const workflowRan = await run('workflow', 'workflow compile', () => workflowCompile());
+const hotRan = await run('hot-paths', 'hot paths', () => hotPaths());
+const slowRan = await run('slow-factory', 'slow factory', () => slowFactorySla());
+const throughputRan = await run('workflow-throughput', 'workflow throughput', () => workflowThroughput());
+const coldRan = await run('cold-start', 'cold start and size', () => coldStart());
+const routing = reportOf(routingRan);
+const workflow = reportOf(workflowRan);
+const hot = reportOf(hotRan);
+const slow = reportOf(slowRan);
+const throughput = reportOf(throughputRan);
+const cold = reportOf(coldRan);
+
+// ---------------------------------------------------------------------------------------------
+// The cost model, from what the benchmarks measured.
 
 /** cdk/constructs/manifest-function.ts gives 512 MB to every function whose manifest entry sets none. */
-const PIPELINE_MEMORY_MB = Math.max(
-  ...FUNCTIONS.filter((f) => f.pipelineStep !== undefined).map((f) => f.memoryMb ?? 512),
-);
-let cost:
-  | {
-      measured: MeasuredCounts;
-      assumptions: CostAssumptions;
-      lambdaMs: Record<string, number>;
-      rows: CostRow[];
-    }
-  | undefined;
-if (workflow && hot) {
+const DEFAULT_MEMORY_MB = 512;
+
+/** States a successful run of the campaign enters on Express, where it also records its end. */
+async function expressTransitions(): Promise<number> {
+  const template = {
+    ...productLaunchCampaign,
+    engine: 'express' as const,
+    timeout: MAX_EXPRESS_TIMEOUT_SECONDS,
+  };
+  return (await workflowTransitions(template)).transitions;
+}
+
+/** A workflow run's DynamoDB requests split into reads and writes, by command. */
+function readsAndWrites(byCommand: Readonly<Record<string, number>>) {
+  const sum = (kind: 'read' | 'write') =>
+    Object.entries(byCommand).reduce(
+      (total, [command, n]) => total + (DATA_COMMANDS[command] === kind ? n : 0),
+      0,
+    );
+  return { readRequests: sum('read'), writeRequests: sum('write') };
+}
+
+interface Cost {
+  measured: MeasuredCounts;
+  assumptions: CostAssumptions;
+  rows: CostRow[];
+}
+
+async function priced(h: HotPathsReport): Promise<Cost> {
+  const assumptions = defaultAssumptions();
+  const r = h.requests;
+  const task: MeasuredCounts['task'] = {
+    submit: r.invocations.submit,
+    worker: r.invocations.worker,
+    status: r.invocations.status,
+    readRequests: r.readRequestsPerTask,
+    writeRequests: r.writeRequestsPerTask,
+    readUnits: r.unitsPerTask.read,
+    writeUnits: r.unitsPerTask.totalWrite,
+    statusReadUnits: r.byFunction.GetTask.readUnits,
+  };
   const measured: MeasuredCounts = {
-    pipeline: { transitions: workflow.pipeline.succeeded, steps: hot.requests.invocations.pipeline },
-    submit: hot.requests.invocations.submit,
-    status: hot.requests.invocations.status,
-    workflow: {
+    task,
+    workflow: workflow && {
       name: workflow.example.name,
       steps: workflow.example.steps,
-      transitions: workflow.example.transitions,
       stepsOnCriticalPath: workflow.example.stepsOnCriticalPath,
+      standardTransitions: workflow.example.transitions,
+      expressTransitions: await expressTransitions(),
+      ...(throughput
+        ? {
+            ...readsAndWrites(throughput.dynamodb.byCommand),
+            requestsSource: `counted by workflow-throughput (${throughput.dynamodb.requestsPerRun.toFixed(1)} per run, one run at a time); units at the task path's units per read and per write`,
+          }
+        : {
+            ...estimatedWorkflowRequests(task, workflow.example.steps, assumptions),
+            requestsSource: `estimated (${reasonOf(throughputRan)}): each step as one task's requests, plus the start handler's; units at the task path's units per read and per write`,
+          }),
     },
+    processInitMs: Object.fromEntries((cold?.handlers ?? []).map((f) => [f.id, f.processInitMs])),
+    memoryMb: Object.fromEntries(FUNCTIONS.map((f) => [f.id, f.memoryMb ?? DEFAULT_MEMORY_MB])),
   };
-  const assumptions = defaultAssumptions(PIPELINE_MEMORY_MB);
-  const lambdaMs = Object.fromEntries(
-    [...measured.pipeline.steps, measured.submit, measured.status].map((m) => [
-      m.name,
-      cloudDurationMs(m, assumptions),
-    ]),
-  );
-  cost = { measured, assumptions, lambdaMs, rows: costModel(measured, assumptions, PRICES) };
+  return { measured, assumptions, rows: costModel(measured, assumptions, PRICES) };
 }
+
+const costRan: Ran<Cost> = hot
+  ? await priced(hot).then(
+      (report) => ({ report }),
+      (error: Error) => ({ reason: `cost model failed: ${error.message}` }),
+    )
+  : { reason: `cost model needs hot paths (${reasonOf(hotRan)})` };
+const cost = reportOf(costRan);
 const wallMs = performance.now() - started;
 
+// ---------------------------------------------------------------------------------------------
+// The summary.
+
+/** A figure of a report; a report of another shape than expected gives null with the error. */
+function from<T>(ran: Ran<T>, pick: (report: T) => number | undefined, unmeasured: string): SummaryEntry {
+  if (!('report' in ran)) return missing(ran.reason);
+  try {
+    return entry(pick(ran.report), unmeasured);
+  } catch (error) {
+    return missing(`could not read it from the report: ${(error as Error).message}`);
+  }
+}
+const workflowRow = (type: 'standard' | 'express') => (c: Cost) =>
+  c.rows.find((row) => row.workflowType === type)?.per1000.total;
+const summary: Summary = {
+  dynamodb_requests_per_task: from(hotRan, (h) => h.requests.requestsPerTask, 'no task was counted'),
+  wru_per_task: from(hotRan, (h) => h.requests.unitsPerTask.totalWrite, 'no task was counted'),
+  local_tasks_per_s: from(hotRan, (h) => h.throughput.tasks.perSecond, 'no task succeeded'),
+  direct_factory_calls_per_s: from(hotRan, (h) => h.throughput.direct.perSecond, 'no direct call succeeded'),
+  local_throughput_ratio_to_direct: from(hotRan, (h) => h.throughput.ratioToDirect, 'a side had no success'),
+  local_p50_overhead_ms: from(hotRan, (h) => h.throughput.p50OverheadMs, 'a side had no success'),
+  cost_per_1k_tasks_usd: from(costRan, (c) => c.rows[0]?.per1000.total, 'no task row'),
+  cost_per_1k_workflow4_standard_usd: from(
+    costRan,
+    workflowRow('standard'),
+    `the workflow rows need workflow compile (${reasonOf(workflowRan)})`,
+  ),
+  cost_per_1k_workflow4_express_usd: from(
+    costRan,
+    workflowRow('express'),
+    `the workflow rows need workflow compile (${reasonOf(workflowRan)})`,
+  ),
+  hot_path_bundle_kb_max: from(coldRan, (c) => c.hotPath.maxInitKb, 'no hot-path function in the manifest'),
+  hot_path_init_ratio_to_hello_max: from(
+    coldRan,
+    (c) => c.hotPath.maxProcessInitRatio,
+    'no hot-path function in the manifest',
+  ),
+  decisions_per_s: from(
+    hotRan,
+    (h) => h.inMemory.strategies.learned?.medianPerSecond,
+    'the learned strategy was not measured',
+  ),
+  slow_factory_within_sla: from(slowRan, (s) => s.withinSla, 'no task was simulated'),
+  hottest_key_wru_per_s_at_1k_tasks_per_s: from(
+    hotRan,
+    (h) => h.requests.hottestKey?.wruPerSecondAt1kTasksPerSecond,
+    'no write was counted',
+  ),
+  workflow_dynamodb_requests_per_run: from(
+    throughputRan,
+    (w) => w.summary.workflow_dynamodb_requests_per_run,
+    'no run was counted',
+  ),
+  workflow_floor_runs_per_s_0ms: from(
+    throughputRan,
+    (w) => w.summary.workflow_floor_runs_per_s_0ms,
+    'no plain run succeeded',
+  ),
+  local_workflow_ratio_to_floor_0ms: from(
+    throughputRan,
+    (w) => w.summary.local_workflow_ratio_to_floor_0ms,
+    'a side had no success',
+  ),
+  local_workflow_ratio_to_floor_50ms: from(
+    throughputRan,
+    (w) => w.summary.local_workflow_ratio_to_floor_50ms,
+    'a side had no success',
+  ),
+  local_workflow_single_overhead_ms_50ms: from(
+    throughputRan,
+    (w) => w.summary.local_workflow_single_overhead_ms_50ms,
+    'a side had no success',
+  ),
+};
+
+const loadAverageAtEnd = loadavg();
 const report = {
   generatedAt: new Date().toISOString(),
   environment: {
@@ -108,20 +265,28 @@ const report = {
     platform: `${platform()} ${process.arch}`,
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model,
-    /** Other work on the machine skews the timings: the 1, 5 and 15 minute load averages at the start. */
+    /** Other work on the machine skews the timings: the 1, 5 and 15 minute load averages. */
     loadAverageAtStart,
+    loadAverageAtEnd,
   },
   wallMs,
   timingsMs: timings,
+  failures,
   routingQuality: routing,
   workflowCompile: workflow,
   hotPaths: hot,
+  slowFactory: slow,
+  workflowThroughput: throughput,
   coldStart: cold,
   costModel: cost && { prices: PRICES, ...cost },
+  summary: summaryJson(summary),
 };
-const out = resolve(import.meta.dirname, 'results', 'report.json');
-mkdirSync(resolve(import.meta.dirname, 'results'), { recursive: true });
+const resultsDir = resolve(import.meta.dirname, 'results');
+mkdirSync(resultsDir, { recursive: true });
+const out = resolve(resultsDir, 'report.json');
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+const summaryOut = resolve(resultsDir, 'summary.json');
+writeFileSync(summaryOut, `${JSON.stringify(summaryJson(summary), null, 2)}\n`);
 
 // ---------------------------------------------------------------------------------------------
 // The printed table.
@@ -145,19 +310,265 @@ function table(header: string[], rows: string[][]) {
   print(pad(header, widths));
   for (const row of rows) print(pad(row, widths));
 }
+const load = (l: number[]) => l.map((x) => x.toFixed(1)).join('/');
 
 print(
-  `VoBee bench  ${report.generatedAt}  node ${report.environment.node}  ${report.environment.cpus} cpus  load ${loadAverageAtStart.map((l) => l.toFixed(1)).join('/')}  wall ${(wallMs / 1_000).toFixed(1)} s`,
+  `VoBee bench  ${report.generatedAt}  node ${report.environment.node}  ${report.environment.cpus} cpus  load ${load(loadAverageAtStart)} at start, ${load(loadAverageAtEnd)} at end  wall ${(wallMs / 1_000).toFixed(1)} s`,
 );
 
-if (routing) printRouting(routing);
-if (workflow) printWorkflow(workflow);
-if (hot) printHotPaths(hot);
-if (cold) printColdStart(cold);
-if (cost) printCost(cost.rows, cost.assumptions, cost.lambdaMs);
+// A section that cannot print (a report of another shape) says so; the summary still follows.
+for (const [name, printSection] of [
+  ['routing', () => routing && printRouting(routing)],
+  ['workflow', () => workflow && printWorkflow(workflow)],
+  ['hot-paths', () => hot && printHotPaths(hot)],
+  ['slow-factory', () => slow && printSlowFactory(slow)],
+  ['workflow-throughput', () => throughput && printWorkflowThroughput(throughput)],
+  ['cold-start', () => cold && printColdStart(cold)],
+  ['cost', () => cost && printCost(cost)],
+] as const) {
+  try {
+    printSection();
+  } catch (error) {
+    print(`   (${name}: could not print the section: ${(error as Error).message})`);
+  }
+}
+for (const [name, stack] of Object.entries(failures)) {
+  print();
+  print(`${name} FAILED: ${stack.split('\n').slice(0, 4).join(' | ')}`);
+}
 print();
 print(`full report: ${out}`);
+print(`summary: ${summaryOut}`);
+print();
+for (const line of summaryLines(summary)) print(line);
 console.log(lines.join('\n'));
+
+function printHotPaths(h: HotPathsReport) {
+  print();
+  print('3. HOT PATHS');
+  const strategies = Object.entries(h.inMemory.strategies);
+  print(
+    `   in memory, brain.decideTask + router.routeTask, median of ${h.inMemory.runs} x ${int(h.inMemory.iterationsPerRun)}: ${strategies.map(([s, v]) => `${s} ${int(v.medianPerSecond)}/s`).join(', ')}`,
+  );
+  const t = h.throughput;
+  print(
+    `   local runtime (in memory) over HTTP, ${t.factory} answering at once, ${t.concurrency} clients, ${t.operations} of each after ${t.warmups} warm-ups, ${t.rounds} alternating rounds:`,
+  );
+  table(
+    ['     side', 'per s', 'p50 ms', 'p95 ms', 'max ms', 'ok', 'failed'],
+    [
+      ['     POST /tasks, end from the task queue', t.tasks],
+      ['     POST /execute directly (the worker body)', t.direct],
+    ].map(([label, side]) => {
+      const s = side as typeof t.tasks;
+      return [
+        label as string,
+        n(s.perSecond, 1),
+        n(s.latencyMs.p50, 1),
+        n(s.latencyMs.p95, 1),
+        n(s.latencyMs.max, 1),
+        int(s.succeeded),
+        int(s.failed),
+      ];
+    }),
+  );
+  const statuses = Object.entries(t.records.statuses)
+    .map(([status, count]) => `${count} ${status}`)
+    .join(', ');
+  print(
+    `     tasks/direct ${n(t.ratioToDirect, 3)}, p50 overhead ${n(t.p50OverheadMs, 1)} ms; ${t.records.read} task records read back: ${statuses}${t.records.failures.length ? `; e.g. ${JSON.stringify(t.records.failures[0])}` : ''}${[...t.tasks.errors, ...t.direct.errors].length ? `; errors: ${[...t.tasks.errors, ...t.direct.errors].join(' | ')}` : ''}`,
+  );
+  const q = h.requests;
+  print(
+    `   one task at a time (${q.tasks} counted after ${q.warmupTasks} warm-ups, which fill the routing caches and note the task type; ${Object.entries(
+      q.statuses,
+    )
+      .map(([s, c]) => `${c} ${s}`)
+      .join(', ')}):`,
+  );
+  print(
+    `     DynamoDB requests per task ${n(q.requestsPerTask, 2)} = ${Object.entries(q.byCommand)
+      .sort((a, b) => b[1] - a[1])
+      .map(([c, k]) => `${n(k, 2)} ${c.replace(/Command$/, '')}`)
+      .join(
+        ' + ',
+      )}; ${n(q.unitsPerTask.read, 2)} RRU, ${n(q.unitsPerTask.write, 2)} WRU + ${n(q.unitsPerTask.indexWrite, 2)} index WRU = ${n(q.unitsPerTask.totalWrite, 2)} WRU`,
+  );
+  table(
+    ['     function', 'requests', 'rounds', 'RRU', 'WRU', 'index WRU', 'local ms', 'of it DB ms', 'log B'],
+    (['SubmitTask', 'TaskWorker', 'GetTask'] as const).map((name) => {
+      const f = q.byFunction[name];
+      return [
+        `     ${name}${name === 'GetTask' ? ' (not in the task)' : ''}`,
+        `${n(f.requests, 2)} (${Object.entries(f.byCommand)
+          .map(([c, k]) => `${n(k, 2)} ${c.replace(/Command$/, '')}`)
+          .join(', ')})`,
+        n(f.roundTrips, 2),
+        n(f.readUnits, 2),
+        n(f.writeUnits, 2),
+        n(f.indexWriteUnits, 2),
+        n(f.localMs, 1),
+        n(f.localDbMs, 1),
+        int(f.logBytes),
+      ];
+    }),
+  );
+  print(
+    `     WRU per task by item written: ${Object.entries(q.writeUnitsByItem)
+      .sort((a, b) => b[1] - a[1])
+      .map(([item, units]) => `${item} ${n(units, 2)}`)
+      .join(', ')}`,
+  );
+  const key = (k: (typeof q.keys)[number] | undefined) =>
+    k
+      ? `${k.key}: ${n(k.wruPerTask, 3)} WRU per task, ${int(k.wruPerSecondAt1kTasksPerSecond)} WRU/s at 1,000 tasks/s`
+      : '-';
+  print(`     hottest table key ${key(q.hottestKey)} (a partition takes at most 1,000 WRU/s)`);
+  print(`     hottest index key ${key(q.hottestIndexKey)}`);
+  print(
+    `     next keys: ${q.keys
+      .slice(1, 4)
+      .map((k) => `${k.key} ${n(k.wruPerTask, 3)}`)
+      .join(', ')}; between tasks: ${q.outside.requests} requests, ${q.outside.logBytes} log bytes`,
+  );
+}
+
+function printSlowFactory(s: SlowFactoryReport) {
+  const o = s.setup;
+  print();
+  print(
+    `4. SLOW FACTORY  ${o.tasks.toLocaleString('en-US')} tasks at ${o.tasksPerSecond}/s over ${o.workers} workers, ${o.strategy} routing; ${o.slowFactory} turns ${o.slowdown}x slower at task ${o.turnAtTask.toLocaleString('en-US')} (simulated time)`,
+  );
+  print(
+    `   within the ${o.slaSeconds} s SLA ${n(s.withinSla, 4)}, succeeded ${n(s.succeeded, 4)}, missed after the turn ${s.missedAfterTurn}, routed to ${o.slowFactory} ${n(s.routedToSlowShare, 4)}`,
+  );
+}
+
+function printWorkflowThroughput(w: WorkflowThroughputReport) {
+  print();
+  print(
+    `5. WORKFLOW THROUGHPUT  ${w.workflowId} through the local runtime against a plain async function making the same calls (the floor)`,
+  );
+  table(
+    [
+      '   setting',
+      'floor runs/s',
+      'local runs/s',
+      'ratio',
+      'floor p50 ms',
+      'local p50 ms',
+      'failed (floor/local)',
+    ],
+    Object.entries(w.throughput).map(([latency, t]) => [
+      `   factories at ${latency}, ${t.local.concurrency} at a time`,
+      n(t.plain.runsPerSecond, 1),
+      n(t.local.runsPerSecond, 1),
+      n(t.ratioToFloor, 3),
+      n(t.plain.latencyMs.p50, 1),
+      n(t.local.latencyMs.p50, 1),
+      `${t.plain.failed}/${t.local.failed}`,
+    ]),
+  );
+  print(
+    `   one run at a time at ${w.single.factoryLatencyMs} ms: overhead p50 ${n(w.single.overheadMsP50, 1)} ms; DynamoDB requests per run ${n(w.dynamodb.requestsPerRun, 2)} = ${Object.entries(
+      w.dynamodb.byCommand,
+    )
+      .map(([c, k]) => `${n(k, 2)} ${c.replace(/Command$/, '')}`)
+      .join(' + ')}`,
+  );
+}
+
+function printCost({ rows, assumptions: a, measured }: Cost) {
+  print();
+  print(
+    `7. COST per 1,000 runs, USD, ${PRICES.region} list prices as of ${PRICES.asOf} (bench/prices.ts; check before use)`,
+  );
+  table(
+    [
+      '   run',
+      'type',
+      'SFN',
+      'Lambda req',
+      'Lambda time',
+      'INIT',
+      'DynamoDB',
+      'API GW',
+      'SQS',
+      'logs',
+      'total',
+    ],
+    rows.map((r) => [
+      `   ${r.name}`,
+      r.workflowType === 'none' ? '-' : r.workflowType,
+      n(r.per1000.stepFunctions, 4),
+      n(r.per1000.lambdaRequests, 4),
+      n(r.per1000.lambdaDuration, 4),
+      n(r.per1000.lambdaInit, 4),
+      n(r.per1000.dynamodb, 4),
+      n(r.per1000.apiGateway, 4),
+      n(r.per1000.sqs, 4),
+      n(r.per1000.logs, 4),
+      n(r.per1000.total, 4),
+    ]),
+  );
+  table(
+    [
+      '   per run',
+      'transitions',
+      'Express ms',
+      'invocations',
+      'GB-s',
+      'INIT GB-s',
+      'RRU',
+      'WRU',
+      'API',
+      'SQS',
+      'log B',
+    ],
+    rows.map((r) => [
+      `   ${r.name} (${r.workflowType === 'none' ? 'no state machine' : r.workflowType})`,
+      n(r.perRun.stateTransitions, 0),
+      n(r.perRun.expressDurationMs, 0),
+      n(r.perRun.lambdaInvocations, 0),
+      n(r.perRun.lambdaGbSeconds, 4),
+      n(r.perRun.initGbSeconds, 5),
+      n(r.perRun.readUnits, 2),
+      n(r.perRun.writeUnits, 2),
+      n(r.perRun.apiRequests, 0),
+      n(r.perRun.sqsRequests, 0),
+      int(r.perRun.logBytes),
+    ]),
+  );
+  print('   the parts of each run:');
+  for (const r of rows) {
+    const p = r.profile;
+    const lambdas = p.lambda
+      .map(
+        (u) =>
+          `${u.name} ${n(u.invocations, 0)} x ${int(u.durationMs)} ms (INIT ${int(u.initMs)} ms, ${int(u.logBytes)} log B)`,
+      )
+      .join(', ');
+    const machine =
+      p.workflowType === 'standard'
+        ? `${p.stateTransitions} transitions; `
+        : p.workflowType === 'express'
+          ? `1 Express request, ${int(p.expressDurationMs)} ms at ${p.expressMemoryMb} MB; `
+          : '';
+    print(
+      `   - ${r.name}${p.workflowType === 'none' ? '' : ` (${p.workflowType})`}: ${machine}API ${p.apiRequests} requests; SQS ${p.sqsRequests}; Lambda ${lambdas}; DynamoDB ${n(p.readUnits, 2)} RRU + ${n(p.writeUnits, 2)} WRU; logs ${int(r.perRun.logBytes)} B (${int(p.otherLogBytes)} B of them API access logs and state machine logs)`,
+    );
+  }
+  print(
+    `   assumed: factory wait ${a.factoryWaitMs} ms per call; ${a.dynamoRoundTripMs} ms per DynamoDB round; local compute x ${a.vcpuMb} MB / memory (memory from the manifest, ${DEFAULT_MEMORY_MB} MB default); INIT on ${n(a.coldStartShare * 100, 1)}% of invocations, each the measured local process init (INIT has burst CPU; ${a.initMs} ms where not measured); ${a.statusReadsPerRun} status read per run; ${a.sqsRequestsPerMessage} SQS requests per task message (send, receive, delete; no batching); ${a.platformLogBytes} B of START/END/REPORT per invocation; ${a.apiAccessLogBytes} B per API access log line; ${a.stateMachineLogBytesPerRun} B of state machine logs per successful run (ERROR level, no execution data); ${a.transitionOverheadMs} ms per Express state, Express at ${a.expressMemoryMb} MB; ${a.stepFunctionsCallMs} ms per Step Functions API call`,
+  );
+  print(
+    `   the workflow's functions are priced from the task path's measurements: RunWorkflowStep as TaskWorker plus writes and rounds: ${a.stepExtraWrites} (its start); StartExecution as SubmitTask with reads: ${a.workflowStart.reads}, writes: ${a.workflowStart.writes} (a round each), Step Functions calls: ${a.workflowStart.stepFunctionsCalls}; GetExecution as GetTask with reads: ${a.workflowStatus.reads} (a round each), Step Functions calls: ${a.workflowStatus.stepFunctionsCalls}`,
+  );
+  if (measured.workflow) print(`   DynamoDB of a workflow run: ${measured.workflow.requestsSource}`);
+  print(
+    '   not counted: X-Ray, custom metrics (monthly per metric), log storage and queries, data transfer, table storage, free tiers, idle SQS polling',
+  );
+}
 
 function printRouting(r: RoutingQualityReport) {
   const s = r.setup;
@@ -264,51 +675,14 @@ function printWorkflow(w: WorkflowCompileReport) {
     ],
   );
   print(
-    `   transitions checked by execution on ${w.transitionCheck.executed} DAGs: ${w.transitionCheck.mismatches.length} mismatches; pipeline run: ${w.pipeline.succeeded} transitions (+${w.pipeline.perRetry} per retry, +${w.pipeline.perFailover} per failover); ${w.example.name}: ${w.example.transitions} for ${w.example.steps} steps`,
-  );
-}
-
-function printHotPaths(h: HotPathsReport) {
-  print();
-  print('3. HOT PATHS');
-  const strategies = Object.entries(h.inMemory.strategies);
-  print(
-    `   in memory, brain.decide + router.route, median of ${h.inMemory.runs} x ${int(h.inMemory.iterationsPerRun)}: ${strategies.map(([s, v]) => `${s} ${int(v.medianPerSecond)}/s`).join(', ')}`,
-  );
-  const e = h.endToEnd;
-  print(
-    `   local runtime over HTTP: ${e.tasks} tasks, ${e.concurrency} at a time, poll every ${e.pollIntervalMs} ms: ${n(e.tasksPerSecond, 1)} tasks/s, p50 ${int(e.latencyMs.p50)} ms, p95 ${int(e.latencyMs.p95)} ms (${e.succeeded} succeeded, ${e.failed} failed)`,
-  );
-  const q = h.requests;
-  print(
-    `   DynamoDB requests per task (${q.tasks} tasks, one at a time): ${n(q.callsPerTask, 1)} = ${Object.entries(
-      q.callsPerTaskByCommand,
-    )
-      .sort((a, b) => b[1] - a[1])
-      .map(([c, k]) => `${n(k, 1)} ${c.replace(/Command$/, '')}`)
-      .join(' + ')}`,
-  );
-  table(
-    ['   function', 'requests', 'rounds', 'RRU', 'WRU', 'local ms', 'of it DB ms'],
-    [...q.invocations.pipeline, q.invocations.submit, q.invocations.status].map((m) => [
-      `   ${m.name}`,
-      n(m.dbCalls, 1),
-      n(m.dbRoundTrips, 1),
-      n(m.readUnits, 1),
-      n(m.writeUnits, 1),
-      n(m.localMs, 1),
-      n(m.localDbMs, 1),
-    ]),
-  );
-  print(
-    `   request units per task: ${n(q.requestUnitsPerTask.read, 1)} RRU, ${n(q.requestUnitsPerTask.write, 1)} WRU + ~${n(q.requestUnitsPerTask.indexWriteEstimate, 1)} index WRU`,
+    `   transitions checked by execution on ${w.transitionCheck.executed} DAGs: ${w.transitionCheck.mismatches.length} mismatches; ${w.example.name}: ${w.example.transitions} for ${w.example.steps} steps`,
   );
 }
 
 function printColdStart(c: ColdStartReport) {
   print();
   print(
-    `4. COLD START AND SIZE  ${c.functions} handlers, ${c.setup.bundler.split(' (')[0]}, fresh node ${c.setup.node}, median of ${c.setup.runs}; init KB = entry + static chunks`,
+    `6. COLD START AND SIZE  ${c.functions} handlers, ${c.setup.bundler.split(' (')[0]}, fresh node ${c.setup.node}, median of ${c.setup.runs}; init KB = entry + static chunks`,
   );
   const h = c.helloWorld;
   print(
@@ -360,47 +734,4 @@ function printColdStart(c: ColdStartReport) {
   }
 }
 
-function printCost(rows: CostRow[], a: CostAssumptions, lambdaMs: Record<string, number>) {
-  print();
-  print(
-    `5. COST per 1,000 runs, USD, ${PRICES.region} list prices as of ${PRICES.asOf} (bench/prices.ts; check before use)`,
-  );
-  table(
-    ['   run', 'type', 'SFN', 'Lambda req', 'Lambda GB-s', 'DynamoDB', 'API GW', 'SQS', 'total'],
-    rows.map((r) => [
-      `   ${r.name}`,
-      r.workflowType,
-      n(r.per1000.stepFunctions, 4),
-      n(r.per1000.lambdaRequests, 4),
-      n(r.per1000.lambdaCompute, 4),
-      n(r.per1000.dynamodb, 4),
-      n(r.per1000.apiGateway, 4),
-      n(r.per1000.sqs, 4),
-      n(r.per1000.total, 4),
-    ]),
-  );
-  table(
-    ['   per run', 'transitions', 'Express ms', 'invocations', 'GB-s', 'RRU', 'WRU', 'API', 'SQS'],
-    rows.map((r) => [
-      `   ${r.name} (${r.workflowType})`,
-      n(r.perRun.stateTransitions, 0),
-      n(r.perRun.expressDurationMs, 0),
-      n(r.perRun.lambdaInvocations, 0),
-      n(r.perRun.lambdaGbSeconds, 3),
-      n(r.perRun.readUnits, 1),
-      n(r.perRun.writeUnits, 1),
-      n(r.perRun.apiRequests, 0),
-      n(r.perRun.sqsRequests, 0),
-    ]),
-  );
-  print(
-    `   assumed: Lambda ${a.lambdaMemoryMb} MB arm64, factory wait ${a.factoryWaitMs} ms per call, ${a.dynamoRoundTripMs} ms per DynamoDB round, local CPU x${n(a.cpuScale, 2)} (1,769 MB = 1 vCPU), ${a.transitionOverheadMs} ms per Express state, Express ${a.expressMemoryMb} MB, ${a.statusReadsPerRun} status read per run, ${a.sqsRequestsPerQueuedTask} SQS requests per queued task; request units and rounds measured on dynalite`,
-  );
-  print(
-    `   estimated Lambda ms per invocation: ${Object.entries(lambdaMs)
-      .map(([name, ms]) => `${name} ${n(ms, 0)}`)
-      .join(', ')} (local compute x CPU scale + DynamoDB rounds + factory wait)`,
-  );
-}
-
-process.exit(0);
+process.exit(Object.keys(failures).length > 0 ? 1 : 0);

@@ -4,7 +4,6 @@
  * compilation takes, on random step DAGs from the workflow tests' own generator.
  */
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { pipelineDefinition } from '../lib/core/pipeline/definition.ts';
 import {
   type AslState,
   type AslStateMachine,
@@ -110,49 +109,6 @@ export async function workflowTransitions(template: WorkflowTemplateInput) {
   return executedTransitions(definition, handlers, executionInput({}));
 }
 
-/**
- * States a task pipeline run enters: succeeding at the first call, after one retry of the same
- * service, and after one failover to the next service.
- */
-export async function pipelineTransitions() {
-  const definition = pipelineDefinition({
-    decide: 'Decide',
-    route: 'Route',
-    callFactory: 'CallFactory',
-    failover: 'Failover',
-    record: 'Record',
-  });
-  type State = Record<string, unknown>;
-  const pass = (patch: (state: State) => State) => (event: unknown) => {
-    const state = (event as { Payload: State }).Payload;
-    return { StatusCode: 200, Payload: { ...state, ...patch(state) } };
-  };
-  const run = (failures: Array<'retry' | 'failover'>) => {
-    let calls = 0;
-    return executedTransitions(
-      definition,
-      {
-        Decide: pass(() => ({ decision: {} })),
-        Route: pass(() => ({ route: { primary: 'a' } })),
-        CallFactory: pass(() => {
-          const outcome = failures[calls++] ?? 'succeeded';
-          return { call: outcome === 'retry' ? { outcome, delaySeconds: 1 } : { outcome } };
-        }),
-        Failover: pass(() => ({ route: { primary: 'b' } })),
-        Record: pass(() => ({ status: 'SUCCEEDED' })),
-      },
-      { taskId: 't', task: {}, attempt: 0 },
-    );
-  };
-  const [succeeded, retried, failedOver] = await Promise.all([run([]), run(['retry']), run(['failover'])]);
-  return {
-    succeeded: succeeded.transitions,
-    path: succeeded.entered,
-    perRetry: retried.transitions - succeeded.transitions,
-    perFailover: failedOver.transitions - succeeded.transitions,
-  };
-}
-
 export interface WorkflowCompileOptions {
   dags: number;
   minSteps: number;
@@ -255,7 +211,6 @@ export async function workflowCompile(options: WorkflowCompileOptions = DEFAULT_
   );
   const atLimitDefinition = compileWorkflow(atLimit.template, { runStepFunctionArn: ARN }).definition;
 
-  const pipeline = await pipelineTransitions();
   const example = await workflowTransitions(productLaunchCampaign);
   const exampleDefinition = compileWorkflow(productLaunchCampaign, { runStepFunctionArn: ARN }).definition;
   const unitDurations = Object.fromEntries(productLaunchCampaign.steps.map((s) => [s.step_id, 1]));
@@ -296,7 +251,6 @@ export async function workflowCompile(options: WorkflowCompileOptions = DEFAULT_
         spread(results.map((r) => r.definitionBytesPerStep)).mean * options.largeSteps,
       maxDefinitionBytes: MAX_DEFINITION_BYTES,
     },
-    pipeline,
     example: {
       name: productLaunchCampaign.workflow_id,
       steps: productLaunchCampaign.steps.length,
