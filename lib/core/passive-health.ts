@@ -50,9 +50,10 @@ export class PassiveHealth {
     const now = this.#now();
     if (success) {
       this.#streaks.delete(service);
-      const wasEjected =
-        this.#ejected.has(service) || (stored?.health === 'unhealthy' && stored.cooldownUntil !== undefined);
-      if (!wasEjected) return undefined;
+      const cooldownUntil =
+        this.#ejected.get(service) ?? (stored?.health === 'unhealthy' ? stored.cooldownUntil : undefined);
+      // An ejection lasts its cooldown: a call that was in flight when it began does not end it.
+      if (cooldownUntil === undefined || Date.parse(cooldownUntil) > now.getTime()) return undefined;
       this.#ejected.delete(service);
       return { service, health: 'healthy', reason: 'recovered: call succeeded after cooldown' };
     }

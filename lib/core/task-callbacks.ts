@@ -2,8 +2,8 @@ import { type CallbackBody, callbackBody, failureText } from './callback-body.ts
 import { taskIdOfToken, tokenHash } from './callback-tokens.ts';
 import { ConflictError, NotFoundError, NotReadyError } from './errors.ts';
 import type { CallObservation } from './statistics.ts';
-import type { TaskQueue } from './task-message.ts';
-import type { TaskRecord, TaskStatus } from './task-record.ts';
+import { followUp, stateOf, type TaskQueue } from './task-message.ts';
+import type { CallError, TaskRecord, TaskStatus } from './task-record.ts';
 import { finishedProgress, inlineResult, type TaskProgress } from './task-worker.ts';
 import { parseInput } from './validation.ts';
 
@@ -35,21 +35,17 @@ export class TaskCallbacks {
     const message: CallbackBody = parseInput(callbackBody, body, 'body');
     const taskId = taskIdOfToken(token);
     const record = taskId === undefined ? undefined : await this.#ports.getTask(taskId);
-    const waiting = record?.waiting;
-    // A token that does not match the task it names is as unknown as one naming no task.
-    if (!record || (waiting?.for === 'callback' && waiting.tokenHash !== tokenHash(token))) {
-      throw new NotFoundError('callback token', `${token.slice(0, 12)}...`);
-    }
-    const index = record.attempts.findLastIndex((a) => a.outcome === 'waiting');
-    const call = record.attempts[index];
     // The factory answered 202 and called back before the worker saved that it waits: try again soon.
-    if (record.status === 'PENDING' || (record.status === 'RUNNING' && waiting === undefined)) {
+    if (record?.status === 'PENDING') {
       throw new NotReadyError(`task '${record.taskId}' is not waiting for its callback yet; try again`, 1);
     }
-    if (record.status !== 'RUNNING' || waiting?.for !== 'callback' || !call) {
-      throw new ConflictError(
-        `task '${record.taskId}' is not waiting for a callback (it is ${record.status})`,
-      );
+    const waiting = record?.waiting;
+    const index = record?.attempts.findLastIndex((a) => a.outcome === 'waiting') ?? -1;
+    const call = record?.attempts[index];
+    // Whatever the reason a token is not the one a task waits with (no such task, a forged or used
+    // token, a finished task), the answer is the same: it reveals nothing about the task.
+    if (!record || waiting?.for !== 'callback' || waiting.tokenHash !== tokenHash(token) || !call) {
+      throw new NotFoundError('callback token', `${token.slice(0, 12)}...`);
     }
     const now = this.#ports.now().toISOString();
     const latencyMs = Math.max(0, Date.parse(now) - Date.parse(call.at) + call.latencyMs);
@@ -75,9 +71,11 @@ export class TaskCallbacks {
       attempts,
       updatedAt: now,
     };
+    // A failure is saved with what follows it, so that the follow-up can be sent again if this
+    // invocation stops before sending it (see `continuationOf`).
     const progress: TaskProgress = succeeded
       ? finishedProgress(record.task.parameters, base, now, inlineResult(call.service, message.output))
-      : { ...base, status: 'RUNNING', waiting: undefined };
+      : { ...base, status: 'RUNNING', waiting: { for: 'failure', until: now, error: error as CallError } };
     if (!(await this.#ports.saveTask(record.taskId, record.seq, progress))) {
       throw new ConflictError(
         `task '${record.taskId}' changed while its callback was handled; it was not applied`,
@@ -93,18 +91,10 @@ export class TaskCallbacks {
     };
     await Promise.all([
       this.#ports.recordCalls([observation]),
-      error &&
-        this.#ports.queue.send({
-          taskId: record.taskId,
-          seq: record.seq + 1,
-          task: record.task,
-          strategy: record.strategy,
-          submittedAt: record.createdAt,
-          decision: record.decision,
-          route: record.route,
-          attempts,
-          resume: { kind: 'callback-failed', error },
-        }),
+      progress.waiting &&
+        this.#ports.queue.send(
+          followUp({ ...stateOf(record), seq: record.seq + 1, attempts }, progress.waiting),
+        ),
     ]);
     return { taskId: record.taskId, status: progress.status };
   }

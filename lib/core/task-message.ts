@@ -4,7 +4,7 @@ import { identifier } from './names.ts';
 import type { RoutingDecision } from './routing/router.ts';
 import { strategyName } from './routing/strategy-name.ts';
 import { taskSchema } from './task.ts';
-import type { CallAttempt, CallError, TaskRecord } from './task-record.ts';
+import type { CallAttempt, CallError, TaskRecord, TaskWaiting } from './task-record.ts';
 import { parseInput } from './validation.ts';
 
 /** The longest a queue message can be delayed (SQS `DelaySeconds`); longer waits take several hops. */
@@ -87,11 +87,39 @@ export function parseTaskMessage(body: string): TaskMessage {
 }
 
 /**
+ * The message that takes a task on from a wait: its state so far, the resume its wait asks for
+ * and the time it is due.
+ */
+export function followUp(
+  state: Pick<
+    TaskMessage,
+    'taskId' | 'seq' | 'task' | 'strategy' | 'submittedAt' | 'decision' | 'route' | 'attempts'
+  >,
+  waiting: TaskWaiting,
+): TaskMessage {
+  return {
+    ...state,
+    resume:
+      waiting.for === 'retry'
+        ? { kind: 'retry' }
+        : waiting.for === 'failure'
+          ? { kind: 'callback-failed', error: waiting.error }
+          : { kind: 'callback-deadline' },
+    notBefore: waiting.until,
+  };
+}
+
+/**
  * The continuation a RUNNING record waits on, rebuilt from the record: sent again when the
  * invocation that saved the record stopped before it could send it.
  */
 export function continuationOf(record: TaskRecord): TaskMessage | undefined {
   if (record.status !== 'RUNNING' || !record.waiting) return undefined;
+  return followUp(stateOf(record), record.waiting);
+}
+
+/** What a message carries of a task record. */
+export function stateOf(record: TaskRecord) {
   return {
     taskId: record.taskId,
     seq: record.seq,
@@ -101,7 +129,5 @@ export function continuationOf(record: TaskRecord): TaskMessage | undefined {
     decision: record.decision,
     route: record.route,
     attempts: record.attempts,
-    resume: record.waiting.for === 'retry' ? { kind: 'retry' } : { kind: 'callback-deadline' },
-    notBefore: record.waiting.until,
   };
 }

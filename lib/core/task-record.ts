@@ -40,6 +40,8 @@ export interface CallAttempt {
 /** What a RUNNING task waits for. */
 export type TaskWaiting =
   | { for: 'retry'; until: string }
+  /** A call failed by callback: the worker retries or fails over from `until` on. */
+  | { for: 'failure'; until: string; error: CallError }
   /** `tokenHash` is the SHA-256 of the callback token: the token itself is never stored. */
   | { for: 'callback'; service: string; until: string; tokenHash: string };
 

@@ -5,7 +5,13 @@ import type { HealthChange } from './passive-health.ts';
 import type { Router, RoutingDecision, StrategyName } from './routing/router.ts';
 import type { Service } from './service.ts';
 import type { CallObservation, ServiceStats } from './statistics.ts';
-import { continuationOf, MAX_QUEUE_DELAY_SECONDS, type TaskMessage, type TaskQueue } from './task-message.ts';
+import {
+  continuationOf,
+  followUp,
+  MAX_QUEUE_DELAY_SECONDS,
+  type TaskMessage,
+  type TaskQueue,
+} from './task-message.ts';
 import type { CallAttempt, TaskRecord, TaskStatus, TaskWaiting } from './task-record.ts';
 import { parameterFeatures } from './task-result.ts';
 import { type CallbackOffers, type RunOutcome, TaskRun, type TaskRunPorts } from './task-run.ts';
@@ -82,18 +88,18 @@ export class TaskWorker {
     const ports = this.#ports;
     const now = ports.now().getTime();
     const due = message.notBefore === undefined ? now : Date.parse(message.notBefore);
-    if (due - now >= 1_000) {
+    if (due - now >= 500) {
       await ports.queue.send(message, delayUntil(message.notBefore, ports.now()));
       return { taskId: message.taskId, result: 'DEFERRED', calls: 0 };
     }
-    // A redelivery, or a deadline that a callback may have beaten: read where the task stands.
+    // A redelivery, or a deadline that a callback may have beaten: read where the task stands. A
+    // task one step ahead and waiting may lack its follow-up (its saver stopped before sending
+    // it, or a callback's send failed): it is sent again, at worst a second copy.
     if (delivery.receiveCount > 1 || message.resume?.kind === 'callback-deadline') {
       const record = await ports.getTask(message.taskId);
       if (!record || record.seq !== message.seq) {
         const resent =
-          record !== undefined && delivery.receiveCount > 1 && record.seq === message.seq + 1
-            ? await this.#resend(record)
-            : false;
+          record !== undefined && record.seq === message.seq + 1 ? await this.#resend(record) : false;
         return { taskId: message.taskId, result: 'DUPLICATE', calls: 0, resent };
       }
     }
@@ -149,29 +155,25 @@ export class TaskWorker {
     if (!(await ports.saveTask(message.taskId, message.seq, progress))) {
       return { taskId: message.taskId, result: 'DUPLICATE', calls: 0, resent: false };
     }
-    const follow = progress.waiting && {
-      ...message,
-      seq: message.seq + 1,
-      decision: progress.decision,
-      route: progress.route,
-      attempts: progress.attempts,
-      resume:
-        progress.waiting.for === 'retry'
-          ? { kind: 'retry' as const }
-          : { kind: 'callback-deadline' as const },
-      notBefore: progress.waiting.until,
-    };
+    const follow =
+      progress.waiting &&
+      followUp(
+        {
+          ...message,
+          seq: message.seq + 1,
+          decision: progress.decision,
+          route: progress.route,
+          attempts: progress.attempts,
+        },
+        progress.waiting,
+      );
     await Promise.all([
       ports.recordCalls(run.observations),
       ports.recordHealth(run.healthChanges),
       follow ? ports.queue.send(follow, delayUntil(follow.notBefore, ports.now())) : undefined,
     ]);
     const result =
-      progress.waiting?.for === 'retry'
-        ? 'RETRY'
-        : progress.waiting?.for === 'callback'
-          ? 'CALLBACK'
-          : progress.status;
+      progress.waiting?.for === 'callback' ? 'CALLBACK' : progress.waiting ? 'RETRY' : progress.status;
     return { taskId: message.taskId, result, calls, routedBy };
   }
 
@@ -278,10 +280,10 @@ export function finishedProgress(
 }
 
 /**
- * The queue delay (whole seconds) until `iso`: a wait under a second is not delayed at all (a
- * queue counts whole seconds), a longer one is never cut short.
+ * The queue delay until `iso`, in the whole seconds a queue counts: to the nearest second, so a
+ * message comes at most half a second early (the worker then takes it: see `process`).
  */
 function delayUntil(iso: string | undefined, now: Date): number {
   const ms = iso === undefined ? 0 : Date.parse(iso) - now.getTime();
-  return ms < 1_000 ? 0 : Math.min(Math.ceil(ms / 1000), MAX_QUEUE_DELAY_SECONDS);
+  return Math.max(0, Math.min(Math.round(ms / 1000), MAX_QUEUE_DELAY_SECONDS));
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { callbackBody } from '../core/callback-body.ts';
 import { moduleInputSchema } from '../core/modules.ts';
 import { identifier } from '../core/names.ts';
 import { suggestionPriority } from '../core/self-improvement.ts';
@@ -44,14 +45,7 @@ export const schemas = {
   registerWorkflow: workflowTemplateSchema,
   rollbackWorkflow: z.object({ version: z.number().int().min(1) }).strict(),
   startExecution: z.object({ input: z.record(z.string(), z.unknown()).default({}) }).strict(),
-  callback: z
-    .object({
-      status: z.enum(['succeeded', 'failed']),
-      output: z.unknown().optional(),
-      error: z.unknown().optional(),
-      taskToken: z.string().optional(),
-    })
-    .loose(),
+  callback: callbackBody,
 } as const;
 
 export const queries = {

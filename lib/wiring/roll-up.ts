@@ -24,8 +24,11 @@ export function buildRollUp(deps: {
     const summary: Record<string, { minutes: number; services: number; tasks: number }> = {};
     for (const type of await stats.taskTypes()) {
       const counters = await stats.rollUp(type);
+      // Tasks that finished over a minute ago only: the index is eventually consistent, and a task
+      // that showed up late behind the position would never be counted.
+      const before = new Date(deps.now().getTime() - 60_000).toISOString();
       const rolled = await stats.rollUpParameters(type, (after) =>
-        tasks.finishedSince(type, after, TASKS_PER_RUN),
+        tasks.finishedBetween(type, after, before, TASKS_PER_RUN),
       );
       summary[type] = { ...counters, tasks: rolled };
     }

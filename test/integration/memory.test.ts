@@ -4,6 +4,12 @@ import { ConflictError, NotFoundError, ValidationError } from '../../lib/core/er
 import type { TaskResultInput } from '../../lib/core/task-result.ts';
 import { backends, createStack, manualClock } from '../helpers/stack.ts';
 
+/**
+ * Results completed an hour ago, one second apart: recent enough that the 90-day retention (a
+ * TTL, which DynamoDB Local applies) keeps them.
+ */
+const BASE = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
+
 function result(i: number, overrides: Partial<TaskResultInput> = {}): TaskResultInput {
   return {
     taskId: `task-${i}`,
@@ -11,7 +17,7 @@ function result(i: number, overrides: Partial<TaskResultInput> = {}): TaskResult
     service: 'email-ai',
     success: true,
     executionMs: 100 + i,
-    completedAt: new Date(Date.UTC(2026, 0, 15, 9, 0, i)).toISOString(),
+    completedAt: new Date(BASE + i * 1_000).toISOString(),
     parameters: { audience: 'customers' },
     ...overrides,
   };

@@ -37,6 +37,19 @@ describe('PassiveHealth', () => {
     expect(b?.cooldownUntil).toBeUndefined();
   });
 
+  it('lets an ejection last its cooldown even when a call in flight then succeeds', () => {
+    const clock = manualClock(START);
+    const health = new PassiveHealth(POLICY, clock.now);
+    feed(health, 'svc-a', [false, false, false]);
+    clock.advance(1_000);
+
+    expect(health.observe('svc-a', true)).toBeUndefined();
+    expect(health.apply([makeService('svc-a')])[0]).toMatchObject({
+      health: 'unhealthy',
+      cooldownUntil: COOLDOWN_END,
+    });
+  });
+
   it('asks for no new change for failures during the cooldown', () => {
     const clock = manualClock(START);
     const health = new PassiveHealth(POLICY, clock.now);

@@ -171,10 +171,14 @@ describe('TaskCallbacks.complete', () => {
     });
 
     const record = w.records.get('task-1');
-    expect(record).toMatchObject({ seq: 2, status: 'RUNNING' });
-    expect(record?.waiting).toBeUndefined();
-    expect(record?.completedAt).toBeUndefined();
     const error = { kind: 'error', message: 'GPU out of memory' };
+    // The record says what follows, so the follow-up can be sent again should this send be lost.
+    expect(record).toMatchObject({
+      seq: 2,
+      status: 'RUNNING',
+      waiting: { for: 'failure', until: '2026-01-15T10:00:10.000Z', error },
+    });
+    expect(record?.completedAt).toBeUndefined();
     expect(record?.attempts).toEqual([
       {
         service: 'svc-a',
@@ -193,6 +197,7 @@ describe('TaskCallbacks.complete', () => {
       seq: 2,
       submittedAt: START,
       resume: { kind: 'callback-failed', error },
+      notBefore: '2026-01-15T10:00:10.000Z',
       route: { primary: 'svc-a' },
       attempts: record?.attempts,
     });
@@ -254,7 +259,7 @@ describe('TaskCallbacks.complete', () => {
     expect(w.records.get('task-1')).toEqual(pending);
   });
 
-  it('answers ConflictError for a finished task', async () => {
+  it('answers NotFoundError for a finished task, as for any token it does not wait with', async () => {
     const token = taskCallbackToken('task-1');
     const w = world(
       waitingRecord(token, {
@@ -266,7 +271,7 @@ describe('TaskCallbacks.complete', () => {
       }),
     );
     const error = await rejection(w.callbacks.complete(token, { status: 'succeeded', output: 'second' }));
-    expect(error).toBeInstanceOf(ConflictError);
+    expect(error).toBeInstanceOf(NotFoundError);
     expect(w.records.get('task-1')?.output).toBe('first');
     expect(w.recorded).toEqual([]);
   });

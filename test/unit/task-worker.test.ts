@@ -286,6 +286,30 @@ describe('TaskWorker: duplicates', () => {
     expect(w.records.get('task-1')?.seq).toBe(1);
   });
 
+  it('re-sends the follow-up of a failed callback when its deadline message comes, if it was lost', async () => {
+    const w = world({ script: [fail(true)] });
+    const message = w.submit();
+    await w.worker.process(message, { receiveCount: 1 });
+    // Say the call had been waiting for a callback that failed, and the callback's send was lost:
+    // the record is one step ahead and says what follows.
+    const record = w.records.get('task-1') as TaskRecord;
+    const error = { kind: 'error' as const, message: 'render farm on fire' };
+    w.records.set('task-1', { ...record, waiting: { for: 'failure', until: record.updatedAt, error } });
+    w.sent.splice(0);
+    const deadline = { ...message, resume: { kind: 'callback-deadline' as const } };
+
+    expect(await w.worker.process(deadline, { receiveCount: 1 })).toMatchObject({
+      result: 'DUPLICATE',
+      resent: true,
+    });
+    expect(w.sent).toEqual([
+      {
+        message: expect.objectContaining({ seq: 1, resume: { kind: 'callback-failed', error } }),
+        delaySeconds: 0,
+      },
+    ]);
+  });
+
   it('re-sends nothing for a redelivery of a task that has finished', async () => {
     const w = world({ script: [ok('done')] });
     const message = w.submit();
@@ -317,9 +341,9 @@ describe('TaskWorker: timing', () => {
     expect(w.saves).toEqual([]);
   });
 
-  it('works at once on a message due within a second', async () => {
+  it('works at once on a message due within half a second (queue delays count whole seconds)', async () => {
     const w = world({ script: [ok('done')] });
-    const message = { ...w.submit(), notBefore: '2026-01-15T10:00:00.900Z' };
+    const message = { ...w.submit(), notBefore: '2026-01-15T10:00:00.400Z' };
 
     expect(await w.worker.process(message, { receiveCount: 1 })).toMatchObject({ result: 'SUCCEEDED' });
     expect(w.sent).toEqual([]);
