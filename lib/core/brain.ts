@@ -78,10 +78,8 @@ export class Brain {
 
   /** {@link decide} for a task that is already validated (the worker's). */
   async decideTask(task: Task): Promise<Decision> {
-    const [services, stats] = await Promise.all([
-      this.#ports.listServices(),
-      this.#ports.statsFor(task.type),
-    ]);
+    const services = await this.#ports.listServices();
+    const stats = await this.#ports.statsFor(task.type);
     const byService = new Map(stats.map((s) => [s.service, s]));
     const candidates = eligibleServices(services, (s) => isCapable(s, task), this.#ports.now()).sort(byName);
     const alternatives = candidates

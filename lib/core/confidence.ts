@@ -18,8 +18,20 @@ export function confidenceFrom(
   return round(alpha / (alpha + beta));
 }
 
+/**
+ * Both shapes at least this large: Beta is drawn from its normal approximation (same mean and
+ * variance), which is accurate there and several times cheaper than two gamma draws.
+ */
+const NORMAL_APPROXIMATION_FROM = 50;
+
 /** Draw from Beta(alpha, beta) with an injected uniform source (two gamma draws). */
 export function sampleBeta(alpha: number, beta: number, random: () => number): number {
+  if (alpha >= NORMAL_APPROXIMATION_FROM && beta >= NORMAL_APPROXIMATION_FROM) {
+    const n = alpha + beta;
+    const mean = alpha / n;
+    const draw = mean + Math.sqrt((mean * (1 - mean)) / (n + 1)) * standardNormal(random);
+    return Math.min(1, Math.max(0, draw));
+  }
   const x = sampleGamma(alpha, random);
   const y = sampleGamma(beta, random);
   return x / (x + y);

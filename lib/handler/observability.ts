@@ -1,5 +1,4 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { search } from '@aws-lambda-powertools/logger/correlationId';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import middy, { type MiddlewareObj } from '@middy/core';
@@ -11,11 +10,7 @@ import type { Context } from 'aws-lambda';
  * `POWERTOOLS_LOG_LEVEL`). Lambda's active tracing records every invocation in X-Ray; the
  * functions do not load a tracing SDK of their own, which would double the size of the small ones.
  */
-export const logger = new Logger({
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'vobee',
-  // Lets `injectLambdaContext({ correlationIdPath })` find the request or task id in the event.
-  correlationIdSearchFn: search,
-});
+export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'vobee' });
 export const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'VoBee',
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'vobee',
@@ -42,10 +37,28 @@ function publishMetrics(): MiddlewareObj<unknown, unknown, Error, Context> {
 
 /**
  * The one way a handler is made: its log entries carry the invocation's context and a
- * correlation id read from the event at `correlationIdPath`, and its metrics are published.
+ * correlation id read from the event at the dotted `correlationIdPath`, and its metrics are
+ * published.
  */
 export function observed<E, R>(correlationIdPath?: string) {
   return middy<E, R, Error, Context>()
-    .use(injectLambdaContext(logger, { correlationIdPath, resetKeys: true }))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(correlate(correlationIdPath))
     .use(publishMetrics());
+}
+
+/**
+ * Sets the correlation id from a dotted path of the event. (Powertools' own option takes a
+ * JMESPath expression and brings a JMESPath engine into every function: a path is all we use.)
+ */
+function correlate(path: string | undefined): MiddlewareObj<unknown, unknown, Error, Context> {
+  return {
+    before: async (request) => {
+      if (path === undefined) return;
+      const value = path
+        .split('.')
+        .reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], request.event);
+      if (typeof value === 'string' && value !== '') logger.setCorrelationId(value);
+    },
+  };
 }

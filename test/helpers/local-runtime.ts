@@ -32,6 +32,7 @@ export function apiClient(baseUrl: string) {
     post: (path: string, body?: unknown, headers?: Record<string, string>) =>
       call('POST', path, body, headers),
     /** Polls `GET path` until `done(body)` holds, or fails after `timeoutMs`. */
+    // biome-ignore lint/suspicious/noExplicitAny: response bodies are read field by field in tests
     async until(path: string, done: (body: any) => boolean, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

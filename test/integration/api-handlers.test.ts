@@ -5,6 +5,7 @@ import { apiEvent, scheduledEvent, sqsEvent, sqsRecord, taskRequestedEvent } fro
 import { startFactory } from '../helpers/factory-server.ts';
 import { backends, createServingStack, type TestStack, waitForTask } from '../helpers/stack.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are read field by field in tests
 type Api = { status: number; body: any; headers: Record<string, unknown> };
 
 async function api(id: string, ...args: Parameters<typeof apiEvent>): Promise<Api> {

@@ -3,7 +3,7 @@ import type { WorkflowIO } from '../../lib/cli/commands/workflows.ts';
 import { EXIT_CODES, main } from '../../lib/cli/main.ts';
 import { productLaunchCampaign } from '../../lib/core/workflow/examples.ts';
 import { validateTemplate } from '../../lib/core/workflow/template.ts';
-import { type Recorded, sink, useFakeApi } from '../helpers/fake-api.ts';
+import { sink, useFakeApi } from '../helpers/fake-api.ts';
 
 /**
  * The workflow commands through `main()` against a fake API on loopback: each route answers

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT_CODES, main } from '../../lib/cli/main.ts';
-import { type Recorded, sink, useFakeApi } from '../helpers/fake-api.ts';
+import { sink, useFakeApi } from '../helpers/fake-api.ts';
 
 /**
  * `main()` against a fake API on loopback: each route answers canned JSON in the shapes the

@@ -59,17 +59,16 @@ export const learned: RoutingStrategy = {
   name: 'learned',
   async rank(candidates, task, context) {
     if (candidates.length === 0) return { ranked: [], because: 'learned: no candidates' };
-    const [allTime, recent] = await Promise.all([
-      context.statsFor(task.type),
-      context.recentStatsFor ? context.recentStatsFor(task.type) : Promise.resolve(undefined),
-    ]);
+    // One after the other: both come from memory in a worker, where a Promise.all costs more than it saves.
+    const allTime = await context.statsFor(task.type);
+    const recent = context.recentStatsFor ? await context.recentStatsFor(task.type) : undefined;
     const allTimeBy = new Map(allTime.map((s) => [s.service, s]));
     const recentBy = recent && new Map(recent.map((s) => [s.service, s]));
     // One pass in name order (so that draws are reproducible): evidence, a draw, the expectation.
     const scored = [...candidates].sort(byName).map((service) => {
       const found = evidenceOf(
         allTimeBy.get(service.name),
-        recentBy ? (recentBy.get(service.name) ?? emptyStats(task.type, service.name)) : undefined,
+        recentBy ? (recentBy.get(service.name) ?? NO_RECENT_CALLS) : undefined,
       );
       const evidence = found && found.count > 0 ? found : undefined;
       const theta = sampleBeta((evidence?.successes ?? 0) + 1, (evidence?.failures ?? 0) + 1, context.random);
@@ -93,6 +92,5 @@ export const learned: RoutingStrategy = {
   },
 };
 
-function emptyStats(taskType: string, service: string): ServiceStats {
-  return { taskType, service, ...emptyCounters() };
-}
+/** A service without calls in the recent window (shared: nothing writes to it). */
+const NO_RECENT_CALLS: ServiceStats = Object.freeze({ taskType: '', service: '', ...emptyCounters() });
