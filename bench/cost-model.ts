@@ -155,9 +155,14 @@ export interface MeasuredCounts {
         /** States a successful run enters on Standard, and on Express (its `Record end` included). */
         standardTransitions: number;
         expressTransitions: number;
-        /** DynamoDB requests of one Standard run (start and steps, no status read); see `requestsSource`. */
+        /**
+         * DynamoDB requests of one Standard run (start and steps, no status read) and their
+         * request units, index writes included; see `requestsSource`.
+         */
         readRequests: number;
         writeRequests: number;
+        readUnits: number;
+        writeUnits: number;
         requestsSource: string;
       }
     | undefined;
@@ -188,9 +193,17 @@ export interface CostAssumptions {
   coldStartShare: number;
   /** GET /tasks/{id} (or /executions/{id}) calls a client makes per run before it sees the outcome. */
   statusReadsPerRun: number;
-  /** SQS requests per task message: send, receive, delete, none batched. */
-  sqsRequestsPerMessage: number;
-  /** Lambda's START, END and REPORT lines per invocation. */
+  /**
+   * Task messages per worker invocation when tasks arrive faster than one at a time: the queue's
+   * event source hands the worker up to 10, which it works on at once, so they share one
+   * invocation, one factory wait, one receive and one delete. The single-task row is priced at
+   * one message per invocation, the at-load row at this many.
+   */
+  loadBatchSize: number;
+  /**
+   * Lambda's START, END and REPORT lines per invocation: none at the stack's default system log
+   * level (WARN); about 300 bytes at INFO.
+   */
   platformLogBytes: number;
   /** One API Gateway access log line (the stack's JSON format, an IAM caller ARN). */
   apiAccessLogBytes: number;
@@ -215,6 +228,8 @@ export interface CostAssumptions {
   stepExtraWrites: number;
   /** Read units of one read when the task path made none to measure (a consistent read up to 4 KB). */
   readUnitsPerReadFallback: number;
+  /** An Express run's end, recorded on its small control item. */
+  runEndWriteUnits: number;
 }
 
 export function defaultAssumptions(): CostAssumptions {
@@ -225,8 +240,8 @@ export function defaultAssumptions(): CostAssumptions {
     initMs: 250,
     coldStartShare: 0.01,
     statusReadsPerRun: 1,
-    sqsRequestsPerMessage: 3,
-    platformLogBytes: 300,
+    loadBatchSize: 10,
+    platformLogBytes: 0,
     apiAccessLogBytes: 400,
     stateMachineLogBytesPerRun: 0,
     transitionOverheadMs: 10,
@@ -236,6 +251,7 @@ export function defaultAssumptions(): CostAssumptions {
     workflowStatus: { reads: 2, stepFunctionsCalls: 1 },
     stepExtraWrites: 1,
     readUnitsPerReadFallback: 1,
+    runEndWriteUnits: 1,
   };
 }
 
@@ -247,16 +263,24 @@ export function cpuScale(memoryMb: number, a: CostAssumptions): number {
 /**
  * Duration of an invocation in Lambda: local compute (local time less the local waits on DynamoDB
  * and the factory) scaled to Lambda's CPU share, plus DynamoDB rounds at cloud latency, plus the
- * assumed factory wait when it called a factory, plus `extraMs` of other waits.
+ * assumed factory wait when it called a factory, plus `extraMs` of other waits. An invocation
+ * that works on `batch` messages at once does the compute of each in turn, while their waits
+ * overlap.
  */
 export function cloudDurationMs(
   m: MeasuredInvocation,
   memoryMb: number,
   a: CostAssumptions,
   extraMs = 0,
+  batch = 1,
 ): number {
-  const compute = Math.max(0, m.localMs - m.localDbMs - m.factoryMs) * cpuScale(memoryMb, a);
+  const compute = Math.max(0, m.localMs - m.localDbMs - m.factoryMs) * cpuScale(memoryMb, a) * batch;
   return compute + m.dbRoundTrips * a.dynamoRoundTripMs + (m.factoryMs > 0 ? a.factoryWaitMs : 0) + extraMs;
+}
+
+/** SQS requests per task message: its send, and its share of a batch's receive and delete. */
+export function sqsRequestsPerMessage(batch: number): number {
+  return 1 + 2 / batch;
 }
 
 export interface CostRow {
@@ -302,7 +326,7 @@ function row(profile: RunProfile, prices: PriceTable): CostRow {
 /**
  * The runs the report prices:
  * - a single task through the API: POST /tasks (SubmitTask), one task-queue message (TaskWorker),
- *   one GET /tasks/{id};
+ *   one GET /tasks/{id}; alone in its worker invocation, and at load, sharing one;
  * - a workflow on Standard: POST .../executions (StartExecution), one RunWorkflowStep per step,
  *   one GET /executions/{id};
  * - the same on Express, which records its end through one more RunWorkflowStep invocation and
@@ -325,15 +349,16 @@ export function costModel(
     id: string,
     m: MeasuredInvocation,
     invocations: number,
-    patch: { extraRounds?: number; extraMs?: number } = {},
+    patch: { extraRounds?: number; extraMs?: number; batch?: number } = {},
   ): LambdaUse => ({
     name: id,
-    invocations,
+    invocations: invocations / (patch.batch ?? 1),
     durationMs: cloudDurationMs(
       { ...m, dbRoundTrips: m.dbRoundTrips + (patch.extraRounds ?? 0) },
       memoryOf(id),
       a,
       patch.extraMs ?? 0,
+      patch.batch,
     ),
     memoryMb: memoryOf(id),
     initMs: initOf(id),
@@ -341,30 +366,31 @@ export function costModel(
   });
   const apiRequests = 1 + a.statusReadsPerRun;
 
-  const single: RunProfile = {
-    name: 'single task via API',
+  const singleTask = (name: string, batch: number): RunProfile => ({
+    name,
     workflowType: 'none',
     stateTransitions: 0,
     expressDurationMs: 0,
     expressMemoryMb: 0,
     lambda: [
       use('SubmitTask', task.submit, 1),
-      use('TaskWorker', task.worker, 1),
+      use('TaskWorker', task.worker, 1, { batch }),
       use('GetTask', task.status, a.statusReadsPerRun),
     ],
     coldStartShare: a.coldStartShare,
     readUnits: task.readUnits + a.statusReadsPerRun * task.statusReadUnits,
     writeUnits: task.writeUnits,
     apiRequests,
-    sqsRequests: a.sqsRequestsPerMessage,
+    sqsRequests: sqsRequestsPerMessage(batch),
     otherLogBytes: apiRequests * a.apiAccessLogBytes,
-  };
-  if (!workflow) return [row(single, prices)];
+  });
+  const single = singleTask('single task via API', 1);
+  const atLoad = singleTask(
+    `single task via API, at load (${a.loadBatchSize} per worker invocation)`,
+    a.loadBatchSize,
+  );
+  if (!workflow) return [single, atLoad].map((profile) => row(profile, prices));
 
-  // Units per request on the task path price the workflow's requests (see `workflowRequests`).
-  const readUnitsPerRead =
-    task.readRequests > 0 ? task.readUnits / task.readRequests : a.readUnitsPerReadFallback;
-  const writeUnitsPerWrite = task.writeRequests > 0 ? task.writeUnits / task.writeRequests : 1;
   const step = use('RunWorkflowStep', task.worker, workflow.steps, { extraRounds: a.stepExtraWrites });
   const start = use('StartExecution', task.submit, 1, {
     extraRounds: a.workflowStart.reads + a.workflowStart.writes - task.submit.dbRoundTrips,
@@ -383,8 +409,8 @@ export function costModel(
     expressMemoryMb: 0,
     lambda: [start, step, status],
     coldStartShare: a.coldStartShare,
-    readUnits: workflow.readRequests * readUnitsPerRead + statusReadUnits,
-    writeUnits: workflow.writeRequests * writeUnitsPerWrite,
+    readUnits: workflow.readUnits + statusReadUnits,
+    writeUnits: workflow.writeUnits,
     apiRequests,
     sqsRequests: 0,
     otherLogBytes: apiRequests * a.apiAccessLogBytes + a.stateMachineLogBytesPerRun,
@@ -406,23 +432,31 @@ export function costModel(
       workflow.stepsOnCriticalPath * step.durationMs + workflow.expressTransitions * a.transitionOverheadMs,
     expressMemoryMb: a.expressMemoryMb,
     lambda: [start, step, recordEnd, status],
-    writeUnits: standard.writeUnits + writeUnitsPerWrite,
+    writeUnits: standard.writeUnits + a.runEndWriteUnits,
   };
-  return [single, standard, express].map((profile) => row(profile, prices));
+  return [single, atLoad, standard, express].map((profile) => row(profile, prices));
 }
 
 /**
- * A workflow run's DynamoDB requests when nobody counted them: each step as a task (the measured
+ * A workflow run's DynamoDB use when nobody counted it: each step as a task (the measured
  * SubmitTask and TaskWorker requests: a step writes its start, its end and each call's statistics
- * as a task writes its record, its save and its statistics) plus the start handler's.
+ * as a task writes its record, its save and its statistics) plus the start handler's, at the task
+ * path's units per read and per write.
  */
-export function estimatedWorkflowRequests(
-  task: Pick<MeasuredCounts['task'], 'readRequests' | 'writeRequests'>,
+export function estimatedWorkflowUse(
+  task: Pick<MeasuredCounts['task'], 'readRequests' | 'writeRequests' | 'readUnits' | 'writeUnits'>,
   steps: number,
   a: CostAssumptions,
-): { readRequests: number; writeRequests: number } {
+): { readRequests: number; writeRequests: number; readUnits: number; writeUnits: number } {
+  const readRequests = steps * task.readRequests + a.workflowStart.reads;
+  const writeRequests = steps * task.writeRequests + a.workflowStart.writes;
+  const readUnitsPerRead =
+    task.readRequests > 0 ? task.readUnits / task.readRequests : a.readUnitsPerReadFallback;
+  const writeUnitsPerWrite = task.writeRequests > 0 ? task.writeUnits / task.writeRequests : 1;
   return {
-    readRequests: steps * task.readRequests + a.workflowStart.reads,
-    writeRequests: steps * task.writeRequests + a.workflowStart.writes,
+    readRequests,
+    writeRequests,
+    readUnits: readRequests * readUnitsPerRead,
+    writeUnits: writeRequests * writeUnitsPerWrite,
   };
 }

@@ -123,7 +123,10 @@ export async function inMemoryDecisions(options: HotPathsOptions = DEFAULT_HOT_P
   };
   const result: Record<string, { medianPerSecond: number; runsPerSecond: number[] }> = {};
   for (const strategy of options.strategies) {
-    await loop(strategy, Math.ceil(options.inMemoryIterations / 10));
+    // Measured warm, as a worker that has been running a while decides: on this loop V8 takes
+    // about 10^5 iterations (its optimizing tiers, inline caches, the young generation's size)
+    // before the rate stops climbing.
+    await loop(strategy, options.inMemoryIterations * options.inMemoryRuns);
     const runs: number[] = [];
     for (let r = 0; r < options.inMemoryRuns; r++)
       runs.push(await loop(strategy, options.inMemoryIterations));
@@ -240,6 +243,62 @@ class TaskEnds {
 }
 
 /**
+ * The three writes of one task and nothing else, with a finished task's own item: the record put
+ * if absent (without its output), the conditional save of the output, one `ADD` to a per-minute
+ * counter. Run at the same concurrency as the tasks, through a client of the same local DynamoDB,
+ * it is what the embedded store alone allows: a ceiling for tasks per second.
+ */
+async function storeOnlyTask(endpoint: string, prefix: string, taskId: string) {
+  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+  const { GetCommand, PutCommand, UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
+  const { LOCAL_AWS } = await import('../lib/local/dynamodb.ts');
+  const { toDocumentClient } = await import('../lib/store/client.ts');
+  const tables = tableNames(prefix);
+  const doc = toDocumentClient(new DynamoDBClient({ ...LOCAL_AWS, endpoint }));
+  const { Item } = await doc.send(
+    new GetCommand({ TableName: tables.memory, Key: { pk: `TASK#${taskId}`, sk: 'TASK' } }),
+  );
+  if (!Item) throw new Error(`no record of task ${taskId} to copy`);
+  const { output, ...submitted } = Item;
+  let n = 0;
+  const one = async () => {
+    const pk = `TASK#store-only-${n++}`;
+    await doc.send(
+      new PutCommand({
+        TableName: tables.memory,
+        Item: { ...submitted, pk, seq: 0 },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    await doc.send(
+      new UpdateCommand({
+        TableName: tables.memory,
+        Key: { pk, sk: 'TASK' },
+        UpdateExpression: 'SET #output = :output, #seq = :next',
+        ConditionExpression: '#seq = :seq',
+        ExpressionAttributeNames: { '#output': 'output', '#seq': 'seq' },
+        ExpressionAttributeValues: { ':output': output, ':seq': 0, ':next': 1 },
+      }),
+    );
+    await doc.send(
+      new UpdateCommand({
+        TableName: tables.patterns,
+        Key: { pk: `RECENT#store-only#${n % 4}`, sk: '2026-01-01T00:00#store-only' },
+        UpdateExpression: 'ADD #count :one, #successes :one, #totalMs :ms SET #exp = :exp',
+        ExpressionAttributeNames: {
+          '#count': 'count',
+          '#successes': 'successes',
+          '#totalMs': 'totalMs',
+          '#exp': 'expiresAt',
+        },
+        ExpressionAttributeValues: { ':one': 1, ':ms': 12, ':exp': 1_800_000_000 },
+      }),
+    );
+  };
+  return { one, close: () => doc.destroy() };
+}
+
+/**
  * Tasks through the local runtime against the same factory called directly, in one run:
  * `concurrency` clients each post `POST /tasks` over HTTP and wait for their task's end through
  * `onTaskMessageSettled` (no polling); latency runs from just before the POST to the settle. The
@@ -288,9 +347,18 @@ export async function localThroughput(options: HotPathsOptions = DEFAULT_HOT_PAT
     await runPool(options.warmups, options.concurrency, direct());
     await runPool(options.warmups, options.concurrency, task());
     const timedFrom = taskIds.length;
+    const storeOnly = await storeOnlyTask(runtime.dynamoEndpoint, BENCH_TABLE_PREFIX, taskIds[0] as string);
+    const storeMs: number[] = [];
+    const store = (into?: number[]) => async () => {
+      const start = performance.now();
+      await storeOnly.one();
+      into?.push(performance.now() - start);
+    };
+    await runPool(options.warmups, options.concurrency, store());
     const sides = {
       direct: { wallMs: 0, failed: 0, errors: [] as string[] },
       tasks: { wallMs: 0, failed: 0, errors: [] as string[] },
+      store: { wallMs: 0, failed: 0, errors: [] as string[] },
     };
     for (let r = 0; r < options.rounds; r++) {
       const slice =
@@ -298,6 +366,7 @@ export async function localThroughput(options: HotPathsOptions = DEFAULT_HOT_PAT
       for (const [side, one] of [
         ['direct', direct(directMs)],
         ['tasks', task(taskMs)],
+        ['store', store(storeMs)],
       ] as const) {
         const { results, wallMs } = await runPool(slice, options.concurrency, one);
         sides[side].wallMs += wallMs;
@@ -319,8 +388,10 @@ export async function localThroughput(options: HotPathsOptions = DEFAULT_HOT_PAT
     }
     const rate = (done: number[], wallMs: number) =>
       wallMs > 0 ? (done.length / wallMs) * 1_000 : Number.NaN;
+    storeOnly.close();
     const tasksPerSecond = rate(taskMs, sides.tasks.wallMs);
     const directPerSecond = rate(directMs, sides.direct.wallMs);
+    const storePerSecond = rate(storeMs, sides.store.wallMs);
     const taskLatency = summarizeLatency(taskMs);
     const directLatency = summarizeLatency(directMs);
     return {
@@ -346,7 +417,18 @@ export async function localThroughput(options: HotPathsOptions = DEFAULT_HOT_PAT
         perSecond: directPerSecond,
         latencyMs: directLatency,
       },
+      /** A task's three writes alone (see `storeOnlyTask`): the embedded store's ceiling. */
+      storeOnly: {
+        succeeded: storeMs.length,
+        failed: sides.store.failed,
+        errors: sides.store.errors,
+        wallMs: sides.store.wallMs,
+        perSecond: storePerSecond,
+        latencyMs: summarizeLatency(storeMs),
+      },
       ratioToDirect: tasksPerSecond / directPerSecond,
+      /** Tasks per second over what the store alone allows at the same concurrency. */
+      ratioToStoreOnly: tasksPerSecond / storePerSecond,
       p50OverheadMs: taskLatency.p50 - directLatency.p50,
       /** Every task posted (warm-ups included), by the status its record ends with. */
       records: { read: taskIds.length, timedFrom, statuses, failures },

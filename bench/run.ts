@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FUNCTIONS } from '../lib/app.ts';
+import { DEFAULT_MEMORY_MB, FUNCTIONS, memoryOf } from '../lib/app.ts';
 import { productLaunchCampaign } from '../lib/core/workflow/examples.ts';
 import { MAX_EXPRESS_TIMEOUT_SECONDS } from '../lib/core/workflow/template.ts';
 import { type ColdStartReport, coldStart } from './cold-start.ts';
@@ -23,7 +23,7 @@ import {
   type CostRow,
   costModel,
   defaultAssumptions,
-  estimatedWorkflowRequests,
+  estimatedWorkflowUse,
   type MeasuredCounts,
 } from './cost-model.ts';
 import { DATA_COMMANDS, type HotPathsReport, hotPaths } from './hot-paths.ts';
@@ -107,7 +107,6 @@ const cold = reportOf(coldRan);
 // The cost model, from what the benchmarks measured.
 
 /** cdk/constructs/manifest-function.ts gives 512 MB to every function whose manifest entry sets none. */
-const DEFAULT_MEMORY_MB = 512;
 
 /** States a successful run of the campaign enters on Express, where it also records its end. */
 async function expressTransitions(): Promise<number> {
@@ -159,15 +158,17 @@ async function priced(h: HotPathsReport): Promise<Cost> {
       ...(throughput
         ? {
             ...readsAndWrites(throughput.dynamodb.byCommand),
-            requestsSource: `counted by workflow-throughput (${throughput.dynamodb.requestsPerRun.toFixed(1)} per run, one run at a time); units at the task path's units per read and per write`,
+            readUnits: throughput.dynamodb.readUnitsPerRun,
+            writeUnits: throughput.dynamodb.writeUnitsPerRun,
+            requestsSource: `counted by workflow-throughput, one run at a time: ${throughput.dynamodb.requestsPerRun.toFixed(1)} requests, ${throughput.dynamodb.writeUnitsPerRun.toFixed(1)} WRU per run (the example factories' outputs as they are)`,
           }
         : {
-            ...estimatedWorkflowRequests(task, workflow.example.steps, assumptions),
+            ...estimatedWorkflowUse(task, workflow.example.steps, assumptions),
             requestsSource: `estimated (${reasonOf(throughputRan)}): each step as one task's requests, plus the start handler's; units at the task path's units per read and per write`,
           }),
     },
     processInitMs: Object.fromEntries((cold?.handlers ?? []).map((f) => [f.id, f.processInitMs])),
-    memoryMb: Object.fromEntries(FUNCTIONS.map((f) => [f.id, f.memoryMb ?? DEFAULT_MEMORY_MB])),
+    memoryMb: Object.fromEntries(FUNCTIONS.map((f) => [f.id, memoryOf(f)])),
   };
   return { measured, assumptions, rows: costModel(measured, assumptions, PRICES) };
 }
@@ -203,6 +204,7 @@ const summary: Summary = {
   local_throughput_ratio_to_direct: from(hotRan, (h) => h.throughput.ratioToDirect, 'a side had no success'),
   local_p50_overhead_ms: from(hotRan, (h) => h.throughput.p50OverheadMs, 'a side had no success'),
   cost_per_1k_tasks_usd: from(costRan, (c) => c.rows[0]?.per1000.total, 'no task row'),
+  cost_per_1k_tasks_at_load_usd: from(costRan, (c) => c.rows[1]?.per1000.total, 'no at-load task row'),
   cost_per_1k_workflow4_standard_usd: from(
     costRan,
     workflowRow('standard'),
@@ -359,6 +361,7 @@ function printHotPaths(h: HotPathsReport) {
     [
       ['     POST /tasks, end from the task queue', t.tasks],
       ['     POST /execute directly (the worker body)', t.direct],
+      ["     a task's 3 writes alone (the store's ceiling)", t.storeOnly],
     ].map(([label, side]) => {
       const s = side as typeof t.tasks;
       return [
@@ -376,7 +379,7 @@ function printHotPaths(h: HotPathsReport) {
     .map(([status, count]) => `${count} ${status}`)
     .join(', ');
   print(
-    `     tasks/direct ${n(t.ratioToDirect, 3)}, p50 overhead ${n(t.p50OverheadMs, 1)} ms; ${t.records.read} task records read back: ${statuses}${t.records.failures.length ? `; e.g. ${JSON.stringify(t.records.failures[0])}` : ''}${[...t.tasks.errors, ...t.direct.errors].length ? `; errors: ${[...t.tasks.errors, ...t.direct.errors].join(' | ')}` : ''}`,
+    `     tasks/direct ${n(t.ratioToDirect, 3)}, tasks/store alone ${n(t.ratioToStoreOnly, 3)}, p50 overhead ${n(t.p50OverheadMs, 1)} ms; ${t.records.read} task records read back: ${statuses}${t.records.failures.length ? `; e.g. ${JSON.stringify(t.records.failures[0])}` : ''}${[...t.tasks.errors, ...t.direct.errors, ...t.storeOnly.errors].length ? `; errors: ${[...t.tasks.errors, ...t.direct.errors, ...t.storeOnly.errors].join(' | ')}` : ''}`,
   );
   const q = h.requests;
   print(
@@ -529,13 +532,13 @@ function printCost({ rows, assumptions: a, measured }: Cost) {
       `   ${r.name} (${r.workflowType === 'none' ? 'no state machine' : r.workflowType})`,
       n(r.perRun.stateTransitions, 0),
       n(r.perRun.expressDurationMs, 0),
-      n(r.perRun.lambdaInvocations, 0),
+      n(r.perRun.lambdaInvocations, 1),
       n(r.perRun.lambdaGbSeconds, 4),
       n(r.perRun.initGbSeconds, 5),
       n(r.perRun.readUnits, 2),
       n(r.perRun.writeUnits, 2),
       n(r.perRun.apiRequests, 0),
-      n(r.perRun.sqsRequests, 0),
+      n(r.perRun.sqsRequests, 1),
       int(r.perRun.logBytes),
     ]),
   );
@@ -545,7 +548,7 @@ function printCost({ rows, assumptions: a, measured }: Cost) {
     const lambdas = p.lambda
       .map(
         (u) =>
-          `${u.name} ${n(u.invocations, 0)} x ${int(u.durationMs)} ms (INIT ${int(u.initMs)} ms, ${int(u.logBytes)} log B)`,
+          `${u.name} ${n(u.invocations, 1)} x ${int(u.durationMs)} ms (INIT ${int(u.initMs)} ms, ${int(u.logBytes)} log B)`,
       )
       .join(', ');
     const machine =
@@ -555,11 +558,11 @@ function printCost({ rows, assumptions: a, measured }: Cost) {
           ? `1 Express request, ${int(p.expressDurationMs)} ms at ${p.expressMemoryMb} MB; `
           : '';
     print(
-      `   - ${r.name}${p.workflowType === 'none' ? '' : ` (${p.workflowType})`}: ${machine}API ${p.apiRequests} requests; SQS ${p.sqsRequests}; Lambda ${lambdas}; DynamoDB ${n(p.readUnits, 2)} RRU + ${n(p.writeUnits, 2)} WRU; logs ${int(r.perRun.logBytes)} B (${int(p.otherLogBytes)} B of them API access logs and state machine logs)`,
+      `   - ${r.name}${p.workflowType === 'none' ? '' : ` (${p.workflowType})`}: ${machine}API ${p.apiRequests} requests; SQS ${n(p.sqsRequests, 1)}; Lambda ${lambdas}; DynamoDB ${n(p.readUnits, 2)} RRU + ${n(p.writeUnits, 2)} WRU; logs ${int(r.perRun.logBytes)} B (${int(p.otherLogBytes)} B of them API access logs and state machine logs)`,
     );
   }
   print(
-    `   assumed: factory wait ${a.factoryWaitMs} ms per call; ${a.dynamoRoundTripMs} ms per DynamoDB round; local compute x ${a.vcpuMb} MB / memory (memory from the manifest, ${DEFAULT_MEMORY_MB} MB default); INIT on ${n(a.coldStartShare * 100, 1)}% of invocations, each the measured local process init (INIT has burst CPU; ${a.initMs} ms where not measured); ${a.statusReadsPerRun} status read per run; ${a.sqsRequestsPerMessage} SQS requests per task message (send, receive, delete; no batching); ${a.platformLogBytes} B of START/END/REPORT per invocation; ${a.apiAccessLogBytes} B per API access log line; ${a.stateMachineLogBytesPerRun} B of state machine logs per successful run (ERROR level, no execution data); ${a.transitionOverheadMs} ms per Express state, Express at ${a.expressMemoryMb} MB; ${a.stepFunctionsCallMs} ms per Step Functions API call`,
+    `   assumed: factory wait ${a.factoryWaitMs} ms per call; ${a.dynamoRoundTripMs} ms per DynamoDB round; local compute x ${a.vcpuMb} MB / memory (memory from the manifest, ${DEFAULT_MEMORY_MB} MB default); INIT on ${n(a.coldStartShare * 100, 1)}% of invocations, each the measured local process init (INIT has burst CPU; ${a.initMs} ms where not measured); ${a.statusReadsPerRun} status read per run; SQS send + receive + delete per task message, the receive and delete shared by a batch; at load ${a.loadBatchSize} messages per worker invocation, sharing its factory wait; ${a.platformLogBytes} B of START/END/REPORT per invocation (Lambda's system log level WARN); ${a.apiAccessLogBytes} B per API access log line; ${a.stateMachineLogBytesPerRun} B of state machine logs per successful run (ERROR level, no execution data); ${a.transitionOverheadMs} ms per Express state, Express at ${a.expressMemoryMb} MB; ${a.stepFunctionsCallMs} ms per Step Functions API call`,
   );
   print(
     `   the workflow's functions are priced from the task path's measurements: RunWorkflowStep as TaskWorker plus writes and rounds: ${a.stepExtraWrites} (its start); StartExecution as SubmitTask with reads: ${a.workflowStart.reads}, writes: ${a.workflowStart.writes} (a round each), Step Functions calls: ${a.workflowStart.stepFunctionsCalls}; GetExecution as GetTask with reads: ${a.workflowStatus.reads} (a round each), Step Functions calls: ${a.workflowStatus.stepFunctionsCalls}`,

@@ -26,6 +26,7 @@ export const SUMMARY_KEYS = [
   'local_workflow_ratio_to_floor_0ms',
   'local_workflow_ratio_to_floor_50ms',
   'local_workflow_single_overhead_ms_50ms',
+  'cost_per_1k_tasks_at_load_usd',
 ] as const;
 
 export type SummaryKey = (typeof SUMMARY_KEYS)[number];

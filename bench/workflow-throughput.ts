@@ -19,6 +19,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { WorkflowTemplateInput } from '../lib/core/workflow/template.ts';
 import type { RunningExampleFactory } from '../lib/local/factories/index.ts';
 import type { LocalRuntime } from '../lib/local/runtime.ts';
+import { TABLES, type TableDefinition, type TableId } from '../lib/store/tables.ts';
+import { DATA_COMMANDS, indexWrites, writtenAttributes } from './hot-paths.ts';
 import { quantile } from './routing-quality.ts';
 
 export interface WorkflowThroughputOptions {
@@ -278,14 +280,14 @@ export function singleRunOverheadMs(
 
 /**
  * Requests counted under `<command> <table>` keys (see `RequestCounter`), divided by the runs
- * they served: in all, by command, and by command and table.
+ * they served: in all, by command, and by command and table; and their request units.
  */
-export function perRun(counts: ReadonlyMap<string, number>, runs: number) {
+export function perRun(tally: RequestTally, runs: number) {
   const share = (n: number) => (runs > 0 ? n / runs : Number.NaN);
   const byCommand: Record<string, number> = {};
   const byCommandAndTable: Record<string, number> = {};
   let total = 0;
-  for (const [key, n] of [...counts].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [key, n] of [...tally.requests].sort(([a], [b]) => a.localeCompare(b))) {
     const command = key.split(' ')[0] as string;
     byCommand[command] = (byCommand[command] ?? 0) + n;
     byCommandAndTable[key] = n;
@@ -297,6 +299,8 @@ export function perRun(counts: ReadonlyMap<string, number>, runs: number) {
     total: share(total),
     byCommand: divided(byCommand),
     byCommandAndTable: divided(byCommandAndTable),
+    readUnits: share(tally.readUnits),
+    writeUnits: share(tally.writeUnits),
   };
 }
 
@@ -363,33 +367,63 @@ async function runThroughRuntime(runtime: LocalRuntime, aliasArn: string): Promi
   if (!campaignSucceeded(end.output)) throw new Error('run SUCCEEDED without four succeeded steps');
 }
 
+/** Requests counted under `<command> <table>`, and the request units they consumed. */
+interface RequestTally {
+  requests: Map<string, number>;
+  readUnits: number;
+  /** Table writes as DynamoDB reports them, plus index writes estimated from the projection. */
+  writeUnits: number;
+}
+
+const emptyTally = (): RequestTally => ({ requests: new Map(), readUnits: 0, writeUnits: 0 });
+
 /**
  * The runtime's DynamoDB requests, counted into whichever tally is current under
- * `<command> <table>` (the table without its prefix: memory, patterns, registry).
+ * `<command> <table>` (the table without its prefix: memory, patterns, registry), with their
+ * request units (`ReturnConsumedCapacity: INDEXES`, which changes neither the request nor its
+ * cost; dynalite reports no index writes, so those are estimated as the task benchmark does).
  */
 class RequestCounter {
-  current = new Map<string, number>();
+  current = emptyTally();
   constructor(readonly tablePrefix: string) {}
   attach(client: DynamoDBClient): void {
     client.middlewareStack.add(
       (next, context) => async (args) => {
-        const table = String((args.input as { TableName?: string }).TableName ?? '-');
-        const key = `${context.commandName ?? 'unknown'} ${table.replace(`${this.tablePrefix}-`, '')}`;
-        this.current.set(key, (this.current.get(key) ?? 0) + 1);
-        return next(args);
+        const input = args.input as Record<string, unknown>;
+        const command = context.commandName ?? 'unknown';
+        const tableName = String(input.TableName ?? '-');
+        const tableId = tableName.replace(`${this.tablePrefix}-`, '');
+        const tally = this.current;
+        const key = `${command} ${tableId}`;
+        tally.requests.set(key, (tally.requests.get(key) ?? 0) + 1);
+        const kind = DATA_COMMANDS[command];
+        if (kind) input.ReturnConsumedCapacity = 'INDEXES';
+        const result = await next(args);
+        const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } })
+          .ConsumedCapacity;
+        const units = Number(consumed?.CapacityUnits ?? 0);
+        if (kind === 'read') tally.readUnits += units;
+        if (kind === 'write') {
+          const table = TABLES[tableId as TableId] as TableDefinition | undefined;
+          const indexUnits = table
+            ? indexWrites(table, writtenAttributes(input)).reduce((sum, w) => sum + w.units, 0)
+            : 0;
+          tally.writeUnits += units + indexUnits;
+        }
+        return result;
       },
       { step: 'initialize', name: 'workflowThroughputCounter' },
     );
   }
   /** Starts a new tally and returns the one that ended. */
-  swap(): Map<string, number> {
+  swap(): RequestTally {
     const ended = this.current;
-    this.current = new Map();
+    this.current = emptyTally();
     return ended;
   }
 }
 
-const total = (counts: ReadonlyMap<string, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
+const total = (tally: RequestTally) => [...tally.requests.values()].reduce((a, b) => a + b, 0);
 
 interface Setting {
   factories: RunningExampleFactory[];
@@ -557,6 +591,8 @@ export async function workflowThroughput(options: Partial<WorkflowThroughputOpti
       requestsPerRun: single.dynamodbPerRun.total,
       byCommand: single.dynamodbPerRun.byCommand,
       byCommandAndTable: single.dynamodbPerRun.byCommandAndTable,
+      readUnitsPerRun: single.dynamodbPerRun.readUnits,
+      writeUnitsPerRun: single.dynamodbPerRun.writeUnits,
     },
     summary: {
       workflow_floor_runs_per_s_0ms: fastResult.plain.runsPerSecond,

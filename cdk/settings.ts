@@ -5,6 +5,10 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 export const WORKFLOW_LOG_LEVELS = ['OFF', 'ERROR', 'FATAL', 'ALL'] as const;
 export type WorkflowLogLevel = (typeof WORKFLOW_LOG_LEVELS)[number];
 
+/** What Lambda itself logs for each function: its START, END and REPORT lines are INFO. */
+export const FUNCTION_SYSTEM_LOG_LEVELS = ['DEBUG', 'INFO', 'WARN'] as const;
+export type FunctionSystemLogLevel = (typeof FUNCTION_SYSTEM_LOG_LEVELS)[number];
+
 /** What differs between deployment stages; everything else is the same in every stage. */
 export interface StageSettings {
   stage: string;
@@ -20,12 +24,22 @@ export interface StageSettings {
   workflowLogLevel: WorkflowLogLevel;
   /** Whether their log events carry inputs and outputs (user data): not unless the stage asks. */
   workflowLogExecutionData: boolean;
+  /**
+   * Lambda's own log lines for every function: `WARN` unless the stage asks for more, so an
+   * invocation that goes well logs only what the handler writes (duration and memory are
+   * CloudWatch metrics anyway).
+   */
+  functionSystemLogLevel: FunctionSystemLogLevel;
 }
 
-/** CDK context values that tune a stage (`-c workflowLogLevel=ALL -c workflowLogExecutionData=true`). */
+/**
+ * CDK context values that tune a stage (`-c workflowLogLevel=ALL -c workflowLogExecutionData=true
+ * -c functionSystemLogLevel=INFO`).
+ */
 export interface StageContext {
   workflowLogLevel?: unknown;
   workflowLogExecutionData?: unknown;
+  functionSystemLogLevel?: unknown;
 }
 
 /** Lowercase, short and hyphen-safe: the stage ends up in table, bus, log group and stack names. */
@@ -45,20 +59,25 @@ export function stageSettings(stage: string, context: StageContext = {}): StageS
     // Data and logs of a production stage outlive the stack; other stages clean up after themselves.
     removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     logRetention: production ? RetentionDays.SIX_MONTHS : RetentionDays.ONE_MONTH,
-    workflowLogLevel: workflowLogLevel(context.workflowLogLevel),
+    workflowLogLevel: oneOf('workflowLogLevel', context.workflowLogLevel, WORKFLOW_LOG_LEVELS, 'ERROR'),
     workflowLogExecutionData: workflowLogExecutionData(context.workflowLogExecutionData),
+    functionSystemLogLevel: oneOf(
+      'functionSystemLogLevel',
+      context.functionSystemLogLevel,
+      FUNCTION_SYSTEM_LOG_LEVELS,
+      'WARN',
+    ),
   };
 }
 
-function workflowLogLevel(value: unknown): WorkflowLogLevel {
-  if (value === undefined) return 'ERROR';
+/** The context value `name`, which must be one of `levels` (any case); `fallback` when unset. */
+function oneOf<T extends string>(name: string, value: unknown, levels: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
   const level = typeof value === 'string' ? value.toUpperCase() : value;
-  if (!WORKFLOW_LOG_LEVELS.includes(level as WorkflowLogLevel)) {
-    throw new Error(
-      `invalid workflowLogLevel '${String(value)}': use one of ${WORKFLOW_LOG_LEVELS.join(', ')}`,
-    );
+  if (!levels.includes(level as T)) {
+    throw new Error(`invalid ${name} '${String(value)}': use one of ${levels.join(', ')}`);
   }
-  return level as WorkflowLogLevel;
+  return level as T;
 }
 
 function workflowLogExecutionData(value: unknown): boolean {

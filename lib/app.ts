@@ -35,8 +35,18 @@ export interface FunctionSpec {
   /** Calls factory endpoints over the network. */
   callsFactories?: boolean;
   timeoutSeconds?: number;
+  /** Memory (and with it CPU); {@link DEFAULT_MEMORY_MB} unless set. */
   memoryMb?: number;
 }
+
+export const DEFAULT_MEMORY_MB = 512;
+/**
+ * Functions that spend most of an invocation waiting on a factory call: Lambda bills that wait by
+ * memory, and their own work is a few milliseconds of CPU, so they run on half the default.
+ */
+const WAITS_ON_FACTORIES_MEMORY_MB = 256;
+
+export const memoryOf = (spec: Pick<FunctionSpec, 'memoryMb'>): number => spec.memoryMb ?? DEFAULT_MEMORY_MB;
 
 const api = (
   id: string,
@@ -230,6 +240,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     sendsTasks: true,
     callsFactories: true,
     timeoutSeconds: 30,
+    memoryMb: WAITS_ON_FACTORIES_MEMORY_MB,
   },
   {
     id: 'RunWorkflowStep',
@@ -239,6 +250,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     workflowStep: true,
     callsFactories: true,
     timeoutSeconds: 30,
+    memoryMb: WAITS_ON_FACTORIES_MEMORY_MB,
   },
   {
     id: 'TaskIntake',

@@ -3,7 +3,7 @@ import { type Priority, priorityScore } from './priority.ts';
 import { expectedUtility } from './routing/learned.ts';
 import { byName } from './routing/strategy.ts';
 import { eligibleServices, isCapable, type Service } from './service.ts';
-import { latencyQuantileMs, meanMs, type ServiceStats, summarizeCounters } from './statistics.ts';
+import { latencyQuantileMs, meanMs, type ServiceStats } from './statistics.ts';
 import { type Task, type TaskInput, taskSchema } from './task.ts';
 import type { TaskResultInput } from './task-result.ts';
 import { parseInput } from './validation.ts';
@@ -96,7 +96,8 @@ export class Brain {
     const withHistory = alternatives.filter((a) => a.count > 0);
     const selected = withHistory[0] ?? alternatives[0];
     const selectedStats = selected ? byService.get(selected.service) : undefined;
-    const resources = allocate(task, selectedStats);
+    const p95 = selectedStats ? latencyQuantileMs(selectedStats, 0.95) : undefined;
+    const resources = allocate(task, p95);
     return {
       taskId: task.id,
       taskType: task.type,
@@ -106,7 +107,7 @@ export class Brain {
       confidence: confidenceFrom(selectedStats),
       resources,
       alternatives,
-      reason: explain(task, selected?.service, selectedStats, withHistory.length > 0, resources),
+      reason: explain(task, selected?.service, selectedStats, p95, withHistory.length > 0, resources),
     };
   }
 
@@ -121,9 +122,8 @@ export class Brain {
 }
 
 /** Submitter's request first, else the type's profile; the timeout grows to cover twice the observed p95. */
-export function allocate(task: Task, stats: ServiceStats | undefined): Resources {
+export function allocate(task: Task, p95: number | undefined): Resources {
   const profile = TASK_PROFILES[task.type] ?? (TASK_PROFILES.default as Resources);
-  const p95 = stats ? latencyQuantileMs(stats, 0.95) : undefined;
   const fromHistory = p95 === undefined ? 0 : Math.ceil((TIMEOUT_P95_FACTOR * p95) / 1000);
   return {
     cpu: task.resources.cpu ?? profile.cpu,
@@ -134,10 +134,13 @@ export function allocate(task: Task, stats: ServiceStats | undefined): Resources
   };
 }
 
+const roundedMs = (ms: number | undefined) => (ms !== undefined && Number.isFinite(ms) ? Math.round(ms) : ms);
+
 function explain(
   task: Task,
   service: string | undefined,
   stats: ServiceStats | undefined,
+  p95: number | undefined,
   learned: boolean,
   resources: Resources,
 ): string {
@@ -145,11 +148,10 @@ function explain(
   if (service === undefined) {
     parts.push('no enabled, healthy service can take it');
   } else if (learned && stats) {
-    const s = summarizeCounters(stats);
     const mean = meanMs(stats);
     parts.push(
-      `${service} has the best record: ${s.successes}/${s.count} successes` +
-        (mean === undefined ? '' : `, mean ${Math.round(mean)} ms, p95 ${s.p95Ms} ms`),
+      `${service} has the best record: ${stats.successes}/${stats.count} successes` +
+        (mean === undefined ? '' : `, mean ${Math.round(mean)} ms, p95 ${roundedMs(p95)} ms`),
     );
   } else {
     parts.push(`no history yet, following router order: ${service}`);

@@ -76,7 +76,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const db: LocalDynamo = await startDynalite({
     port: options.dbPort,
     path: options.dataDir,
-    thread: process.env.VOBEE_DB_THREAD !== '0',
+    thread: true,
   });
   const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: db.endpoint });
   options.onDynamoClient?.(client);

@@ -13,7 +13,7 @@ import { Workflows } from '../../cdk/constructs/workflows.ts';
 import { stageSettings } from '../../cdk/settings.ts';
 import { addVobeeStack } from '../../cdk/vobee-app.ts';
 import type { VobeeStack } from '../../cdk/vobee-stack.ts';
-import { EVENT_BUS_NAME, FUNCTIONS, type FunctionSpec, TASK_REQUESTED } from '../../lib/app.ts';
+import { EVENT_BUS_NAME, FUNCTIONS, type FunctionSpec, memoryOf, TASK_REQUESTED } from '../../lib/app.ts';
 import { generateAndAnalyze } from '../../lib/core/workflow/examples.ts';
 import { TABLES, type TableId } from '../../lib/store/tables.ts';
 
@@ -159,8 +159,12 @@ describe('functions', () => {
         Handler: 'index.handler',
         TracingConfig: { Mode: 'Active' },
         Timeout: spec.timeoutSeconds ?? 10,
-        MemorySize: spec.memoryMb ?? 512,
-        LoggingConfig: { LogGroup: { Ref: expect.stringMatching(new RegExp(`^${id}Logs`)) } },
+        MemorySize: memoryOf(spec),
+        LoggingConfig: {
+          LogGroup: { Ref: expect.stringMatching(new RegExp(`^${id}Logs`)) },
+          LogFormat: 'JSON',
+          SystemLogLevel: 'WARN',
+        },
         Environment: { Variables: environment },
       });
       const variables = (properties?.Environment as { Variables: Json } | undefined)?.Variables ?? {};
@@ -541,6 +545,16 @@ describe('workflows', () => {
         VOBEE_WORKFLOW_LOG_EXECUTION_DATA: 'true',
       });
     }
+  });
+
+  it("lets a stage ask for Lambda's own log lines", () => {
+    const { stack: verbose } = makeApp({ functionSystemLogLevel: 'info' });
+    const functions = Object.values(Template.fromStack(verbose).findResources('AWS::Lambda::Function'));
+    expect(functions.length).toBeGreaterThan(0);
+    for (const fn of functions) expect(fn.Properties.LoggingConfig).toMatchObject({ SystemLogLevel: 'INFO' });
+    expect(() => makeApp({ functionSystemLogLevel: 'TRACE' })).toThrow(
+      "invalid functionSystemLogLevel 'TRACE': use one of DEBUG, INFO, WARN",
+    );
   });
 
   it('refuses workflow log settings it does not know, naming the setting', () => {

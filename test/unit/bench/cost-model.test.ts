@@ -6,7 +6,7 @@ import {
   costPer1000,
   cpuScale,
   defaultAssumptions,
-  estimatedWorkflowRequests,
+  estimatedWorkflowUse,
   expressGbSeconds,
   initGbSeconds,
   lambdaGbSeconds,
@@ -14,6 +14,7 @@ import {
   type MeasuredInvocation,
   type RunProfile,
   runLogBytes,
+  sqsRequestsPerMessage,
 } from '../../../bench/cost-model.ts';
 import { PRICES, type PriceTable } from '../../../bench/prices.ts';
 
@@ -130,6 +131,8 @@ const measured: MeasuredCounts = {
     expressTransitions: 6,
     readRequests: 3,
     writeRequests: 14,
+    readUnits: 3,
+    writeUnits: 30,
     requestsSource: 'test',
   },
   processInitMs: { SubmitTask: 100 },
@@ -156,11 +159,12 @@ describe('the cost model', () => {
     apiAccessLogBytes: 400,
     stepFunctionsCallMs: 20,
     statusReadsPerRun: 1,
-    sqsRequestsPerMessage: 3,
+    loadBatchSize: 10,
     transitionOverheadMs: 10,
     workflowStart: { reads: 3, writes: 2, stepFunctionsCalls: 2 },
     workflowStatus: { reads: 2, stepFunctionsCalls: 1 },
     stepExtraWrites: 1,
+    runEndWriteUnits: 1,
   };
 
   it("scales local compute to Lambda's CPU share, never above one vCPU's speed", () => {
@@ -175,6 +179,13 @@ describe('the cost model', () => {
     expect(cloudDurationMs(measured.task.worker, 512, a)).toBe(528);
     // No negative compute; other waits added as given.
     expect(cloudDurationMs(invocation('x', { localMs: 5 }), 512, a, 7)).toBe(17);
+    // A batch of 10: the compute of each in turn, the waits at once: (15 - 8 - 3) x 2 x 10 + 20 + 500
+    expect(cloudDurationMs(measured.task.worker, 512, a, 0, 10)).toBe(600);
+  });
+
+  it('shares the receive and the delete of a batch between its messages', () => {
+    expect(sqsRequestsPerMessage(1)).toBe(3);
+    expect(sqsRequestsPerMessage(10)).toBeCloseTo(1.2, 12);
   });
 
   it('prices a single task: three invocations, three SQS requests, two API requests', () => {
@@ -201,8 +212,22 @@ describe('the cost model', () => {
     expect(task?.per1000.stepFunctions).toBe(0);
   });
 
+  it('prices a task at load: ten to a worker invocation, sharing its wait, its receive and its delete', () => {
+    const [alone, atLoad] = costModel(measured, a, ROUND);
+    expect(atLoad?.profile.lambda.map((u) => [u.name, u.invocations, u.durationMs])).toEqual([
+      ['SubmitTask', 1, 14],
+      ['TaskWorker', 0.1, 600],
+      ['GetTask', 1, 14],
+    ]);
+    expect(atLoad?.perRun.sqsRequests).toBeCloseTo(1.2, 12);
+    // one worker's log lines (200 B) per ten tasks
+    expect(atLoad?.perRun.logBytes).toBeCloseTo(2_000 - 500 + 0.1 * 500, 9);
+    expect(atLoad?.per1000.dynamodb).toBe(alone?.per1000.dynamodb);
+    expect(atLoad?.per1000.total).toBeLessThan(alone?.per1000.total ?? 0);
+  });
+
   it('prices a Standard workflow from the task measurements: steps as the worker, the API as submit and read', () => {
-    const [, standard] = costModel(measured, a, ROUND);
+    const [, , standard] = costModel(measured, a, ROUND);
     expect(standard?.workflowType).toBe('standard');
     expect(standard?.profile.lambda.map((u) => [u.name, u.invocations, u.durationMs])).toEqual([
       // SubmitTask's compute, 3 + 2 rounds, two Step Functions calls: 4 + 50 + 40
@@ -215,36 +240,42 @@ describe('the cost model', () => {
     expect(standard?.perRun).toMatchObject({
       stateTransitions: 5,
       lambdaInvocations: 6,
-      // 3 reads at 1 RRU each (0.5 / 0.5) + 2 status reads at 1 RRU
+      // the run's measured 3 RRU + 2 status reads at 1 RRU
       readUnits: 5,
+      // as measured
+      writeUnits: 30,
       apiRequests: 2,
       sqsRequests: 0,
     });
-    // 14 writes at 7 / 3 WRU each
-    expect(standard?.perRun.writeUnits).toBeCloseTo(14 * (7 / 3), 12);
     expect(standard?.per1000.stepFunctions).toBeCloseTo(1_000 * 5 * 0.00003, 12);
   });
 
   it('prices the Express run by its critical path, with one more invocation and write to record its end', () => {
-    const [, standard, express] = costModel(measured, a, ROUND);
+    const [, , standard, express] = costModel(measured, a, ROUND);
     // 3 steps of 538 ms in a row, 6 states at 10 ms
     expect(express?.perRun.expressDurationMs).toBe(3 * 538 + 60);
     expect(express?.perRun.stateTransitions).toBe(0);
     expect(express?.perRun.lambdaInvocations).toBe(7);
     // the end record: the worker's compute without its factory wait, (15 - 3 - 8) x 2, and one round
     expect(express?.profile.lambda.find((u) => u.name.includes('record end'))?.durationMs).toBe(18);
-    expect(express?.perRun.writeUnits).toBeCloseTo((standard?.perRun.writeUnits ?? 0) + 7 / 3, 12);
+    expect(express?.perRun.writeUnits).toBe((standard?.perRun.writeUnits ?? 0) + 1);
     expect(express?.per1000.stepFunctions).toBeCloseTo(1_000 * (0.000001 + (64 / 1024) * 1.7 * 0.00002), 12);
   });
 
   it('prices only the task when no workflow was measured', () => {
-    expect(costModel({ ...measured, workflow: undefined }, a, ROUND)).toHaveLength(1);
+    expect(costModel({ ...measured, workflow: undefined }, a, ROUND).map((r) => r.workflowType)).toEqual([
+      'none',
+      'none',
+    ]);
   });
 
-  it('estimates a run’s requests as a task per step plus the start handler', () => {
-    expect(estimatedWorkflowRequests(measured.task, 4, a)).toEqual({
+  it('estimates a run’s requests as a task per step plus the start handler, at the task’s units per request', () => {
+    expect(estimatedWorkflowUse(measured.task, 4, a)).toEqual({
       readRequests: 4 * 0.5 + 3,
       writeRequests: 4 * 3 + 2,
+      // 1 RRU per read (0.5 / 0.5), 7 / 3 WRU per write
+      readUnits: 5,
+      writeUnits: 14 * (7 / 3),
     });
   });
 });

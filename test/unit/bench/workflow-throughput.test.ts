@@ -190,13 +190,13 @@ describe('the figures', () => {
     ).toBe(70);
   });
 
-  it('spread request counts over the runs, by command and by command and table', () => {
-    const counts = new Map([
+  it('spread request counts and units over the runs, by command and by command and table', () => {
+    const requests = new Map([
       ['UpdateItemCommand memory', 18],
       ['UpdateItemCommand patterns', 8],
       ['GetItemCommand registry', 2],
     ]);
-    expect(perRun(counts, 2)).toEqual({
+    expect(perRun({ requests, readUnits: 1, writeUnits: 60 }, 2)).toEqual({
       total: 14,
       byCommand: { GetItemCommand: 1, UpdateItemCommand: 13 },
       byCommandAndTable: {
@@ -204,8 +204,10 @@ describe('the figures', () => {
         'UpdateItemCommand memory': 9,
         'UpdateItemCommand patterns': 4,
       },
+      readUnits: 0.5,
+      writeUnits: 30,
     });
-    expect(perRun(new Map(), 0).total).toBeNaN();
+    expect(perRun({ requests: new Map(), readUnits: 0, writeUnits: 0 }, 0).total).toBeNaN();
   });
 
   it('call a run successful only when all four steps succeeded', () => {
