@@ -23,7 +23,7 @@ import type { RunningExampleFactory } from '../lib/local/factories/index.ts';
 import type { SettleOutcome } from '../lib/local/local-queue.ts';
 import type { LocalRuntime, LocalRuntimeOptions } from '../lib/local/runtime.ts';
 import { TABLES, type TableDefinition, type TableNames, tableNames } from '../lib/store/tables.ts';
-import { seeded } from '../test/unit/workflow/support.ts';
+import { mulberry32 } from '../lib/core/random.ts';
 import { lambdaEnvironment } from './cold-start.ts';
 import type { MeasuredInvocation } from './cost-model.ts';
 import { median } from './routing-quality.ts';
@@ -74,7 +74,7 @@ export const TASK_BODY = {
  * `brain.decideTask` then `router.routeTask`, on a task parsed once.
  */
 export async function inMemoryDecisions(options: HotPathsOptions = DEFAULT_HOT_PATH_OPTIONS) {
-  const random = seeded(7);
+  const random = mulberry32(7);
   const now = new Date('2026-01-01T00:00:00.000Z');
   const services: Service[] = Array.from({ length: 5 }, (_, i) => ({
     name: `svc-${i + 1}`,

@@ -24,7 +24,10 @@ export function confidenceFrom(
  */
 const NORMAL_APPROXIMATION_FROM = 50;
 
-/** Draw from Beta(alpha, beta) with an injected uniform source (two gamma draws). */
+/**
+ * Draw from Beta(alpha, beta) with an injected uniform source: Cheng's algorithm BB when both
+ * shapes exceed 1 (one rejection loop instead of two gamma draws), else two gamma draws.
+ */
 export function sampleBeta(alpha: number, beta: number, random: () => number): number {
   if (alpha >= NORMAL_APPROXIMATION_FROM && beta >= NORMAL_APPROXIMATION_FROM) {
     const n = alpha + beta;
@@ -32,9 +35,41 @@ export function sampleBeta(alpha: number, beta: number, random: () => number): n
     const draw = mean + Math.sqrt((mean * (1 - mean)) / (n + 1)) * standardNormal(random);
     return Math.min(1, Math.max(0, draw));
   }
+  if (alpha > 1 && beta > 1) return chengBB(alpha, beta, random);
   const x = sampleGamma(alpha, random);
   const y = sampleGamma(beta, random);
   return x / (x + y);
+}
+
+const LOG_4 = Math.log(4);
+const ONE_PLUS_LOG_5 = 1 + Math.log(5);
+
+/**
+ * R. C. H. Cheng, "Generating beta variates with nonintegral shape parameters" (1978), algorithm
+ * BB for shapes above 1, as R's `rbeta` implements it: the smaller shape is `a`, and the draw is
+ * mirrored when it belongs to `beta`.
+ */
+function chengBB(alpha: number, beta: number, random: () => number): number {
+  const a = Math.min(alpha, beta);
+  const b = Math.max(alpha, beta);
+  const sum = a + b;
+  const scale = Math.sqrt((sum - 2) / (2 * a * b - sum));
+  const gamma = a + 1 / scale;
+  let w: number;
+  for (;;) {
+    const u1 = uniformOpen(random);
+    const u2 = random();
+    const v = scale * Math.log(u1 / (1 - u1));
+    w = Math.min(a * Math.exp(v), Number.MAX_VALUE);
+    const z = u1 * u1 * u2;
+    const r = gamma * v - LOG_4;
+    const s = a + r - w;
+    if (s + ONE_PLUS_LOG_5 >= 5 * z) break;
+    const t = Math.log(z);
+    if (s > t) break;
+    if (r + sum * Math.log(sum / (b + w)) >= t) break;
+  }
+  return alpha === a ? w / (b + w) : b / (b + w);
 }
 
 /** Marsaglia and Tsang's method; shape < 1 is boosted with the usual u^(1/shape) step. */
@@ -51,7 +86,8 @@ function sampleGamma(shape: number, random: () => number): number {
     } while (v <= 0);
     v = v * v * v;
     const u = uniformOpen(random);
-    if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+    const x2 = x * x;
+    if (u < 1 - 0.0331 * x2 * x2 || Math.log(u) < 0.5 * x2 + d * (1 - v + Math.log(v))) return d * v;
   }
 }
 

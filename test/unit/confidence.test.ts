@@ -69,6 +69,9 @@ describe('sampleBeta', () => {
     [0.3, 2],
     [51, 51],
     [96, 6],
+    [1.5, 30],
+    [20, 3.5],
+    [45, 40],
   ])('Beta(%s, %s) draws lie in (0, 1) and average near alpha / (alpha + beta)', (alpha, beta) => {
     const random = seededRandom(alpha * 1_000 + beta);
     const n = 4_000;
@@ -89,13 +92,32 @@ describe('sampleBeta', () => {
     expect(Math.abs(sum / n - mean)).toBeLessThan(Math.max(0.02, (6 * sd) / Math.sqrt(n)));
   });
 
-  it('has the right spread, not only the right mean', () => {
-    const random = seededRandom(7);
-    const draws = Array.from({ length: 4_000 }, () => sampleBeta(2, 2, random));
+  it.each([
+    [2, 2],
+    [0.5, 0.5],
+    [3, 12],
+    [12, 3],
+    [1.2, 1.2],
+    [60, 80],
+  ])('Beta(%s, %s) draws have the right spread, not only the right mean', (alpha, beta) => {
+    const random = seededRandom(alpha * 7 + beta);
+    const draws = Array.from({ length: 8_000 }, () => sampleBeta(alpha, beta, random));
     const mean = draws.reduce((a, b) => a + b, 0) / draws.length;
     const variance = draws.reduce((a, b) => a + (b - mean) ** 2, 0) / draws.length;
-    expect(variance).toBeGreaterThan(0.04); // Beta(2, 2) variance is 0.05
-    expect(variance).toBeLessThan(0.06);
+    const expected = (alpha * beta) / ((alpha + beta) ** 2 * (alpha + beta + 1));
+    // within 10 %: the sample variance of 8,000 draws is that close for these shapes
+    expect(variance / expected).toBeGreaterThan(0.9);
+    expect(variance / expected).toBeLessThan(1.1);
+  });
+
+  it('puts the mass of a skewed Beta where it belongs (its quartiles)', () => {
+    // Beta(2, 8): P(X <= 0.1) = 0.2252, P(X <= 0.3) = 0.8040
+    const random = seededRandom(11);
+    const n = 8_000;
+    const draws = Array.from({ length: n }, () => sampleBeta(2, 8, random));
+    // 0.015 is more than three standard errors of a share of 8,000 draws
+    expect(Math.abs(draws.filter((x) => x <= 0.1).length / n - 0.2252)).toBeLessThan(0.015);
+    expect(Math.abs(draws.filter((x) => x <= 0.3).length / n - 0.804)).toBeLessThan(0.015);
   });
 
   it('is reproducible with the same seed and differs with another', () => {
