@@ -23,8 +23,8 @@ export const ENTRY_FILE = 'index.mjs';
 export const LAMBDA_HANDLER = 'index.handler';
 
 /**
- * esbuild's ESM output has no `require`; CommonJS dependencies (the X-Ray SDK under the
- * Powertools tracer, for one) still call it, so every output file defines one.
+ * esbuild's ESM output has no `require`, and a CommonJS module bundled into it may still call
+ * one (for a Node.js built-in), so every output file defines it.
  */
 const ESM_REQUIRE_BANNER =
   "import { createRequire as __vobeeCreateRequire } from 'node:module'; const require = __vobeeCreateRequire(import.meta.url);";

@@ -8,8 +8,12 @@ import { parseInput } from './validation.ts';
 export interface TaskSubmissionPorts {
   /** Writes the record unless one with its id exists; returns the existing record in that case. */
   putTaskIfAbsent(record: TaskRecord): Promise<TaskRecord | undefined>;
-  getTask(taskId: string): Promise<TaskRecord | undefined>;
   deleteTask(taskId: string): Promise<void>;
+  /**
+   * Sets the record's `updatedAt` to `now` if it is still PENDING at seq 0 with `seenUpdatedAt`;
+   * false otherwise (another repeat claimed it, or a worker took the task).
+   */
+  claimRequeue(taskId: string, seenUpdatedAt: string, now: string): Promise<boolean>;
   contextExists(contextId: string): Promise<boolean>;
   /** The task queue the worker consumes. */
   queue: TaskQueue;
@@ -24,6 +28,16 @@ const idempotencyKey = z.string().min(1).max(256);
  */
 export const MAX_TASK_BYTES = 200_000;
 
+/**
+ * How long a task may stay PENDING, never taken by a worker, before a repeat of its request queues
+ * it again. The process that recorded it may have stopped before it could send its message (the
+ * two are separate writes), and then nothing else would ever queue it. This is longer than any
+ * submitting function runs, so the first sender is done by then; if its message was only waiting
+ * in a long queue, the worker gets the task twice and applies it once (at the price of a second
+ * factory call).
+ */
+export const REQUEUE_AFTER_MS = 60_000;
+
 /** Accepts tasks: validates, records once per idempotency key, hands each to the task queue once. */
 export class TaskSubmission {
   readonly #ports: TaskSubmissionPorts;
@@ -33,8 +47,9 @@ export class TaskSubmission {
 
   /**
    * Submits a task. The idempotency key is the `Idempotency-Key` header, else the task id: a
-   * repeat with the same key and the same request returns the first task and queues nothing;
-   * the same key with a different request is a conflict. Without either, every call is new.
+   * repeat with the same key and the same request returns the first task and queues nothing
+   * (unless the task looks lost: see {@link REQUEUE_AFTER_MS}); the same key with a different
+   * request is a conflict. Without either, every call is new.
    */
   async submit(
     input: SubmitTaskInput,
@@ -78,7 +93,7 @@ export class TaskSubmission {
           `${options.idempotencyKey === undefined ? 'task id' : 'Idempotency-Key'} '${key ?? taskId}' was already used for a different request`,
         );
       }
-      return { created: false, task: publicRecord(existing) };
+      return { created: false, task: publicRecord((await this.#requeueIfLost(existing)) ?? existing) };
     }
     const message: TaskMessage = { taskId, seq: 0, task, strategy, submittedAt: now };
     try {
@@ -89,6 +104,24 @@ export class TaskSubmission {
       throw error;
     }
     return { created: true, task: record };
+  }
+
+  /** Queues a task again if no worker has taken it for {@link REQUEUE_AFTER_MS}; the record as it is then. */
+  async #requeueIfLost(record: TaskRecord): Promise<TaskRecord | undefined> {
+    const now = this.#ports.now();
+    if (record.status !== 'PENDING' || record.seq !== 0) return undefined;
+    if (now.getTime() - Date.parse(record.updatedAt) < REQUEUE_AFTER_MS) return undefined;
+    const at = now.toISOString();
+    if (!(await this.#ports.claimRequeue(record.taskId, record.updatedAt, at))) return undefined;
+    // Its time budget starts again: the task never ran.
+    await this.#ports.queue.send({
+      taskId: record.taskId,
+      seq: 0,
+      task: record.task,
+      strategy: record.strategy,
+      submittedAt: at,
+    });
+    return { ...record, updatedAt: at };
   }
 }
 

@@ -73,6 +73,31 @@ export class TaskStore {
   }
 
   /**
+   * Claims the re-queueing of a task recorded but perhaps never queued: sets `updatedAt` to `now`
+   * if the task is still PENDING at seq 0 with the `updatedAt` the caller read. Of concurrent
+   * claims one wins; false for the others, and for a task a worker has taken since.
+   */
+  claimRequeue(taskId: string, seenUpdatedAt: string, now: string): Promise<boolean> {
+    return attempt(() =>
+      this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: taskKey(taskId),
+          UpdateExpression: 'SET #updatedAt = :now',
+          ConditionExpression: '#status = :pending AND #seq = :first AND #updatedAt = :seen',
+          ExpressionAttributeNames: { '#updatedAt': 'updatedAt', '#status': 'status', '#seq': 'seq' },
+          ExpressionAttributeValues: {
+            ':now': now,
+            ':pending': 'PENDING',
+            ':first': 0,
+            ':seen': seenUpdatedAt,
+          },
+        }),
+      ),
+    );
+  }
+
+  /**
    * Saves a worker's progress if the record's `seq` is `expectedSeq`, and moves `seq` on by one.
    * False when the record had moved on (a duplicate delivery) or does not exist.
    */

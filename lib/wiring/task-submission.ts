@@ -19,8 +19,8 @@ export function buildTaskSubmission(deps: {
   const contexts = new ContextStore(deps.doc, { table: deps.tables.memory });
   return new TaskSubmission({
     putTaskIfAbsent: (r) => tasks.putTaskIfAbsent(r),
-    getTask: (id) => tasks.getTask(id),
     deleteTask: (id) => tasks.deleteTask(id),
+    claimRequeue: (id, seen, at) => tasks.claimRequeue(id, seen, at),
     contextExists: async (id) => (await contexts.getContext(id)) !== undefined,
     queue: deps.queue,
     now: deps.now,

@@ -1,7 +1,9 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
+import { REQUEUE_AFTER_MS } from '../../lib/core/task-submission.ts';
 import type { TaskRecord } from '../../lib/core/task-record.ts';
 import { invoke } from '../../lib/local/functions.ts';
+import { createOrchestrator } from '../../lib/orchestrator.ts';
 import { HttpGateway } from '../../lib/local/http-gateway.ts';
 import { apiEvent } from '../helpers/events.ts';
 import { startFactory } from '../helpers/factory-server.ts';
@@ -354,6 +356,45 @@ describe.each(backends())('the task worker on $kind', (backend) => {
     expect(record.attempts).toHaveLength(1);
     const stats = await stack.orchestrator.memory.statistics('mail');
     expect(stats.overall).toMatchObject({ count: 1, successes: 1 });
+  });
+
+  it('queues a task again when a repeat finds it never taken, and only then', async () => {
+    let offsetMs = 0;
+    const stack = await createServingStack(backend, { now: () => new Date(Date.now() + offsetMs) });
+    const server = await factory(() => ({ status: 200, body: { status: 'ok', output: 'sent' } }));
+    await stack.orchestrator.services.register({
+      name: 'mailer',
+      endpoint: server.endpoint,
+      capabilities: ['newsletter'],
+    });
+    // A submitter that stopped between recording the task and queueing it: its message is lost.
+    const stopped = createOrchestrator({
+      doc: stack.doc,
+      tables: stack.tables,
+      queue: { send: async () => {} },
+      cacheMs: 0,
+    });
+    const request = { id: 'lost-1', type: 'newsletter', parameters: { issue: 7 } };
+    expect(await stopped.tasks.submit(request)).toMatchObject({ created: true });
+
+    // A repeat soon after leaves it alone: the first message may still be on its way.
+    offsetMs = REQUEUE_AFTER_MS - 5_000;
+    expect((await stack.orchestrator.tasks.submit(request)).task).toMatchObject({ status: 'PENDING', seq: 0 });
+    await stack.settle();
+    expect(server.calls).toHaveLength(0);
+
+    // Past the wait, a repeat queues it again (once, however many repeats race), and it runs.
+    offsetMs = REQUEUE_AFTER_MS + 1_000;
+    const repeats = await Promise.all([1, 2, 3].map(() => stack.orchestrator.tasks.submit(request)));
+    expect(repeats.every((r) => !r.created)).toBe(true);
+    const record = await waitForTask(stack.orchestrator, 'lost-1');
+    await stack.settle();
+    expect(record).toMatchObject({ status: 'SUCCEEDED', output: 'sent' });
+    expect(server.calls).toHaveLength(1);
+    // A repeat of a task that ran queues nothing.
+    expect((await stack.orchestrator.tasks.submit(request)).task.status).toBe('SUCCEEDED');
+    await stack.settle();
+    expect(server.calls).toHaveLength(1);
   });
 
   it('changes nothing when a finished task is delivered again', async () => {
