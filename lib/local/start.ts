@@ -112,7 +112,7 @@ console.log(`VoBee Orchestrator (local) ready in ${readyMs} ms
 
 Try:  curl ${runtime.apiUrl}/services
       npx vobee services list
-Local-only routes: POST /local/events, POST /local/queues/intake/messages, GET /local/queues/intake/dead-letters,
+Local-only routes: POST /local/events, POST /local/queues/intake/messages, GET /local/queues/{intake,tasks}/dead-letters,
                    GET /local/schedules, POST /local/schedules/{id}/run, GET /local/executions/{id}
 Press Ctrl-C to stop.`);
 
