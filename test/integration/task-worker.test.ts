@@ -1,10 +1,10 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { REQUEUE_AFTER_MS } from '../../lib/core/task-submission.ts';
 import type { TaskRecord } from '../../lib/core/task-record.ts';
+import { REQUEUE_AFTER_MS } from '../../lib/core/task-submission.ts';
 import { invoke } from '../../lib/local/functions.ts';
-import { createOrchestrator } from '../../lib/orchestrator.ts';
 import { HttpGateway } from '../../lib/local/http-gateway.ts';
+import { createOrchestrator } from '../../lib/orchestrator.ts';
 import { apiEvent } from '../helpers/events.ts';
 import { startFactory } from '../helpers/factory-server.ts';
 import { backends, createServingStack, waitForTask } from '../helpers/stack.ts';
@@ -379,7 +379,10 @@ describe.each(backends())('the task worker on $kind', (backend) => {
 
     // A repeat soon after leaves it alone: the first message may still be on its way.
     offsetMs = REQUEUE_AFTER_MS - 5_000;
-    expect((await stack.orchestrator.tasks.submit(request)).task).toMatchObject({ status: 'PENDING', seq: 0 });
+    expect((await stack.orchestrator.tasks.submit(request)).task).toMatchObject({
+      status: 'PENDING',
+      seq: 0,
+    });
     await stack.settle();
     expect(server.calls).toHaveLength(0);
 
