@@ -685,6 +685,8 @@ const PHASES: readonly Phase[] = ['SubmitTask', 'TaskWorker', 'GetTask'];
 interface CountedTask {
   tallies: Record<Phase, Tally>;
   localMs: Record<Phase, number>;
+  /** From just before the POST to the settle of the task's message. */
+  endToEndMs: number;
   factoryMs: number;
   status: string;
 }
@@ -734,6 +736,7 @@ export async function countRequests(options: HotPathsOptions = DEFAULT_HOT_PATH_
     return {
       tallies: phases,
       localMs: { SubmitTask: submitMs, TaskWorker: end.at - sentAt, GetTask: readMs },
+      endToEndMs: end.at - start,
       factoryMs: (record.attempts ?? []).reduce((sum, a) => sum + a.latencyMs, 0),
       status: end.outcome === 'acknowledged' ? record.status : `message ${end.outcome}`,
     };
@@ -827,6 +830,8 @@ export async function countRequests(options: HotPathsOptions = DEFAULT_HOT_PATH_
     warmupTasks: options.countWarmupTasks,
     countingMs,
     statuses,
+    /** One task alone, from the POST to the end of its worker invocation. */
+    latencyMs: summarizeLatency(counted.map((t) => t.endToEndMs)),
     /** SubmitTask and TaskWorker together: the orchestrator's own requests for one task. */
     requestsPerTask: sum((x) => x.requests),
     readRequestsPerTask: Object.entries(byCommand).reduce((s, [c, n]) => s + (isRead(c) ? n : 0), 0),

@@ -387,7 +387,9 @@ function printHotPaths(h: HotPathsReport) {
       q.statuses,
     )
       .map(([s, c]) => `${c} ${s}`)
-      .join(', ')}):`,
+      .join(
+        ', ',
+      )}): from POST to the end of the worker p50 ${n(q.latencyMs.p50, 1)} ms, p95 ${n(q.latencyMs.p95, 1)} ms`,
   );
   print(
     `     DynamoDB requests per task ${n(q.requestsPerTask, 2)} = ${Object.entries(q.byCommand)
