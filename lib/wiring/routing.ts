@@ -5,6 +5,7 @@ import { LiveStats } from '../core/live-stats.ts';
 import { type HealthChange, PassiveHealth } from '../core/passive-health.ts';
 import { Router, type RouterOptions } from '../core/routing/router.ts';
 import { DEFAULT_OUTLIER_POLICY, type Service } from '../core/service.ts';
+import type { CallObservation } from '../core/statistics.ts';
 import { RegistryStore } from '../store/registry-store.ts';
 import { StatsStore } from '../store/stats-store.ts';
 import type { TableNames } from '../store/tables.ts';
@@ -90,6 +91,24 @@ export function buildRouting(deps: RoutingDeps): Routing {
         ),
       );
     },
+  };
+}
+
+/**
+ * What the task worker and the workflow step take from routing to decide, route, call and learn:
+ * the brain and router, the cached registry and statistics, this process's passive health and
+ * its own calls, and the writes that follow a call.
+ */
+export function callPorts(routing: Routing) {
+  return {
+    brain: routing.brain,
+    router: routing.router,
+    services: routing.services,
+    statsFor: (type: string) => routing.live.allTime(type),
+    health: routing.health,
+    observe: (call: CallObservation) => routing.live.observe(call),
+    recordCalls: (calls: readonly CallObservation[]) => routing.stats.recordCalls(calls),
+    recordHealth: (changes: readonly HealthChange[]) => routing.recordHealth(changes),
   };
 }
 

@@ -6,7 +6,7 @@ import { WorkflowStore } from '../store/workflow-store.ts';
 import { config, memo, now, random } from './context.ts';
 import { documentClient } from './dynamo.ts';
 import { factoryClient } from './factories.ts';
-import { type Routing, routing } from './routing.ts';
+import { callPorts, type Routing, routing } from './routing.ts';
 
 /** The workflow step handler's work: a step's task, decided, routed and called in one invocation. */
 export function buildStepRunner(deps: {
@@ -19,24 +19,16 @@ export function buildStepRunner(deps: {
   callTimeoutMs: number;
   callbackBaseUrl: string | undefined;
 }): StepRunner {
-  const { routing } = deps;
   return new StepRunner({
+    ...callPorts(deps.routing),
     workflows: new WorkflowStore(deps.doc, {
       registryTable: deps.tables.registry,
       memoryTable: deps.tables.memory,
     }),
-    brain: routing.brain,
-    router: routing.router,
-    services: routing.services,
-    statsFor: (type) => routing.live.allTime(type),
     factories: deps.factories,
-    health: routing.health,
-    observe: (call) => routing.live.observe(call),
     // Workflow steps carry no context: what they need comes from the run's input and earlier steps.
     context: async () => ({}),
     callTimeoutMs: deps.callTimeoutMs,
-    recordCalls: (calls) => routing.stats.recordCalls(calls),
-    recordHealth: (changes) => routing.recordHealth(changes),
     callbackBaseUrl: deps.callbackBaseUrl,
     now: deps.now,
     random: deps.random,

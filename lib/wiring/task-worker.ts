@@ -10,7 +10,7 @@ import { TaskStore } from '../store/task-store.ts';
 import { config, memo, now, random } from './context.ts';
 import { documentClient } from './dynamo.ts';
 import { factoryClient } from './factories.ts';
-import { type Routing, routing } from './routing.ts';
+import { callPorts, type Routing, routing } from './routing.ts';
 import { taskQueue } from './task-queue.ts';
 
 export interface WorkerDeps {
@@ -30,16 +30,10 @@ export interface WorkerDeps {
 export function buildTaskWorker(deps: WorkerDeps): TaskWorker {
   const tasks = new TaskStore(deps.doc, { table: deps.tables.memory });
   const contexts = new ContextStore(deps.doc, { table: deps.tables.memory });
-  const { routing } = deps;
   return new TaskWorker({
-    brain: routing.brain,
-    router: routing.router,
+    ...callPorts(deps.routing),
     defaultStrategy: deps.defaultStrategy,
-    services: routing.services,
-    statsFor: (type) => routing.live.allTime(type),
     factories: deps.factories,
-    health: routing.health,
-    observe: (call) => routing.live.observe(call),
     context: async (id) => {
       const context = await contexts.getContext(id);
       if (
@@ -54,8 +48,6 @@ export function buildTaskWorker(deps: WorkerDeps): TaskWorker {
     random: deps.random,
     getTask: (id) => tasks.getTask(id),
     saveTask: (id, seq, progress) => tasks.saveTask(id, seq, progress),
-    recordCalls: (calls) => routing.stats.recordCalls(calls),
-    recordHealth: (changes) => routing.recordHealth(changes),
     queue: deps.queue,
     callbackBaseUrl: deps.callbackBaseUrl,
   });
