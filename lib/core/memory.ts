@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { isExpired } from './context-expiry.ts';
 import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
 import { identifier } from './names.ts';
 import { type PatternCounters, type SuccessPattern, successPatterns } from './patterns.ts';
@@ -215,8 +216,4 @@ export class Memory {
 function expiry(now: Date, seconds: number | undefined): string | undefined {
   if (seconds === undefined) return undefined;
   return new Date(now.getTime() + parseInput(ttlSeconds, seconds, 'ttlSeconds') * 1000).toISOString();
-}
-
-function isExpired(context: Context, now: Date): boolean {
-  return context.expiresAt !== undefined && Date.parse(context.expiresAt) <= now.getTime();
 }

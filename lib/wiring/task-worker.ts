@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isExpired } from '../core/context-expiry.ts';
 import { NotFoundError } from '../core/errors.ts';
 import type { FactoryCaller } from '../core/factory-call.ts';
 import type { StrategyName } from '../core/routing/strategy-name.ts';
@@ -36,11 +37,7 @@ export function buildTaskWorker(deps: WorkerDeps): TaskWorker {
     factories: deps.factories,
     context: async (id) => {
       const context = await contexts.getContext(id);
-      if (
-        !context ||
-        (context.expiresAt !== undefined && Date.parse(context.expiresAt) <= deps.now().getTime())
-      )
-        throw new NotFoundError('context', id);
+      if (!context || isExpired(context, deps.now())) throw new NotFoundError('context', id);
       return context.data;
     },
     callTimeoutMs: deps.callTimeoutMs,
