@@ -14,6 +14,7 @@ export interface TaskSubmissionPorts {
    * false otherwise (another repeat claimed it, or a worker took the task).
    */
   claimRequeue(taskId: string, seenUpdatedAt: string, now: string): Promise<boolean>;
+  /** True for a context that exists and has not expired. */
   contextExists(contextId: string): Promise<boolean>;
   /** The task queue the worker consumes. */
   queue: TaskQueue;

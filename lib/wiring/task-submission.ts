@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isExpired } from '../core/context-expiry.ts';
 import type { TaskQueue } from '../core/task-message.ts';
 import { TaskSubmission } from '../core/task-submission.ts';
 import { ContextStore } from '../store/context-store.ts';
@@ -21,7 +22,10 @@ export function buildTaskSubmission(deps: {
     putTaskIfAbsent: (r) => tasks.putTaskIfAbsent(r),
     deleteTask: (id) => tasks.deleteTask(id),
     claimRequeue: (id, seen, at) => tasks.claimRequeue(id, seen, at),
-    contextExists: async (id) => (await contexts.getContext(id)) !== undefined,
+    contextExists: async (id) => {
+      const context = await contexts.getContext(id);
+      return context !== undefined && !isExpired(context, deps.now());
+    },
     queue: deps.queue,
     now: deps.now,
   });

@@ -400,6 +400,24 @@ describe.each(backends())('the task worker on $kind', (backend) => {
     expect(server.calls).toHaveLength(1);
   });
 
+  it('refuses a task whose context has expired, though storage has not removed it yet', async () => {
+    let offsetMs = 0;
+    const stack = await createServingStack(backend, { now: () => new Date(Date.now() + offsetMs) });
+    await stack.orchestrator.memory.createContext('brief-1', { audience: 'eu' }, { ttlSeconds: 60 });
+    await expect(
+      stack.orchestrator.tasks.submit({ type: 'report', contextId: 'brief-1' }),
+    ).resolves.toMatchObject({
+      created: true,
+    });
+    offsetMs = 61_000;
+    await expect(
+      stack.orchestrator.tasks.submit({ type: 'report', contextId: 'brief-1' }),
+    ).rejects.toMatchObject({
+      name: 'ValidationError',
+      issues: [{ field: 'contextId', message: "context 'brief-1' not found" }],
+    });
+  });
+
   it('changes nothing when a finished task is delivered again', async () => {
     const stack = await createServingStack(backend);
     const server = await factory(() => ({ status: 200, body: { status: 'ok', output: 'once' } }));
