@@ -141,23 +141,12 @@ export class TaskStore {
 
   /** The newest finished tasks of a type (newest first), at most `limit`. */
   async finishedByType(taskType: string, limit: number): Promise<TaskRecord[]> {
-    const pages = await Promise.all(
-      shards(taskType).map((pk) =>
-        queryAll(
-          this.#doc,
-          {
-            TableName: this.#table,
-            IndexName: RESULTS_BY_TYPE_INDEX.indexName,
-            KeyConditionExpression: 'gsi1pk = :pk',
-            ExpressionAttributeValues: { ':pk': pk },
-            ScanIndexForward: false,
-          },
-          limit,
-        ),
-      ),
+    const entries = await this.#queryShards(
+      taskType,
+      { KeyConditionExpression: 'gsi1pk = :pk', ScanIndexForward: false },
+      limit,
     );
-    const newest = pages
-      .flat()
+    const newest = entries
       .sort((a, b) => ((a.gsi1sk as string) < (b.gsi1sk as string) ? 1 : -1))
       .slice(0, limit);
     return this.#getMany(newest.map((k) => k.pk as string));
@@ -174,23 +163,16 @@ export class TaskStore {
     before: string,
     limit: number,
   ): Promise<Array<{ position: string; succeeded: boolean; features: string[] }>> {
-    const pages = await Promise.all(
-      shards(taskType).map((pk) =>
-        queryAll(
-          this.#doc,
-          {
-            TableName: this.#table,
-            IndexName: RESULTS_BY_TYPE_INDEX.indexName,
-            // BETWEEN includes both ends: the item at `after` was counted already, and is dropped below.
-            KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :after AND :before',
-            ExpressionAttributeValues: { ':pk': pk, ':after': after === '' ? ' ' : after, ':before': before },
-          },
-          limit + 1,
-        ),
-      ),
+    const entries = await this.#queryShards(
+      taskType,
+      {
+        // BETWEEN includes both ends: the item at `after` was counted already, and is dropped below.
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :after AND :before',
+        ExpressionAttributeValues: { ':after': after === '' ? ' ' : after, ':before': before },
+      },
+      limit + 1,
     );
-    return pages
-      .flat()
+    return entries
       .filter((item) => (item.gsi1sk as string) > after && (item.gsi1sk as string) < before)
       .sort((a, b) => ((a.gsi1sk as string) < (b.gsi1sk as string) ? -1 : 1))
       .slice(0, limit)
@@ -199,6 +181,32 @@ export class TaskStore {
         succeeded: item.status === 'SUCCEEDED',
         features: (item.features as string[] | undefined) ?? [],
       }));
+  }
+
+  /**
+   * Entries of a task type in the results index: `query` (whose key condition names the shard
+   * key `:pk`) run under each of the type's shard keys at once, at most `limit` from each.
+   */
+  async #queryShards(
+    taskType: string,
+    query: { KeyConditionExpression: string; ExpressionAttributeValues?: Item; ScanIndexForward?: boolean },
+    limit: number,
+  ): Promise<Item[]> {
+    const pages = await Promise.all(
+      shards(taskType).map((pk) =>
+        queryAll(
+          this.#doc,
+          {
+            TableName: this.#table,
+            IndexName: RESULTS_BY_TYPE_INDEX.indexName,
+            ...query,
+            ExpressionAttributeValues: { ...query.ExpressionAttributeValues, ':pk': pk },
+          },
+          limit,
+        ),
+      ),
+    );
+    return pages.flat();
   }
 
   async #getMany(partitionKeys: string[]): Promise<TaskRecord[]> {
