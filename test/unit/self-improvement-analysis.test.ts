@@ -9,7 +9,7 @@ import {
 } from '../../lib/core/self-improvement.ts';
 import type { Service } from '../../lib/core/service.ts';
 import type { ServiceStats } from '../../lib/core/statistics.ts';
-import { makeService, makeStats, manualClock } from './support.ts';
+import { makeService, makeStats, manualClock, rejection } from './support.ts';
 
 const NOW = new Date('2026-01-15T10:00:00.000Z');
 const T = 'email_campaign';
@@ -334,15 +334,6 @@ function troubledSetup() {
     ],
     [capable('flaky'), capable('steady'), capable('spare'), capable('sick', { health: 'unhealthy' })],
   );
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('SelfImprovement', () => {

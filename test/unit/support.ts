@@ -2,7 +2,11 @@
  * In-memory fixtures shared by the unit tests: services, tasks, statistics and a routing context.
  * Nothing here touches storage; randomness and time come from the deterministic helpers.
  */
+import type { Decision } from '../../lib/core/brain.ts';
+import { type RetryPolicyInput, retryPolicy } from '../../lib/core/retry-policy.ts';
+import type { RoutingDecision } from '../../lib/core/routing/router.ts';
 import type { RoutingContext } from '../../lib/core/routing/strategy.ts';
+import type { StrategyName } from '../../lib/core/routing/strategy-name.ts';
 import type { Service } from '../../lib/core/service.ts';
 import { emptyCounters, latencyBucket, type ServiceStats } from '../../lib/core/statistics.ts';
 import { type Task, type TaskInput, taskSchema } from '../../lib/core/task.ts';
@@ -29,6 +33,60 @@ export function makeService(name: string, overrides: Partial<Service> = {}): Ser
 /** A task as the router sees it (parsed, defaults filled). */
 export function makeTask(overrides: Partial<TaskInput> = {}): Task {
   return taskSchema.parse({ id: 'task-1', type: 'generic', ...overrides });
+}
+
+/** The brain's decision for task `task-1` of type `generic`, choosing svc-a with `timeoutSeconds`. */
+export function makeDecision(timeoutSeconds: number, overrides: Partial<Decision> = {}): Decision {
+  return {
+    taskId: 'task-1',
+    taskType: 'generic',
+    priority: 'normal',
+    priorityScore: 0,
+    selectedService: 'svc-a',
+    confidence: 0,
+    resources: { cpu: 1, memoryMb: 1_024, timeoutSeconds },
+    alternatives: [],
+    reason: 'test',
+    ...overrides,
+  };
+}
+
+/** The router's decision for task `task-1`: `primary` at `http://<primary>:8080`, then `fallbacks`. */
+export function makeRoute(
+  primary: string,
+  options: {
+    fallbacks?: string[];
+    tried?: string[];
+    policy?: RetryPolicyInput;
+    retrySchedule?: number[];
+    strategy?: StrategyName;
+  } = {},
+): RoutingDecision {
+  return {
+    taskId: 'task-1',
+    taskType: 'generic',
+    strategy: options.strategy ?? 'capability',
+    primary,
+    endpoint: `http://${primary}:8080`,
+    fallbacks: options.fallbacks ?? [],
+    tried: options.tried ?? [],
+    retryPolicy: retryPolicy(options.policy ?? {}),
+    retrySchedule: options.retrySchedule ?? [],
+    candidates: [],
+    explored: false,
+    reason: 'test',
+    decidedAt: '2026-01-15T10:00:00.000Z',
+  };
+}
+
+/** The error `promise` rejects with; fails the test if it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
 }
 
 export interface StatsSpec {

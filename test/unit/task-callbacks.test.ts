@@ -1,46 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import type { Decision } from '../../lib/core/brain.ts';
 import { taskCallbackToken, tokenHash } from '../../lib/core/callback-tokens.ts';
 import { ConflictError, NotFoundError, NotReadyError, ValidationError } from '../../lib/core/errors.ts';
-import { retryPolicy } from '../../lib/core/retry-policy.ts';
-import type { RoutingDecision } from '../../lib/core/routing/router.ts';
 import type { CallObservation } from '../../lib/core/statistics.ts';
 import { TaskCallbacks } from '../../lib/core/task-callbacks.ts';
 import type { TaskMessage } from '../../lib/core/task-message.ts';
 import type { TaskRecord } from '../../lib/core/task-record.ts';
 import type { TaskProgress } from '../../lib/core/task-worker.ts';
 import { stepCallbackToken } from '../../lib/core/workflow/step-token.ts';
-import { makeTask, manualClock } from './support.ts';
+import { makeDecision, makeRoute, makeTask, manualClock, rejection } from './support.ts';
 
 const START = '2026-01-15T10:00:00.000Z';
 
-const decision: Decision = {
-  taskId: 'task-1',
-  taskType: 'generic',
-  priority: 'normal',
-  priorityScore: 0,
-  selectedService: 'svc-a',
-  confidence: 0,
-  resources: { cpu: 1, memoryMb: 1_024, timeoutSeconds: 300 },
-  alternatives: [],
-  reason: 'test',
-};
+const decision = makeDecision(300);
 
-const route: RoutingDecision = {
-  taskId: 'task-1',
-  taskType: 'generic',
-  strategy: 'capability',
-  primary: 'svc-a',
-  endpoint: 'http://svc-a:8080',
-  fallbacks: ['svc-b'],
-  tried: [],
-  retryPolicy: retryPolicy(),
-  retrySchedule: [1, 2, 4],
-  candidates: [],
-  explored: false,
-  reason: 'test',
-  decidedAt: START,
-};
+const route = makeRoute('svc-a', { fallbacks: ['svc-b'], retrySchedule: [1, 2, 4] });
 
 /** A task whose call to svc-a was accepted (202) 40 ms after it started at START, saved as waiting. */
 function waitingRecord(token: string, overrides: Partial<TaskRecord> = {}): TaskRecord {
@@ -108,15 +81,6 @@ function world(record?: TaskRecord, afterRead?: (records: Map<string, TaskRecord
     now: clock.now,
   });
   return { callbacks, records, saves, recorded, sent, log, clock };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('TaskCallbacks.complete', () => {

@@ -1,41 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { Decision } from '../../lib/core/brain.ts';
 import { ValidationError } from '../../lib/core/errors.ts';
-import { retryPolicy } from '../../lib/core/retry-policy.ts';
-import type { RoutingDecision } from '../../lib/core/routing/router.ts';
 import { continuationOf, parseTaskMessage } from '../../lib/core/task-message.ts';
 import type { TaskRecord } from '../../lib/core/task-record.ts';
-import { makeTask } from './support.ts';
+import { makeDecision, makeRoute, makeTask } from './support.ts';
 
 const START = '2026-01-15T10:00:00.000Z';
 
-const decision: Decision = {
-  taskId: 'task-1',
-  taskType: 'generic',
-  priority: 'normal',
-  priorityScore: 0,
-  selectedService: 'svc-a',
-  confidence: 0,
-  resources: { cpu: 1, memoryMb: 1_024, timeoutSeconds: 30 },
-  alternatives: [],
-  reason: 'test',
-};
+const decision = makeDecision(30);
 
-const route: RoutingDecision = {
-  taskId: 'task-1',
-  taskType: 'generic',
-  strategy: 'learned',
-  primary: 'svc-a',
-  endpoint: 'http://svc-a:8080',
-  fallbacks: ['svc-b'],
-  tried: [],
-  retryPolicy: retryPolicy(),
-  retrySchedule: [1, 2, 4],
-  candidates: [],
-  explored: false,
-  reason: 'test',
-  decidedAt: START,
-};
+const route = makeRoute('svc-a', { fallbacks: ['svc-b'], retrySchedule: [1, 2, 4], strategy: 'learned' });
 
 const firstMessage = {
   taskId: 'task-1',

@@ -1,53 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { Decision } from '../../lib/core/brain.ts';
 import { NotFoundError } from '../../lib/core/errors.ts';
 import type { FactoryCaller, FactoryCallResult, FactoryRequest } from '../../lib/core/factory-call.ts';
 import { PassiveHealth } from '../../lib/core/passive-health.ts';
-import { type RetryPolicyInput, retryPolicy } from '../../lib/core/retry-policy.ts';
 import type { FailoverResult, RoutingDecision } from '../../lib/core/routing/router.ts';
 import type { Service } from '../../lib/core/service.ts';
 import { type CallObservation, latencyQuantileMs, type ServiceStats } from '../../lib/core/statistics.ts';
 import type { Task } from '../../lib/core/task.ts';
 import type { CallAttempt } from '../../lib/core/task-record.ts';
 import { type CallbackOffers, MIN_CALL_MS, TaskRun } from '../../lib/core/task-run.ts';
-import { makeService, makeStats, makeTask, manualClock } from './support.ts';
+import { makeDecision, makeRoute, makeService, makeStats, makeTask, manualClock } from './support.ts';
 
 const START = '2026-01-15T10:00:00.000Z';
-
-function decisionFor(task: Task, timeoutSeconds: number): Decision {
-  return {
-    taskId: task.id,
-    taskType: task.type,
-    priority: task.priority,
-    priorityScore: 0,
-    selectedService: 'svc-a',
-    confidence: 0,
-    resources: { cpu: 1, memoryMb: 1_024, timeoutSeconds },
-    alternatives: [],
-    reason: 'test',
-  };
-}
-
-function routeTo(
-  primary: string,
-  options: { fallbacks?: string[]; tried?: string[]; policy?: RetryPolicyInput } = {},
-): RoutingDecision {
-  return {
-    taskId: 'task-1',
-    taskType: 'generic',
-    strategy: 'capability',
-    primary,
-    endpoint: `http://${primary}:8080`,
-    fallbacks: options.fallbacks ?? [],
-    tried: options.tried ?? [],
-    retryPolicy: retryPolicy(options.policy ?? {}),
-    retrySchedule: [],
-    candidates: [],
-    explored: false,
-    reason: 'test',
-    decidedAt: START,
-  };
-}
 
 const ok = (output: unknown, latencyMs = 50): FactoryCallResult => ({ ok: true, output, latencyMs });
 const accepted = (latencyMs = 40): FactoryCallResult => ({ ok: true, accepted: true, latencyMs });
@@ -121,8 +84,12 @@ function harness(options: Options = {}) {
     },
     {
       task,
-      decision: decisionFor(task, options.budgetSeconds ?? 30),
-      route: 'route' in options ? options.route : routeTo('svc-a'),
+      decision: makeDecision(options.budgetSeconds ?? 30, {
+        taskId: task.id,
+        taskType: task.type,
+        priority: task.priority,
+      }),
+      route: 'route' in options ? options.route : makeRoute('svc-a'),
       attempts: options.attempts ?? [],
       startedAt: START,
       services: new Map((options.services ?? []).map((s) => [s.name, s])),
@@ -149,14 +116,14 @@ describe('TaskRun: the timeout of a call', () => {
   });
 
   it("is at most the retry policy's timeoutSeconds", async () => {
-    const h = harness({ route: routeTo('svc-a', { policy: { timeoutSeconds: 2 } }), script: [ok('done')] });
+    const h = harness({ route: makeRoute('svc-a', { policy: { timeoutSeconds: 2 } }), script: [ok('done')] });
     await h.run.proceed({ retries: true });
     expect(h.calls.map((c) => c.timeoutMs)).toEqual([2_000]);
   });
 
   it('is at most the remaining budget when no fallback has a record', async () => {
     const h = harness({
-      route: routeTo('svc-a', { fallbacks: ['svc-b'] }),
+      route: makeRoute('svc-a', { fallbacks: ['svc-b'] }),
       budgetSeconds: 10,
       elapsedMs: 3_000,
       script: [ok('done')],
@@ -173,7 +140,7 @@ describe('TaskRun: the timeout of a call', () => {
     expect(fastP95).toBeLessThan(4_000);
     expect(latencyQuantileMs(slow, 0.95)).toBeGreaterThan(fastP95);
     const h = harness({
-      route: routeTo('svc-a', { fallbacks: ['svc-c', 'svc-d', 'svc-b'] }),
+      route: makeRoute('svc-a', { fallbacks: ['svc-c', 'svc-d', 'svc-b'] }),
       budgetSeconds: 10,
       elapsedMs: 2_000,
       stats: [slow, fast, makeStats('svc-a', 'generic', { successes: 20, eachMs: 100 })],
@@ -187,7 +154,7 @@ describe('TaskRun: the timeout of a call', () => {
 
   it('never reserves more than half of the remaining budget', async () => {
     const h = harness({
-      route: routeTo('svc-a', { fallbacks: ['svc-b'] }),
+      route: makeRoute('svc-a', { fallbacks: ['svc-b'] }),
       budgetSeconds: 10,
       elapsedMs: 2_000,
       stats: [makeStats('svc-b', 'generic', { successes: 20, eachMs: 20_000 })],
@@ -214,7 +181,7 @@ describe('TaskRun: the timeout of a call', () => {
 
   it('gives a call MIN_CALL_MS when the fallback reserve would leave it less', async () => {
     const h = harness({
-      route: routeTo('svc-a', { fallbacks: ['svc-b'] }),
+      route: makeRoute('svc-a', { fallbacks: ['svc-b'] }),
       budgetSeconds: 10,
       elapsedMs: 10_000 - 300,
       stats: [makeStats('svc-b', 'generic', { successes: 20, eachMs: 5_000 })],
@@ -226,7 +193,7 @@ describe('TaskRun: the timeout of a call', () => {
 
   it('stops with kind deadline after a failover when the budget ran out, naming the last error', async () => {
     const h = harness({
-      route: routeTo('svc-a', { fallbacks: ['svc-b'] }),
+      route: makeRoute('svc-a', { fallbacks: ['svc-b'] }),
       budgetSeconds: 10,
       script: [fail('error', 'svc-a fell over', false, 9_900), ok('never')],
     });
@@ -240,7 +207,7 @@ describe('TaskRun: the timeout of a call', () => {
 describe('TaskRun: after a failed call', () => {
   it("asks for a retry of the same service after the policy's delay", async () => {
     const h = harness({
-      route: routeTo('svc-a', { fallbacks: ['svc-b'], policy: { baseDelaySeconds: 2 } }),
+      route: makeRoute('svc-a', { fallbacks: ['svc-b'], policy: { baseDelaySeconds: 2 } }),
       script: [fail('error', 'HTTP 503', true)],
     });
     expect(await h.run.proceed({ retries: true })).toEqual({
@@ -262,7 +229,7 @@ describe('TaskRun: after a failed call', () => {
       at: START,
     };
     const h = harness({
-      route: routeTo('svc-a', { policy: { baseDelaySeconds: 2, factor: 2 } }),
+      route: makeRoute('svc-a', { policy: { baseDelaySeconds: 2, factor: 2 } }),
       attempts: [earlier],
       script: [fail('error', 'HTTP 503', true)],
     });
@@ -272,7 +239,7 @@ describe('TaskRun: after a failed call', () => {
 
   it('fails over when the caller handles no retries', async () => {
     const h = harness({
-      route: routeTo('svc-a', { fallbacks: ['svc-b'], policy: { baseDelaySeconds: 2 } }),
+      route: makeRoute('svc-a', { fallbacks: ['svc-b'], policy: { baseDelaySeconds: 2 } }),
       script: [fail('error', 'HTTP 503', true), ok({ answer: 42 })],
     });
     const outcome = await h.run.proceed({ retries: false });
@@ -286,7 +253,7 @@ describe('TaskRun: after a failed call', () => {
     const policy = { baseDelaySeconds: 5 };
     // 10 s budget, the failed call took 5 s: a 5 s delay leaves no time for the retried call.
     const h = harness({
-      route: routeTo('svc-a', { fallbacks: ['svc-b'], policy }),
+      route: makeRoute('svc-a', { fallbacks: ['svc-b'], policy }),
       budgetSeconds: 10,
       script: [fail('timeout', 'timed out', true, 5_000), ok('done')],
     });
@@ -295,7 +262,7 @@ describe('TaskRun: after a failed call', () => {
 
     // The same with a 4 s delay fits.
     const fits = harness({
-      route: routeTo('svc-a', { fallbacks: ['svc-b'], policy: { baseDelaySeconds: 4 } }),
+      route: makeRoute('svc-a', { fallbacks: ['svc-b'], policy: { baseDelaySeconds: 4 } }),
       budgetSeconds: 10,
       script: [fail('timeout', 'timed out', true, 5_000)],
     });
@@ -316,7 +283,7 @@ describe('TaskRun: after a failed call', () => {
       at: START,
     };
     const h = harness({
-      route: routeTo('svc-a', { fallbacks: ['svc-b'], policy: { maxRetries: 1 } }),
+      route: makeRoute('svc-a', { fallbacks: ['svc-b'], policy: { maxRetries: 1 } }),
       attempts: [earlier],
       script: [fail('error', 'HTTP 503', true), ok('done')],
     });
@@ -326,7 +293,7 @@ describe('TaskRun: after a failed call', () => {
 
   it('fails over at once after a failure not worth retrying', async () => {
     const h = harness({
-      route: routeTo('svc-a', { fallbacks: ['svc-b'] }),
+      route: makeRoute('svc-a', { fallbacks: ['svc-b'] }),
       script: [fail('rejected', 'HTTP 400', false), ok('done')],
     });
     expect(await h.run.proceed({ retries: true })).toMatchObject({ kind: 'succeeded', service: 'svc-b' });
@@ -335,7 +302,7 @@ describe('TaskRun: after a failed call', () => {
 
   it('fails with kind exhausted and the last error when no fallback is left', async () => {
     const h = harness({
-      route: routeTo('svc-a', { fallbacks: ['svc-b'] }),
+      route: makeRoute('svc-a', { fallbacks: ['svc-b'] }),
       script: [fail('rejected', 'HTTP 400 from a', false), fail('rejected', 'HTTP 422 from b', false)],
     });
     const outcome = await h.run.proceed({ retries: true });
@@ -419,7 +386,7 @@ describe('TaskRun: callbacks', () => {
 describe('TaskRun: what is learned', () => {
   it('gives one observation per settled call, routedBy only on the first call of the route', async () => {
     const h = harness({
-      route: routeTo('svc-a', { fallbacks: ['svc-b', 'svc-c'] }),
+      route: makeRoute('svc-a', { fallbacks: ['svc-b', 'svc-c'] }),
       script: [
         fail('rejected', 'HTTP 400', false, 30),
         fail('timeout', 'timed out', true, 200),
@@ -498,7 +465,7 @@ describe('TaskRun: what is learned', () => {
     const health = new PassiveHealth({ failureThreshold: 1, cooldownSeconds: 30 }, clock.now);
     const h = harness({
       health,
-      route: routeTo('svc-a', { fallbacks: ['svc-b'] }),
+      route: makeRoute('svc-a', { fallbacks: ['svc-b'] }),
       // svc-b was ejected by another worker and answers again.
       services: [makeService('svc-b', { health: 'unhealthy', cooldownUntil: '2026-01-15T09:59:00.000Z' })],
       script: [fail('error', 'HTTP 500', false), ok('done')],

@@ -13,7 +13,7 @@ import {
 import type { Service } from '../../../lib/core/service.ts';
 import { isCapable } from '../../../lib/core/service.ts';
 import type { ServiceStats } from '../../../lib/core/statistics.ts';
-import { makeContext, makeService, makeStats, manualClock } from '../support.ts';
+import { makeContext, makeService, makeStats, manualClock, rejection } from '../support.ts';
 
 interface TestPorts extends RouterPorts {
   services: Service[];
@@ -45,15 +45,6 @@ const email = (name: string, overrides: Partial<Service> = {}) =>
 
 function setService(ports: TestPorts, name: string, patch: Partial<Service>) {
   ports.services = ports.services.map((s) => (s.name === name ? { ...s, ...patch } : s));
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('Router.route', () => {
