@@ -99,9 +99,22 @@ describe('npm start, end to end over HTTP and the CLI', () => {
       `time to ready: ${first.readyMs} ms from spawn (${/ready in (\d+) ms/.exec(first.output())?.[1]} ms in process)`,
     );
 
-    // A service that refuses the work, registered through the CLI; capability routing prefers it.
-    const refusing = await startFactory(() => ({ status: 400, body: { error: 'not today' } }));
-    closers.push(refusing.close);
+    // A service that refuses one call in three and passes the others on to the example research
+    // factory, registered through the CLI; capability routing prefers it. It never fails five
+    // times in a row, so passive health never ejects it and every market_analysis call tries it.
+    const research = (await api.get('/services')).body.services.find(
+      (s: { name: string }) => s.name === 'research-factory',
+    );
+    const picky = await startFactory(async (call, n) => {
+      if (n % 3 === 1) return { status: 400, body: { error: 'not today' } };
+      const answer = await fetch(`${research.endpoint}/execute`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(call),
+      });
+      return { status: answer.status, body: await answer.json() };
+    });
+    closers.push(picky.close);
     const registered = await vobee(
       first.apiUrl,
       'services',
@@ -109,7 +122,7 @@ describe('npm start, end to end over HTTP and the CLI', () => {
       '--name',
       'picky-research',
       '--endpoint',
-      refusing.endpoint,
+      picky.endpoint,
       '--capability',
       'market_analysis',
       '--factory-type',
@@ -171,7 +184,8 @@ describe('npm start, end to end over HTTP and the CLI', () => {
     const third = await api.post('/workflows/product-launch-campaign/executions', {});
     expect((await api.post(`/executions/${third.body.executionId}/cancel`)).body.status).toBe('CANCELLED');
 
-    // Enough refusals to make the daily analysis speak; suggestions read through the CLI.
+    // Enough refusals (a third of more than ten calls) to make the daily analysis speak;
+    // suggestions read through the CLI.
     await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
         api.post('/tasks', {

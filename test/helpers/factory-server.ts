@@ -8,12 +8,18 @@ export interface FactoryCall {
   context: Record<string, unknown>;
 }
 
+export interface FactoryAnswer {
+  status: number;
+  body: unknown;
+  delayMs?: number;
+}
+
 /**
  * A factory speaking the factory contract on loopback, whose answer to each execute call is
  * decided by `behaviour` (status and body), for tests of failures, retries and fallbacks.
  */
 export async function startFactory(
-  behaviour: (call: FactoryCall, n: number) => { status: number; body: unknown; delayMs?: number },
+  behaviour: (call: FactoryCall, n: number) => FactoryAnswer | Promise<FactoryAnswer>,
   options: { status?: unknown; capabilities?: unknown } = {},
 ) {
   const calls: FactoryCall[] = [];
@@ -29,7 +35,7 @@ export async function startFactory(
     if (req.method !== 'POST' || req.url !== '/execute') return send(404, { error: 'not found' });
     const call = JSON.parse(await readBody(req)) as FactoryCall;
     calls.push(call);
-    const answer = behaviour(call, calls.length);
+    const answer = await behaviour(call, calls.length);
     if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
     send(answer.status, answer.body);
   });
