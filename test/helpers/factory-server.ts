@@ -16,7 +16,8 @@ export interface FactoryAnswer {
 
 /**
  * A factory speaking the factory contract on loopback, whose answer to each execute call is
- * decided by `behaviour` (status and body), for tests of failures, retries and fallbacks.
+ * decided by `behaviour` (status and body; 500 if it throws), for tests of failures, retries and
+ * fallbacks.
  */
 export async function startFactory(
   behaviour: (call: FactoryCall, n: number) => FactoryAnswer | Promise<FactoryAnswer>,
@@ -35,7 +36,13 @@ export async function startFactory(
     if (req.method !== 'POST' || req.url !== '/execute') return send(404, { error: 'not found' });
     const call = JSON.parse(await readBody(req)) as FactoryCall;
     calls.push(call);
-    const answer = await behaviour(call, calls.length);
+    let answer: FactoryAnswer;
+    try {
+      answer = await behaviour(call, calls.length);
+    } catch (error) {
+      // A behaviour that throws (a forwarded call that fails) answers as a broken factory would.
+      answer = { status: 500, body: { error: (error as Error).message } };
+    }
     if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
     send(answer.status, answer.body);
   });
