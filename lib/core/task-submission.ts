@@ -1,6 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
-import * as z from 'zod';
-import { ConflictError, PayloadTooLargeError, ValidationError } from './errors.ts';
+import { randomUUID } from 'node:crypto';
+import { PayloadTooLargeError, ValidationError } from './errors.ts';
+import {
+  assertSameRequest,
+  requestHash as hashRequest,
+  parseIdempotencyKey,
+  sha256Hex,
+} from './idempotency.ts';
 import type { TaskMessage, TaskQueue } from './task-message.ts';
 import { publicRecord, type SubmitTaskInput, submitTaskSchema, type TaskRecord } from './task-record.ts';
 import { parseInput } from './validation.ts';
@@ -20,8 +25,6 @@ export interface TaskSubmissionPorts {
   queue: TaskQueue;
   now(): Date;
 }
-
-const idempotencyKey = z.string().min(1).max(256);
 
 /**
  * The largest task accepted: its queue message must fit in an SQS message (256 KB) with room for
@@ -58,11 +61,10 @@ export class TaskSubmission {
   ): Promise<{ created: boolean; task: TaskRecord }> {
     const request = parseInput(submitTaskSchema, input, 'task');
     const key =
-      options.idempotencyKey === undefined
-        ? request.id
-        : parseInput(idempotencyKey, options.idempotencyKey, 'Idempotency-Key');
-    const requestHash = hash(canonical(request));
-    const taskId = request.id ?? (key === undefined ? `t_${randomUUID()}` : `t_${hash(key).slice(0, 32)}`);
+      options.idempotencyKey === undefined ? request.id : parseIdempotencyKey(options.idempotencyKey);
+    const requestHash = hashRequest(request);
+    const taskId =
+      request.id ?? (key === undefined ? `t_${randomUUID()}` : `t_${sha256Hex(key).slice(0, 32)}`);
     const { strategy, ...fields } = request;
     const task = { ...fields, id: taskId };
     const bytes = Buffer.byteLength(JSON.stringify(task));
@@ -89,11 +91,8 @@ export class TaskSubmission {
     };
     const existing = await this.#ports.putTaskIfAbsent(record);
     if (existing) {
-      if (existing.requestHash !== requestHash) {
-        throw new ConflictError(
-          `${options.idempotencyKey === undefined ? 'task id' : 'Idempotency-Key'} '${key ?? taskId}' was already used for a different request`,
-        );
-      }
+      const keyName = options.idempotencyKey === undefined ? 'task id' : 'Idempotency-Key';
+      assertSameRequest(existing, requestHash, keyName, key ?? taskId);
       return { created: false, task: publicRecord((await this.#requeueIfLost(existing)) ?? existing) };
     }
     const message: TaskMessage = { taskId, seq: 0, task, strategy, submittedAt: now };
@@ -124,17 +123,4 @@ export class TaskSubmission {
     });
     return { ...record, updatedAt: at };
   }
-}
-
-function hash(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-/** JSON with sorted keys, so that the same request hashes the same whatever its key order. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
 }

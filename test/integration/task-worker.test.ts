@@ -200,15 +200,11 @@ describe.each(backends())('the task worker on $kind', (backend) => {
       endpoint: server.endpoint,
       capabilities: ['blog_post'],
     });
-    const submit = () =>
-      call(
-        'SubmitTask',
-        apiEvent('POST /tasks', {
-          body: { type: 'blog_post', parameters: { topic: 'AI' } },
-          headers: { 'Idempotency-Key': 'req-42' },
-        }),
-      );
-    const answers = await Promise.all([submit(), submit(), submit()]);
+    const submit = (body: object = { type: 'blog_post', parameters: { topic: 'AI', words: 300 } }) =>
+      call('SubmitTask', apiEvent('POST /tasks', { body, headers: { 'Idempotency-Key': 'req-42' } }));
+    // The same request with its keys in another order, at both levels, is a repeat too.
+    const reordered = { parameters: { words: 300, topic: 'AI' }, type: 'blog_post' };
+    const answers = await Promise.all([submit(), submit(reordered), submit()]);
     const taskIds = new Set(answers.map((a) => (a.body as TaskRecord).taskId));
     expect(taskIds.size).toBe(1);
     expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 202]);

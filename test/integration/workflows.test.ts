@@ -273,8 +273,11 @@ describe('workflows on the local runtime', () => {
     expect(bad.body.error.message).toMatch(/dependency cycle/);
     expect(bad.body.error.message).toMatch(/steps\.0\.action/);
     const key = { 'Idempotency-Key': 'launch-2027' };
-    const first = await api.post('/workflows/generate-and-analyze/executions', { input: {} }, key);
-    const second = await api.post('/workflows/generate-and-analyze/executions', { input: {} }, key);
+    const input = { market: 'EU', brief: { tone: 'bold', words: 200 } };
+    const first = await api.post('/workflows/generate-and-analyze/executions', { input }, key);
+    // The same input with its keys in another order, at both levels, is a repeat, not a conflict.
+    const reordered = { brief: { words: 200, tone: 'bold' }, market: 'EU' };
+    const second = await api.post('/workflows/generate-and-analyze/executions', { input: reordered }, key);
     expect(first.status).toBe(202);
     expect(second.status).toBe(200);
     expect(second.body.executionId).toBe(first.body.executionId);

@@ -1,8 +1,14 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { callbackBody, failureText } from '../callback-body.ts';
 import { tokenHash } from '../callback-tokens.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
+import {
+  assertSameRequest,
+  requestHash as hashRequest,
+  parseIdempotencyKey,
+  sha256Hex,
+} from '../idempotency.ts';
 import { identifier } from '../names.ts';
 import type { CallObservation } from '../statistics.ts';
 import { parseInput } from '../validation.ts';
@@ -199,13 +205,11 @@ export class WorkflowService {
   async start(workflowId: string, inputValue: unknown, options: { idempotencyKey?: string } = {}) {
     const head = await this.#head(workflowId);
     const input = parseInput(inputSchema, inputValue ?? {}, 'input');
-    const requestHash = hash(JSON.stringify(input));
+    const requestHash = hashRequest(input);
     const key =
-      options.idempotencyKey === undefined
-        ? undefined
-        : parseInput(z.string().min(1).max(256), options.idempotencyKey, 'Idempotency-Key');
+      options.idempotencyKey === undefined ? undefined : parseIdempotencyKey(options.idempotencyKey);
     const suffix =
-      key === undefined ? randomUUID().slice(0, 13) : hash(`${head.workflowId}|${key}`).slice(0, 16);
+      key === undefined ? randomUUID().slice(0, 13) : sha256Hex(`${head.workflowId}|${key}`).slice(0, 16);
     const executionName = `${head.workflowId.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60)}-${suffix}`;
     const now = this.#ports.now();
     const record: WorkflowExecutionRecord = {
@@ -223,8 +227,7 @@ export class WorkflowService {
     };
     const existing = await this.#ports.workflows.putExecutionIfAbsent(record);
     if (existing) {
-      if (existing.requestHash !== requestHash)
-        throw new ConflictError(`Idempotency-Key '${key}' was already used with a different input`);
+      assertSameRequest(existing, requestHash, 'Idempotency-Key', key ?? executionName);
       return { created: false, execution: await this.describe(existing.executionName) };
     }
     try {
@@ -477,8 +480,4 @@ export class WorkflowService {
 /** State machine names allow letters, digits, `-` and `_`, up to 80 characters. */
 export function stateMachineName(workflowId: string, prefix = 'vobee-wf'): string {
   return `${prefix}-${workflowId.replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 80);
-}
-
-function hash(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
