@@ -1,4 +1,4 @@
-import { Cron } from 'croner';
+import { Cron, type CronOptions } from 'croner';
 
 export interface Schedule {
   id: string;
@@ -8,8 +8,8 @@ export interface Schedule {
 
 /**
  * Runs the manifest's EventBridge schedule expressions in-process: `rate(5 minutes)` as an
- * interval, `cron(0 3 * * ? *)` through croner (EventBridge's year field is dropped and `?` is
- * read as `*`). Each schedule can also be run at once, for demos and tests.
+ * interval, `cron(0 3 * * ? *)` through croner, read as EventBridge reads it (see
+ * {@link cronJob}). Each schedule can also be run at once, for demos and tests.
  */
 export class LocalSchedules {
   readonly #schedules = new Map<string, Schedule>();
@@ -33,7 +33,7 @@ export class LocalSchedules {
         timer.unref();
         this.#timers.push({ stop: () => clearInterval(timer) });
       } else {
-        const job = new Cron(toCron(schedule.expression), { unref: true }, fire);
+        const job = cronJob(schedule.expression, fire);
         this.#timers.push({ stop: () => job.stop() });
       }
     }
@@ -77,14 +77,46 @@ export function parseRate(expression: string): number | undefined {
   return Number(match[1]) * (UNIT_MS[match[2] as string] as number);
 }
 
-/** An EventBridge `cron(min hour dom month dow year)` as a five-field cron for croner. */
+/**
+ * How croner reads an EventBridge cron: in UTC whatever the machine's time zone, with the
+ * day of the week counted 1-7 from Sunday (Quartz numbering, names SUN-SAT), the year field
+ * kept, and a start value before a step (`0/15`) allowed.
+ */
+const EVENTBRIDGE_CRON: CronOptions = {
+  timezone: 'Etc/UTC',
+  alternativeWeekdays: true,
+  mode: '7-part',
+  sloppyRanges: true,
+};
+
+/**
+ * A croner job for an EventBridge `cron(...)` expression that fires when EventBridge would;
+ * without `run` it is only for asking the next run times (`nextRun`, `nextRuns`).
+ */
+export function cronJob(expression: string, run?: () => void): Cron {
+  const options: CronOptions = { ...EVENTBRIDGE_CRON, unref: true };
+  const pattern = toCron(expression);
+  return run ? new Cron(pattern, options, run) : new Cron(pattern, options);
+}
+
+/**
+ * An EventBridge `cron(min hour dom month dow year)` as a seven-field croner pattern (a zero
+ * seconds field first), for croner run with {@link EVENTBRIDGE_CRON}. A lone `L` in the
+ * day-of-week field is the last day of the week, Saturday (7).
+ */
 export function toCron(expression: string): string {
   const match = /^cron\((.+)\)$/.exec(expression.trim());
   if (!match) throw new Error(`not a schedule expression: ${expression}`);
-  const fields = (match[1] as string).split(/\s+/);
+  const fields = (match[1] as string).trim().split(/\s+/);
   if (fields.length !== 6) throw new Error(`an EventBridge cron has six fields: ${expression}`);
-  return fields
-    .slice(0, 5)
-    .map((f) => (f === '?' ? '*' : f))
-    .join(' ');
+  const [minutes, hours, dayOfMonth, month, dayOfWeek, year] = fields as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  const weekday = dayOfWeek.toUpperCase() === 'L' ? '7' : dayOfWeek;
+  return ['0', minutes, hours, dayOfMonth, month, weekday, year].join(' ');
 }
