@@ -4,6 +4,7 @@
  * Everything here is pure: the clock and the style come in as arguments, so a frame is a string
  * that tests can compare whole.
  */
+import { layers } from '../core/graph.ts';
 import type { ExecutionStatus, StepRecord, StepRunStatus } from '../core/workflow/workflow-records.ts';
 import type { ExecutionView } from '../core/workflow/workflow-service.ts';
 import type { Style, Tone } from './format.ts';
@@ -64,33 +65,13 @@ export function stepDependencies(step: DagStep): string[] {
 /**
  * The steps in topological layers: layer k holds the steps whose longest chain of dependencies
  * has k edges, so every step sits below everything it waits for. Template order is kept within
- * a layer. Dependencies on unknown steps are ignored.
+ * a layer. Dependencies on unknown steps are ignored; the API refuses cycles, and should one
+ * reach the drawing anyway, the edge closing it is left out rather than looped on.
  */
 export function layerSteps<S extends DagStep>(steps: readonly S[]): S[][] {
   const byId = new Map(steps.map((s) => [s.step_id, s]));
-  const depth = new Map<string, number>();
-  const visiting = new Set<string>();
-  const visit = (id: string): number => {
-    const known = depth.get(id);
-    if (known !== undefined) return known;
-    // The API refuses cycles; should one reach the drawing anyway, it is cut rather than looped on.
-    if (visiting.has(id)) return 0;
-    visiting.add(id);
-    let d = 0;
-    for (const dep of stepDependencies(byId.get(id) as S)) {
-      if (byId.has(dep) && dep !== id) d = Math.max(d, visit(dep) + 1);
-    }
-    visiting.delete(id);
-    depth.set(id, d);
-    return d;
-  };
-  const layers: S[][] = [];
-  for (const step of steps) {
-    const k = visit(step.step_id);
-    while (layers.length <= k) layers.push([]);
-    layers[k]?.push(step);
-  }
-  return layers;
+  const graph = new Map(steps.map((s) => [s.step_id, stepDependencies(s)]));
+  return layers(graph).map((layer) => layer.map((id) => byId.get(id) as S));
 }
 
 /** A duration as the view shows it: `0.8s`, `12.3s`, `2m05s`, `1h02m`. */

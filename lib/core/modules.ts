@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
+import { findCycle } from './graph.ts';
 import { identifier } from './names.ts';
 import { type HealthState, healthState } from './service.ts';
 import { parseInput } from './validation.ts';
@@ -80,7 +81,7 @@ export class ModuleManager {
     }
     const graph = new Map(all.map((m) => [m.name, m.dependencies]));
     graph.set(parsed.name, parsed.dependencies);
-    const cycle = findCycle(graph);
+    const cycle = dependencyCycle(graph);
     if (cycle)
       throw new ValidationError([
         { field: 'dependencies', message: `dependency cycle: ${cycle.join(' -> ')}` },
@@ -224,28 +225,12 @@ export class ModuleManager {
   }
 }
 
-/** A dependency cycle in `graph` (name -> dependencies) as a closed path, or undefined. */
-export function findCycle(graph: ReadonlyMap<string, readonly string[]>): string[] | undefined {
-  const state = new Map<string, 'visiting' | 'done'>();
-  const path: string[] = [];
-  const visit = (node: string): string[] | undefined => {
-    if (state.get(node) === 'done') return undefined;
-    if (state.get(node) === 'visiting') return [...path.slice(path.indexOf(node)), node];
-    state.set(node, 'visiting');
-    path.push(node);
-    for (const dep of graph.get(node) ?? []) {
-      const cycle = visit(dep);
-      if (cycle) return cycle;
-    }
-    path.pop();
-    state.set(node, 'done');
-    return undefined;
-  };
-  for (const node of [...graph.keys()].sort()) {
-    const cycle = visit(node);
-    if (cycle) return cycle;
-  }
-  return undefined;
+/**
+ * A dependency cycle among modules (name -> dependencies) as a closed path, or undefined. The
+ * walk starts from the alphabetically first module, so the same registry names the same cycle.
+ */
+export function dependencyCycle(graph: ReadonlyMap<string, readonly string[]>): string[] | undefined {
+  return findCycle(new Map([...graph.keys()].sort().map((name) => [name, graph.get(name) ?? []])));
 }
 
 function sameMembers(a: readonly string[], b: readonly string[]): boolean {

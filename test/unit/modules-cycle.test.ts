@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findCycle } from '../../lib/core/modules.ts';
+import { dependencyCycle } from '../../lib/core/modules.ts';
 
 const graph = (edges: Record<string, string[]>) => new Map(Object.entries(edges));
 
@@ -17,39 +17,39 @@ function expectClosedPath(cycle: string[] | undefined, g: ReadonlyMap<string, re
   expect(new Set(path.slice(0, -1)).size).toBe(path.length - 1);
 }
 
-describe('findCycle', () => {
+describe('dependencyCycle', () => {
   it('finds nothing in an empty graph or a graph without edges', () => {
-    expect(findCycle(new Map())).toBeUndefined();
-    expect(findCycle(graph({ a: [], b: [] }))).toBeUndefined();
+    expect(dependencyCycle(new Map())).toBeUndefined();
+    expect(dependencyCycle(graph({ a: [], b: [] }))).toBeUndefined();
   });
 
   it('finds nothing in a diamond', () => {
     expect(
-      findCycle(graph({ app: ['email', 'finance'], email: ['core'], finance: ['core'], core: [] })),
+      dependencyCycle(graph({ app: ['email', 'finance'], email: ['core'], finance: ['core'], core: [] })),
     ).toBeUndefined();
   });
 
   it('treats dependencies missing from the graph as leaves', () => {
-    expect(findCycle(graph({ a: ['ghost'], b: ['a', 'ghost'] }))).toBeUndefined();
+    expect(dependencyCycle(graph({ a: ['ghost'], b: ['a', 'ghost'] }))).toBeUndefined();
   });
 
   it('reports a self-dependency', () => {
-    expect(findCycle(graph({ a: ['a'] }))).toEqual(['a', 'a']);
+    expect(dependencyCycle(graph({ a: ['a'] }))).toEqual(['a', 'a']);
   });
 
   it('reports a two-module cycle as a closed path', () => {
-    expect(findCycle(graph({ a: ['b'], b: ['a'] }))).toEqual(['a', 'b', 'a']);
+    expect(dependencyCycle(graph({ a: ['b'], b: ['a'] }))).toEqual(['a', 'b', 'a']);
   });
 
   it('reports only the loop, not the path that leads into it', () => {
     const g = graph({ a: ['b'], b: ['c'], c: ['d'], d: ['b'] });
-    expect(findCycle(g)).toEqual(['b', 'c', 'd', 'b']);
+    expect(dependencyCycle(g)).toEqual(['b', 'c', 'd', 'b']);
   });
 
   it('is deterministic: it starts from the alphabetically first module', () => {
     const edges = { z: ['y'], y: ['z'], m: ['n'], n: ['m'] };
-    const forward = findCycle(graph(edges));
-    const backward = findCycle(new Map(Object.entries(edges).reverse()));
+    const forward = dependencyCycle(graph(edges));
+    const backward = dependencyCycle(new Map(Object.entries(edges).reverse()));
     expect(forward).toEqual(['m', 'n', 'm']);
     expect(backward).toEqual(forward);
   });
@@ -75,12 +75,12 @@ describe('findCycle', () => {
           const deps = g.get(`m${from}`) as string[];
           if (!deps.includes(`m${to}`)) deps.push(`m${to}`);
         }
-        expect(findCycle(g)).toBeUndefined();
+        expect(dependencyCycle(g)).toBeUndefined();
         // a path m(k) -> ... -> m0 closed by m0 -> m(k) is a cycle; the simplest: make m0 depend on m1 and m1 on m0
         const withBackEdge = new Map(g);
         withBackEdge.set('m1', [...(g.get('m1') ?? []).filter((d) => d !== 'm0'), 'm0']);
         withBackEdge.set('m0', [...(g.get('m0') ?? []), 'm1']);
-        expectClosedPath(findCycle(withBackEdge), withBackEdge);
+        expectClosedPath(dependencyCycle(withBackEdge), withBackEdge);
       }),
       { numRuns: 200 },
     );
@@ -95,7 +95,7 @@ describe('findCycle', () => {
     fc.assert(
       fc.property(randomGraph, (edges) => {
         const g = graph(edges);
-        const cycle = findCycle(g);
+        const cycle = dependencyCycle(g);
         if (cycle !== undefined) expectClosedPath(cycle, g);
         else {
           // no cycle: a topological order exists (Kahn's algorithm removes every node)

@@ -6,6 +6,7 @@
  * it is the template order, used to break every tie so results are deterministic.
  */
 
+import { findCycle } from '../graph.ts';
 import { mulberry32 } from '../random.ts';
 
 /** Node -> the nodes it depends on, in template order. */
@@ -24,39 +25,8 @@ export type SpTree =
   | { kind: 'parallel'; children: SpTree[] }
   | { kind: 'prime'; ids: string[] };
 
-/** A dependency cycle as a closed path along dependency edges (`[a, b, a]`: a waits for b, b for a), or undefined. */
-export function findCycle(dag: Dag): string[] | undefined {
-  const state = new Map<string, 'visiting' | 'done'>();
-  for (const root of dag.keys()) {
-    if (state.has(root)) continue;
-    // Iterative DFS: templates are small, but a long chain must not depend on the stack size.
-    const path: string[] = [root];
-    const cursors: number[] = [0];
-    state.set(root, 'visiting');
-    while (path.length > 0) {
-      const node = path[path.length - 1] as string;
-      const deps = dag.get(node) ?? [];
-      const cursor = cursors[cursors.length - 1] as number;
-      if (cursor >= deps.length) {
-        state.set(node, 'done');
-        path.pop();
-        cursors.pop();
-        continue;
-      }
-      cursors[cursors.length - 1] = cursor + 1;
-      const dep = deps[cursor] as string;
-      if (!dag.has(dep)) continue;
-      const seen = state.get(dep);
-      if (seen === 'visiting') return [...path.slice(path.indexOf(dep)), dep];
-      if (seen === undefined) {
-        state.set(dep, 'visiting');
-        path.push(dep);
-        cursors.push(0);
-      }
-    }
-  }
-  return undefined;
-}
+/** A dependency cycle as a closed path along dependency edges, or undefined: see {@link findCycle}. */
+export { findCycle };
 
 /**
  * The nodes with every node after its dependencies. Among the nodes that are ready at the same

@@ -1,8 +1,9 @@
 import * as z from 'zod';
 import { type FieldIssue, ValidationError } from '../errors.ts';
+import { findCycle } from '../graph.ts';
 import { identifier } from '../names.ts';
 import { parseInput } from '../validation.ts';
-import { type Dag, findCycle, topologicalOrder } from './dag.ts';
+import { type Dag, topologicalOrder } from './dag.ts';
 
 /** Upper bound on steps per template: keeps compilation fast and the definition well within Step Functions limits. */
 export const MAX_STEPS = 200;
