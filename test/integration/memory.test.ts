@@ -2,6 +2,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/core/errors.ts';
 import type { TaskResultInput } from '../../lib/core/task-result.ts';
+import { rejection } from '../helpers/errors.ts';
 import { backends, createStack, manualClock } from '../helpers/stack.ts';
 
 /**
@@ -144,11 +145,11 @@ describe.each(backends())('memory on $kind', (backend) => {
       [{ ...result(1), extra: true }, /extra/],
     ];
     for (const [input, message] of attempts) {
-      const error = await orchestrator.memory
-        .storeTaskResult(input as TaskResultInput)
-        .catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ValidationError);
-      expect((error as Error).message).toMatch(message);
+      const error = await rejection(
+        orchestrator.memory.storeTaskResult(input as TaskResultInput),
+        ValidationError,
+      );
+      expect(error.message).toMatch(message);
     }
     expect(await orchestrator.memory.shortTerm()).toEqual([]);
     await expect(orchestrator.memory.getResult('task-1')).rejects.toBeInstanceOf(NotFoundError);

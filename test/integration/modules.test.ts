@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError, ValidationError } from '../../lib/core/errors.ts';
 import type { ModuleManager } from '../../lib/core/modules.ts';
+import { rejection } from '../helpers/errors.ts';
 import { backends, createStack } from '../helpers/stack.ts';
 
 async function seedRegistry(modules: ModuleManager) {
@@ -25,9 +26,8 @@ describe.each(backends())('modules on $kind', (backend) => {
     const { orchestrator } = await createStack(backend);
     const { modules } = orchestrator;
     await seedRegistry(modules);
-    const error = await modules.disable('database-connector').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConflictError);
-    expect((error as Error).message).toBe('Required by email-ai, finance-ai');
+    const error = await rejection(modules.disable('database-connector'), ConflictError);
+    expect(error.message).toBe('Required by email-ai, finance-ai');
     expect((await modules.status('database-connector')).enabled).toBe(true);
 
     await modules.disable('email-ai');
@@ -65,11 +65,11 @@ describe.each(backends())('modules on $kind', (backend) => {
     const { orchestrator } = await createStack(backend);
     const { modules } = orchestrator;
     await seedRegistry(modules);
-    const unknown = await modules
-      .register({ name: 'x', category: 'c', dependencies: ['email-ai', 'nope'] })
-      .catch((e: unknown) => e);
-    expect(unknown).toBeInstanceOf(ValidationError);
-    expect((unknown as Error).message).toBe("dependencies.1: unknown module 'nope'");
+    const unknown = await rejection(
+      modules.register({ name: 'x', category: 'c', dependencies: ['email-ai', 'nope'] }),
+      ValidationError,
+    );
+    expect(unknown.message).toBe("dependencies.1: unknown module 'nope'");
 
     await modules.register({ name: 'a', category: 'c' });
     await modules.register({ name: 'b', category: 'c', dependencies: ['a'] });

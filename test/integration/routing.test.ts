@@ -4,6 +4,7 @@ import { EXAMPLE_RULES } from '../../lib/core/routing/content-rules.ts';
 import { DEFAULT_OUTLIER_POLICY } from '../../lib/core/service.ts';
 import { sumByService } from '../../lib/core/statistics.ts';
 import { createOrchestrator } from '../../lib/orchestrator.ts';
+import { rejection } from '../helpers/errors.ts';
 import { backends, createStack, manualClock, seededRandom } from '../helpers/stack.ts';
 
 const EMAIL = { id: 'task_123', type: 'email_campaign', priority: 'high' } as const;
@@ -75,9 +76,8 @@ describe.each(backends())('routing on $kind', (backend) => {
     expect(decision.primary).toBe('content-ai');
     expect(decision.fallbacks).toEqual([]);
     await services.setHealth('content-ai', 'unhealthy');
-    const error = await router.route(EMAIL).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(NoRouteError);
-    expect((error as Error).message).toBe(
+    const error = await rejection(router.route(EMAIL), NoRouteError);
+    expect(error.message).toBe(
       "no available service for task type 'email_campaign': disabled [email-ai], unhealthy [content-ai, marketing-ai]",
     );
     await expect(router.route({ id: 'x', type: 'astrology' })).rejects.toThrow(

@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../lib/core/errors.ts';
 import {
   DEFAULT_MULTIPLIER,
   DEFAULT_TYPE_MULTIPLIERS,
@@ -9,6 +8,7 @@ import {
   prioritize,
   priorityScore,
 } from '../../lib/core/priority.ts';
+import { validationError } from '../helpers/errors.ts';
 
 const SEED_TASKS = [
   { type: 'email_campaign', priority: 'normal' },
@@ -16,16 +16,6 @@ const SEED_TASKS = [
   { type: 'video_generation', priority: 'high' },
   { type: 'finance', priority: 'critical' },
 ] as const;
-
-function validationError(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ValidationError);
-    return error as ValidationError;
-  }
-  throw new Error('expected a ValidationError, nothing was thrown');
-}
 
 describe('priorityScore', () => {
   it('scores the seed example 2.0 / 4.5 / 2.4 / 6.0', () => {

@@ -10,9 +10,10 @@ import type { StrategyName } from '../../lib/core/routing/strategy-name.ts';
 import type { Service } from '../../lib/core/service.ts';
 import { emptyCounters, latencyBucket, type ServiceStats } from '../../lib/core/statistics.ts';
 import { type Task, type TaskInput, taskSchema } from '../../lib/core/task.ts';
+import { rejection } from '../helpers/errors.ts';
 import { manualClock, seededRandom } from '../helpers/stack.ts';
 
-export { manualClock, seededRandom };
+export { manualClock, rejection, seededRandom };
 
 /** A registered service with sensible defaults: enabled, healthy, idle, weight 1. */
 export function makeService(name: string, overrides: Partial<Service> = {}): Service {
@@ -77,16 +78,6 @@ export function makeRoute(
     reason: 'test',
     decidedAt: '2026-01-15T10:00:00.000Z',
   };
-}
-
-/** The error `promise` rejects with; fails the test if it resolves. */
-export async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 export interface StatsSpec {

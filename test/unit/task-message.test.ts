@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../lib/core/errors.ts';
 import { continuationOf, parseTaskMessage } from '../../lib/core/task-message.ts';
 import type { TaskRecord } from '../../lib/core/task-record.ts';
+import { fieldsOf } from '../helpers/errors.ts';
 import { makeDecision, makeRoute, makeTask } from './support.ts';
 
 const START = '2026-01-15T10:00:00.000Z';
@@ -16,16 +16,6 @@ const firstMessage = {
   task: { id: 'task-1', type: 'generic' },
   submittedAt: START,
 };
-
-function fieldsOf(run: () => unknown): string[] {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ValidationError);
-    return (error as ValidationError).issues.map((i) => i.field);
-  }
-  throw new Error('expected a ValidationError');
-}
 
 function record(overrides: Partial<TaskRecord>): TaskRecord {
   return {

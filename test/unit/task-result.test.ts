@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../lib/core/errors.ts';
 import { patternKeys, type TaskResultInput, taskResultSchema } from '../../lib/core/task-result.ts';
 import { parseInput } from '../../lib/core/validation.ts';
+import { fieldsOf } from '../helpers/errors.ts';
 
 const base = {
   taskId: 'task-1',
@@ -14,15 +15,7 @@ const base = {
 
 const parse = (input: unknown) => parseInput(taskResultSchema, input, 'result');
 
-function issuesOf(input: unknown): string[] {
-  try {
-    parse(input);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ValidationError);
-    return (error as ValidationError).issues.map((i) => i.field);
-  }
-  throw new Error('expected a ValidationError');
-}
+const issuesOf = (input: unknown) => fieldsOf(() => parse(input));
 
 describe('taskResultSchema', () => {
   it('fills the defaults of a minimal successful result', () => {

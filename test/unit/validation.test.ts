@@ -9,15 +9,7 @@ import {
 } from '../../lib/core/errors.ts';
 import { identifier } from '../../lib/core/names.ts';
 import { parseInput } from '../../lib/core/validation.ts';
-
-function caught(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error');
-}
+import { caught } from '../helpers/errors.ts';
 
 describe('parseInput', () => {
   const schema = z

@@ -16,6 +16,7 @@ import {
 } from '../../../bench/workflow-throughput.ts';
 import { LocalEngine } from '../../../lib/engine/local-engine.ts';
 import { bundledWorkflowTemplates } from '../../../lib/local/seed.ts';
+import { caughtAsync } from '../../helpers/errors.ts';
 
 /** A call the test answers by hand: records who was called, and when. */
 function scriptedCalls() {
@@ -97,7 +98,7 @@ describe('the plain campaign runner', () => {
   it('fails the run when a call fails, and never starts what depended on it', async () => {
     const s = scriptedCalls();
     // Handled from the start: the run fails before the test looks at it.
-    const run = runCampaign(s.call).catch((error: Error) => error);
+    const run = caughtAsync(runCampaign(s.call));
     await sleep(0);
     await s.fail('research_market', 'HTTP 500');
     await s.answer('discover_trends', {});
@@ -107,7 +108,7 @@ describe('the plain campaign runner', () => {
 
   it('refuses an output without the field a later step reads', async () => {
     const s = scriptedCalls();
-    const run = runCampaign(s.call).catch((error: Error) => error);
+    const run = caughtAsync(runCampaign(s.call));
     await sleep(0);
     await s.answer('discover_trends', {});
     await s.answer('research_market', { notASummary: true });

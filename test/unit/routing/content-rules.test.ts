@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../../lib/core/errors.ts';
 import {
   contentBased,
   EXAMPLE_RULES,
@@ -10,6 +9,7 @@ import {
   ruleMatches,
 } from '../../../lib/core/routing/content-rules.ts';
 import type { Admission } from '../../../lib/core/routing/strategy.ts';
+import { validationError } from '../../helpers/errors.ts';
 import { makeContext, makeService, makeTask } from '../support.ts';
 
 const services = [
@@ -155,16 +155,6 @@ describe('ruleMatches', () => {
 });
 
 describe('rule validation', () => {
-  function validationError(fn: () => unknown): ValidationError {
-    try {
-      fn();
-    } catch (error) {
-      expect(error).toBeInstanceOf(ValidationError);
-      return error as ValidationError;
-    }
-    throw new Error('expected a ValidationError');
-  }
-
   it('rejects a rule with an empty condition', () => {
     const error = validationError(() =>
       contentBased({ rules: [{ id: 'empty', name: 'Empty', when: {}, target: 'media' }] }),

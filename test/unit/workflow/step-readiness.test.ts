@@ -5,6 +5,7 @@ import {
   resolveParameters,
   type StepResults,
 } from '../../../lib/core/workflow/step-readiness.ts';
+import { issuesOf } from '../../helpers/errors.ts';
 
 const results: StepResults = {
   research: {
@@ -21,16 +22,6 @@ const results: StepResults = {
   broken: { status: 'FAILED', error: { Error: 'FactoryError', Cause: 'boom' } },
   skipped: { status: 'SKIPPED' },
 };
-
-function issuesOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ValidationError);
-    return (error as ValidationError).issues.map((i) => `${i.field}: ${i.message}`);
-  }
-  throw new Error('expected a ValidationError');
-}
 
 describe('resolveParameters', () => {
   it('keeps the type of a value referenced by a whole string', () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../../lib/core/errors.ts';
 import {
   exampleWorkflows,
   generateAndAnalyze,
@@ -12,6 +11,7 @@ import {
   type WorkflowStepInput,
   type WorkflowTemplateInput,
 } from '../../../lib/core/workflow/template.ts';
+import { issuesOf } from '../../helpers/errors.ts';
 
 const step = (step_id: string, overrides: Partial<WorkflowStepInput> = {}): WorkflowStepInput => ({
   step_id,
@@ -27,17 +27,6 @@ const template = (steps: WorkflowStepInput[], overrides: Partial<WorkflowTemplat
   steps,
   ...overrides,
 });
-
-/** The issues of the ValidationError thrown by `fn`, as "field: message" strings. */
-function issuesOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ValidationError);
-    return (error as ValidationError).issues.map((i) => `${i.field}: ${i.message}`);
-  }
-  throw new Error('expected a ValidationError');
-}
 
 const capabilities = {
   media: ['generate_image', 'generate_images', 'generate_video'],
