@@ -27,21 +27,32 @@ function rejection(action: string, parameters: Record<string, unknown>) {
 }
 
 /**
+ * XML 1.0 (Fifth Edition) section 2.2, production [2]:
+ * `Char ::= #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]`.
+ * With the `u` flag a lone surrogate is one code point, outside every range.
+ */
+const XML_TEXT = /^[\t\n\r\u{20}-\u{D7FF}\u{E000}-\u{FFFD}\u{10000}-\u{10FFFF}]*$/u;
+
+/** The five predefined entities and numeric character references, decoded. */
+function decodeXml(text: string): string {
+  const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+  return text.replace(/&(?:#x([0-9a-fA-F]+)|#(\d+)|(\w+));/g, (reference, hex, decimal, name) => {
+    if (hex ?? decimal) return String.fromCodePoint(Number.parseInt(hex ?? decimal, hex ? 16 : 10));
+    const ch = named[name];
+    if (ch === undefined) throw new Error(`unknown entity ${reference}`);
+    return ch;
+  });
+}
+
+/**
  * A strict well-formedness check for the XML this factory writes (no DTD, no CDATA): one root,
- * tags nested and closed, attributes quoted, text free of bare `<` and unknown entities, and no
- * character XML 1.0 forbids. Returns the root's name and attributes.
+ * tags nested and closed, attributes quoted, text free of bare `<` and unknown entities, and only
+ * the characters XML 1.0 allows. Returns the root's name and attributes.
  */
 function parseXmlRoot(xml: string): { name: string; attributes: Record<string, string> } {
-  for (const ch of xml) {
-    const cp = ch.codePointAt(0) ?? 0;
-    const legal =
-      cp === 0x9 ||
-      cp === 0xa ||
-      cp === 0xd ||
-      (cp >= 0x20 && cp <= 0xd7ff) ||
-      (cp >= 0xe000 && cp <= 0xfffd) ||
-      cp >= 0x10000;
-    if (!legal) throw new Error(`character U+${cp.toString(16)} is not allowed in XML`);
+  if (!XML_TEXT.test(xml)) {
+    const bad = Array.from(xml).find((ch) => !XML_TEXT.test(ch)) ?? '';
+    throw new Error(`character U+${bad.codePointAt(0)?.toString(16)} is not allowed in XML`);
   }
   const entity = /&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/;
   const tag = /<(\/?)([A-Za-z_][\w.:-]*)((?:\s+[A-Za-z_][\w.:-]*="[^"<]*")*)\s*(\/?)>/y;
@@ -82,6 +93,52 @@ function parseXmlRoot(xml: string): { name: string; attributes: Record<string, s
   return root;
 }
 
+/** Strings rich in what XML escaping must handle: markup, entities, forbidden characters. */
+const nasty = fc.oneof(
+  fc.constantFrom(
+    '<',
+    '>',
+    '&',
+    '"',
+    "'",
+    '&amp;',
+    ']]>',
+    '\u0000',
+    '\u0008',
+    '\uD800',
+    '\uDFFF',
+    '\uFFFE',
+    '\uFFFF',
+    '\u{1F600}',
+    '\n',
+    ' ',
+  ),
+  fc.string({ unit: 'binary', maxLength: 3 }),
+);
+
+describe('escapeXml', () => {
+  it('escapes the five markup characters and drops what XML cannot hold', () => {
+    expect(escapeXml(`a<b>&"c'`)).toBe('a&lt;b&gt;&amp;&quot;c&apos;');
+    expect(escapeXml('\u0000x\u0008\uD800y\uFFFE\u{1F600}\t')).toBe('xy\u{1F600}\t');
+  });
+
+  it('leaves no markup character bare, and decodes back to its input less the characters XML forbids', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: nasty, maxLength: 40 }), (value) => {
+        const escaped = escapeXml(value);
+        expect(escaped).not.toMatch(/[<>"']/);
+        expect(escaped).not.toMatch(/&(?!(?:amp|lt|gt|quot|apos);)/);
+        expect(escaped).toMatch(XML_TEXT);
+        const allowed = Array.from(value)
+          .filter((ch) => XML_TEXT.test(ch))
+          .join('');
+        expect(decodeXml(escaped)).toBe(allowed);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('generate_image', () => {
   it('draws a well-formed SVG with an <svg> root, the stated size and the prompt as caption', () => {
     const output = run('generate_image', { prompt: 'Product mockup', style: 'realistic' });
@@ -117,24 +174,6 @@ describe('generate_image', () => {
   });
 
   it('escapes markup in the prompt and stays well-formed for any prompt', () => {
-    const nasty = fc.oneof(
-      fc.constantFrom(
-        '<',
-        '>',
-        '&',
-        '"',
-        "'",
-        '&amp;',
-        ']]>',
-        '\u0000',
-        '\u0008',
-        '\uD800',
-        '\uFFFF',
-        '\n',
-        ' ',
-      ),
-      fc.string({ unit: 'binary', maxLength: 3 }),
-    );
     fc.assert(
       fc.property(fc.string({ unit: nasty, minLength: 1, maxLength: 80 }), fc.string(), (prompt, style) => {
         const svg = renderImageSvg({ prompt, style: style || 'modern', width: 256, height: 128 });
@@ -143,7 +182,7 @@ describe('generate_image', () => {
       { numRuns: 60 },
     );
     const svg = renderImageSvg({ prompt: 'Fish & <chips>', style: 'noir', width: 512, height: 512 });
-    expect(svg).toContain(`>${escapeXml('Fish & <chips>')}</text>`);
+    expect(svg).toContain('>Fish &amp; &lt;chips&gt;</text>');
   });
 
   it('is checked by a checker that does refuse malformed XML', () => {
@@ -152,6 +191,10 @@ describe('generate_image', () => {
     expect(() => parseXmlRoot('<svg a=1></svg>')).toThrow(/malformed/);
     expect(() => parseXmlRoot('<svg/><svg/>')).toThrow(/more than one root/);
     expect(() => parseXmlRoot('<svg>\u0001</svg>')).toThrow(/not allowed/);
+    expect(() => parseXmlRoot('<svg>\uD800</svg>')).toThrow(/not allowed/);
+    expect(() => parseXmlRoot('<svg>\uFFFE</svg>')).toThrow(/not allowed/);
+    expect(parseXmlRoot('<svg>\u{1F600}\t&#x1F600;&amp;</svg>').name).toBe('svg');
+    expect(() => decodeXml('&nbsp;')).toThrow(/unknown entity/);
   });
 
   it('wraps a long caption into at most three lines, ending in an ellipsis', () => {
