@@ -1,15 +1,10 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { NotFoundError } from '../core/errors.ts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConflictError, NotFoundError } from '../core/errors.ts';
 import type { Module } from '../core/modules.ts';
 import type { HealthChange } from '../core/passive-health.ts';
 import type { HealthState, Service } from '../core/service.ts';
-import { attempt, conditionally, type Item, isConditionFailure, queryAll, stripKeys } from './dynamo.ts';
+import { IF_PRESENT, type Item, ifVersion, type Key, stripKeys, Table, type UpdateSpec } from './dynamo.ts';
+import { registryKeys } from './keys.ts';
 
 /**
  * The registry table: services under `SERVICE` / `<name>` and modules under `MODULE` / `<name>`.
@@ -18,31 +13,29 @@ import { attempt, conditionally, type Item, isConditionFailure, queryAll, stripK
  * older copy fails instead of undoing them.
  */
 export class RegistryStore {
-  readonly #doc: DynamoDBDocumentClient;
-  readonly #table: string;
+  readonly #table: Table;
 
   constructor(doc: DynamoDBDocumentClient, options: { table: string }) {
-    this.#doc = doc;
-    this.#table = options.table;
+    this.#table = new Table(doc, options.table);
   }
 
   // Services
 
   /** Creates (`expectedVersion` undefined) or replaces a service. */
   async putService(service: Service, expectedVersion: number | undefined): Promise<void> {
-    await this.#put('SERVICE', service.name, service, expectedVersion, 'service');
+    await this.#put(registryKeys.service(service.name), service, expectedVersion, 'service');
   }
 
   async getService(name: string): Promise<Service | undefined> {
-    return this.#get<Service>('SERVICE', name);
+    return this.#get<Service>(registryKeys.service(name));
   }
 
   async listServices(): Promise<Service[]> {
-    return this.#list<Service>('SERVICE');
+    return this.#list<Service>(registryKeys.services);
   }
 
   async deleteService(name: string): Promise<void> {
-    await this.#doc.send(new DeleteCommand({ TableName: this.#table, Key: { pk: 'SERVICE', sk: name } }));
+    await this.#table.delete(registryKeys.service(name));
   }
 
   /** Sets health explicitly (a probe or an operator); clears any passive-ejection cooldown. */
@@ -52,7 +45,7 @@ export class RegistryStore {
     reason: string | undefined,
     now: Date,
   ): Promise<Service> {
-    return this.#update<Service>('SERVICE', name, 'service', {
+    return this.#update<Service>(registryKeys.service(name), 'service', {
       UpdateExpression:
         'SET health = :h, healthReason = :r, updatedAt = :now ADD version :one REMOVE cooldownUntil',
       ExpressionAttributeValues: {
@@ -71,7 +64,7 @@ export class RegistryStore {
   async recordHealthChange(change: HealthChange, now: Date): Promise<Service> {
     if (change.health === 'healthy')
       return this.setServiceHealth(change.service, 'healthy', change.reason, now);
-    return this.#update<Service>('SERVICE', change.service, 'service', {
+    return this.#update<Service>(registryKeys.service(change.service), 'service', {
       UpdateExpression:
         'SET health = :h, healthReason = :r, cooldownUntil = :until, updatedAt = :now ADD version :one',
       ExpressionAttributeValues: {
@@ -87,56 +80,39 @@ export class RegistryStore {
   // Modules
 
   async putModule(module: Module, expectedVersion: number | undefined): Promise<void> {
-    await this.#put('MODULE', module.name, module, expectedVersion, 'module');
+    await this.#put(registryKeys.module(module.name), module, expectedVersion, 'module');
   }
 
   async getModule(name: string): Promise<Module | undefined> {
-    return this.#get<Module>('MODULE', name);
+    return this.#get<Module>(registryKeys.module(name));
   }
 
   async listModules(): Promise<Module[]> {
-    return this.#list<Module>('MODULE');
+    return this.#list<Module>(registryKeys.modules);
   }
 
   async deleteModule(name: string, expectedVersion: number): Promise<void> {
-    await conditionally(
-      () =>
-        this.#doc.send(
-          new DeleteCommand({
-            TableName: this.#table,
-            Key: { pk: 'MODULE', sk: name },
-            ConditionExpression: 'version = :v',
-            ExpressionAttributeValues: { ':v': expectedVersion },
-          }),
-        ),
-      `module '${name}' changed since version ${expectedVersion}`,
-    );
+    if (!(await this.#table.delete(registryKeys.module(name), ifVersion(expectedVersion))))
+      throw new ConflictError(`module '${name}' changed since version ${expectedVersion}`);
   }
 
   pin(name: string): Promise<boolean> {
-    return attempt(() =>
-      this.#doc.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: { pk: 'MODULE', sk: name },
-          UpdateExpression: 'ADD pins :one, version :one',
-          ConditionExpression: 'enabled = :true',
-          ExpressionAttributeValues: { ':one': 1, ':true': true },
-        }),
-      ),
-    );
+    return this.#table.updateIf(registryKeys.module(name), {
+      UpdateExpression: 'ADD pins :one, version :one',
+      ConditionExpression: 'enabled = :true',
+      ExpressionAttributeValues: { ':one': 1, ':true': true },
+    });
   }
 
   async unpin(name: string): Promise<void> {
-    await this.#doc.send(
-      new UpdateCommand({
-        TableName: this.#table,
-        Key: { pk: 'MODULE', sk: name },
+    if (
+      !(await this.#table.updateIf(registryKeys.module(name), {
         UpdateExpression: 'ADD pins :minus, version :one',
-        ConditionExpression: 'attribute_exists(pk)',
+        ...IF_PRESENT,
         ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
-      }),
-    );
+      }))
+    )
+      throw new NotFoundError('module', name);
   }
 
   markEnabled(name: string): Promise<boolean> {
@@ -151,99 +127,45 @@ export class RegistryStore {
   }
 
   async setModuleHealth(name: string, health: HealthState, now: Date): Promise<void> {
-    await this.#update<Module>('MODULE', name, 'module', {
+    await this.#update<Module>(registryKeys.module(name), 'module', {
       UpdateExpression: 'SET health = :h, updatedAt = :now ADD version :one',
       ExpressionAttributeValues: { ':h': health, ':now': now.toISOString(), ':one': 1 },
     });
   }
 
   #setEnabled(name: string, enabled: boolean, condition: string, values: Item): Promise<boolean> {
-    return attempt(() =>
-      this.#doc.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: { pk: 'MODULE', sk: name },
-          UpdateExpression: 'SET enabled = :to, updatedAt = :now ADD version :one',
-          ConditionExpression: condition,
-          ExpressionAttributeValues: {
-            ...values,
-            ':to': enabled,
-            ':now': new Date().toISOString(),
-            ':one': 1,
-          },
-        }),
-      ),
-    );
+    return this.#table.updateIf(registryKeys.module(name), {
+      UpdateExpression: 'SET enabled = :to, updatedAt = :now ADD version :one',
+      ConditionExpression: condition,
+      ExpressionAttributeValues: { ...values, ':to': enabled, ':now': new Date().toISOString(), ':one': 1 },
+    });
   }
 
   // Shared
 
-  async #put(
-    pk: string,
-    name: string,
-    record: object,
-    expectedVersion: number | undefined,
-    kind: string,
-  ): Promise<void> {
-    await conditionally(
-      () =>
-        this.#doc.send(
-          new PutCommand({
-            TableName: this.#table,
-            Item: { ...record, pk, sk: name },
-            ...(expectedVersion === undefined
-              ? { ConditionExpression: 'attribute_not_exists(pk)' }
-              : {
-                  ConditionExpression: 'version = :v',
-                  ExpressionAttributeValues: { ':v': expectedVersion },
-                }),
-          }),
-        ),
+  async #put(key: Key, record: object, expectedVersion: number | undefined, kind: string): Promise<void> {
+    await this.#table.putOrConflict(
+      { ...record, ...key },
+      ifVersion(expectedVersion),
       expectedVersion === undefined
-        ? `${kind} '${name}' already exists`
-        : `${kind} '${name}' changed since version ${expectedVersion}; read it again`,
+        ? `${kind} '${key.sk}' already exists`
+        : `${kind} '${key.sk}' changed since version ${expectedVersion}; read it again`,
     );
   }
 
-  async #get<T>(pk: string, name: string): Promise<T | undefined> {
-    const { Item } = await this.#doc.send(new GetCommand({ TableName: this.#table, Key: { pk, sk: name } }));
-    return Item ? stripKeys<T>(Item) : undefined;
+  async #get<T>(key: Key): Promise<T | undefined> {
+    const item = await this.#table.get(key);
+    return item ? stripKeys<T>(item) : undefined;
   }
 
   async #list<T>(pk: string): Promise<T[]> {
-    const items = await queryAll(this.#doc, {
-      TableName: this.#table,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': pk },
-    });
-    return items.map((item) => stripKeys<T>(item));
+    return (await this.#table.queryPartition(pk)).map((item) => stripKeys<T>(item));
   }
 
   /** An update of an existing record; NotFoundError when there is none. Returns the record after it. */
-  async #update<T>(
-    pk: string,
-    name: string,
-    kind: string,
-    expression: {
-      UpdateExpression: string;
-      ExpressionAttributeValues: Item;
-      ExpressionAttributeNames?: Record<string, string>;
-    },
-  ): Promise<T> {
-    try {
-      const { Attributes } = await this.#doc.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: { pk, sk: name },
-          ConditionExpression: 'attribute_exists(pk)',
-          ReturnValues: 'ALL_NEW',
-          ...expression,
-        }),
-      );
-      return stripKeys<T>(Attributes as Item);
-    } catch (error) {
-      if (isConditionFailure(error)) throw new NotFoundError(kind, name);
-      throw error;
-    }
+  async #update<T>(key: Key, kind: string, spec: Omit<UpdateSpec, 'ConditionExpression'>): Promise<T> {
+    const after = await this.#table.update(key, { ...spec, ...IF_PRESENT });
+    if (!after) throw new NotFoundError(kind, key.sk);
+    return stripKeys<T>(after);
   }
 }

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { StatsSnapshot } from '../core/live-stats.ts';
 import type { PatternCounters } from '../core/patterns.ts';
 import {
@@ -13,7 +13,8 @@ import {
   type ServiceStats,
   sumByService,
 } from '../core/statistics.ts';
-import { attempt, epochSeconds, type Item, queryAll } from './dynamo.ts';
+import { additions, epochSeconds, IF_ABSENT, type Item, ifVersion, Table } from './dynamo.ts';
+import { patternKeys, SERVICE_STATS_PREFIX } from './keys.ts';
 
 /**
  * Statistics in the patterns table. The hot path writes one item per call: the counters of its
@@ -48,8 +49,7 @@ const OPEN_MINUTES = 2;
 const MAX_PARAMETER_FEATURES = 500;
 
 export class StatsStore {
-  readonly #doc: DynamoDBDocumentClient;
-  readonly #table: string;
+  readonly #table: Table;
   readonly #shards: number;
   readonly #hourlyRetentionSeconds: number;
   readonly #random: () => number;
@@ -57,8 +57,7 @@ export class StatsStore {
   readonly #noted = new Map<string, number>();
 
   constructor(doc: DynamoDBDocumentClient, options: StatsStoreOptions) {
-    this.#doc = doc;
-    this.#table = options.table;
+    this.#table = new Table(doc, options.table);
     this.#shards = options.shards ?? 4;
     this.#hourlyRetentionSeconds = (options.hourlyRetentionDays ?? 90) * 86_400;
     this.#random = options.random ?? Math.random;
@@ -75,26 +74,17 @@ export class StatsStore {
 
   async #recordCall(call: CallObservation): Promise<void> {
     const shard = Math.floor(this.#random() * this.#shards);
-    const names: Record<string, string> = { '#type': 'taskType', '#service': 'service', '#exp': 'expiresAt' };
-    const values: Item = {
-      ':type': call.taskType,
-      ':service': call.service,
-      ':exp': epochSeconds(new Date(call.at)) + MINUTE_RETENTION_SECONDS,
-    };
-    const adds = Object.entries(increments(call)).map(([field, amount], i) => {
-      names[`#a${i}`] = field;
-      values[`:a${i}`] = amount;
-      return `#a${i} :a${i}`;
+    const { add, names, values } = additions(increments(call));
+    await this.#table.updateIf(patternKeys.minute(call.taskType, shard, minuteOf(call.at), call.service), {
+      UpdateExpression: `ADD ${add.join(', ')} SET #type = :type, #service = :service, #exp = :exp`,
+      ExpressionAttributeNames: { ...names, '#type': 'taskType', '#service': 'service', '#exp': 'expiresAt' },
+      ExpressionAttributeValues: {
+        ...values,
+        ':type': call.taskType,
+        ':service': call.service,
+        ':exp': epochSeconds(new Date(call.at)) + MINUTE_RETENTION_SECONDS,
+      },
     });
-    await this.#doc.send(
-      new UpdateCommand({
-        TableName: this.#table,
-        Key: { pk: `RECENT#${call.taskType}#${shard}`, sk: `${minuteOf(call.at)}#${call.service}` },
-        UpdateExpression: `ADD ${adds.join(', ')} SET #type = :type, #service = :service, #exp = :exp`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
   }
 
   /** Notes a task type in `TYPES`, at most once an hour per process: the roll-up and readers list types there. */
@@ -102,12 +92,7 @@ export class StatsStore {
     const now = this.#now().getTime();
     if (now - (this.#noted.get(taskType) ?? Number.NEGATIVE_INFINITY) < TYPE_NOTE_INTERVAL_MS) return;
     this.#noted.set(taskType, now);
-    await this.#doc.send(
-      new PutCommand({
-        TableName: this.#table,
-        Item: { pk: 'TYPES', sk: taskType, seenAt: new Date(now).toISOString() },
-      }),
-    );
+    await this.#table.put({ ...patternKeys.type(taskType), seenAt: new Date(now).toISOString() });
   }
 
   /**
@@ -138,13 +123,16 @@ export class StatsStore {
     for (let t = Math.floor(from.getTime() / 3_600_000); t <= Math.floor(to.getTime() / 3_600_000); t++) {
       hours.push(new Date(t * 3_600_000).toISOString().slice(0, 13));
     }
-    const hourItems = (await Promise.all(hours.map((hour) => this.#query(`HOUR#${hour}`)))).flat();
+    const hourItems = (
+      await Promise.all(
+        hours.map(async (hour) =>
+          (await this.#table.queryPartition(patternKeys.hour(hour))).map((item) => ({ hour, item })),
+        ),
+      )
+    ).flat();
     // What each hourly item holds: the minutes of its hour up to its `through`.
     const covered = new Map(
-      hourItems.map((i) => [
-        `${(i.pk as string).slice('HOUR#'.length)}#${i.taskType}#${i.service}`,
-        i.through as string,
-      ]),
+      hourItems.map(({ hour, item }) => [`${hour}#${item.taskType}#${item.service}`, item.through as string]),
     );
     const first = `${hours[0]}:00`;
     const last = `${hours.at(-1)}:59`;
@@ -163,7 +151,7 @@ export class StatsStore {
         }),
       )
     ).flat();
-    const rows = [...hourItems.map(toServiceStats), ...unrolled];
+    const rows = [...hourItems.map(({ item }) => toServiceStats(item)), ...unrolled];
     const groups = Map.groupBy(rows, (s) => `${s.taskType}#${s.service}`);
     return [...groups.values()].map((group) => ({
       taskType: (group[0] as ServiceStats).taskType,
@@ -173,7 +161,7 @@ export class StatsStore {
   }
 
   async taskTypes(): Promise<string[]> {
-    return (await this.#query('TYPES')).map((item) => item.sk as string);
+    return (await this.#table.queryPartition(patternKeys.types)).map((item) => item.sk as string);
   }
 
   /**
@@ -281,12 +269,7 @@ export class StatsStore {
         ),
       ),
     );
-    await this.#doc.send(
-      new PutCommand({
-        TableName: this.#table,
-        Item: { pk: `STATS#${taskType}`, sk: 'ROLLED', through: closed },
-      }),
-    );
+    await this.#table.put({ ...patternKeys.rolledThrough(taskType), through: closed });
     return { minutes: new Set(fresh.map((m) => m.minute)).size, services: byService.size };
   }
 
@@ -314,21 +297,14 @@ export class StatsStore {
         .sort((a, b) => b[1][0] - a[1][0])
         .slice(0, MAX_PARAMETER_FEATURES),
     );
-    const written = await attempt(() =>
-      this.#doc.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: {
-            pk: `PATTERN#${taskType}`,
-            sk: 'PARAMS',
-            position: (tasks.at(-1) as { position: string }).position,
-            features: kept,
-            version: current.version + 1,
-          },
-          ConditionExpression: current.version === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
-          ExpressionAttributeValues: current.version === 0 ? undefined : { ':v': current.version },
-        }),
-      ),
+    const written = await this.#table.put(
+      {
+        ...patternKeys.parameters(taskType),
+        position: (tasks.at(-1) as { position: string }).position,
+        features: kept,
+        version: current.version + 1,
+      },
+      current.version === 0 ? IF_ABSENT : ifVersion(current.version),
     );
     return written ? tasks.length : 0;
   }
@@ -336,11 +312,7 @@ export class StatsStore {
   async #parameterPatterns(
     taskType: string,
   ): Promise<{ position: string; version: number; features: Record<string, [number, number]> }> {
-    const [item] = await queryAll(this.#doc, {
-      TableName: this.#table,
-      KeyConditionExpression: 'pk = :pk AND sk = :sk',
-      ExpressionAttributeValues: { ':pk': `PATTERN#${taskType}`, ':sk': 'PARAMS' },
-    });
+    const item = await this.#table.get(patternKeys.parameters(taskType));
     return {
       position: (item?.position as string | undefined) ?? '',
       version: Number(item?.version ?? 0),
@@ -374,34 +346,25 @@ export class StatsStore {
       adds[`d${hour}n`] = (adds[`d${hour}n`] ?? 0) + row.count;
       adds[`d${hour}s`] = (adds[`d${hour}s`] ?? 0) + row.successes;
     }
-    const names: Record<string, string> = {
-      '#through': 'through',
-      '#type': 'taskType',
-      '#service': 'service',
-    };
-    const values: Item = { ':through': through, ':type': taskType, ':service': service };
-    const parts = Object.entries(adds)
-      .filter(([, n]) => n !== 0)
-      .map(([field, n], i) => {
-        names[`#a${i}`] = field;
-        values[`:a${i}`] = n;
-        return `#a${i} :a${i}`;
-      });
-    if (previous !== undefined) values[':previous'] = previous;
-    // Another roll-up got there first: its minutes are added already.
-    await attempt(() =>
-      this.#doc.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: { pk: `STATS#${taskType}`, sk: `SERVICE#${service}` },
-          UpdateExpression: `SET #through = :through, #type = :type, #service = :service${parts.length > 0 ? ` ADD ${parts.join(', ')}` : ''}`,
-          ConditionExpression:
-            previous === undefined ? 'attribute_not_exists(#through)' : '#through = :previous',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      ),
-    );
+    const { add, names, values } = additions(adds);
+    // Another roll-up got there first (the condition fails): its minutes are added already.
+    await this.#table.updateIf(patternKeys.serviceStats(taskType, service), {
+      UpdateExpression: `SET #through = :through, #type = :type, #service = :service${add.length > 0 ? ` ADD ${add.join(', ')}` : ''}`,
+      ConditionExpression: previous === undefined ? 'attribute_not_exists(#through)' : '#through = :previous',
+      ExpressionAttributeNames: {
+        ...names,
+        '#through': 'through',
+        '#type': 'taskType',
+        '#service': 'service',
+      },
+      ExpressionAttributeValues: {
+        ...values,
+        ':through': through,
+        ':type': taskType,
+        ':service': service,
+        ...(previous === undefined ? {} : { ':previous': previous }),
+      },
+    });
   }
 
   async #putHour(taskType: string, hour: string, minutes: MinuteCounters[], through: string): Promise<void> {
@@ -410,25 +373,19 @@ export class StatsStore {
         const histogram = Object.fromEntries(
           s.histogram.map((n, i) => [`h${i}`, n]).filter(([, n]) => n !== 0),
         );
-        return this.#doc.send(
-          new PutCommand({
-            TableName: this.#table,
-            Item: {
-              pk: `HOUR#${hour}`,
-              sk: `${taskType}#${s.service}`,
-              taskType,
-              service: s.service,
-              through,
-              count: s.count,
-              successes: s.successes,
-              failures: s.failures,
-              timeouts: s.timeouts,
-              totalMs: s.totalMs,
-              ...histogram,
-              expiresAt: epochSeconds(new Date(`${hour}:00:00Z`)) + this.#hourlyRetentionSeconds,
-            },
-          }),
-        );
+        return this.#table.put({
+          ...patternKeys.hourOf(hour, taskType, s.service),
+          taskType,
+          service: s.service,
+          through,
+          count: s.count,
+          successes: s.successes,
+          failures: s.failures,
+          timeouts: s.timeouts,
+          totalMs: s.totalMs,
+          ...histogram,
+          expiresAt: epochSeconds(new Date(`${hour}:00:00Z`)) + this.#hourlyRetentionSeconds,
+        });
       }),
     );
   }
@@ -439,8 +396,8 @@ export class StatsStore {
     services: Map<string, ServiceStats & { through: string | undefined }>;
     items: Item[];
   }> {
-    const items = await this.#query(`STATS#${taskType}`);
-    const serviceItems = items.filter((i) => (i.sk as string).startsWith('SERVICE#'));
+    const items = await this.#table.queryPartition(patternKeys.stats(taskType));
+    const serviceItems = items.filter((i) => (i.sk as string).startsWith(SERVICE_STATS_PREFIX));
     return {
       through: items.find((i) => i.sk === 'ROLLED')?.through as string | undefined,
       services: new Map(
@@ -458,11 +415,10 @@ export class StatsStore {
     const pages = await Promise.all(
       Array.from({ length: this.#shards }, (_, shard) =>
         // DynamoDB refuses an empty key value: from the start is no sort key condition at all.
-        queryAll(this.#doc, {
-          TableName: this.#table,
+        this.#table.query({
           KeyConditionExpression: from === '' ? 'pk = :pk' : 'pk = :pk AND sk >= :from',
           ExpressionAttributeValues: {
-            ':pk': `RECENT#${taskType}#${shard}`,
+            ':pk': patternKeys.minutes(taskType, shard),
             ...(from === '' ? {} : { ':from': from }),
           },
         }),
@@ -476,14 +432,6 @@ export class StatsStore {
       byKey.set(key, seen ? addMinutes(seen, row) : row);
     }
     return [...byKey.values()].sort((a, b) => (a.minute < b.minute ? -1 : a.minute > b.minute ? 1 : 0));
-  }
-
-  #query(pk: string): Promise<Item[]> {
-    return queryAll(this.#doc, {
-      TableName: this.#table,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': pk },
-    });
   }
 }
 

@@ -1,6 +1,7 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Suggestion } from '../core/self-improvement.ts';
-import { attempt, conditionally, queryAll, stripKeys } from './dynamo.ts';
+import { IF_ABSENT, type Item, ifVersion, stripKeys, Table } from './dynamo.ts';
+import { patternKeys } from './keys.ts';
 import { BY_KIND_INDEX } from './tables.ts';
 
 /**
@@ -8,66 +9,45 @@ import { BY_KIND_INDEX } from './tables.ts';
  * `byKind` index (`SUGGESTIONS`, `<createdAt>#<id>`). Whole-record updates carry the version read.
  */
 export class SuggestionStore {
-  readonly #doc: DynamoDBDocumentClient;
-  readonly #table: string;
+  readonly #table: Table;
 
   constructor(doc: DynamoDBDocumentClient, options: { table: string }) {
-    this.#doc = doc;
-    this.#table = options.table;
+    this.#table = new Table(doc, options.table);
   }
 
   putSuggestionIfAbsent(suggestion: Suggestion): Promise<boolean> {
-    return attempt(() =>
-      this.#doc.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: this.#item(suggestion),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
-    );
+    return this.#table.put(suggestionItem(suggestion), IF_ABSENT);
   }
 
   async getSuggestion(id: string): Promise<Suggestion | undefined> {
-    const { Item } = await this.#doc.send(
-      new GetCommand({ TableName: this.#table, Key: { pk: `SUGGESTION#${id}`, sk: 'SUGGESTION' } }),
-    );
-    return Item ? stripKeys<Suggestion>(Item) : undefined;
+    const item = await this.#table.get(patternKeys.suggestion(id));
+    return item ? stripKeys<Suggestion>(item) : undefined;
   }
 
   async listSuggestions(): Promise<Suggestion[]> {
-    const items = await queryAll(this.#doc, {
-      TableName: this.#table,
+    const items = await this.#table.query({
       IndexName: BY_KIND_INDEX.indexName,
       KeyConditionExpression: 'gsi1pk = :pk',
-      ExpressionAttributeValues: { ':pk': 'SUGGESTIONS' },
+      ExpressionAttributeValues: { ':pk': patternKeys.suggestions },
       ScanIndexForward: false,
     });
     return items.map((item) => stripKeys<Suggestion>(item));
   }
 
   async updateSuggestion(suggestion: Suggestion, expectedVersion: number): Promise<void> {
-    await conditionally(
-      () =>
-        this.#doc.send(
-          new PutCommand({
-            TableName: this.#table,
-            Item: this.#item(suggestion),
-            ConditionExpression: 'version = :expected',
-            ExpressionAttributeValues: { ':expected': expectedVersion },
-          }),
-        ),
+    await this.#table.putOrConflict(
+      suggestionItem(suggestion),
+      ifVersion(expectedVersion),
       `suggestion '${suggestion.id}' changed since version ${expectedVersion}`,
     );
   }
+}
 
-  #item(suggestion: Suggestion) {
-    return {
-      pk: `SUGGESTION#${suggestion.id}`,
-      sk: 'SUGGESTION',
-      gsi1pk: 'SUGGESTIONS',
-      gsi1sk: `${suggestion.createdAt}#${suggestion.id}`,
-      ...suggestion,
-    };
-  }
+function suggestionItem(suggestion: Suggestion): Item {
+  return {
+    ...patternKeys.suggestion(suggestion.id),
+    gsi1pk: patternKeys.suggestions,
+    gsi1sk: patternKeys.suggestionPosition(suggestion.createdAt, suggestion.id),
+    ...suggestion,
+  };
 }

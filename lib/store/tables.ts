@@ -3,7 +3,7 @@
  * so a key or index that exists in one exists in the other.
  *
  * Every table uses generic `pk`/`sk` string keys and a numeric `expiresAt` (epoch seconds) TTL
- * attribute; item kinds are told apart by key prefixes (see each store).
+ * attribute; item kinds are told apart by key prefixes, all built in `keys.ts`.
  */
 export interface IndexDefinition {
   indexName: string;

@@ -1,15 +1,9 @@
-import {
-  BatchGetCommand,
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TaskRecord } from '../core/task-record.ts';
 import { parameterFeatures } from '../core/task-result.ts';
 import type { TaskProgress } from '../core/task-worker.ts';
-import { attempt, createOrRead, epochSeconds, type Item, queryAll, stripKeys } from './dynamo.ts';
+import { assignments, epochSeconds, IF_ABSENT, type Item, stripKeys, Table } from './dynamo.ts';
+import { memoryKeys } from './keys.ts';
 import { RESULTS_BY_TYPE_INDEX } from './tables.ts';
 
 /**
@@ -23,53 +17,44 @@ import { RESULTS_BY_TYPE_INDEX } from './tables.ts';
 export const RESULT_SHARDS = 4;
 
 export class TaskStore {
-  readonly #doc: DynamoDBDocumentClient;
-  readonly #table: string;
+  readonly #table: Table;
   readonly #retentionSeconds: number;
 
   constructor(doc: DynamoDBDocumentClient, options: { table: string; retentionDays?: number }) {
-    this.#doc = doc;
-    this.#table = options.table;
+    this.#table = new Table(doc, options.table);
     this.#retentionSeconds = (options.retentionDays ?? 90) * 86_400;
   }
 
   putTaskIfAbsent(record: TaskRecord): Promise<TaskRecord | undefined> {
-    return createOrRead(this.#doc, this.#table, { ...taskKey(record.taskId), ...record }, () =>
+    return this.#table.createOrRead({ ...memoryKeys.task(record.taskId), ...record }, () =>
       this.getTask(record.taskId),
     );
   }
 
   /** Stores a finished task (a result reported from elsewhere) unless the id is taken; false then. */
   putFinishedIfAbsent(record: TaskRecord): Promise<boolean> {
-    return attempt(() =>
-      this.#doc.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: {
-            ...taskKey(record.taskId),
-            ...record,
-            ...this.#resultAttributes(
-              record.task.type,
-              record.taskId,
-              record.completedAt ?? record.updatedAt,
-              parameterFeatures(record.task.parameters),
-            ),
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
+    return this.#table.put(
+      {
+        ...memoryKeys.task(record.taskId),
+        ...record,
+        ...this.#resultAttributes(
+          record.task.type,
+          record.taskId,
+          record.completedAt ?? record.updatedAt,
+          parameterFeatures(record.task.parameters),
+        ),
+      },
+      IF_ABSENT,
     );
   }
 
   async getTask(taskId: string): Promise<TaskRecord | undefined> {
-    const { Item } = await this.#doc.send(
-      new GetCommand({ TableName: this.#table, Key: taskKey(taskId), ConsistentRead: true }),
-    );
-    return Item ? toRecord(Item) : undefined;
+    const item = await this.#table.get(memoryKeys.task(taskId), { consistent: true });
+    return item ? toRecord(item) : undefined;
   }
 
   async deleteTask(taskId: string): Promise<void> {
-    await this.#doc.send(new DeleteCommand({ TableName: this.#table, Key: taskKey(taskId) }));
+    await this.#table.delete(memoryKeys.task(taskId));
   }
 
   /**
@@ -78,23 +63,12 @@ export class TaskStore {
    * claims one wins; false for the others, and for a task a worker has taken since.
    */
   claimRequeue(taskId: string, seenUpdatedAt: string, now: string): Promise<boolean> {
-    return attempt(() =>
-      this.#doc.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: taskKey(taskId),
-          UpdateExpression: 'SET #updatedAt = :now',
-          ConditionExpression: '#status = :pending AND #seq = :first AND #updatedAt = :seen',
-          ExpressionAttributeNames: { '#updatedAt': 'updatedAt', '#status': 'status', '#seq': 'seq' },
-          ExpressionAttributeValues: {
-            ':now': now,
-            ':pending': 'PENDING',
-            ':first': 0,
-            ':seen': seenUpdatedAt,
-          },
-        }),
-      ),
-    );
+    return this.#table.updateIf(memoryKeys.task(taskId), {
+      UpdateExpression: 'SET #updatedAt = :now',
+      ConditionExpression: '#status = :pending AND #seq = :first AND #updatedAt = :seen',
+      ExpressionAttributeNames: { '#updatedAt': 'updatedAt', '#status': 'status', '#seq': 'seq' },
+      ExpressionAttributeValues: { ':now': now, ':pending': 'PENDING', ':first': 0, ':seen': seenUpdatedAt },
+    });
   }
 
   /**
@@ -104,39 +78,19 @@ export class TaskStore {
   saveTask(taskId: string, expectedSeq: number, progress: TaskProgress): Promise<boolean> {
     const { taskType, features, ...fields } = progress;
     const finished = progress.completedAt !== undefined;
-    const values: Record<string, unknown> = {
+    const { set, remove, names, values } = assignments({
       ...fields,
       seq: expectedSeq + 1,
       ...(finished
         ? this.#resultAttributes(taskType, taskId, progress.completedAt as string, features ?? [])
         : {}),
-    };
-    const names: Record<string, string> = {};
-    const attributes: Item = { ':expected': expectedSeq };
-    const sets: string[] = [];
-    const removes: string[] = [];
-    Object.entries(values).forEach(([field, value], i) => {
-      names[`#f${i}`] = field;
-      if (value === undefined) {
-        removes.push(`#f${i}`);
-      } else {
-        attributes[`:v${i}`] = value;
-        sets.push(`#f${i} = :v${i}`);
-      }
     });
-    names['#seq'] = 'seq';
-    return attempt(() =>
-      this.#doc.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: taskKey(taskId),
-          UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
-          ConditionExpression: '#seq = :expected',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: attributes,
-        }),
-      ),
-    );
+    return this.#table.updateIf(memoryKeys.task(taskId), {
+      UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+      ConditionExpression: '#seq = :expected',
+      ExpressionAttributeNames: { ...names, '#seq': 'seq' },
+      ExpressionAttributeValues: { ...values, ':expected': expectedSeq },
+    });
   }
 
   /** The newest finished tasks of a type (newest first), at most `limit`. */
@@ -149,7 +103,8 @@ export class TaskStore {
     const newest = entries
       .sort((a, b) => ((a.gsi1sk as string) < (b.gsi1sk as string) ? 1 : -1))
       .slice(0, limit);
-    return this.#getMany(newest.map((k) => k.pk as string));
+    const items = await this.#table.getMany(newest.map((k) => ({ pk: k.pk as string, sk: k.sk as string })));
+    return items.map(toRecord);
   }
 
   /**
@@ -194,10 +149,8 @@ export class TaskStore {
   ): Promise<Item[]> {
     const pages = await Promise.all(
       shards(taskType).map((pk) =>
-        queryAll(
-          this.#doc,
+        this.#table.query(
           {
-            TableName: this.#table,
             IndexName: RESULTS_BY_TYPE_INDEX.indexName,
             ...query,
             ExpressionAttributeValues: { ...query.ExpressionAttributeValues, ':pk': pk },
@@ -209,33 +162,14 @@ export class TaskStore {
     return pages.flat();
   }
 
-  async #getMany(partitionKeys: string[]): Promise<TaskRecord[]> {
-    const records = new Map<string, TaskRecord>();
-    for (let i = 0; i < partitionKeys.length; i += 100) {
-      let keys: Item[] | undefined = partitionKeys.slice(i, i + 100).map((pk) => ({ pk, sk: 'TASK' }));
-      while (keys && keys.length > 0) {
-        const { Responses, UnprocessedKeys } = await this.#doc.send(
-          new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: keys } } }),
-        );
-        for (const item of Responses?.[this.#table] ?? []) records.set(item.pk as string, toRecord(item));
-        keys = UnprocessedKeys?.[this.#table]?.Keys as Item[] | undefined;
-      }
-    }
-    return partitionKeys.flatMap((pk) => records.get(pk) ?? []);
-  }
-
   #resultAttributes(taskType: string, taskId: string, completedAt: string, features: string[]) {
     return {
-      gsi1pk: `TYPE#${taskType}#${shardOf(taskId)}`,
-      gsi1sk: `${completedAt}#${taskId}`,
+      gsi1pk: memoryKeys.resultsOfType(taskType, shardOf(taskId)),
+      gsi1sk: memoryKeys.resultPosition(completedAt, taskId),
       features,
       expiresAt: epochSeconds(new Date(completedAt)) + this.#retentionSeconds,
     };
   }
-}
-
-function taskKey(taskId: string): { pk: string; sk: string } {
-  return { pk: `TASK#${taskId}`, sk: 'TASK' };
 }
 
 function toRecord(item: Item): TaskRecord {
@@ -245,7 +179,7 @@ function toRecord(item: Item): TaskRecord {
 
 /** The index keys of a type's finished tasks. */
 function shards(taskType: string): string[] {
-  return Array.from({ length: RESULT_SHARDS }, (_, shard) => `TYPE#${taskType}#${shard}`);
+  return Array.from({ length: RESULT_SHARDS }, (_, shard) => memoryKeys.resultsOfType(taskType, shard));
 }
 
 /** The shard of a task: a small stable hash (FNV-1a) of its id. */

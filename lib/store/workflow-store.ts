@@ -1,10 +1,5 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NotFoundError } from '../core/errors.ts';
 import type { WorkflowRepository } from '../core/workflow/workflow-ports.ts';
 import type {
   ExecutionControl,
@@ -16,15 +11,16 @@ import type {
   WorkflowHead,
   WorkflowVersion,
 } from '../core/workflow/workflow-records.ts';
+import { assignments, IF_PRESENT, type Item, ifVersion, stripKeys, Table } from './dynamo.ts';
 import {
-  attempt,
-  conditionally,
-  createOrRead,
-  type Item,
-  isConditionFailure,
-  queryAll,
-  stripKeys,
-} from './dynamo.ts';
+  LAST_STEP,
+  memoryKeys,
+  RUN_CONTROL,
+  RUN_START,
+  registryKeys,
+  STEP_PREFIX,
+  VERSION_PREFIX,
+} from './keys.ts';
 
 /**
  * Workflows and their runs.
@@ -39,77 +35,49 @@ import {
  * A run reads back in one query.
  */
 export class WorkflowStore implements WorkflowRepository {
-  readonly #doc: DynamoDBDocumentClient;
-  readonly #registry: string;
-  readonly #memory: string;
+  readonly #registry: Table;
+  readonly #memory: Table;
 
   constructor(doc: DynamoDBDocumentClient, options: { registryTable: string; memoryTable: string }) {
-    this.#doc = doc;
-    this.#registry = options.registryTable;
-    this.#memory = options.memoryTable;
+    this.#registry = new Table(doc, options.registryTable);
+    this.#memory = new Table(doc, options.memoryTable);
   }
 
   async getHead(workflowId: string): Promise<WorkflowHead | undefined> {
-    const { Item } = await this.#doc.send(
-      new GetCommand({
-        TableName: this.#registry,
-        Key: { pk: 'WORKFLOWS', sk: workflowId },
-        ConsistentRead: true,
-      }),
-    );
-    return Item ? stripKeys<WorkflowHead>(Item) : undefined;
+    const item = await this.#registry.get(registryKeys.workflow(workflowId), { consistent: true });
+    return item ? stripKeys<WorkflowHead>(item) : undefined;
   }
 
   async listHeads(): Promise<WorkflowHead[]> {
-    const items = await queryAll(this.#doc, {
-      TableName: this.#registry,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': 'WORKFLOWS' },
-    });
-    return items.map((i) => stripKeys<WorkflowHead>(i));
+    return (await this.#registry.queryPartition(registryKeys.workflows)).map((i) =>
+      stripKeys<WorkflowHead>(i),
+    );
   }
 
   /** Writes the head if its stored `rev` is `expectedRev` (undefined: only if there is none). */
   async putHead(head: WorkflowHead, expectedRev: number | undefined): Promise<void> {
-    await conditionally(
-      () =>
-        this.#doc.send(
-          new PutCommand({
-            TableName: this.#registry,
-            Item: { pk: 'WORKFLOWS', sk: head.workflowId, ...head },
-            ...(expectedRev === undefined
-              ? { ConditionExpression: 'attribute_not_exists(pk)' }
-              : { ConditionExpression: 'rev = :rev', ExpressionAttributeValues: { ':rev': expectedRev } }),
-          }),
-        ),
+    await this.#registry.putOrConflict(
+      { ...registryKeys.workflow(head.workflowId), ...head },
+      ifVersion(expectedRev, 'rev'),
       `workflow '${head.workflowId}' was changed at the same time; try again`,
     );
   }
 
   async putVersion(version: WorkflowVersion): Promise<void> {
-    await this.#doc.send(
-      new PutCommand({
-        TableName: this.#registry,
-        Item: { pk: `WORKFLOW#${version.workflowId}`, sk: versionKey(version.version), ...version },
-      }),
-    );
+    await this.#registry.put({
+      ...registryKeys.workflowVersion(version.workflowId, version.version),
+      ...version,
+    });
   }
 
   async getVersion(workflowId: string, version: number): Promise<WorkflowVersion | undefined> {
-    const { Item } = await this.#doc.send(
-      new GetCommand({
-        TableName: this.#registry,
-        Key: { pk: `WORKFLOW#${workflowId}`, sk: versionKey(version) },
-      }),
-    );
-    return Item ? stripKeys<WorkflowVersion>(Item) : undefined;
+    const item = await this.#registry.get(registryKeys.workflowVersion(workflowId, version));
+    return item ? stripKeys<WorkflowVersion>(item) : undefined;
   }
 
   async listVersions(workflowId: string): Promise<WorkflowVersion[]> {
-    const items = await queryAll(this.#doc, {
-      TableName: this.#registry,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :v)',
-      ExpressionAttributeValues: { ':pk': `WORKFLOW#${workflowId}`, ':v': 'V#' },
+    const items = await this.#registry.queryPartition(registryKeys.workflowVersions(workflowId), {
+      prefix: VERSION_PREFIX,
     });
     return items.map((i) => stripKeys<WorkflowVersion>(i));
   }
@@ -117,48 +85,31 @@ export class WorkflowStore implements WorkflowRepository {
   /** Records a run once; returns the existing record when the name is taken. */
   putExecutionIfAbsent(record: WorkflowExecutionRecord): Promise<WorkflowExecutionRecord | undefined> {
     const { control: _control, ...started } = record;
-    return createOrRead(
-      this.#doc,
-      this.#memory,
-      { ...runKey(record.executionName, 'EXECUTION'), ...started },
-      () => this.getExecution(record.executionName),
+    return this.#memory.createOrRead({ ...memoryKeys.runStart(record.executionName), ...started }, () =>
+      this.getExecution(record.executionName),
     );
   }
 
   async getExecution(executionName: string): Promise<WorkflowExecutionRecord | undefined> {
-    const items = await queryAll(this.#doc, {
-      TableName: this.#memory,
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :control AND :execution',
-      ExpressionAttributeValues: {
-        ':pk': runPartition(executionName),
-        ':control': 'CONTROL',
-        ':execution': 'EXECUTION',
-      },
-      ConsistentRead: true,
-    });
-    const execution = items.find((i) => i.sk === 'EXECUTION');
+    const items = await this.#runItems(executionName, RUN_START);
+    const execution = items.find((i) => i.sk === RUN_START);
     if (!execution) return undefined;
     const control =
-      (items.find((i) => i.sk === 'CONTROL')?.control as ExecutionControl | undefined) ?? 'running';
+      (items.find((i) => i.sk === RUN_CONTROL)?.control as ExecutionControl | undefined) ?? 'running';
     return { ...stripKeys<Omit<WorkflowExecutionRecord, 'control'>>(execution), control };
   }
 
   async setExecutionArn(executionName: string, executionArn: string, now: Date): Promise<void> {
-    await this.#doc.send(
-      new UpdateCommand({
-        TableName: this.#memory,
-        Key: runKey(executionName, 'EXECUTION'),
-        UpdateExpression: 'SET executionArn = :arn, updatedAt = :now',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':arn': executionArn, ':now': now.toISOString() },
-      }),
-    );
+    const updated = await this.#memory.updateIf(memoryKeys.runStart(executionName), {
+      UpdateExpression: 'SET executionArn = :arn, updatedAt = :now',
+      ...IF_PRESENT,
+      ExpressionAttributeValues: { ':arn': executionArn, ':now': now.toISOString() },
+    });
+    if (!updated) throw new NotFoundError('execution', executionName);
   }
 
   async deleteExecution(executionName: string): Promise<void> {
-    await this.#doc.send(
-      new DeleteCommand({ TableName: this.#memory, Key: runKey(executionName, 'EXECUTION') }),
-    );
+    await this.#memory.delete(memoryKeys.runStart(executionName));
   }
 
   /**
@@ -172,24 +123,18 @@ export class WorkflowStore implements WorkflowRepository {
     now: Date,
   ): Promise<boolean> {
     const allowed = from.map((_, i) => `:f${i}`).join(', ');
-    return attempt(() =>
-      this.#doc.send(
-        new UpdateCommand({
-          TableName: this.#memory,
-          Key: runKey(executionName, 'CONTROL'),
-          UpdateExpression: 'SET #c = :to, updatedAt = :now',
-          ConditionExpression: from.includes('running')
-            ? `attribute_not_exists(#c) OR #c IN (${allowed})`
-            : `#c IN (${allowed})`,
-          ExpressionAttributeNames: { '#c': 'control' },
-          ExpressionAttributeValues: {
-            ':to': to,
-            ':now': now.toISOString(),
-            ...Object.fromEntries(from.map((f, i) => [`:f${i}`, f])),
-          },
-        }),
-      ),
-    );
+    return this.#memory.updateIf(memoryKeys.runControl(executionName), {
+      UpdateExpression: 'SET #c = :to, updatedAt = :now',
+      ConditionExpression: from.includes('running')
+        ? `attribute_not_exists(#c) OR #c IN (${allowed})`
+        : `#c IN (${allowed})`,
+      ExpressionAttributeNames: { '#c': 'control' },
+      ExpressionAttributeValues: {
+        ':to': to,
+        ':now': now.toISOString(),
+        ...Object.fromEntries(from.map((f, i) => [`:f${i}`, f])),
+      },
+    });
   }
 
   async startStep(
@@ -197,32 +142,27 @@ export class WorkflowStore implements WorkflowRepository {
     stepId: string,
     fields: { startedAt: string; tokenHash?: string | undefined },
   ): Promise<StepStart> {
-    try {
-      const { Attributes } = await this.#doc.send(
-        new UpdateCommand({
-          TableName: this.#memory,
-          Key: runKey(executionName, 'CONTROL'),
-          UpdateExpression: `SET #s = :at${fields.tokenHash ? ', #t = :hash' : ''} ADD #n :one`,
-          ConditionExpression: 'attribute_not_exists(#c) OR #c = :running',
-          ExpressionAttributeNames: {
-            '#c': 'control',
-            '#s': `s:${stepId}`,
-            '#n': `n:${stepId}`,
-            ...(fields.tokenHash ? { '#t': `t:${stepId}` } : {}),
-          },
-          ExpressionAttributeValues: {
-            ':at': fields.startedAt,
-            ':one': 1,
-            ':running': 'running',
-            ...(fields.tokenHash ? { ':hash': fields.tokenHash } : {}),
-          },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      );
-      return { started: true, attempts: Number(Attributes?.[`n:${stepId}`] ?? 1) };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    const updated = await this.#memory.update(
+      memoryKeys.runControl(executionName),
+      {
+        UpdateExpression: `SET #s = :at${fields.tokenHash ? ', #t = :hash' : ''} ADD #n :one`,
+        ConditionExpression: 'attribute_not_exists(#c) OR #c = :running',
+        ExpressionAttributeNames: {
+          '#c': 'control',
+          '#s': `s:${stepId}`,
+          '#n': `n:${stepId}`,
+          ...(fields.tokenHash ? { '#t': `t:${stepId}` } : {}),
+        },
+        ExpressionAttributeValues: {
+          ':at': fields.startedAt,
+          ':one': 1,
+          ':running': 'running',
+          ...(fields.tokenHash ? { ':hash': fields.tokenHash } : {}),
+        },
+      },
+      'UPDATED_NEW',
+    );
+    if (updated) return { started: true, attempts: Number(updated[`n:${stepId}`] ?? 1) };
     // Refused: the run is paused or cancelled (a rare path, worth one more read).
     const { control } = (await this.getExecution(executionName)) ?? { control: 'cancelled' as const };
     if (control === 'paused')
@@ -231,22 +171,13 @@ export class WorkflowStore implements WorkflowRepository {
   }
 
   async listSteps(executionName: string): Promise<StepRecord[]> {
-    const items = await queryAll(this.#doc, {
-      TableName: this.#memory,
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :control AND :steps',
-      ExpressionAttributeValues: {
-        ':pk': runPartition(executionName),
-        ':control': 'CONTROL',
-        ':steps': 'STEP#~',
-      },
-      ConsistentRead: true,
-    });
-    const control = items.find((i) => i.sk === 'CONTROL') ?? {};
+    const items = await this.#runItems(executionName, LAST_STEP);
+    const control = items.find((i) => i.sk === RUN_CONTROL) ?? {};
     const written = new Map(
       items
-        .filter((i) => (i.sk as string).startsWith('STEP#'))
+        .filter((i) => (i.sk as string).startsWith(STEP_PREFIX))
         .map((i) => [
-          (i.sk as string).slice('STEP#'.length),
+          (i.sk as string).slice(STEP_PREFIX.length),
           stripKeys<Omit<StepRecord, 'attempts'> & { writtenAt?: string }>(i),
         ]),
     );
@@ -277,15 +208,10 @@ export class WorkflowStore implements WorkflowRepository {
     >,
   ): Promise<StepRecord | undefined> {
     const { onlyIf, at, ...fields } = patch;
-    const names: Record<string, string> = {};
-    const values: Item = {};
-    const sets = Object.entries({ stepId, ...fields, writtenAt: at })
-      .filter(([, v]) => v !== undefined)
-      .map(([field, value], i) => {
-        names[`#f${i}`] = field;
-        values[`:v${i}`] = value;
-        return `#f${i} = :v${i}`;
-      });
+    const defined = Object.fromEntries(
+      Object.entries({ stepId, ...fields, writtenAt: at }).filter(([, v]) => v !== undefined),
+    );
+    const { set, names, values } = assignments(defined);
     let condition: string | undefined;
     if (onlyIf) {
       names['#st'] = 'status';
@@ -296,68 +222,48 @@ export class WorkflowStore implements WorkflowRepository {
       // A step that started has no status of its own until it writes one: it is running.
       condition = onlyIf.includes('RUNNING') ? `attribute_not_exists(#st) OR ${allowed}` : allowed;
     }
-    try {
-      const { Attributes } = await this.#doc.send(
-        new UpdateCommand({
-          TableName: this.#memory,
-          Key: runKey(executionName, `STEP#${stepId}`),
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      const { writtenAt: _at, ...step } = stripKeys<Omit<StepRecord, 'attempts'> & { writtenAt?: string }>(
-        Attributes as Item,
-      );
-      // Runs are counted on the run's control item; a single step read back has them as 0.
-      return { ...step, attempts: 0 };
-    } catch (error) {
-      if (onlyIf && isConditionFailure(error)) return undefined;
-      throw error;
-    }
+    const after = await this.#memory.update(memoryKeys.runStep(executionName, stepId), {
+      UpdateExpression: `SET ${set.join(', ')}`,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
+    if (!after) return undefined;
+    const { writtenAt: _at, ...step } = stripKeys<Omit<StepRecord, 'attempts'> & { writtenAt?: string }>(
+      after,
+    );
+    // Runs are counted on the run's control item; a single step read back has them as 0.
+    return { ...step, attempts: 0 };
   }
 
   /** The first end a run reports is kept: two failing branches may both report one. */
   async recordRunEnd(executionName: string, end: RunEnd): Promise<void> {
-    await attempt(() =>
-      this.#doc.send(
-        new UpdateCommand({
-          TableName: this.#memory,
-          Key: runKey(executionName, 'EXECUTION'),
-          UpdateExpression: 'SET ended = :end, updatedAt = :at',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(ended)',
-          ExpressionAttributeValues: { ':end': end, ':at': end.at },
-        }),
-      ),
-    );
+    await this.#memory.updateIf(memoryKeys.runStart(executionName), {
+      UpdateExpression: 'SET ended = :end, updatedAt = :at',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(ended)',
+      ExpressionAttributeValues: { ':end': end, ':at': end.at },
+    });
   }
 
   consumeStepToken(executionName: string, stepId: string, tokenHash: string): Promise<boolean> {
-    return attempt(() =>
-      this.#doc.send(
-        new UpdateCommand({
-          TableName: this.#memory,
-          Key: runKey(executionName, 'CONTROL'),
-          UpdateExpression: 'REMOVE #t',
-          ConditionExpression: '#t = :hash',
-          ExpressionAttributeNames: { '#t': `t:${stepId}` },
-          ExpressionAttributeValues: { ':hash': tokenHash },
-        }),
-      ),
-    );
+    return this.#memory.updateIf(memoryKeys.runControl(executionName), {
+      UpdateExpression: 'REMOVE #t',
+      ConditionExpression: '#t = :hash',
+      ExpressionAttributeNames: { '#t': `t:${stepId}` },
+      ExpressionAttributeValues: { ':hash': tokenHash },
+    });
   }
-}
 
-function versionKey(version: number): string {
-  return `V#${String(version).padStart(10, '0')}`;
-}
-
-function runPartition(executionName: string): string {
-  return `WFEXEC#${executionName}`;
-}
-
-function runKey(executionName: string, sk: string): { pk: string; sk: string } {
-  return { pk: runPartition(executionName), sk };
+  /** A run's items from its control item up to `last` (`EXECUTION`, or its last step), in one query. */
+  #runItems(executionName: string, last: string): Promise<Item[]> {
+    return this.#memory.query({
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :control AND :last',
+      ExpressionAttributeValues: {
+        ':pk': memoryKeys.run(executionName),
+        ':control': RUN_CONTROL,
+        ':last': last,
+      },
+      ConsistentRead: true,
+    });
+  }
 }
