@@ -6,13 +6,6 @@ import { selfImprovement } from '../../lib/wiring/improvement.ts';
 export const handler = httpRoute({
   query: queries.listSuggestions,
   async handle({ query }) {
-    const improvement = selfImprovement();
-    const suggestions =
-      query.status === undefined || query.status === 'pending'
-        ? await improvement.pendingSuggestions(query.priority)
-        : (await improvement.listSuggestions(query.status)).filter(
-            (s) => !query.priority || s.priority === query.priority,
-          );
-    return { status: 200, body: { suggestions } };
+    return { status: 200, body: { suggestions: await selfImprovement().listSuggestions(query) } };
   },
 });

@@ -28,6 +28,11 @@ const ttlSeconds = z
   .positive()
   .max(366 * 86_400);
 
+/** A new named context as a caller describes it. */
+export const contextInputSchema = z
+  .object({ id: identifier, data: contextData.default({}), ttlSeconds: ttlSeconds.optional() })
+  .strict();
+
 /** Storage the memory needs; `lib/store` provides it on DynamoDB. */
 export interface MemoryPorts {
   /**

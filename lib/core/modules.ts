@@ -123,12 +123,17 @@ export class ModuleManager {
   }
 
   /** All modules, optionally of one category, optionally enabled only, by name. */
-  async list(filter: { category?: string; enabledOnly?: boolean } = {}): Promise<Module[]> {
+  /** Modules by name, optionally of one category, or only the enabled (or disabled) ones. */
+  async list(
+    filter: { category?: string | undefined; enabled?: boolean | undefined } = {},
+  ): Promise<Module[]> {
     const category =
       filter.category === undefined ? undefined : parseInput(identifier, filter.category, 'category');
     return (await this.#ports.listModules())
       .filter(
-        (m) => (category === undefined || m.category === category) && (!filter.enabledOnly || m.enabled),
+        (m) =>
+          (category === undefined || m.category === category) &&
+          (filter.enabled === undefined || m.enabled === filter.enabled),
       )
       .sort((a, b) => (a.name < b.name ? -1 : 1));
   }

@@ -10,7 +10,8 @@ export const suggestionArea = z.enum(['latency', 'failure_rate', 'load_balance',
 export type SuggestionArea = z.output<typeof suggestionArea>;
 export const suggestionPriority = z.enum(['critical', 'high', 'medium', 'low']);
 export type SuggestionPriority = z.output<typeof suggestionPriority>;
-export type SuggestionStatus = 'pending' | 'accepted' | 'rejected' | 'implemented';
+export const suggestionStatus = z.enum(['pending', 'accepted', 'rejected', 'implemented']);
+export type SuggestionStatus = z.output<typeof suggestionStatus>;
 const PRIORITY_RANK: Record<SuggestionPriority, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
 /** One metric before and after a change, and whether it moved the right way. */
@@ -75,13 +76,15 @@ const windowSchema = z
   .int()
   .min(1)
   .max(24 * 90);
-const decisionSchema = z
+/** A person's decision on a suggestion. */
+export const suggestionDecisionSchema = z
   .object({
     decidedBy: z.string().min(1).max(200),
     note: z.string().max(2_000).optional(),
   })
   .strict();
-const impactSchema = z
+/** The measured impact of an implemented suggestion: metrics before and after, at least one shared. */
+export const impactInputSchema = z
   .object({
     before: z.record(z.string().min(1), z.number()),
     after: z.record(z.string().min(1), z.number()),
@@ -154,17 +157,17 @@ export class SelfImprovement {
     return { suggestions: stored, created };
   }
 
-  /** Pending suggestions, most urgent first, optionally of one priority. */
-  async pendingSuggestions(priority?: SuggestionPriority): Promise<Suggestion[]> {
-    const wanted = priority === undefined ? undefined : parseInput(suggestionPriority, priority, 'priority');
+  /** Suggestions of one status (pending unless told), optionally of one priority, most urgent first. */
+  async listSuggestions(
+    filter: { status?: SuggestionStatus | undefined; priority?: SuggestionPriority | undefined } = {},
+  ): Promise<Suggestion[]> {
+    const { status, priority } = parseInput(
+      z.object({ status: suggestionStatus.default('pending'), priority: suggestionPriority.optional() }),
+      filter,
+      'filter',
+    );
     return (await this.#ports.listSuggestions())
-      .filter((s) => s.status === 'pending' && (wanted === undefined || s.priority === wanted))
-      .sort(byUrgency);
-  }
-
-  async listSuggestions(status?: SuggestionStatus): Promise<Suggestion[]> {
-    return (await this.#ports.listSuggestions())
-      .filter((s) => status === undefined || s.status === status)
+      .filter((s) => s.status === status && (priority === undefined || s.priority === priority))
       .sort(byUrgency);
   }
 
@@ -197,7 +200,7 @@ export class SelfImprovement {
       notes?: string;
     },
   ): Promise<Suggestion> {
-    const input = parseInput(impactSchema, measured, 'impact');
+    const input = parseInput(impactInputSchema, measured, 'impact');
     const current = await this.getSuggestion(id);
     if (current.status !== 'accepted') {
       throw new ConflictError(
@@ -258,7 +261,7 @@ export class SelfImprovement {
   }
 
   async #decide(id: string, status: 'accepted' | 'rejected', decision: unknown): Promise<Suggestion> {
-    const input = parseInput(decisionSchema, decision, 'decision');
+    const input = parseInput(suggestionDecisionSchema, decision, 'decision');
     const current = await this.getSuggestion(id);
     if (current.status !== 'pending') {
       throw new ConflictError(`suggestion '${current.id}' is already ${current.status}`);

@@ -40,8 +40,8 @@ export class TaskCallbacks {
       throw new NotReadyError(`task '${record.taskId}' is not waiting for its callback yet; try again`, 1);
     }
     const waiting = record?.waiting;
-    const index = record?.attempts.findLastIndex((a) => a.outcome === 'waiting') ?? -1;
-    const call = record?.attempts[index];
+    const index = record?.attempts.findLastIndex((a) => a.outcome === 'waiting');
+    const call = index === undefined ? undefined : record?.attempts[index];
     // Whatever the reason a token is not the one a task waits with (no such task, a forged or used
     // token, a finished task), the answer is the same: it reveals nothing about the task.
     if (!record || waiting?.for !== 'callback' || waiting.tokenHash !== tokenHash(token) || !call) {

@@ -1,11 +1,18 @@
 import * as z from 'zod';
 import { callbackBody } from '../core/callback-body.ts';
+import { contextInputSchema } from '../core/memory.ts';
 import { moduleInputSchema } from '../core/modules.ts';
 import { identifier } from '../core/names.ts';
-import { suggestionPriority } from '../core/self-improvement.ts';
+import {
+  impactInputSchema,
+  suggestionDecisionSchema,
+  suggestionPriority,
+  suggestionStatus,
+} from '../core/self-improvement.ts';
 import { healthState, serviceInputSchema, servicePatchSchema } from '../core/service.ts';
 import { submitTaskSchema } from '../core/task-record.ts';
 import { workflowTemplateSchema } from '../core/workflow/template.ts';
+import { executionInputSchema, workflowVersionNumber } from '../core/workflow/workflow-service.ts';
 
 /**
  * The request schemas of the HTTP API, in one place: the handlers validate with them, and the
@@ -19,32 +26,12 @@ export const schemas = {
     .refine((patch) => Object.keys(patch).some((key) => key !== 'version'), 'must change at least one field'),
   setHealth: z.object({ health: healthState, reason: z.string().max(500).optional() }).strict(),
   registerModule: moduleInputSchema,
-  createContext: z
-    .object({
-      id: identifier,
-      data: z.record(z.string(), z.unknown()).default({}),
-      ttlSeconds: z
-        .number()
-        .int()
-        .positive()
-        .max(366 * 86_400)
-        .optional(),
-    })
-    .strict(),
-  decideSuggestion: z
-    .object({ decidedBy: z.string().min(1).max(200), note: z.string().max(2_000).optional() })
-    .strict(),
-  recordImpact: z
-    .object({
-      before: z.record(z.string().min(1), z.number()),
-      after: z.record(z.string().min(1), z.number()),
-      higherIsBetter: z.array(z.string()).optional(),
-      notes: z.string().max(2_000).optional(),
-    })
-    .strict(),
+  createContext: contextInputSchema,
+  decideSuggestion: suggestionDecisionSchema,
+  recordImpact: impactInputSchema,
   registerWorkflow: workflowTemplateSchema,
-  rollbackWorkflow: z.object({ version: z.number().int().min(1) }).strict(),
-  startExecution: z.object({ input: z.record(z.string(), z.unknown()).default({}) }).strict(),
+  rollbackWorkflow: z.object({ version: workflowVersionNumber }).strict(),
+  startExecution: z.object({ input: executionInputSchema.default({}) }).strict(),
   callback: callbackBody,
 } as const;
 
@@ -52,13 +39,16 @@ export const queries = {
   listModules: z
     .object({
       category: identifier.optional(),
-      enabled: z.enum(['true', 'false']).optional(),
+      enabled: z
+        .enum(['true', 'false'])
+        .transform((v) => v === 'true')
+        .optional(),
     })
     .strict(),
   listSuggestions: z
     .object({
       priority: suggestionPriority.optional(),
-      status: z.enum(['pending', 'accepted', 'rejected', 'implemented']).optional(),
+      status: suggestionStatus.optional(),
     })
     .strict(),
   none: z.object({}).strict(),

@@ -91,7 +91,7 @@ describe.each(backends())('modules on $kind', (backend) => {
       'email-ai',
       'finance-ai',
     ]);
-    expect((await modules.list({ enabledOnly: true })).map((m) => m.name)).toEqual([
+    expect((await modules.list({ enabled: true })).map((m) => m.name)).toEqual([
       'database-connector',
       'email-ai',
       'finance-ai',

@@ -107,7 +107,7 @@ describe.each(backends())('self-improvement on $kind', (backend) => {
 
     // Again the same day: no duplicates.
     expect((await selfImprovement.analyzePerformance(24)).created).toBe(0);
-    expect(await selfImprovement.pendingSuggestions()).toHaveLength(suggestions.length);
+    expect(await selfImprovement.listSuggestions()).toHaveLength(suggestions.length);
 
     // A person decides; the proposal is still not carried out by the system.
     await selfImprovement.accept(health?.id as string, {
@@ -141,17 +141,17 @@ describe.each(backends())('self-improvement on $kind', (backend) => {
     await troubledDay(stack, clock);
     const { selfImprovement } = stack.orchestrator;
     await selfImprovement.analyzePerformance(24);
-    const pending = await selfImprovement.pendingSuggestions();
+    const pending = await selfImprovement.listSuggestions();
     const rank = { critical: 0, high: 1, medium: 2, low: 3 };
     for (let i = 1; i < pending.length; i++) {
       expect(rank[(pending[i] as (typeof pending)[number]).priority]).toBeGreaterThanOrEqual(
         rank[(pending[i - 1] as (typeof pending)[number]).priority],
       );
     }
-    const high = await selfImprovement.pendingSuggestions('high');
+    const high = await selfImprovement.listSuggestions({ priority: 'high' });
     expect(high.length).toBeGreaterThan(0);
     expect(high.every((s) => s.priority === 'high')).toBe(true);
-    await expect(selfImprovement.pendingSuggestions('urgent' as never)).rejects.toThrow(/^priority: /);
+    await expect(selfImprovement.listSuggestions({ priority: 'urgent' as never })).rejects.toThrow(/^priority: /);
   });
 
   it('looks only at the window it is asked about', async () => {

@@ -399,7 +399,7 @@ describe('SelfImprovement', () => {
     const ports = troubledSetup();
     const si = new SelfImprovement(ports);
     await si.analyzePerformance();
-    const pending = await si.pendingSuggestions();
+    const pending = await si.listSuggestions();
     const rank = { critical: 0, high: 1, medium: 2, low: 3 } as const;
     expect(pending.length).toBe(ports.suggestions.size);
     for (let i = 1; i < pending.length; i++) {
@@ -407,9 +407,9 @@ describe('SelfImprovement', () => {
         rank[(pending[i] as Suggestion).priority],
       );
     }
-    const low = await si.pendingSuggestions('low');
+    const low = await si.listSuggestions({ priority: 'low' });
     expect(low.map((s) => s.area)).toEqual(['load_balance']);
-    await expect(si.pendingSuggestions('urgent' as never)).rejects.toThrow(ValidationError);
+    await expect(si.listSuggestions({ priority: 'urgent' as never })).rejects.toThrow(ValidationError);
   });
 
   describe('decisions', () => {
@@ -437,7 +437,7 @@ describe('SelfImprovement', () => {
       });
       expect(ports.suggestions.get(id)).toEqual(accepted);
       expect(ports.services).toEqual(servicesBefore);
-      expect((await si.listSuggestions('accepted')).map((s) => s.id)).toEqual([id]);
+      expect((await si.listSuggestions({ status: 'accepted' })).map((s) => s.id)).toEqual([id]);
     });
 
     it('refuses to accept twice, or to reject what was accepted', async () => {

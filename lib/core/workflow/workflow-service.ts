@@ -56,7 +56,10 @@ const IN_PROGRESS: readonly StepRecord['status'][] = ['RUNNING', 'WAITING', 'CAL
 /** The alias every workflow's executions start through; rollback points it at an older version. */
 export const LIVE_ALIAS = 'live';
 
-const inputSchema = z.record(z.string(), z.unknown());
+/** The input of a workflow run: an object, handed to its steps. */
+export const executionInputSchema = z.record(z.string(), z.unknown());
+/** A published version of a workflow. */
+export const workflowVersionNumber = z.number().int().min(1);
 
 type EngineView = Awaited<ReturnType<WorkflowEnginePort['describe']>>;
 
@@ -184,7 +187,7 @@ export class WorkflowService {
         `workflow '${head.workflowId}' is deployed with the stack: roll back the stack instead`,
       );
     }
-    const version = parseInput(z.number().int().min(1), versionInput, 'version');
+    const version = parseInput(workflowVersionNumber, versionInput, 'version');
     const target = await this.#ports.workflows.getVersion(head.workflowId, version);
     if (!target) throw new NotFoundError('workflow version', `${head.workflowId}@${version}`);
     await this.#ports.engine.setAlias(head.stateMachineArn, LIVE_ALIAS, target.versionArn);
@@ -204,7 +207,7 @@ export class WorkflowService {
    */
   async start(workflowId: string, inputValue: unknown, options: { idempotencyKey?: string } = {}) {
     const head = await this.#head(workflowId);
-    const input = parseInput(inputSchema, inputValue ?? {}, 'input');
+    const input = parseInput(executionInputSchema, inputValue ?? {}, 'input');
     const requestHash = hashRequest(input);
     const key =
       options.idempotencyKey === undefined ? undefined : parseIdempotencyKey(options.idempotencyKey);
