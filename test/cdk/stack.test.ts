@@ -11,24 +11,11 @@ import { ManifestFunction, NODE_RUNTIME } from '../../cdk/constructs/manifest-fu
 import { VobeeTables } from '../../cdk/constructs/tables.ts';
 import { Workflows } from '../../cdk/constructs/workflows.ts';
 import { stageSettings } from '../../cdk/settings.ts';
-import { addVobeeStack } from '../../cdk/vobee-app.ts';
 import type { VobeeStack } from '../../cdk/vobee-stack.ts';
 import { EVENT_BUS_NAME, FUNCTIONS, type FunctionSpec, memoryOf, TASK_REQUESTED } from '../../lib/app.ts';
 import { generateAndAnalyze } from '../../lib/core/workflow/examples.ts';
 import { TABLES, type TableId } from '../../lib/store/tables.ts';
-
-const ROOT = resolve(import.meta.dirname, '..', '..');
-/** The feature flags `cdk synth` runs with, so the tests see the template the CLI makes. */
-const CDK_JSON_CONTEXT = JSON.parse(readFileSync(resolve(ROOT, 'cdk.json'), 'utf8')).context as Record<
-  string,
-  unknown
->;
-
-/** An app as `cdk/app.ts` makes it, minus esbuild: an empty bundling-stacks list skips every bundle. */
-function makeApp(context: Record<string, unknown> = {}) {
-  const app = new App({ context: { ...CDK_JSON_CONTEXT, ...context, 'aws:cdk:bundling-stacks': [] } });
-  return { app, stack: addVobeeStack(app) };
-}
+import { CDK_JSON_CONTEXT, logicalIdIn, makeApp } from '../helpers/cdk-app.ts';
 
 type Json = Record<string, unknown>;
 interface Statement {
@@ -65,7 +52,7 @@ beforeAll(() => {
   resources = template.toJSON().Resources;
 });
 
-const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
+const logicalId = (construct: IConstruct) => logicalIdIn(stack, construct);
 const fn = (id: string) => {
   const found = stack.functions.get(id);
   if (!found) throw new Error(`no function ${id}`);
