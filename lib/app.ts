@@ -48,189 +48,169 @@ const WAITS_ON_FACTORIES_MEMORY_MB = 256;
 
 export const memoryOf = (spec: Pick<FunctionSpec, 'memoryMb'>): number => spec.memoryMb ?? DEFAULT_MEMORY_MB;
 
-const api = (
-  id: string,
-  method: HttpMethod,
-  path: string,
-  file: string,
-  description: string,
-  tables: TableAccess,
-  extra: Partial<FunctionSpec> = {},
-): FunctionSpec => ({
-  id,
-  entry: `functions/api/${file}.ts`,
-  description,
-  tables,
-  route: { method, path },
-  ...extra,
-});
+/** What an HTTP route's function declares besides its id and route. */
+type ApiSpec = Omit<FunctionSpec, 'id' | 'entry' | 'route'> & { public?: boolean };
+
+/**
+ * An HTTP API function: `api('SubmitTask', 'POST /tasks', {...})`. Its handler is the file named
+ * after the id in `functions/api/` (`SubmitTask` -> `submit-task.ts`).
+ */
+function api(id: string, route: `${HttpMethod} /${string}`, spec: ApiSpec): FunctionSpec {
+  const [method, path] = route.split(' ') as [HttpMethod, string];
+  const { public: isPublic, ...rest } = spec;
+  return {
+    id,
+    entry: `functions/api/${kebabCase(id)}.ts`,
+    route: { method, path, ...(isPublic ? { public: true } : {}) },
+    ...rest,
+  };
+}
+
+function kebabCase(id: string): string {
+  return id.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+}
 
 export const FUNCTIONS: readonly FunctionSpec[] = [
-  api(
-    'SubmitTask',
-    'POST',
-    '/tasks',
-    'submit-task',
-    'Records a task and puts it on the task queue',
-    { memory: 'write' },
-    { sendsTasks: true },
-  ),
-  api('GetTask', 'GET', '/tasks/{taskId}', 'get-task', 'Reads a task and its outcome', { memory: 'read' }),
-  api('ListServices', 'GET', '/services', 'list-services', 'Lists registered services', { registry: 'read' }),
-  api('RegisterService', 'POST', '/services', 'register-service', 'Registers a factory service', {
-    registry: 'write',
+  api('SubmitTask', 'POST /tasks', {
+    description: 'Records a task and puts it on the task queue',
+    tables: { memory: 'write' },
+    sendsTasks: true,
   }),
-  api('UpdateService', 'PATCH', '/services/{name}', 'update-service', 'Updates a service', {
-    registry: 'write',
+  api('GetTask', 'GET /tasks/{taskId}', {
+    description: 'Reads a task and its outcome',
+    tables: { memory: 'read' },
   }),
-  api(
-    'SetServiceHealth',
-    'PUT',
-    '/services/{name}/health',
-    'set-service-health',
-    'Sets the health of a service',
-    { registry: 'write' },
-  ),
-  api(
-    'FactoryStatus',
-    'GET',
-    '/services/{name}/status',
-    'factory-status',
-    'Asks a factory for its status',
-    { registry: 'read' },
-    { callsFactories: true },
-  ),
-  api(
-    'FactoryCapabilities',
-    'GET',
-    '/services/{name}/capabilities',
-    'factory-capabilities',
-    'Asks a factory for its capabilities',
-    { registry: 'read' },
-    { callsFactories: true },
-  ),
-  api('ListModules', 'GET', '/modules', 'list-modules', 'Lists modules', { registry: 'read' }),
-  api('RegisterModule', 'POST', '/modules', 'register-module', 'Registers or updates a module', {
-    registry: 'write',
+  api('ListServices', 'GET /services', {
+    description: 'Lists registered services',
+    tables: { registry: 'read' },
   }),
-  api('ModuleHealth', 'GET', '/modules/health', 'module-health', 'Module health summary', {
-    registry: 'read',
+  api('RegisterService', 'POST /services', {
+    description: 'Registers a factory service',
+    tables: { registry: 'write' },
   }),
-  api('EnableModule', 'POST', '/modules/{name}/enable', 'enable-module', 'Enables a module', {
-    registry: 'write',
+  api('UpdateService', 'PATCH /services/{name}', {
+    description: 'Updates a service',
+    tables: { registry: 'write' },
   }),
-  api('DisableModule', 'POST', '/modules/{name}/disable', 'disable-module', 'Disables a module', {
-    registry: 'write',
+  api('SetServiceHealth', 'PUT /services/{name}/health', {
+    description: 'Sets the health of a service',
+    tables: { registry: 'write' },
   }),
-  api('RoutingStats', 'GET', '/routing/stats', 'routing-stats', 'Routing statistics', { patterns: 'read' }),
-  api('MemorySummary', 'GET', '/memory/summary', 'memory-summary', 'Memory summary', {
-    memory: 'read',
-    patterns: 'read',
+  api('FactoryStatus', 'GET /services/{name}/status', {
+    description: 'Asks a factory for its status',
+    tables: { registry: 'read' },
+    callsFactories: true,
   }),
-  api('CreateContext', 'POST', '/contexts', 'create-context', 'Creates a named context', { memory: 'write' }),
-  api('GetContext', 'GET', '/contexts/{contextId}', 'get-context', 'Reads a named context', {
-    memory: 'read',
+  api('FactoryCapabilities', 'GET /services/{name}/capabilities', {
+    description: 'Asks a factory for its capabilities',
+    tables: { registry: 'read' },
+    callsFactories: true,
   }),
-  api('ListSuggestions', 'GET', '/suggestions', 'list-suggestions', 'Lists improvement suggestions', {
-    patterns: 'read',
+  api('ListModules', 'GET /modules', { description: 'Lists modules', tables: { registry: 'read' } }),
+  api('RegisterModule', 'POST /modules', {
+    description: 'Registers or updates a module',
+    tables: { registry: 'write' },
   }),
-  api('AcceptSuggestion', 'POST', '/suggestions/{id}/accept', 'accept-suggestion', 'Accepts a suggestion', {
-    patterns: 'write',
+  api('ModuleHealth', 'GET /modules/health', {
+    description: 'Module health summary',
+    tables: { registry: 'read' },
   }),
-  api('RejectSuggestion', 'POST', '/suggestions/{id}/reject', 'reject-suggestion', 'Rejects a suggestion', {
-    patterns: 'write',
+  api('EnableModule', 'POST /modules/{name}/enable', {
+    description: 'Enables a module',
+    tables: { registry: 'write' },
   }),
-  api(
-    'RecordImpact',
-    'POST',
-    '/suggestions/{id}/impact',
-    'record-impact',
-    'Records the measured impact of a suggestion',
-    { patterns: 'write' },
-  ),
-  api('ImprovementReport', 'GET', '/improvement/report', 'improvement-report', 'Improvement report', {
-    patterns: 'read',
+  api('DisableModule', 'POST /modules/{name}/disable', {
+    description: 'Disables a module',
+    tables: { registry: 'write' },
   }),
-  api('PerformanceSummary', 'GET', '/performance', 'performance-summary', 'Brain performance summary', {
-    patterns: 'read',
+  api('RoutingStats', 'GET /routing/stats', {
+    description: 'Routing statistics',
+    tables: { patterns: 'read' },
   }),
-
-  api(
-    'RegisterWorkflow',
-    'POST',
-    '/workflows',
-    'register-workflow',
-    'Registers a workflow template as a new version',
-    { registry: 'write' },
-    { managesWorkflows: true, timeoutSeconds: 30 },
-  ),
-  api('ListWorkflows', 'GET', '/workflows', 'list-workflows', 'Lists workflows', { registry: 'read' }),
-  api('GetWorkflow', 'GET', '/workflows/{workflowId}', 'get-workflow', 'Reads a workflow and its versions', {
-    registry: 'read',
+  api('MemorySummary', 'GET /memory/summary', {
+    description: 'Memory summary',
+    tables: { memory: 'read', patterns: 'read' },
   }),
-  api(
-    'RollbackWorkflow',
-    'POST',
-    '/workflows/{workflowId}/rollback',
-    'rollback-workflow',
-    'Points a workflow at a published version',
-    { registry: 'write' },
-    { managesWorkflows: true },
-  ),
-  api(
-    'StartExecution',
-    'POST',
-    '/workflows/{workflowId}/executions',
-    'start-execution',
-    'Starts a workflow run',
-    { registry: 'read', memory: 'write' },
-    { managesWorkflows: true },
-  ),
-  api(
-    'GetExecution',
-    'GET',
-    '/executions/{executionId}',
-    'get-execution',
-    'Reads a workflow run',
-    { memory: 'read' },
-    { managesWorkflows: true },
-  ),
-  api(
-    'PauseExecution',
-    'POST',
-    '/executions/{executionId}/pause',
-    'pause-execution',
-    'Pauses a workflow run',
-    { memory: 'write' },
-    { managesWorkflows: true },
-  ),
-  api(
-    'ResumeExecution',
-    'POST',
-    '/executions/{executionId}/resume',
-    'resume-execution',
-    'Resumes a workflow run',
-    { memory: 'write' },
-    { managesWorkflows: true },
-  ),
-  api(
-    'CancelExecution',
-    'POST',
-    '/executions/{executionId}/cancel',
-    'cancel-execution',
-    'Cancels a workflow run',
-    { memory: 'write' },
-    { managesWorkflows: true },
-  ),
-  {
-    id: 'Callback',
-    entry: 'functions/api/callback.ts',
+  api('CreateContext', 'POST /contexts', {
+    description: 'Creates a named context',
+    tables: { memory: 'write' },
+  }),
+  api('GetContext', 'GET /contexts/{contextId}', {
+    description: 'Reads a named context',
+    tables: { memory: 'read' },
+  }),
+  api('ListSuggestions', 'GET /suggestions', {
+    description: 'Lists improvement suggestions',
+    tables: { patterns: 'read' },
+  }),
+  api('AcceptSuggestion', 'POST /suggestions/{id}/accept', {
+    description: 'Accepts a suggestion',
+    tables: { patterns: 'write' },
+  }),
+  api('RejectSuggestion', 'POST /suggestions/{id}/reject', {
+    description: 'Rejects a suggestion',
+    tables: { patterns: 'write' },
+  }),
+  api('RecordImpact', 'POST /suggestions/{id}/impact', {
+    description: 'Records the measured impact of a suggestion',
+    tables: { patterns: 'write' },
+  }),
+  api('ImprovementReport', 'GET /improvement/report', {
+    description: 'Improvement report',
+    tables: { patterns: 'read' },
+  }),
+  api('PerformanceSummary', 'GET /performance', {
+    description: 'Brain performance summary',
+    tables: { patterns: 'read' },
+  }),
+  api('RegisterWorkflow', 'POST /workflows', {
+    description: 'Registers a workflow template as a new version',
+    tables: { registry: 'write' },
+    managesWorkflows: true,
+    timeoutSeconds: 30,
+  }),
+  api('ListWorkflows', 'GET /workflows', { description: 'Lists workflows', tables: { registry: 'read' } }),
+  api('GetWorkflow', 'GET /workflows/{workflowId}', {
+    description: 'Reads a workflow and its versions',
+    tables: { registry: 'read' },
+  }),
+  api('RollbackWorkflow', 'POST /workflows/{workflowId}/rollback', {
+    description: 'Points a workflow at a published version',
+    tables: { registry: 'write' },
+    managesWorkflows: true,
+  }),
+  api('StartExecution', 'POST /workflows/{workflowId}/executions', {
+    description: 'Starts a workflow run',
+    tables: { registry: 'read', memory: 'write' },
+    managesWorkflows: true,
+  }),
+  api('GetExecution', 'GET /executions/{executionId}', {
+    description: 'Reads a workflow run',
+    tables: { memory: 'read' },
+    managesWorkflows: true,
+  }),
+  api('PauseExecution', 'POST /executions/{executionId}/pause', {
+    description: 'Pauses a workflow run',
+    tables: { memory: 'write' },
+    managesWorkflows: true,
+  }),
+  api('ResumeExecution', 'POST /executions/{executionId}/resume', {
+    description: 'Resumes a workflow run',
+    tables: { memory: 'write' },
+    managesWorkflows: true,
+  }),
+  api('CancelExecution', 'POST /executions/{executionId}/cancel', {
+    description: 'Cancels a workflow run',
+    tables: { memory: 'write' },
+    managesWorkflows: true,
+  }),
+  api('Callback', 'POST /callbacks/{token}', {
     description: 'Receives a long-running factory callback (tasks and workflow steps)',
     tables: { memory: 'write', patterns: 'write' },
-    route: { method: 'POST', path: '/callbacks/{token}', public: true },
     managesWorkflows: true,
     sendsTasks: true,
-  },
+    public: true,
+  }),
   {
     id: 'TaskWorker',
     entry: 'functions/tasks/worker.ts',

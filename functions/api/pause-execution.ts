@@ -1,4 +1,4 @@
-import { controlExecution } from './control-execution.ts';
+import { controlExecution } from '../../lib/handler/control-execution.ts';
 
 /** POST /executions/{executionId}/pause. */
 export const handler = controlExecution('pause');

@@ -1,4 +1,4 @@
-import { controlExecution } from './control-execution.ts';
+import { controlExecution } from '../../lib/handler/control-execution.ts';
 
 /** POST /executions/{executionId}/resume. */
 export const handler = controlExecution('resume');

@@ -1,6 +1,6 @@
-import { paths } from '../../lib/handler/api-schemas.ts';
-import { httpRoute } from '../../lib/handler/http-route.ts';
-import { workflowService } from '../../lib/wiring/workflows.ts';
+import { workflowService } from '../wiring/workflows.ts';
+import { paths } from './api-schemas.ts';
+import { httpRoute } from './http-route.ts';
 
 /**
  * POST /executions/{executionId}/pause | resume | cancel. Pause lets running steps finish and
