@@ -196,31 +196,32 @@ function from<T>(ran: Ran<T>, pick: (report: T) => number | undefined, unmeasure
 }
 const workflowRow = (type: 'standard' | 'express') => (c: Cost) =>
   c.rows.find((row) => row.workflowType === type)?.per1000.total;
+const NO_TASK = 'no task was counted';
+const SIDE_WITHOUT_SUCCESS = 'a side had no success';
+const NO_HOT_PATH = 'no hot-path function in the manifest';
+const WORKFLOW_ROWS = `the workflow rows need workflow compile (${reasonOf(workflowRan)})`;
+/** The workflow-throughput figures, which its report already holds under the summary's keys. */
+type ThroughputKey = keyof WorkflowThroughputReport['summary'];
+const throughputFigures = (unmeasured: Record<ThroughputKey, string>) =>
+  Object.fromEntries(
+    (Object.entries(unmeasured) as [ThroughputKey, string][]).map(([key, reason]) => [
+      key,
+      from(throughputRan, (w) => w.summary[key], reason),
+    ]),
+  ) as Record<ThroughputKey, SummaryEntry>;
 const summary: Summary = {
-  dynamodb_requests_per_task: from(hotRan, (h) => h.requests.requestsPerTask, 'no task was counted'),
-  wru_per_task: from(hotRan, (h) => h.requests.unitsPerTask.totalWrite, 'no task was counted'),
+  dynamodb_requests_per_task: from(hotRan, (h) => h.requests.requestsPerTask, NO_TASK),
+  wru_per_task: from(hotRan, (h) => h.requests.unitsPerTask.totalWrite, NO_TASK),
   local_tasks_per_s: from(hotRan, (h) => h.throughput.tasks.perSecond, 'no task succeeded'),
   direct_factory_calls_per_s: from(hotRan, (h) => h.throughput.direct.perSecond, 'no direct call succeeded'),
-  local_throughput_ratio_to_direct: from(hotRan, (h) => h.throughput.ratioToDirect, 'a side had no success'),
-  local_p50_overhead_ms: from(hotRan, (h) => h.throughput.p50OverheadMs, 'a side had no success'),
+  local_throughput_ratio_to_direct: from(hotRan, (h) => h.throughput.ratioToDirect, SIDE_WITHOUT_SUCCESS),
+  local_p50_overhead_ms: from(hotRan, (h) => h.throughput.p50OverheadMs, SIDE_WITHOUT_SUCCESS),
   cost_per_1k_tasks_usd: from(costRan, (c) => c.rows[0]?.per1000.total, 'no task row'),
   cost_per_1k_tasks_at_load_usd: from(costRan, (c) => c.rows[1]?.per1000.total, 'no at-load task row'),
-  cost_per_1k_workflow4_standard_usd: from(
-    costRan,
-    workflowRow('standard'),
-    `the workflow rows need workflow compile (${reasonOf(workflowRan)})`,
-  ),
-  cost_per_1k_workflow4_express_usd: from(
-    costRan,
-    workflowRow('express'),
-    `the workflow rows need workflow compile (${reasonOf(workflowRan)})`,
-  ),
-  hot_path_bundle_kb_max: from(coldRan, (c) => c.hotPath.maxInitKb, 'no hot-path function in the manifest'),
-  hot_path_init_ratio_to_hello_max: from(
-    coldRan,
-    (c) => c.hotPath.maxProcessInitRatio,
-    'no hot-path function in the manifest',
-  ),
+  cost_per_1k_workflow4_standard_usd: from(costRan, workflowRow('standard'), WORKFLOW_ROWS),
+  cost_per_1k_workflow4_express_usd: from(costRan, workflowRow('express'), WORKFLOW_ROWS),
+  hot_path_bundle_kb_max: from(coldRan, (c) => c.hotPath.maxInitKb, NO_HOT_PATH),
+  hot_path_init_ratio_to_hello_max: from(coldRan, (c) => c.hotPath.maxProcessInitRatio, NO_HOT_PATH),
   decisions_per_s: from(
     hotRan,
     (h) => h.inMemory.strategies.learned?.medianPerSecond,
@@ -232,31 +233,13 @@ const summary: Summary = {
     (h) => h.requests.hottestKey?.wruPerSecondAt1kTasksPerSecond,
     'no write was counted',
   ),
-  workflow_dynamodb_requests_per_run: from(
-    throughputRan,
-    (w) => w.summary.workflow_dynamodb_requests_per_run,
-    'no run was counted',
-  ),
-  workflow_floor_runs_per_s_0ms: from(
-    throughputRan,
-    (w) => w.summary.workflow_floor_runs_per_s_0ms,
-    'no plain run succeeded',
-  ),
-  local_workflow_ratio_to_floor_0ms: from(
-    throughputRan,
-    (w) => w.summary.local_workflow_ratio_to_floor_0ms,
-    'a side had no success',
-  ),
-  local_workflow_ratio_to_floor_50ms: from(
-    throughputRan,
-    (w) => w.summary.local_workflow_ratio_to_floor_50ms,
-    'a side had no success',
-  ),
-  local_workflow_single_overhead_ms_50ms: from(
-    throughputRan,
-    (w) => w.summary.local_workflow_single_overhead_ms_50ms,
-    'a side had no success',
-  ),
+  ...throughputFigures({
+    workflow_dynamodb_requests_per_run: 'no run was counted',
+    workflow_floor_runs_per_s_0ms: 'no plain run succeeded',
+    local_workflow_ratio_to_floor_0ms: SIDE_WITHOUT_SUCCESS,
+    local_workflow_ratio_to_floor_50ms: SIDE_WITHOUT_SUCCESS,
+    local_workflow_single_overhead_ms_50ms: SIDE_WITHOUT_SUCCESS,
+  }),
 };
 
 const loadAverageAtEnd = loadavg();
@@ -312,7 +295,20 @@ function table(header: string[], rows: string[][]) {
   print(pad(header, widths));
   for (const row of rows) print(pad(row, widths));
 }
+/** A table given as columns: each a header and how it writes a row's cell. */
+function columns<R>(rows: readonly R[], spec: ReadonlyArray<readonly [string, (row: R) => string]>) {
+  table(
+    spec.map(([header]) => header),
+    rows.map((row) => spec.map(([, cell]) => cell(row))),
+  );
+}
 const load = (l: number[]) => l.map((x) => x.toFixed(1)).join('/');
+/** DynamoDB requests by command (`2.00 PutItem`), most first when `sorted`. */
+function commands(byCommand: Readonly<Record<string, number>>, separator: string, sorted = false) {
+  const entries = Object.entries(byCommand);
+  if (sorted) entries.sort((a, b) => b[1] - a[1]);
+  return entries.map(([c, k]) => `${n(k, 2)} ${c.replace(/Command$/, '')}`).join(separator);
+}
 
 print(
   `VoBee bench  ${report.generatedAt}  node ${report.environment.node}  ${report.environment.cpus} cpus  load ${load(loadAverageAtStart)} at start, ${load(loadAverageAtEnd)} at end  wall ${(wallMs / 1_000).toFixed(1)} s`,
@@ -392,12 +388,7 @@ function printHotPaths(h: HotPathsReport) {
       )}): from POST to the end of the worker p50 ${n(q.latencyMs.p50, 1)} ms, p95 ${n(q.latencyMs.p95, 1)} ms`,
   );
   print(
-    `     DynamoDB requests per task ${n(q.requestsPerTask, 2)} = ${Object.entries(q.byCommand)
-      .sort((a, b) => b[1] - a[1])
-      .map(([c, k]) => `${n(k, 2)} ${c.replace(/Command$/, '')}`)
-      .join(
-        ' + ',
-      )}; ${n(q.unitsPerTask.read, 2)} RRU, ${n(q.unitsPerTask.write, 2)} WRU + ${n(q.unitsPerTask.indexWrite, 2)} index WRU = ${n(q.unitsPerTask.totalWrite, 2)} WRU`,
+    `     DynamoDB requests per task ${n(q.requestsPerTask, 2)} = ${commands(q.byCommand, ' + ', true)}; ${n(q.unitsPerTask.read, 2)} RRU, ${n(q.unitsPerTask.write, 2)} WRU + ${n(q.unitsPerTask.indexWrite, 2)} index WRU = ${n(q.unitsPerTask.totalWrite, 2)} WRU`,
   );
   table(
     ['     function', 'requests', 'rounds', 'RRU', 'WRU', 'index WRU', 'local ms', 'of it DB ms', 'log B'],
@@ -405,9 +396,7 @@ function printHotPaths(h: HotPathsReport) {
       const f = q.byFunction[name];
       return [
         `     ${name}${name === 'GetTask' ? ' (not in the task)' : ''}`,
-        `${n(f.requests, 2)} (${Object.entries(f.byCommand)
-          .map(([c, k]) => `${n(k, 2)} ${c.replace(/Command$/, '')}`)
-          .join(', ')})`,
+        `${n(f.requests, 2)} (${commands(f.byCommand, ', ')})`,
         n(f.roundTrips, 2),
         n(f.readUnits, 2),
         n(f.writeUnits, 2),
@@ -475,11 +464,7 @@ function printWorkflowThroughput(w: WorkflowThroughputReport) {
     ]),
   );
   print(
-    `   one run at a time at ${w.single.factoryLatencyMs} ms: overhead p50 ${n(w.single.overheadMsP50, 1)} ms; DynamoDB requests per run ${n(w.dynamodb.requestsPerRun, 2)} = ${Object.entries(
-      w.dynamodb.byCommand,
-    )
-      .map(([c, k]) => `${n(k, 2)} ${c.replace(/Command$/, '')}`)
-      .join(' + ')}`,
+    `   one run at a time at ${w.single.factoryLatencyMs} ms: overhead p50 ${n(w.single.overheadMsP50, 1)} ms; DynamoDB requests per run ${n(w.dynamodb.requestsPerRun, 2)} = ${commands(w.dynamodb.byCommand, ' + ')}`,
   );
 }
 
@@ -488,62 +473,37 @@ function printCost({ rows, assumptions: a, measured }: Cost) {
   print(
     `7. COST per 1,000 runs, USD, ${PRICES.region} list prices as of ${PRICES.asOf} (bench/prices.ts; check before use)`,
   );
-  table(
-    [
-      '   run',
-      'type',
-      'SFN',
-      'Lambda req',
-      'Lambda time',
-      'INIT',
-      'DynamoDB',
-      'API GW',
-      'SQS',
-      'logs',
-      'total',
-    ],
-    rows.map((r) => [
-      `   ${r.name}`,
-      r.workflowType === 'none' ? '-' : r.workflowType,
-      n(r.per1000.stepFunctions, 4),
-      n(r.per1000.lambdaRequests, 4),
-      n(r.per1000.lambdaDuration, 4),
-      n(r.per1000.lambdaInit, 4),
-      n(r.per1000.dynamodb, 4),
-      n(r.per1000.apiGateway, 4),
-      n(r.per1000.sqs, 4),
-      n(r.per1000.logs, 4),
-      n(r.per1000.total, 4),
-    ]),
-  );
-  table(
+  const per1000 = (key: keyof CostRow['per1000']) => (r: CostRow) => n(r.per1000[key], 4);
+  columns(rows, [
+    ['   run', (r) => `   ${r.name}`],
+    ['type', (r) => (r.workflowType === 'none' ? '-' : r.workflowType)],
+    ['SFN', per1000('stepFunctions')],
+    ['Lambda req', per1000('lambdaRequests')],
+    ['Lambda time', per1000('lambdaDuration')],
+    ['INIT', per1000('lambdaInit')],
+    ['DynamoDB', per1000('dynamodb')],
+    ['API GW', per1000('apiGateway')],
+    ['SQS', per1000('sqs')],
+    ['logs', per1000('logs')],
+    ['total', per1000('total')],
+  ]);
+  const perRun = (key: keyof CostRow['perRun'], digits: number) => (r: CostRow) => n(r.perRun[key], digits);
+  columns(rows, [
     [
       '   per run',
-      'transitions',
-      'Express ms',
-      'invocations',
-      'GB-s',
-      'INIT GB-s',
-      'RRU',
-      'WRU',
-      'API',
-      'SQS',
-      'log B',
+      (r) => `   ${r.name} (${r.workflowType === 'none' ? 'no state machine' : r.workflowType})`,
     ],
-    rows.map((r) => [
-      `   ${r.name} (${r.workflowType === 'none' ? 'no state machine' : r.workflowType})`,
-      n(r.perRun.stateTransitions, 0),
-      n(r.perRun.expressDurationMs, 0),
-      n(r.perRun.lambdaInvocations, 1),
-      n(r.perRun.lambdaGbSeconds, 4),
-      n(r.perRun.initGbSeconds, 5),
-      n(r.perRun.readUnits, 2),
-      n(r.perRun.writeUnits, 2),
-      n(r.perRun.apiRequests, 0),
-      n(r.perRun.sqsRequests, 1),
-      int(r.perRun.logBytes),
-    ]),
-  );
+    ['transitions', perRun('stateTransitions', 0)],
+    ['Express ms', perRun('expressDurationMs', 0)],
+    ['invocations', perRun('lambdaInvocations', 1)],
+    ['GB-s', perRun('lambdaGbSeconds', 4)],
+    ['INIT GB-s', perRun('initGbSeconds', 5)],
+    ['RRU', perRun('readUnits', 2)],
+    ['WRU', perRun('writeUnits', 2)],
+    ['API', perRun('apiRequests', 0)],
+    ['SQS', perRun('sqsRequests', 1)],
+    ['log B', (r) => int(r.perRun.logBytes)],
+  ]);
   print('   the parts of each run:');
   for (const r of rows) {
     const p = r.profile;
@@ -586,46 +546,35 @@ function printRouting(r: RoutingQualityReport) {
   );
   const policies = Object.keys(r.stationary) as PolicyName[];
   print('   stationary');
-  table(
-    ['   policy', 'success/oracle', 'p50/oracle', 'p95/oracle', 'regret/task', 'to best', 'explored'],
-    policies.map((p) => {
-      const m = r.stationary[p];
-      return [
-        `   ${p}`,
-        sp(m.successRatio),
-        sp(m.p50Ratio, 2),
-        sp(m.p95Ratio, 2),
-        sp(m.utilityRegret),
-        sp(m.bestShare, 2),
-        p.startsWith('learned') ? sp(m.exploredShare, 3) : '-',
-      ];
-    }),
-  );
+  /** The columns both scenarios print, over one scenario's figures by policy. */
+  type Figures = RoutingQualityReport['stationary'][PolicyName];
+  const quality = (of: (p: PolicyName) => Figures) =>
+    [
+      ['   policy', (p) => `   ${p}`],
+      ['success/oracle', (p) => sp(of(p).successRatio)],
+      ['p50/oracle', (p) => sp(of(p).p50Ratio, 2)],
+      ['p95/oracle', (p) => sp(of(p).p95Ratio, 2)],
+      ['regret/task', (p) => sp(of(p).utilityRegret)],
+    ] as const satisfies ReadonlyArray<readonly [string, (p: PolicyName) => string]>;
+  columns(policies, [
+    ...quality((p) => r.stationary[p]),
+    ['to best', (p) => sp(r.stationary[p].bestShare, 2)],
+    ['explored', (p) => (p.startsWith('learned') ? sp(r.stationary[p].exploredShare, 3) : '-')],
+  ]);
   const d = s.degradation;
   print(
     `   ${d.label} degrades to p=${d.success} at task ${int(d.atTask)}: tasks ${int(d.atTask)}-${int(s.tasks - 1)}; adapt = tasks until every later 200-task window sends <20% to ${d.label}`,
   );
-  table(
-    ['   policy', 'success/oracle', 'p50/oracle', 'p95/oracle', 'regret/task', 'adapt (tasks)'],
-    policies
-      .filter((p) => p !== 'oracle')
-      .map((p) => {
-        const m = r.degraded.afterDegradation[p];
-        const a = r.degraded.adaptation[p];
-        const never = a?.perSeed.filter((x) => x === null).length ?? 0;
-        const adapt =
-          never === a?.perSeed.length
-            ? 'never'
-            : `${sp(a?.adapted, 0)}${never > 0 ? ` (${never} of ${a?.perSeed.length} never)` : ''}`;
-        return [
-          `   ${p}`,
-          sp(m.successRatio),
-          sp(m.p50Ratio, 2),
-          sp(m.p95Ratio, 2),
-          sp(m.utilityRegret),
-          adapt,
-        ];
-      }),
+  const adapt = (p: PolicyName) => {
+    const a = r.degraded.adaptation[p];
+    const never = a?.perSeed.filter((x) => x === null).length ?? 0;
+    return never === a?.perSeed.length
+      ? 'never'
+      : `${sp(a?.adapted, 0)}${never > 0 ? ` (${never} of ${a?.perSeed.length} never)` : ''}`;
+  };
+  columns(
+    policies.filter((p) => p !== 'oracle'),
+    [...quality((p) => r.degraded.afterDegradation[p]), ['adapt (tasks)', adapt]],
   );
   print(
     `   (adapt 0: the policy never sent ${d.label} as much as 20% to begin with; never: it still does at the end)`,
