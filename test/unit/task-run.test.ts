@@ -12,6 +12,16 @@ import { makeDecision, makeRoute, makeService, makeStats, makeTask, manualClock 
 
 const START = '2026-01-15T10:00:00.000Z';
 
+/** An earlier call to svc-a that failed with a 503. */
+const EARLIER_503: CallAttempt = {
+  service: 'svc-a',
+  attempt: 1,
+  outcome: 'failed',
+  latencyMs: 50,
+  error: { kind: 'error', message: 'HTTP 503' },
+  at: START,
+};
+
 const ok = (output: unknown, latencyMs = 50): FactoryCallResult => ({ ok: true, output, latencyMs });
 const accepted = (latencyMs = 40): FactoryCallResult => ({ ok: true, accepted: true, latencyMs });
 const fail = (
@@ -220,17 +230,9 @@ describe('TaskRun: after a failed call', () => {
   });
 
   it('backs off with the number of calls the service has had', async () => {
-    const earlier: CallAttempt = {
-      service: 'svc-a',
-      attempt: 1,
-      outcome: 'failed',
-      latencyMs: 50,
-      error: { kind: 'error', message: 'HTTP 503' },
-      at: START,
-    };
     const h = harness({
       route: makeRoute('svc-a', { policy: { baseDelaySeconds: 2, factor: 2 } }),
-      attempts: [earlier],
+      attempts: [EARLIER_503],
       script: [fail('error', 'HTTP 503', true)],
     });
     // Second retry of an exponential policy: base x factor.
@@ -274,17 +276,9 @@ describe('TaskRun: after a failed call', () => {
   });
 
   it("fails over once the policy's retries are spent", async () => {
-    const earlier: CallAttempt = {
-      service: 'svc-a',
-      attempt: 1,
-      outcome: 'failed',
-      latencyMs: 50,
-      error: { kind: 'error', message: 'HTTP 503' },
-      at: START,
-    };
     const h = harness({
       route: makeRoute('svc-a', { fallbacks: ['svc-b'], policy: { maxRetries: 1 } }),
-      attempts: [earlier],
+      attempts: [EARLIER_503],
       script: [fail('error', 'HTTP 503', true), ok('done')],
     });
     expect(await h.run.proceed({ retries: true })).toMatchObject({ kind: 'succeeded', service: 'svc-b' });
@@ -433,15 +427,7 @@ describe('TaskRun: what is learned', () => {
   });
 
   it('gives no routedBy to the call of a continuation', async () => {
-    const earlier: CallAttempt = {
-      service: 'svc-a',
-      attempt: 1,
-      outcome: 'failed',
-      latencyMs: 50,
-      error: { kind: 'error', message: 'HTTP 503' },
-      at: START,
-    };
-    const h = harness({ attempts: [earlier], script: [ok('done')] });
+    const h = harness({ attempts: [EARLIER_503], script: [ok('done')] });
     await h.run.proceed({ retries: true });
     expect(h.run.observations.map((o) => o.routedBy)).toEqual([undefined]);
     expect(h.run.attempts.map((a) => a.attempt)).toEqual([1, 2]);
