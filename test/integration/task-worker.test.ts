@@ -7,7 +7,7 @@ import { HttpGateway } from '../../lib/local/http-gateway.ts';
 import { createOrchestrator } from '../../lib/orchestrator.ts';
 import { apiEvent } from '../helpers/events.ts';
 import { startFactory } from '../helpers/factory-server.ts';
-import { backends, createServingStack, waitForTask } from '../helpers/stack.ts';
+import { backends, createServingStack, type ServingStack, waitForTask } from '../helpers/stack.ts';
 
 type Result = APIGatewayProxyStructuredResultV2 & { body: string };
 
@@ -26,6 +26,11 @@ async function factory(...args: Parameters<typeof startFactory>) {
   const server = await startFactory(...args);
   closers.push(server.close);
   return server;
+}
+
+/** Registers `server` as service `name` with one capability. */
+async function register(stack: ServingStack, name: string, server: { endpoint: string }, capability: string) {
+  await stack.orchestrator.services.register({ name, endpoint: server.endpoint, capabilities: [capability] });
 }
 
 /** The API on loopback, so factories can post callbacks to it. */
@@ -122,11 +127,7 @@ describe.each(backends())('the task worker on $kind', (backend) => {
         ? { status: 500, body: { error: 'try later' } }
         : { status: 200, body: { status: 'ok', output: n } },
     );
-    await stack.orchestrator.services.register({
-      name: 'flaky',
-      endpoint: flaky.endpoint,
-      capabilities: ['report'],
-    });
+    await register(stack, 'flaky', flaky, 'report');
     await stack.orchestrator.tasks.submit({ id: 'retried', type: 'report' });
 
     // Between the calls the task waits, saved as RUNNING, for a delayed message.
@@ -155,16 +156,8 @@ describe.each(backends())('the task worker on $kind', (backend) => {
     });
     const down = await factory(() => ({ status: 500, body: { error: 'boom' } }));
     const refuses = await factory(() => ({ status: 400, body: { error: 'cannot do that' } }));
-    await stack.orchestrator.services.register({
-      name: 'a-down',
-      endpoint: down.endpoint,
-      capabilities: ['finance'],
-    });
-    await stack.orchestrator.services.register({
-      name: 'b-refuses',
-      endpoint: refuses.endpoint,
-      capabilities: ['finance'],
-    });
+    await register(stack, 'a-down', down, 'finance');
+    await register(stack, 'b-refuses', refuses, 'finance');
     await stack.orchestrator.tasks.submit({
       id: 'doomed',
       type: 'finance',
@@ -195,11 +188,7 @@ describe.each(backends())('the task worker on $kind', (backend) => {
   it('queues one task for repeated submissions with the same Idempotency-Key', async () => {
     const stack = await createServingStack(backend);
     const server = await factory(() => ({ status: 200, body: { status: 'ok', output: 'done' } }));
-    await stack.orchestrator.services.register({
-      name: 'content-ai',
-      endpoint: server.endpoint,
-      capabilities: ['blog_post'],
-    });
+    await register(stack, 'content-ai', server, 'blog_post');
     const submit = (body: object = { type: 'blog_post', parameters: { topic: 'AI', words: 300 } }) =>
       call('SubmitTask', apiEvent('POST /tasks', { body, headers: { 'Idempotency-Key': 'req-42' } }));
     // The same request with its keys in another order, at both levels, is a repeat too.
@@ -230,11 +219,7 @@ describe.each(backends())('the task worker on $kind', (backend) => {
     const callbackBaseUrl = await gateway();
     const stack = await createServingStack(backend, { callbackBaseUrl });
     const slow = await asyncFactory(() => ({ status: 'succeeded', output: { video: 'v-1' } }));
-    await stack.orchestrator.services.register({
-      name: 'video-ai',
-      endpoint: slow.endpoint,
-      capabilities: ['video'],
-    });
+    await register(stack, 'video-ai', slow, 'video');
     await stack.orchestrator.tasks.submit({ id: 'long-work', type: 'video' });
     const record = await waitForTask(stack.orchestrator, 'long-work');
     expect(record).toMatchObject({ status: 'SUCCEEDED', output: { video: 'v-1' } });
@@ -258,16 +243,8 @@ describe.each(backends())('the task worker on $kind', (backend) => {
     });
     const broken = await asyncFactory(() => ({ status: 'failed', error: 'render farm on fire' }));
     const steady = await factory(() => ({ status: 200, body: { status: 'ok', output: 'rendered' } }));
-    await stack.orchestrator.services.register({
-      name: 'a-broken',
-      endpoint: broken.endpoint,
-      capabilities: ['render'],
-    });
-    await stack.orchestrator.services.register({
-      name: 'b-steady',
-      endpoint: steady.endpoint,
-      capabilities: ['render'],
-    });
+    await register(stack, 'a-broken', broken, 'render');
+    await register(stack, 'b-steady', steady, 'render');
     await stack.orchestrator.tasks.submit({ id: 'rendered', type: 'render' });
     const record = await waitForTask(stack.orchestrator, 'rendered');
     expect(record).toMatchObject({ status: 'SUCCEEDED', output: 'rendered' });
@@ -295,16 +272,8 @@ describe.each(backends())('the task worker on $kind', (backend) => {
     });
     const silent = await factory(() => ({ status: 202, body: { status: 'accepted' } }));
     const steady = await factory(() => ({ status: 200, body: { status: 'ok', output: 'done' } }));
-    await stack.orchestrator.services.register({
-      name: 'a-silent',
-      endpoint: silent.endpoint,
-      capabilities: ['scan'],
-    });
-    await stack.orchestrator.services.register({
-      name: 'b-steady',
-      endpoint: steady.endpoint,
-      capabilities: ['scan'],
-    });
+    await register(stack, 'a-silent', silent, 'scan');
+    await register(stack, 'b-steady', steady, 'scan');
     await stack.orchestrator.tasks.submit({ id: 'scan-1', type: 'scan', resources: { timeoutSeconds: 3 } });
     const record = await waitForTask(stack.orchestrator, 'scan-1');
     // The callback never came: at the budget's end the call timed out, with no time left for a fallback.
@@ -325,11 +294,7 @@ describe.each(backends())('the task worker on $kind', (backend) => {
   it('counts a call once when a delivery dies between the factory call and the save', async () => {
     const stack = await createServingStack(backend, { visibilityMs: 200 });
     const server = await factory(() => ({ status: 200, body: { status: 'ok', output: 'sent' } }));
-    await stack.orchestrator.services.register({
-      name: 'mailer',
-      endpoint: server.endpoint,
-      capabilities: ['mail'],
-    });
+    await register(stack, 'mailer', server, 'mail');
     // The first save of the task record fails as a crash would: the invocation ends without saving.
     let crashed = false;
     stack.client.middlewareStack.add(
@@ -358,11 +323,7 @@ describe.each(backends())('the task worker on $kind', (backend) => {
     let offsetMs = 0;
     const stack = await createServingStack(backend, { now: () => new Date(Date.now() + offsetMs) });
     const server = await factory(() => ({ status: 200, body: { status: 'ok', output: 'sent' } }));
-    await stack.orchestrator.services.register({
-      name: 'mailer',
-      endpoint: server.endpoint,
-      capabilities: ['newsletter'],
-    });
+    await register(stack, 'mailer', server, 'newsletter');
     // A submitter that stopped between recording the task and queueing it: its message is lost.
     const stopped = createOrchestrator({
       doc: stack.doc,
@@ -417,11 +378,7 @@ describe.each(backends())('the task worker on $kind', (backend) => {
   it('changes nothing when a finished task is delivered again', async () => {
     const stack = await createServingStack(backend);
     const server = await factory(() => ({ status: 200, body: { status: 'ok', output: 'once' } }));
-    await stack.orchestrator.services.register({
-      name: 'once',
-      endpoint: server.endpoint,
-      capabilities: ['job'],
-    });
+    await register(stack, 'once', server, 'job');
     await stack.orchestrator.tasks.submit({ id: 'job-1', type: 'job' });
     const done = await waitForTask(stack.orchestrator, 'job-1');
     const message = { taskId: 'job-1', seq: 0, task: done.task, submittedAt: done.createdAt };

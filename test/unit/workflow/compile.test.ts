@@ -84,6 +84,32 @@ const LAMBDA_RETRY = {
   BackoffRate: 2,
 };
 
+/** A Task state of the campaign calling the step function with `payload`, beside the run's ids. */
+const campaignLambdaTask = (payload: Record<string, unknown>) => ({
+  Type: 'Task',
+  Resource: 'arn:aws:states:::lambda:invoke',
+  Parameters: {
+    FunctionName: ARN,
+    Payload: { 'executionId.$': '$$.Execution.Id', workflowId: 'product-launch-campaign', ...payload },
+  },
+});
+
+/** The Lambda Task with which an Express run of the campaign records its end `end`. */
+const recordEndTask = (end: Record<string, string>, rest: Partial<AslState>) => ({
+  ...campaignLambdaTask({ end, 'results.$': '$.results' }),
+  Comment: expect.any(String),
+  ResultPath: null,
+  Retry: [LAMBDA_RETRY],
+  ...rest,
+});
+
+/** A step of a template, by id. */
+function stepOf(template: { steps: readonly WorkflowStepInput[] }, stepId: string): WorkflowStepInput {
+  const step = template.steps.find((s) => s.step_id === stepId);
+  if (!step) throw new Error(`no step ${stepId}`);
+  return step;
+}
+
 /** A random mix of step options, so the property tests cover every kind of Task state. */
 const stepOptions =
   (seed: number) =>
@@ -120,34 +146,21 @@ describe('compileWorkflow: the product launch seed', () => {
 
   it('makes each step a Lambda Task that records its result under its id, with retry and catch', () => {
     const task = allStates(definition).get('generate_images');
-    expect(task).toEqual({
-      Type: 'Task',
-      Comment: 'Product Images',
-      Resource: 'arn:aws:states:::lambda:invoke',
-      Parameters: {
-        FunctionName: ARN,
-        Payload: {
-          'executionId.$': '$$.Execution.Id',
-          workflowId: 'product-launch-campaign',
-          stepId: 'generate_images',
-          step: {
-            step_id: 'generate_images',
-            name: 'Product Images',
-            factory_type: 'media',
-            action: 'generate_images',
-            parameters: {
-              prompts: ['Product hero', 'Product detail'],
-              brief: 'Market insight: {{steps.research_market.output.summary}}',
-            },
-            dependencies: ['research_market'],
-            any_of: [],
-            on_failure: 'fail',
-            retries: 3,
-          },
-          'input.$': '$.input',
-          'results.$': '$.results',
-        },
+    const payload = {
+      stepId: 'generate_images',
+      // The template's step, with the defaults filled in.
+      step: {
+        ...stepOf(productLaunchCampaign, 'generate_images'),
+        any_of: [],
+        on_failure: 'fail',
+        retries: 3,
       },
+      'input.$': '$.input',
+      'results.$': '$.results',
+    };
+    expect(task).toEqual({
+      ...campaignLambdaTask(payload),
+      Comment: 'Product Images',
       ResultSelector: { 'status.$': '$.Payload.status', 'output.$': '$.Payload.output' },
       ResultPath: '$.results.generate_images',
       Retry: [
@@ -239,46 +252,23 @@ describe('compileWorkflow: an Express definition reports the end of its run', ()
     const [left, right] = parallel.Branches as [AslStateMachine, AslStateMachine];
     expect(left.States.generate_video?.End).toBe(true);
     expect(right.States.discover_trends?.End).toBe(true);
-    expect(definition.States[RECORD_END_STATE]).toEqual({
-      Type: 'Task',
-      Comment: expect.any(String),
-      Resource: 'arn:aws:states:::lambda:invoke',
-      Parameters: {
-        FunctionName: ARN,
-        Payload: {
-          'executionId.$': '$$.Execution.Id',
-          workflowId: 'product-launch-campaign',
-          end: { status: 'SUCCEEDED' },
-          'results.$': '$.results',
-        },
-      },
-      ResultPath: null,
-      Retry: [LAMBDA_RETRY],
-      End: true,
-    });
+    expect(definition.States[RECORD_END_STATE]).toEqual(
+      recordEndTask({ status: 'SUCCEEDED' }, { End: true }),
+    );
   });
 
   it("reports a failing on_failure 'fail' step in a Task between its Pass and its Fail, in its branch", () => {
     const [left] = (definition.States['Parallel 1'] as AslState).Branches as AslStateMachine[];
     expect(left?.States['generate_images (failed)']?.Next).toBe('generate_images (record end)');
-    expect(left?.States['generate_images (record end)']).toEqual({
-      Type: 'Task',
-      Comment: expect.any(String),
-      Resource: 'arn:aws:states:::lambda:invoke',
-      Parameters: {
-        FunctionName: ARN,
-        Payload: {
-          'executionId.$': '$$.Execution.Id',
-          workflowId: 'product-launch-campaign',
-          end: { status: 'FAILED', stepId: 'generate_images' },
-          'results.$': '$.results',
+    expect(left?.States['generate_images (record end)']).toEqual(
+      recordEndTask(
+        { status: 'FAILED', stepId: 'generate_images' },
+        {
+          Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'generate_images (fail workflow)' }],
+          Next: 'generate_images (fail workflow)',
         },
-      },
-      ResultPath: null,
-      Retry: [LAMBDA_RETRY],
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'generate_images (fail workflow)' }],
-      Next: 'generate_images (fail workflow)',
-    });
+      ),
+    );
     const states = allStates(definition);
     for (const id of steps) {
       expect(states.get(`${id} (failed)`)?.Next).toBe(`${id} (record end)`);
@@ -295,15 +285,11 @@ describe('compileWorkflow: an Express definition reports the end of its run', ()
     expect([...expressStates.keys()].sort()).toEqual(
       [...standardStates.keys(), RECORD_END_STATE, ...steps.map((id) => `${id} (record end)`)].sort(),
     );
+    // The Standard shape (pinned above), with four step end records and the run's end record.
     expect(stats).toEqual({
+      ...compile(productLaunchCampaign).stats,
       states: 1 + 4 * 4 + 1,
       taskStates: 4 + 4 + 1,
-      parallelStates: 1,
-      passStates: 4,
-      failStates: 4,
-      parallelDepth: 1,
-      strategy: 'series-parallel',
-      cuts: 0,
     });
   });
 
