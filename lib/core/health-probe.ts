@@ -22,11 +22,18 @@ export interface HealthProbePorts {
   setHealth(name: string, health: HealthState, reason: string): Promise<unknown>;
 }
 
+/** What a round of probes found: per service its health now, and whether that changed. */
+export interface ProbeRound {
+  probed: number;
+  changed: number;
+  outcomes: Array<{ service: string; health: HealthState; changed: boolean; reason: string | undefined }>;
+}
+
 /**
  * Probes every enabled service and records what changed. A service ejected by passive health and
  * still cooling down is left alone, so a probe cannot cut its cooldown short.
  */
-export async function probeServices(ports: HealthProbePorts, now: Date) {
+export async function probeServices(ports: HealthProbePorts, now: Date): Promise<ProbeRound> {
   const services = (await ports.listServices()).filter((s) => s.enabled);
   const outcomes = await Promise.all(
     services.map(async (service) => {

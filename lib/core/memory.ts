@@ -3,7 +3,13 @@ import { isExpired } from './context-expiry.ts';
 import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
 import { identifier } from './names.ts';
 import { type PatternCounters, type SuccessPattern, successPatterns } from './patterns.ts';
-import { type CallObservation, mergeCounters, type ServiceStats, summarizeCounters } from './statistics.ts';
+import {
+  type CallObservation,
+  type CountersSummary,
+  mergeCounters,
+  type ServiceStats,
+  summarizeCounters,
+} from './statistics.ts';
 import { type TaskResult, type TaskResultInput, taskResultSchema } from './task-result.ts';
 import { MAX_INLINE_OUTPUT_BYTES } from './task-worker.ts';
 import { parseInput } from './validation.ts';
@@ -32,6 +38,20 @@ const ttlSeconds = z
 export const contextInputSchema = z
   .object({ id: identifier, data: contextData.default({}), ttlSeconds: ttlSeconds.optional() })
   .strict();
+
+/** Long-term statistics of a task type: overall and per service. */
+export interface TypeStatistics {
+  taskType: string;
+  overall: CountersSummary;
+  services: Array<{ service: string } & CountersSummary>;
+}
+
+/** Sizes of each kind of memory. */
+export interface MemorySummary {
+  shortTermCount: number;
+  longTermTypes: number;
+  patternsLearned: number;
+}
 
 /** Storage the memory needs; `lib/store` provides it on DynamoDB. */
 export interface MemoryPorts {
@@ -123,7 +143,7 @@ export class Memory {
   }
 
   /** Long-term statistics of a task type: overall and per service. */
-  async statistics(taskType: string) {
+  async statistics(taskType: string): Promise<TypeStatistics> {
     const type = parseInput(identifier, taskType, 'taskType');
     const perService = await this.#ports.statsFor(type);
     return {
@@ -204,7 +224,7 @@ export class Memory {
   }
 
   /** Sizes of each kind of memory. */
-  async summary() {
+  async summary(): Promise<MemorySummary> {
     const [recent, types] = await Promise.all([
       this.#ports.recentResults(SHORT_TERM_SIZE),
       this.#ports.taskTypes(),

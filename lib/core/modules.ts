@@ -37,6 +37,16 @@ export interface Module extends Omit<z.output<typeof moduleInputSchema>, 'enable
  * An enabled module therefore always holds a pin on each dependency, and a pinned module cannot
  * be disabled.
  */
+/** Totals for a dashboard: modules, enabled, and health of the enabled ones. */
+export interface ModuleHealthSummary {
+  totalModules: number;
+  enabled: number;
+  disabled: number;
+  healthy: number;
+  degraded: number;
+  unhealthy: number;
+}
+
 export interface ModulePorts {
   listModules(): Promise<Module[]>;
   getModule(name: string): Promise<Module | undefined>;
@@ -208,7 +218,7 @@ export class ModuleManager {
   }
 
   /** Totals for a dashboard: modules, enabled, and health of the enabled ones. */
-  async healthSummary() {
+  async healthSummary(): Promise<ModuleHealthSummary> {
     const all = await this.#ports.listModules();
     const enabled = all.filter((m) => m.enabled);
     const count = (h: HealthState) => enabled.filter((m) => m.health === h).length;

@@ -61,6 +61,17 @@ export interface SelfImprovementPorts {
   now(): Date;
 }
 
+/** Counts by status and area, acceptance rate, and the measured impact of what was implemented. */
+export interface ImprovementReport {
+  total: number;
+  byStatus: Record<string, number>;
+  byArea: Record<string, number>;
+  /** Accepted or implemented among the decided ones; undefined before any decision. */
+  acceptanceRate: number | undefined;
+  implemented: Array<{ id: string; title: string; impact: Record<string, MetricImpact> | undefined }>;
+  meanImprovementByMetric: Record<string, number>;
+}
+
 /** When the analysis speaks up. */
 export const ANALYSIS_THRESHOLDS = {
   minSamples: 10,
@@ -232,7 +243,7 @@ export class SelfImprovement {
   }
 
   /** Counts by status and area, acceptance rate, and the measured impact of what was implemented. */
-  async improvementReport() {
+  async improvementReport(): Promise<ImprovementReport> {
     const all = await this.#ports.listSuggestions();
     const count = (pick: (s: Suggestion) => string) =>
       all.reduce<Record<string, number>>((acc, s) => {

@@ -88,7 +88,17 @@ export function failureRate(counters: OutcomeCounters): number | undefined {
 }
 
 /** A readable digest of counters, for APIs and reports. */
-export function summarizeCounters(counters: OutcomeCounters) {
+export interface CountersSummary {
+  count: number;
+  successes: number;
+  failures: number;
+  timeouts: number;
+  successRate: number | undefined;
+  meanMs: number | undefined;
+  p95Ms: number | undefined;
+}
+
+export function summarizeCounters(counters: OutcomeCounters): CountersSummary {
   return {
     count: counters.count,
     successes: counters.successes,

@@ -119,7 +119,7 @@ export function continuationOf(record: TaskRecord): TaskMessage | undefined {
 }
 
 /** What a message carries of a task record. */
-export function stateOf(record: TaskRecord) {
+export function stateOf(record: TaskRecord): Omit<TaskMessage, 'resume' | 'notBefore'> {
   return {
     taskId: record.taskId,
     seq: record.seq,

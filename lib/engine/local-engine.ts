@@ -7,15 +7,14 @@ type LocalHandlers = NonNullable<
 type JSONValue = Parameters<NonNullable<LocalHandlers>[string]>[0];
 
 import { NotFoundError } from '../core/errors.ts';
-import {
-  type DeployedVersion,
-  type DeployOptions,
-  type ExecutionDescription,
-  executionName,
-  type StateMachineType,
-  typeChangeConflict,
-  type WorkflowEngine,
-} from './engine.ts';
+import type { StateMachineType } from '../core/workflow/compile.ts';
+import type {
+  DeployedVersion,
+  DeployOptions,
+  ExecutionDescription,
+  WorkflowEngine,
+} from '../core/workflow/workflow-ports.ts';
+import { executionName, typeChangeConflict } from './engine.ts';
 
 /** A Lambda handler as the local engine calls it: the Payload in, the function's result out. */
 export type LocalFunction = (payload: unknown) => Promise<unknown>;

@@ -17,15 +17,13 @@ import {
   UpdateStateMachineCommand,
 } from '@aws-sdk/client-sfn';
 import { ConflictError } from '../core/errors.ts';
-import {
-  type DeployedVersion,
-  type DeployOptions,
-  type ExecutionDescription,
-  ExecutionNotDescribable,
-  executionName,
-  typeChangeConflict,
-  type WorkflowEngine,
-} from './engine.ts';
+import type {
+  DeployedVersion,
+  DeployOptions,
+  ExecutionDescription,
+  WorkflowEngine,
+} from '../core/workflow/workflow-ports.ts';
+import { ExecutionNotDescribable, executionName, typeChangeConflict } from './engine.ts';
 
 export interface SfnEngineOptions {
   /** The role state machines created at run time execute with (may invoke the step handler). */

@@ -3,7 +3,7 @@ import { type Config, readConfig } from '../config.ts';
 import type { FactoryCaller } from '../core/factory-call.ts';
 import type { RouterOptions } from '../core/routing/router.ts';
 import type { TaskQueue } from '../core/task-message.ts';
-import type { WorkflowEngine } from '../engine/engine.ts';
+import type { WorkflowEngine } from '../core/workflow/workflow-ports.ts';
 import type { HttpFactoryClient } from '../factories/http-factory-client.ts';
 
 /**

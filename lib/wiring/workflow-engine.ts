@@ -1,5 +1,5 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import type { WorkflowEngine } from '../engine/engine.ts';
+import type { WorkflowEngine } from '../core/workflow/workflow-ports.ts';
 import { SfnEngine } from '../engine/sfn-engine.ts';
 import { config, memo, wiring } from './context.ts';
 

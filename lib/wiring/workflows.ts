@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config.ts';
-import type { WorkflowEnginePort } from '../core/workflow/workflow-ports.ts';
+import type { WorkflowEngine } from '../core/workflow/workflow-ports.ts';
 import { WorkflowService } from '../core/workflow/workflow-service.ts';
 import { RegistryStore } from '../store/registry-store.ts';
 import { StatsStore } from '../store/stats-store.ts';
@@ -14,7 +14,7 @@ import { workflowEngine } from './workflow-engine.ts';
 export function buildWorkflowService(deps: {
   doc: DynamoDBDocumentClient;
   tables: TableNames;
-  engine: WorkflowEnginePort;
+  engine: WorkflowEngine;
   now: () => Date;
   random: () => number;
   config: Pick<Config, 'runStepFunction' | 'workflowPrefix' | 'deployedWorkflows'>;

@@ -1,3 +1,4 @@
+import type { StateMachineType } from './compile.ts';
 import type {
   ExecutionControl,
   RunEnd,
@@ -56,25 +57,61 @@ export interface WorkflowRepository {
   consumeStepToken(executionName: string, stepId: string, tokenHash: string): Promise<boolean>;
 }
 
-/** What workflows need from the engine (Step Functions, or the local one). */
-export interface WorkflowEnginePort {
+/** The status of one state machine execution, as both engines report it. */
+export type EngineExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface ExecutionDescription {
+  executionId: string;
+  status: EngineExecutionStatus;
+  startedAt: string;
+  stoppedAt?: string | undefined;
+  output?: unknown;
+  error?: string | undefined;
+  cause?: string | undefined;
+}
+
+/**
+ * The workflow engine port: what workflows need from Step Functions. `SfnEngine` talks to
+ * AWS (or LocalStack); `LocalEngine` runs the same definitions in-process.
+ */
+export interface WorkflowEngine {
+  /**
+   * Starts an execution named `name`. Names are unique per state machine, so starting the same
+   * name twice with the same input returns the first execution (Standard workflows).
+   */
   start(stateMachineArn: string, name: string, input: unknown): Promise<{ executionId: string }>;
-  describe(executionId: string): Promise<{
-    status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
-    startedAt: string;
-    stoppedAt?: string | undefined;
-    output?: unknown;
-    error?: string | undefined;
-    cause?: string | undefined;
-  }>;
+  /**
+   * The execution's status and output. Throws `ExecutionNotDescribable` (`lib/engine/engine.ts`) for an execution
+   * the engine keeps no record of (Express executions on Step Functions).
+   */
+  describe(executionId: string): Promise<ExecutionDescription>;
   stop(executionId: string, cause?: string): Promise<void>;
+  /**
+   * Creates the state machine `name`, or updates it, and publishes the definition as a new
+   * version; the previous versions stay, so an alias can be pointed back at one (rollback).
+   * A state machine keeps the type it was created with: deploying it with another type is a
+   * `ConflictError`.
+   */
   deploy(
     name: string,
     definition: object,
     description: string,
-    options?: { type?: 'STANDARD' | 'EXPRESS' | undefined },
-  ): Promise<{ stateMachineArn: string; versionArn: string; version: number }>;
+    options?: DeployOptions,
+  ): Promise<DeployedVersion>;
+  /** Points the alias `alias` of a state machine at one of its versions; returns the alias ARN. */
   setAlias(stateMachineArn: string, alias: string, versionArn: string): Promise<string>;
+  /** Completes a step that waits for a callback (`.waitForTaskToken`). */
   sendTaskSuccess(taskToken: string, output: unknown): Promise<void>;
   sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void>;
+}
+
+export interface DeployOptions {
+  /** The type of a state machine created by this deploy; `STANDARD` when absent. */
+  type?: StateMachineType | undefined;
+}
+
+export interface DeployedVersion {
+  stateMachineArn: string;
+  versionArn: string;
+  version: number;
 }

@@ -12,21 +12,22 @@ import {
 import { identifier } from '../names.ts';
 import type { CallObservation } from '../statistics.ts';
 import { parseInput } from '../validation.ts';
-import { compileWorkflow, executionInput } from './compile.ts';
+import { type CompileStats, compileWorkflow, executionInput } from './compile.ts';
 import { parseStepToken } from './step-token.ts';
 import { validateTemplate, type WorkflowTemplateInput } from './template.ts';
-import type { WorkflowEnginePort, WorkflowRepository } from './workflow-ports.ts';
+import type { ExecutionDescription, WorkflowEngine, WorkflowRepository } from './workflow-ports.ts';
 import type {
   ExecutionStatus,
   StepRecord,
   WorkflowEngineType,
   WorkflowExecutionRecord,
   WorkflowHead,
+  WorkflowVersion,
 } from './workflow-records.ts';
 
 export interface WorkflowServicePorts {
   workflows: WorkflowRepository;
-  engine: WorkflowEnginePort;
+  engine: WorkflowEngine;
   /** The step handler every compiled step invokes (function name locally, ARN on AWS). */
   runStepFunction: string;
   /** Factory type -> actions, from the registered services: what templates may use. */
@@ -61,7 +62,25 @@ export const executionInputSchema = z.record(z.string(), z.unknown());
 /** A published version of a workflow. */
 export const workflowVersionNumber = z.number().int().min(1);
 
-type EngineView = Awaited<ReturnType<WorkflowEnginePort['describe']>>;
+/** A template published as the workflow's next version, and what its compilation found. */
+export interface RegisteredWorkflow {
+  workflow: WorkflowHead;
+  compiled: CompileStats;
+}
+
+/** A workflow: its head, its current template, and each published version (its step count). */
+export interface WorkflowDetail extends WorkflowHead {
+  template: WorkflowVersion['template'] | undefined;
+  versions: Array<Omit<WorkflowVersion, 'template'> & { steps: number }>;
+}
+
+/** A run as a start request left it: `created` false for a repeat of an idempotent start. */
+export interface StartedRun {
+  created: boolean;
+  execution: ExecutionView;
+}
+
+type EngineView = Omit<ExecutionDescription, 'executionId'>;
 
 /** What `GET /executions/{id}` answers. */
 export interface ExecutionView {
@@ -89,7 +108,7 @@ export class WorkflowService {
   }
 
   /** Validates, compiles and publishes a template as the workflow's next version, and makes it current. */
-  async register(input: WorkflowTemplateInput) {
+  async register(input: WorkflowTemplateInput): Promise<RegisteredWorkflow> {
     const template = validateTemplate(input, { capabilities: await this.#ports.capabilities() });
     if (this.#ports.deployed?.[template.workflow_id]) {
       throw new ConflictError(
@@ -167,7 +186,7 @@ export class WorkflowService {
     };
   }
 
-  async get(workflowId: string) {
+  async get(workflowId: string): Promise<WorkflowDetail> {
     const head = await this.#head(workflowId);
     const versions = (await this.#ports.workflows.listVersions(head.workflowId)).map(
       ({ template, ...v }) => ({
@@ -180,7 +199,7 @@ export class WorkflowService {
   }
 
   /** Points the live alias back (or forward) at a published version. */
-  async rollback(workflowId: string, versionInput: number) {
+  async rollback(workflowId: string, versionInput: number): Promise<WorkflowHead> {
     const head = await this.#head(workflowId);
     if (this.#ports.deployed?.[head.workflowId]) {
       throw new ConflictError(
@@ -205,7 +224,11 @@ export class WorkflowService {
    * Starts a run of the current version. With an idempotency key, a repeat returns the first run
    * and starts nothing; the same key with a different input is a conflict.
    */
-  async start(workflowId: string, inputValue: unknown, options: { idempotencyKey?: string } = {}) {
+  async start(
+    workflowId: string,
+    inputValue: unknown,
+    options: { idempotencyKey?: string } = {},
+  ): Promise<StartedRun> {
     const head = await this.#head(workflowId);
     const input = parseInput(executionInputSchema, inputValue ?? {}, 'input');
     const requestHash = hashRequest(input);
