@@ -11,6 +11,8 @@ import {
 import {
   type CliIO,
   type CliState,
+  commandPath,
+  EXIT_CODE_MEANINGS,
   EXIT_CODES,
   type ExitCode,
   ExplainedApiError,
@@ -27,25 +29,13 @@ import { registerSuggestionCommands } from './commands/suggestions.ts';
 import { registerTaskCommands } from './commands/task.ts';
 import { registerWorkflowCommands } from './commands/workflows.ts';
 
-export { type CliIO, EXIT_CODES, type ExitCode };
-
-const EXIT_CODE_HELP: Record<ExitCode, string> = {
-  0: 'ok',
-  1: 'unexpected error (API fault, refused credentials)',
-  2: 'usage error: fix the flag, argument or file named in the message',
-  3: 'not found (404)',
-  4: 'conflict with the current state (409), e.g. a module still required by others',
-  5: 'rejected by the API as invalid (400/422)',
-  6: 'cannot reach the endpoint',
-  7: 'the task or workflow run finished FAILED (task submit --wait, workflows run, executions watch)',
-  8: 'the workflow run was CANCELLED',
-};
+export { type CliIO, EXIT_CODE_MEANINGS, EXIT_CODES, type ExitCode };
 
 const EPILOG = `
 Global options go before the command (vobee --json services list) or after it.
 
 Exit codes:
-${Object.entries(EXIT_CODE_HELP)
+${Object.entries(EXIT_CODE_MEANINGS)
   .map(([code, text]) => `  ${code}  ${text}`)
   .join('\n')}
 
@@ -54,13 +44,6 @@ Environment:
   AWS_REGION      region for signing; requests to a non-loopback endpoint are signed with SigV4
                   (service execute-api) using the standard AWS credential chain
   NO_COLOR        no colour in tables (there is none either when output is not a terminal)`;
-
-/** Each command listed by its full path, so `vobee --help` shows every command at once. */
-function fullPath(command: Command): string {
-  const names: string[] = [];
-  for (let c: Command | null = command.parent; c?.parent; c = c.parent) names.unshift(c.name());
-  return names.join(' ');
-}
 
 /** Builds the command tree for one run; nothing is shared between runs. */
 export function createProgram(state: CliState): Command {
@@ -89,7 +72,8 @@ export function createProgram(state: CliState): Command {
         );
       },
       subcommandTerm(command) {
-        const prefix = fullPath(command);
+        // Each command listed by its full path, so `vobee --help` shows every command at once.
+        const prefix = command.parent ? commandPath(command.parent) : '';
         const term = Help.prototype.subcommandTerm.call(this, command);
         return prefix ? `${prefix} ${term}` : term;
       },

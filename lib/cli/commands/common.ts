@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import type { z } from 'zod';
-import { ApiClient, ApiError, type CredentialProvider } from '../client.ts';
+import { ApiClient, ApiError, type CredentialProvider, type RequestOptions } from '../client.ts';
 import { colorEnabled, createStyle, type OutputStream, type Style } from '../format.ts';
 
 /** What the CLI talks to: streams, environment and network, all replaceable for tests. */
@@ -18,7 +18,7 @@ export interface CliIO {
   readFile?: ((path: string) => string) | undefined;
 }
 
-/** Process exit codes; each means one thing a script can act on. */
+/** Process exit codes; each means one thing a script can act on (see {@link EXIT_CODE_MEANINGS}). */
 export const EXIT_CODES = {
   ok: 0,
   unexpected: 1,
@@ -32,6 +32,19 @@ export const EXIT_CODES = {
   cancelled: 8,
 } as const;
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
+
+/** What each exit code means, as `vobee --help` lists it. */
+export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCode, string>> = {
+  0: 'ok',
+  1: 'unexpected error (API fault, refused credentials)',
+  2: 'usage error: fix the flag, argument or file named in the message',
+  3: 'not found (404)',
+  4: 'conflict with the current state (409), e.g. a module still required by others',
+  5: 'rejected by the API as invalid (400/422)',
+  6: 'cannot reach the endpoint',
+  7: 'the task or workflow run finished FAILED (task submit --wait, workflows run, executions watch)',
+  8: 'the workflow run was CANCELLED',
+};
 
 /**
  * The command line is wrong in a way the user can fix before anything is sent: a bad flag value,
@@ -59,8 +72,12 @@ export interface ActionContext {
   json: boolean;
   style: Style;
   io: CliIO;
+  /** Said with a usage error: where the full usage of this command is. */
+  hint: string;
   /** Prints the raw JSON body with `--json`, else the human rendering. */
   result(body: unknown, human: () => string): void;
+  /** Sends a request and prints its answer as {@link result} does; returns the answer's body. */
+  show<T>(method: string, path: string, human: (body: T) => string, options?: RequestOptions): Promise<T>;
   print(text: string): void;
   setExitCode(code: ExitCode): void;
 }
@@ -87,6 +104,98 @@ export function addGlobalOptions(command: Command, { endpoint = true } = {}): Co
   command.addOption(new Option('--region <region>').hideHelp());
   command.addOption(new Option('--json').hideHelp());
   return command;
+}
+
+/** A command's names below the program, e.g. `services list`. */
+export function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/**
+ * The positional argument that names what a command acts on (a service, a task id), checked with
+ * the API's own path schema before anything is sent.
+ */
+export interface Subject {
+  /** As commander declares it, e.g. `<name>`. */
+  argument: string;
+  description: string;
+  /** Throws a {@link UsageError} naming the argument when the value is not one the API accepts. */
+  check(value: string, hint: string): void;
+  /** Said after a 404: how to find the ones that exist. */
+  notFoundHint?: string;
+}
+
+/**
+ * A {@link Subject} checked with `schema` as the path parameter `key`; messages name it as the
+ * argument does, upper-cased (`<name>` is `NAME`).
+ */
+export function subject(
+  argument: string,
+  description: string,
+  schema: z.ZodType,
+  key: string,
+  notFoundHint?: string,
+): Subject {
+  const label = argument.replace(/[<>[\]]/g, '').toUpperCase();
+  return {
+    argument,
+    description,
+    check: (value, hint) => void validate(schema, { [key]: value }, () => label, hint),
+    ...(notFoundHint === undefined ? {} : { notFoundHint }),
+  };
+}
+
+/** A command the user runs: its name and help, its arguments and options, and what it does. */
+export interface CommandSpec<A extends unknown[]> {
+  name: string;
+  description: string;
+  /** The first argument, checked before `run`; its not-found hint is the command's default. */
+  subject?: Subject;
+  /** Adds the (further) arguments, options and help text. */
+  setup?: (command: Command) => Command;
+  run: (ctx: ActionContext, ...args: A) => Promise<void>;
+  errors?: ActionOptions;
+  /** False for a command with an `--endpoint` of its own (see {@link addGlobalOptions}). */
+  endpoint?: boolean;
+}
+
+/** Adds a command to `parent`, with the global options and its action wrapped by {@link action}. */
+export function addCommand<A extends unknown[]>(
+  parent: Command,
+  state: CliState,
+  spec: CommandSpec<A>,
+): Command {
+  const { subject: about, run } = spec;
+  const command = parent.command(spec.name).description(spec.description);
+  if (about) command.argument(about.argument, about.description);
+  addGlobalOptions(spec.setup?.(command) ?? command, { endpoint: spec.endpoint ?? true });
+  const checked = about
+    ? async (ctx: ActionContext, ...args: A) => {
+        about.check(args[0] as string, ctx.hint);
+        await run(ctx, ...args);
+      }
+    : run;
+  return command.action(action(state, checked, { notFoundHint: about?.notFoundHint, ...spec.errors }));
+}
+
+/**
+ * Adds a command that reads one thing and shows it: `GET path`, printed as JSON with `--json`,
+ * else as `show` renders it.
+ */
+export function addReadCommand<T>(
+  parent: Command,
+  state: CliState,
+  spec: { name: string; description: string; path: string; show: (body: T, style: Style) => string },
+): Command {
+  return addCommand(parent, state, {
+    name: spec.name,
+    description: spec.description,
+    run: async (ctx) => {
+      await ctx.show<T>('GET', spec.path, (body) => spec.show(body, ctx.style));
+    },
+  });
 }
 
 /** Global option values: those given after the command win over those given before it. */
@@ -132,14 +241,21 @@ export function action<A extends unknown[]>(
     const print = (text: string) => {
       io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     };
+    const result = (body: unknown, human: () => string) => {
+      print(json ? JSON.stringify(body, null, 2) : human());
+    };
     const ctx: ActionContext = {
       client,
       json,
       style,
       io,
+      hint: usageHint(commandPath(command)),
       print,
-      result(body, human) {
-        print(json ? JSON.stringify(body, null, 2) : human());
+      result,
+      async show<T>(method: string, path: string, human: (body: T) => string, init?: RequestOptions) {
+        const { body } = await client.request<T>(method, path, init);
+        result(body, () => human(body));
+        return body;
       },
       setExitCode(code) {
         state.exitCode = code;
@@ -204,10 +320,15 @@ export function validate<S extends z.ZodType>(
       head === undefined
         ? label('')
         : [label(head), ...rest.map((p) => (/^\d+$/.test(p) ? `#${Number(p) + 1}` : p))].join(' ');
-    const missing = issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined;
-    return `${where}: ${missing ? 'is required' : issue.message}`;
+    return `${where}: ${issueMessage(issue, input)}`;
   });
   throw new UsageError(messages.join('; '), hint);
+}
+
+/** A schema issue's message, or `is required` where the input has no value at all. */
+export function issueMessage(issue: z.core.$ZodIssue, input: unknown): string {
+  const missing = issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined;
+  return missing ? 'is required' : issue.message;
 }
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
@@ -319,6 +440,28 @@ export function usageHint(path: string): string {
 /** The header that makes a submission repeat-safe, when the user gave a key. */
 export function idempotencyHeaders(key: string | undefined): Record<string, string> | undefined {
   return key === undefined ? undefined : { 'idempotency-key': key };
+}
+
+/** The `--idempotency-key` flag, checked: 1 to 256 characters. */
+export function checkIdempotencyKey(key: string | undefined, hint: string): string | undefined {
+  if (key !== undefined && (key.length === 0 || key.length > 256)) {
+    throw new UsageError('--idempotency-key: must be 1 to 256 characters', hint);
+  }
+  return key;
+}
+
+/**
+ * What a submission that is not waited for prints: whether it is new (202) or the answer to an
+ * earlier request with the same key (`[new, again]`), its status, then how to follow it.
+ */
+export function submittedText(
+  response: { status: number; body: { status: string } },
+  subject: string,
+  [fresh, again]: readonly [string, string],
+  follow: string,
+): string {
+  const said = response.status === 202 ? fresh : again;
+  return `${subject} ${said}: ${response.body.status}\nFollow it with: ${follow}`;
 }
 
 /** The injected sleep (tests), else a real one. */

@@ -1,17 +1,10 @@
 import type { Command } from 'commander';
-import type { MetricImpact } from '../../core/self-improvement.ts';
+import type { SelfImprovement } from '../../core/self-improvement.ts';
 import { formatFields, formatTable, percent, type Style } from '../format.ts';
-import { type ActionContext, action, addGlobalOptions, type CliState } from './common.ts';
+import { addReadCommand, type CliState } from './common.ts';
 
 /** `GET /improvement/report` as `SelfImprovement.improvementReport()` builds it. */
-export interface ImprovementReport {
-  total: number;
-  byStatus: Record<string, number>;
-  byArea: Record<string, number>;
-  acceptanceRate?: number | undefined;
-  implemented: Array<{ id: string; title: string; impact?: Record<string, MetricImpact> | undefined }>;
-  meanImprovementByMetric: Record<string, number>;
-}
+export type ImprovementReport = Awaited<ReturnType<SelfImprovement['improvementReport']>>;
 
 const signedPercent = (x: number) => `${x > 0 ? '+' : ''}${Math.round(x * 1000) / 10}%`;
 
@@ -86,14 +79,10 @@ export function formatImprovementReport(report: ImprovementReport, style: Style)
 /** Registers `improvement report`. */
 export function registerImprovementCommands(program: Command, state: CliState): void {
   const improvement = program.command('improvement').description('what the suggestions have achieved');
-  addGlobalOptions(
-    improvement
-      .command('report')
-      .description('suggestions by status and area, acceptance rate, measured impact'),
-  ).action(
-    action(state, async (ctx: ActionContext) => {
-      const { body } = await ctx.client.request<ImprovementReport>('GET', '/improvement/report');
-      ctx.result(body, () => formatImprovementReport(body, ctx.style));
-    }),
-  );
+  addReadCommand<ImprovementReport>(improvement, state, {
+    name: 'report',
+    description: 'suggestions by status and area, acceptance rate, measured impact',
+    path: '/improvement/report',
+    show: formatImprovementReport,
+  });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { RoutingStats } from '../../core/routing/router.ts';
 import { formatTable, percent, type Style } from '../format.ts';
-import { type ActionContext, action, addGlobalOptions, type CliState } from './common.ts';
+import { addReadCommand, type CliState } from './common.ts';
 
 /** Total routes, then the share of each service and of each strategy, largest first. */
 export function formatRoutingStats(stats: RoutingStats, style: Style): string {
@@ -28,12 +28,10 @@ export function formatRoutingStats(stats: RoutingStats, style: Style): string {
 /** Registers `routing stats`. */
 export function registerRoutingCommands(program: Command, state: CliState): void {
   const routing = program.command('routing').description('how tasks were routed');
-  addGlobalOptions(
-    routing.command('stats').description('routes in total, per service and per strategy'),
-  ).action(
-    action(state, async (ctx: ActionContext) => {
-      const { body } = await ctx.client.request<RoutingStats>('GET', '/routing/stats');
-      ctx.result(body, () => formatRoutingStats(body, ctx.style));
-    }),
-  );
+  addReadCommand<RoutingStats>(routing, state, {
+    name: 'stats',
+    description: 'routes in total, per service and per strategy',
+    path: '/routing/stats',
+    show: formatRoutingStats,
+  });
 }

@@ -5,16 +5,17 @@ import { apiPath } from '../client.ts';
 import { type Column, type Field, formatFields, formatTable, healthTone, type Style } from '../format.ts';
 import {
   type ActionContext,
-  action,
-  addGlobalOptions,
+  addCommand,
+  addReadCommand,
   type CliState,
   flagLabel,
   list,
   parseNumber,
-  usageHint,
+  subject,
   validate,
 } from './common.ts';
 
+const NOT_FOUND = 'See the registered services with: vobee services list';
 const REGISTER_FLAGS: Record<string, string> = {
   name: '--name',
   endpoint: '--endpoint',
@@ -22,7 +23,7 @@ const REGISTER_FLAGS: Record<string, string> = {
   factoryType: '--factory-type',
   weight: '--weight',
 };
-const NOT_FOUND = 'See the registered services with: vobee services list';
+const SERVICE = subject('<name>', 'service name', paths.name, 'name', NOT_FOUND);
 
 const SERVICE_COLUMNS: Column<Service>[] = [
   { header: 'NAME', value: (s) => s.name },
@@ -38,172 +39,138 @@ export function formatServices(services: readonly Service[], style: Style): stri
   return formatTable(services, SERVICE_COLUMNS, style);
 }
 
+/** `GET /services/{name}/status`: the service, and what its factory says of its own status. */
+export interface ServiceStatus {
+  service: string;
+  status: unknown;
+}
+
+/** `GET /services/{name}/capabilities`: what is registered, and what the factory itself reports. */
+export interface ServiceCapabilities {
+  service: string;
+  registered: Service['capabilities'];
+  reported: unknown;
+}
+
 /** Registers the `services` commands. */
 export function registerServiceCommands(program: Command, state: CliState): void {
   const services = program.command('services').description('register factory services and manage them');
-
-  addGlobalOptions(
-    services.command('list').description('list registered services with health and load'),
-  ).action(
-    action(state, async (ctx: ActionContext) => {
-      const { body } = await ctx.client.request<{ services: Service[] }>('GET', '/services');
-      ctx.result(body, () =>
-        body.services.length === 0
-          ? 'No services registered. Add one with: vobee services register --name N --endpoint URL --capability C'
-          : formatServices(body.services, ctx.style),
-      );
-    }),
-  );
+  addReadCommand<{ services: Service[] }>(services, state, {
+    name: 'list',
+    description: 'list registered services with health and load',
+    path: '/services',
+    show: (body, style) =>
+      body.services.length === 0
+        ? 'No services registered. Add one with: vobee services register --name N --endpoint URL --capability C'
+        : formatServices(body.services, style),
+  });
 
   // `--endpoint` here is the service's own URL; the API endpoint goes before the command.
-  addGlobalOptions(
-    services
-      .command('register')
-      .description('register a factory service (POST /services)')
-      .requiredOption('--name <name>', 'service name')
-      .requiredOption('--endpoint <url>', "the service's base URL (it answers POST /execute)")
-      .requiredOption(
-        '--capability <capability...>',
-        'task type or action it handles (repeatable, or comma-separated)',
-      )
-      .option('--factory-type <type>', 'factory family, e.g. media')
-      .option('--weight <weight>', 'share for weighted routing, 0 to 1000 (default 1)')
-      .addHelpText(
-        'after',
-        '\nThe API endpoint goes before the command here: vobee --endpoint URL services register ..., or VOBEE_ENDPOINT.',
-      ),
-    { endpoint: false },
-  ).action(
-    action(
-      state,
-      async (
-        ctx: ActionContext,
-        flags: {
-          name: string;
-          endpoint: string;
-          capability: string[];
-          factoryType?: string;
-          weight?: string;
-        },
-      ) => {
-        const input = {
-          name: flags.name,
-          endpoint: flags.endpoint,
-          capabilities: list(flags.capability, { commas: true }),
-          factoryType: flags.factoryType,
-          weight: parseNumber('--weight', flags.weight),
-        };
-        validate(schemas.registerService, input, flagLabel(REGISTER_FLAGS), usageHint('services register'));
-        const { body } = await ctx.client.request<Service>('POST', '/services', { body: input });
-        ctx.result(body, () => `Registered service ${body.name}\n\n${formatServices([body], ctx.style)}`);
-      },
-      {
-        flags: REGISTER_FLAGS,
-        conflictHint: 'That name is taken: choose another --name, or see it with `vobee services list`.',
-      },
-    ),
-  );
+  addCommand(services, state, {
+    name: 'register',
+    description: 'register a factory service (POST /services)',
+    endpoint: false,
+    setup: (c) =>
+      c
+        .requiredOption('--name <name>', 'service name')
+        .requiredOption('--endpoint <url>', "the service's base URL (it answers POST /execute)")
+        .requiredOption(
+          '--capability <capability...>',
+          'task type or action it handles (repeatable, or comma-separated)',
+        )
+        .option('--factory-type <type>', 'factory family, e.g. media')
+        .option('--weight <weight>', 'share for weighted routing, 0 to 1000 (default 1)')
+        .addHelpText(
+          'after',
+          '\nThe API endpoint goes before the command here: vobee --endpoint URL services register ..., or VOBEE_ENDPOINT.',
+        ),
+    run: async (
+      ctx,
+      flags: { name: string; endpoint: string; capability: string[]; factoryType?: string; weight?: string },
+    ) => {
+      const input = {
+        name: flags.name,
+        endpoint: flags.endpoint,
+        capabilities: list(flags.capability, { commas: true }),
+        factoryType: flags.factoryType,
+        weight: parseNumber('--weight', flags.weight),
+      };
+      validate(schemas.registerService, input, flagLabel(REGISTER_FLAGS), ctx.hint);
+      await ctx.show<Service>(
+        'POST',
+        '/services',
+        (body) => `Registered service ${body.name}\n\n${showService(ctx)(body)}`,
+        { body: input },
+      );
+    },
+    errors: {
+      flags: REGISTER_FLAGS,
+      conflictHint: 'That name is taken: choose another --name, or see it with `vobee services list`.',
+    },
+  });
 
-  addGlobalOptions(
-    services
-      .command('health')
-      .description('set the health of a service')
-      .argument('<name>', 'service name')
-      .argument('<state>', 'healthy, degraded or unhealthy')
-      .option('--reason <text>', 'why, kept with the service'),
-  ).action(
-    action(
-      state,
-      async (ctx: ActionContext, name: string, health: string, flags: { reason?: string }) => {
-        const hint = usageHint('services health');
-        validate(paths.name, { name }, () => 'NAME', hint);
-        const input = { health, reason: flags.reason };
-        validate(schemas.setHealth, input, flagLabel({ health: 'STATE', reason: '--reason' }), hint);
-        const { body } = await ctx.client.request<Service>('PUT', apiPath('services', name, 'health'), {
-          body: input,
-        });
-        ctx.result(body, () => formatServices([body], ctx.style));
-      },
-      { flags: { health: 'STATE', reason: '--reason' }, notFoundHint: NOT_FOUND },
-    ),
-  );
+  const healthFlags = { health: 'STATE', reason: '--reason' };
+  addCommand(services, state, {
+    name: 'health',
+    description: 'set the health of a service',
+    subject: SERVICE,
+    setup: (c) =>
+      c
+        .argument('<state>', 'healthy, degraded or unhealthy')
+        .option('--reason <text>', 'why, kept with the service'),
+    run: async (ctx, name: string, health: string, flags: { reason?: string }) => {
+      const input = { health, reason: flags.reason };
+      validate(schemas.setHealth, input, flagLabel(healthFlags), ctx.hint);
+      await ctx.show<Service>('PUT', apiPath('services', name, 'health'), showService(ctx), { body: input });
+    },
+    errors: { flags: healthFlags },
+  });
 
   for (const enabled of [true, false]) {
-    const verb = enabled ? 'enable' : 'disable';
-    addGlobalOptions(
-      services
-        .command(verb)
-        .description(enabled ? 'let the router send work to a service' : 'stop routing work to a service')
-        .argument('<name>', 'service name'),
-    ).action(
-      action(
-        state,
-        async (ctx: ActionContext, name: string) => {
-          validate(paths.name, { name }, () => 'NAME', usageHint(`services ${verb}`));
-          const { body } = await ctx.client.request<Service>('PATCH', apiPath('services', name), {
-            body: { enabled },
-          });
-          ctx.result(body, () => formatServices([body], ctx.style));
-        },
-        { notFoundHint: NOT_FOUND },
-      ),
-    );
+    addCommand(services, state, {
+      name: enabled ? 'enable' : 'disable',
+      description: enabled ? 'let the router send work to a service' : 'stop routing work to a service',
+      subject: SERVICE,
+      run: async (ctx, name: string) => {
+        await ctx.show<Service>('PATCH', apiPath('services', name), showService(ctx), { body: { enabled } });
+      },
+    });
   }
 
-  addGlobalOptions(
-    services
-      .command('status')
-      .description('ask a service for its own status (GET {endpoint}/status)')
-      .argument('<name>', 'service name'),
-  ).action(
-    action(
-      state,
-      async (ctx: ActionContext, name: string) => {
-        validate(paths.name, { name }, () => 'NAME', usageHint('services status'));
-        const { body } = await ctx.client.request<{ service: string; status: unknown }>(
-          'GET',
-          apiPath('services', name, 'status'),
-        );
-        ctx.result(body, () =>
-          formatFields([['Service', body.service], ...reportedFields(body.status)], ctx.style),
-        );
-      },
-      { notFoundHint: NOT_FOUND },
-    ),
-  );
+  addCommand(services, state, {
+    name: 'status',
+    description: 'ask a service for its own status (GET {endpoint}/status)',
+    subject: SERVICE,
+    run: async (ctx, name: string) => {
+      await ctx.show<ServiceStatus>('GET', apiPath('services', name, 'status'), (body) =>
+        formatFields([['Service', body.service], ...reportedFields(body.status)], ctx.style),
+      );
+    },
+  });
 
-  addGlobalOptions(
-    services
-      .command('capabilities')
-      .description('registered capabilities, and what the service itself reports')
-      .argument('<name>', 'service name'),
-  ).action(
-    action(
-      state,
-      async (ctx: ActionContext, name: string) => {
-        validate(paths.name, { name }, () => 'NAME', usageHint('services capabilities'));
-        const { body } = await ctx.client.request<{
-          service: string;
-          registered: string[];
-          reported: unknown;
-        }>('GET', apiPath('services', name, 'capabilities'));
-        ctx.result(body, () =>
-          formatFields(
-            [
-              ['Service', body.service],
-              ['Registered', body.registered.join(', ')],
-              ...reportedFields(body.reported).map(
-                ([label, value, tone]): Field => [`Reported ${label}`, value, tone],
-              ),
-            ],
-            ctx.style,
-          ),
-        );
-      },
-      { notFoundHint: NOT_FOUND },
-    ),
-  );
+  addCommand(services, state, {
+    name: 'capabilities',
+    description: 'registered capabilities, and what the service itself reports',
+    subject: SERVICE,
+    run: async (ctx, name: string) => {
+      await ctx.show<ServiceCapabilities>('GET', apiPath('services', name, 'capabilities'), (body) =>
+        formatFields(
+          [
+            ['Service', body.service],
+            ['Registered', body.registered.join(', ')],
+            ...reportedFields(body.reported).map(
+              ([label, value, tone]): Field => [`Reported ${label}`, value, tone],
+            ),
+          ],
+          ctx.style,
+        ),
+      );
+    },
+  });
 }
+
+/** A service answer shown as a one-row table. */
+const showService = (ctx: ActionContext) => (service: Service) => formatServices([service], ctx.style);
 
 /**
  * What a factory says about itself is the factory's own shape: shown field by field, lists

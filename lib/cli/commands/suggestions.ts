@@ -4,18 +4,23 @@ import { paths, queries, schemas } from '../../handler/api-schemas.ts';
 import { apiPath } from '../client.ts';
 import { type Column, formatTable, type Style, type Tone } from '../format.ts';
 import {
-  type ActionContext,
-  action,
-  addGlobalOptions,
+  addCommand,
   type CliState,
+  flagLabel,
   list,
   parseNumberPairs,
+  subject,
   UsageError,
-  usageHint,
   validate,
 } from './common.ts';
 
-const NOT_FOUND = 'See the suggestions with: vobee suggestions list --status STATUS';
+const SUGGESTION = subject(
+  '<id>',
+  'suggestion id',
+  paths.suggestionId,
+  'id',
+  'See the suggestions with: vobee suggestions list --status STATUS',
+);
 const PRIORITY_TONE: Record<string, Tone> = { critical: 'bad', high: 'warn' };
 const DECISION_FLAGS: Record<string, string> = { decidedBy: '--by', note: '--note' };
 const IMPACT_FLAGS: Record<string, string> = {
@@ -63,108 +68,94 @@ export function registerSuggestionCommands(program: Command, state: CliState): v
     .command('suggestions')
     .description('review improvement suggestions (nothing is ever applied automatically)');
 
-  addGlobalOptions(
-    suggestions
-      .command('list')
-      .description('suggestions, most urgent first (pending ones unless --status says otherwise)')
-      .option('--priority <priority>', 'critical, high, medium or low')
-      .option('--status <status>', 'pending, accepted, rejected or implemented'),
-  ).action(
-    action(state, async (ctx: ActionContext, flags: { priority?: string; status?: string }) => {
+  addCommand(suggestions, state, {
+    name: 'list',
+    description: 'suggestions, most urgent first (pending ones unless --status says otherwise)',
+    setup: (c) =>
+      c
+        .option('--priority <priority>', 'critical, high, medium or low')
+        .option('--status <status>', 'pending, accepted, rejected or implemented'),
+    run: async (ctx, flags: { priority?: string; status?: string }) => {
       const query = { priority: flags.priority, status: flags.status };
-      validate(queries.listSuggestions, query, (field) => `--${field}`, usageHint('suggestions list'));
-      const { body } = await ctx.client.request<{ suggestions: Suggestion[] }>('GET', '/suggestions', {
-        query,
-      });
-      ctx.result(body, () =>
-        body.suggestions.length === 0
-          ? `No ${flags.status ?? 'pending'} suggestions.`
-          : formatSuggestions(body.suggestions, ctx.style),
+      validate(queries.listSuggestions, query, (field) => `--${field}`, ctx.hint);
+      await ctx.show<{ suggestions: Suggestion[] }>(
+        'GET',
+        '/suggestions',
+        (body) =>
+          body.suggestions.length === 0
+            ? `No ${flags.status ?? 'pending'} suggestions.`
+            : formatSuggestions(body.suggestions, ctx.style),
+        { query },
       );
-    }),
-  );
+    },
+  });
 
   for (const verb of ['accept', 'reject'] as const) {
-    addGlobalOptions(
-      suggestions
-        .command(verb)
-        .description(`${verb} a pending suggestion`)
-        .argument('<id>', 'suggestion id')
-        .requiredOption('--by <name>', 'who decides')
-        .option('--note <text>', 'why'),
-    ).action(
-      action(
-        state,
-        async (ctx: ActionContext, id: string, flags: { by: string; note?: string }) => {
-          const hint = usageHint(`suggestions ${verb}`);
-          validate(paths.suggestionId, { id }, () => 'ID', hint);
-          const input = { decidedBy: flags.by, note: flags.note };
-          validate(schemas.decideSuggestion, input, (field) => DECISION_FLAGS[field] ?? field, hint);
-          const { body } = await ctx.client.request<Suggestion>('POST', apiPath('suggestions', id, verb), {
-            body: input,
-          });
-          ctx.result(
-            body,
-            () => `Suggestion ${body.id} ${body.status} by ${body.decidedBy ?? flags.by}: ${body.title}`,
-          );
-        },
-        {
-          flags: DECISION_FLAGS,
-          notFoundHint: NOT_FOUND,
-          conflictHint: 'Only a pending suggestion can be accepted or rejected.',
-        },
-      ),
-    );
+    addCommand(suggestions, state, {
+      name: verb,
+      description: `${verb} a pending suggestion`,
+      subject: SUGGESTION,
+      setup: (c) => c.requiredOption('--by <name>', 'who decides').option('--note <text>', 'why'),
+      run: async (ctx, id: string, flags: { by: string; note?: string }) => {
+        const input = { decidedBy: flags.by, note: flags.note };
+        validate(schemas.decideSuggestion, input, flagLabel(DECISION_FLAGS), ctx.hint);
+        await ctx.show<Suggestion>(
+          'POST',
+          apiPath('suggestions', id, verb),
+          (body) => `Suggestion ${body.id} ${body.status} by ${body.decidedBy ?? flags.by}: ${body.title}`,
+          { body: input },
+        );
+      },
+      errors: {
+        flags: DECISION_FLAGS,
+        conflictHint: 'Only a pending suggestion can be accepted or rejected.',
+      },
+    });
   }
 
-  addGlobalOptions(
-    suggestions
-      .command('impact')
-      .description('record metrics before and after an accepted suggestion was carried out')
-      .argument('<id>', 'suggestion id')
-      .requiredOption('--before <metric=number...>', 'a metric before the change (repeatable)')
-      .requiredOption('--after <metric=number...>', 'the same metric after the change (repeatable)')
-      .option(
-        '--higher-is-better <metric...>',
-        'metrics where higher is better; by default names with ms, time, latency, error, failure, cost are lower-is-better',
-      )
-      .option('--note <text>', 'notes on what was done'),
-  ).action(
-    action(
-      state,
-      async (
-        ctx: ActionContext,
-        id: string,
-        flags: { before: string[]; after: string[]; higherIsBetter?: string[]; note?: string },
-      ) => {
-        const hint = usageHint('suggestions impact');
-        validate(paths.suggestionId, { id }, () => 'ID', hint);
-        const input = {
-          before: parseNumberPairs('--before', flags.before),
-          after: parseNumberPairs('--after', flags.after),
-          higherIsBetter: list(flags.higherIsBetter, { commas: true }),
-          notes: flags.note,
-        };
-        validate(schemas.recordImpact, input, (field) => IMPACT_FLAGS[field] ?? field, hint);
-        // The API refuses this too (422), but only after the request; say it before.
-        if (!Object.keys(input.before).some((metric) => metric in input.after)) {
-          throw new UsageError('--after: must measure at least one metric named in --before', hint);
-        }
-        const { body } = await ctx.client.request<Suggestion>('POST', apiPath('suggestions', id, 'impact'), {
-          body: input,
-        });
-        ctx.result(body, () =>
+  addCommand(suggestions, state, {
+    name: 'impact',
+    description: 'record metrics before and after an accepted suggestion was carried out',
+    subject: SUGGESTION,
+    setup: (c) =>
+      c
+        .requiredOption('--before <metric=number...>', 'a metric before the change (repeatable)')
+        .requiredOption('--after <metric=number...>', 'the same metric after the change (repeatable)')
+        .option(
+          '--higher-is-better <metric...>',
+          'metrics where higher is better; by default names with ms, time, latency, error, failure, cost are lower-is-better',
+        )
+        .option('--note <text>', 'notes on what was done'),
+    run: async (
+      ctx,
+      id: string,
+      flags: { before: string[]; after: string[]; higherIsBetter?: string[]; note?: string },
+    ) => {
+      const input = {
+        before: parseNumberPairs('--before', flags.before),
+        after: parseNumberPairs('--after', flags.after),
+        higherIsBetter: list(flags.higherIsBetter, { commas: true }),
+        notes: flags.note,
+      };
+      validate(schemas.recordImpact, input, flagLabel(IMPACT_FLAGS), ctx.hint);
+      // The API refuses this too (422), but only after the request; say it before.
+      if (!Object.keys(input.before).some((metric) => metric in input.after)) {
+        throw new UsageError('--after: must measure at least one metric named in --before', ctx.hint);
+      }
+      await ctx.show<Suggestion>(
+        'POST',
+        apiPath('suggestions', id, 'impact'),
+        (body) =>
           [
             `Suggestion ${body.id} is ${body.status}.`,
             formatImpact(body.impact?.metrics ?? {}, ctx.style),
           ].join('\n\n'),
-        );
-      },
-      {
-        flags: IMPACT_FLAGS,
-        notFoundHint: NOT_FOUND,
-        conflictHint: 'Accept the suggestion first: vobee suggestions accept ID --by NAME',
-      },
-    ),
-  );
+        { body: input },
+      );
+    },
+    errors: {
+      flags: IMPACT_FLAGS,
+      conflictHint: 'Accept the suggestion first: vobee suggestions accept ID --by NAME',
+    },
+  });
 }

@@ -6,16 +6,17 @@ import { type ApiClient, apiPath } from '../client.ts';
 import { type Field, formatFields, formatTable, type Style, type Tone } from '../format.ts';
 import {
   type ActionContext,
-  action,
-  addGlobalOptions,
+  addCommand,
   type CliIO,
   type CliState,
+  checkIdempotencyKey,
   EXIT_CODES,
   idempotencyHeaders,
   parsePairs,
   readJsonObject,
   sleeper,
-  UsageError,
+  subject,
+  submittedText,
   usageHint,
   validate,
 } from './common.ts';
@@ -86,11 +87,7 @@ export function buildSubmitRequest(
   };
   validate(schemas.submitTask, body, label, hint);
 
-  const key = flags.idempotencyKey;
-  if (key !== undefined && (key.length === 0 || key.length > 256)) {
-    throw new UsageError('--idempotency-key: must be 1 to 256 characters', hint);
-  }
-  return { body, idempotencyKey: key };
+  return { body, idempotencyKey: checkIdempotencyKey(flags.idempotencyKey, hint) };
 }
 
 /** Registers `task submit` and `task get`. */
@@ -98,72 +95,64 @@ export function registerTaskCommands(program: Command, state: CliState): void {
   const task = program.command('task').description('submit tasks and follow them');
   const notFoundHint = 'Check the task id: it is printed by `vobee task submit`.';
 
-  addGlobalOptions(
-    task
-      .command('submit')
-      .description('submit a task (POST /tasks)')
-      .option('--type <type>', 'task type, e.g. email_campaign (required unless in --file)')
-      .option('--action <action>', 'action within the type')
-      .addOption(
-        new Option('--priority <priority>', 'task priority').choices(['critical', 'high', 'normal', 'low']),
-      )
-      .option('--param <key=value...>', 'task parameter; key:=json for a JSON value (repeatable)')
-      .option('--keyword <word...>', 'keyword for content routing (repeatable)')
-      .addOption(new Option('--strategy <strategy>', 'routing strategy').choices(STRATEGY_NAMES))
-      .option('--context <id>', 'id of a context created with `vobee contexts create`')
-      .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the same task')
-      .option('--file <task.json>', 'task as JSON; flags override its fields, --param adds to its parameters')
-      .option('--wait', 'wait until the task SUCCEEDED or FAILED (exit code 7 when it failed)'),
-  ).action(
-    action(
-      state,
-      async (ctx: ActionContext, flags: SubmitFlags & { wait?: boolean }) => {
-        const { body, idempotencyKey } = buildSubmitRequest(flags, ctx.io);
-        const response = await ctx.client.request<TaskRecord>('POST', '/tasks', {
-          body,
-          headers: idempotencyHeaders(idempotencyKey),
-        });
-        const submitted = response.body;
-        if (!flags.wait) {
-          ctx.result(submitted, () =>
-            [
-              response.status === 202
-                ? `Task ${submitted.taskId} accepted: ${submitted.status}`
-                : `Task ${submitted.taskId} was already submitted with this key: ${submitted.status}`,
-              `Follow it with: vobee task get ${submitted.taskId}`,
-            ].join('\n'),
-          );
-          return;
-        }
-        const final = await waitForTask(ctx, submitted);
-        ctx.result(final, () => formatTask(final, ctx.style));
-        if (final.status === 'FAILED') {
-          ctx.io.stderr.write(
-            `Task ${final.taskId} FAILED${final.error ? `: ${describeError(final.error)}` : ''}\n`,
-          );
-          ctx.setExitCode(EXIT_CODES.taskFailed);
-        }
-      },
-      { flags: SUBMIT_FLAGS, notFoundHint },
-    ),
-  );
+  addCommand(task, state, {
+    name: 'submit',
+    description: 'submit a task (POST /tasks)',
+    setup: (c) =>
+      c
+        .option('--type <type>', 'task type, e.g. email_campaign (required unless in --file)')
+        .option('--action <action>', 'action within the type')
+        .addOption(
+          new Option('--priority <priority>', 'task priority').choices(['critical', 'high', 'normal', 'low']),
+        )
+        .option('--param <key=value...>', 'task parameter; key:=json for a JSON value (repeatable)')
+        .option('--keyword <word...>', 'keyword for content routing (repeatable)')
+        .addOption(new Option('--strategy <strategy>', 'routing strategy').choices(STRATEGY_NAMES))
+        .option('--context <id>', 'id of a context created with `vobee contexts create`')
+        .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the same task')
+        .option(
+          '--file <task.json>',
+          'task as JSON; flags override its fields, --param adds to its parameters',
+        )
+        .option('--wait', 'wait until the task SUCCEEDED or FAILED (exit code 7 when it failed)'),
+    run: async (ctx, flags: SubmitFlags & { wait?: boolean }) => {
+      const { body, idempotencyKey } = buildSubmitRequest(flags, ctx.io);
+      const response = await ctx.client.request<TaskRecord>('POST', '/tasks', {
+        body,
+        headers: idempotencyHeaders(idempotencyKey),
+      });
+      const submitted = response.body;
+      if (!flags.wait) {
+        ctx.result(submitted, () =>
+          submittedText(
+            response,
+            `Task ${submitted.taskId}`,
+            ['accepted', 'was already submitted with this key'],
+            `vobee task get ${submitted.taskId}`,
+          ),
+        );
+        return;
+      }
+      const final = await waitForTask(ctx, submitted);
+      ctx.result(final, () => formatTask(final, ctx.style));
+      if (final.status === 'FAILED') {
+        ctx.io.stderr.write(
+          `Task ${final.taskId} FAILED${final.error ? `: ${describeError(final.error)}` : ''}\n`,
+        );
+        ctx.setExitCode(EXIT_CODES.taskFailed);
+      }
+    },
+    errors: { flags: SUBMIT_FLAGS, notFoundHint },
+  });
 
-  addGlobalOptions(
-    task
-      .command('get')
-      .description('show a task, its route, attempts and outcome')
-      .argument('<id>', 'task id'),
-  ).action(
-    action(
-      state,
-      async (ctx: ActionContext, id: string) => {
-        validate(paths.taskId, { taskId: id }, () => 'ID', usageHint('task get'));
-        const { body } = await ctx.client.request<TaskRecord>('GET', apiPath('tasks', id));
-        ctx.result(body, () => formatTask(body, ctx.style));
-      },
-      { notFoundHint },
-    ),
-  );
+  addCommand(task, state, {
+    name: 'get',
+    description: 'show a task, its route, attempts and outcome',
+    subject: subject('<id>', 'task id', paths.taskId, 'taskId', notFoundHint),
+    run: async (ctx, id: string) => {
+      await ctx.show<TaskRecord>('GET', apiPath('tasks', id), (body) => formatTask(body, ctx.style));
+    },
+  });
 }
 
 /**
@@ -236,7 +225,7 @@ export function formatTask(record: TaskRecord, style: Style): string {
             tone: (a) => (a.outcome === 'succeeded' ? 'good' : 'bad'),
           },
           { header: 'LATENCY', value: (a) => `${Math.round(a.latencyMs)} ms`, align: 'right' },
-          { header: 'ERROR', value: (a) => (a.error ? `${a.error.kind}: ${a.error.message}` : undefined) },
+          { header: 'ERROR', value: (a) => (a.error ? describeError(a.error) : undefined) },
         ],
         style,
       ),

@@ -1,13 +1,12 @@
 import { type Command, Option } from 'commander';
 import { ValidationError } from '../../core/errors.ts';
-import type { CompileStats } from '../../core/workflow/compile.ts';
 import {
   validateTemplate,
   type WorkflowTemplate,
   workflowTemplateSchema,
 } from '../../core/workflow/template.ts';
 import type { WorkflowHead } from '../../core/workflow/workflow-records.ts';
-import type { ExecutionView } from '../../core/workflow/workflow-service.ts';
+import type { ExecutionView, WorkflowService } from '../../core/workflow/workflow-service.ts';
 import { paths, schemas } from '../../handler/api-schemas.ts';
 import { type ApiClient, ApiError, apiPath } from '../client.ts';
 import {
@@ -32,17 +31,21 @@ import {
 } from '../format.ts';
 import {
   type ActionContext,
-  action,
-  addGlobalOptions,
+  addCommand,
+  addReadCommand,
   type CliIO,
   type CliState,
+  checkIdempotencyKey,
   EXIT_CODES,
   flagLabel,
   idempotencyHeaders,
+  issueMessage,
   parseNumber,
   parsePairs,
   readJsonObject,
   sleeper,
+  subject,
+  submittedText,
   UsageError,
   usageHint,
   validate,
@@ -57,29 +60,23 @@ export interface WorkflowIO extends CliIO {
 export const POLL_MS = 250;
 
 const WORKFLOW_NOT_FOUND = 'See the registered workflows with: vobee workflows list';
-const EXECUTION_NOT_FOUND = 'Check the execution id: it is printed by `vobee workflows run`.';
+const WORKFLOW = subject('<id>', 'workflow id', paths.workflowId, 'workflowId', WORKFLOW_NOT_FOUND);
+const EXECUTION = subject(
+  '<id>',
+  'execution id',
+  paths.executionId,
+  'executionId',
+  'Check the execution id: it is printed by `vobee workflows run`.',
+);
 const EXIT_HELP = `
 Exit codes when waiting: 0 SUCCEEDED, ${EXIT_CODES.taskFailed} FAILED, ${EXIT_CODES.cancelled} CANCELLED.`;
 
 /** What `GET /workflows/{id}` answers: the head, the current version's template and every version. */
-export interface WorkflowDetail extends WorkflowHead {
-  /** Absent for workflows deployed with the stack. */
-  template?: WorkflowTemplate | undefined;
-  versions: VersionSummary[];
-}
+export type WorkflowDetail = Awaited<ReturnType<WorkflowService['get']>>;
 
-/** One published version as `GET /workflows/{id}` lists it. */
-export interface VersionSummary {
-  workflowId: string;
-  version: number;
-  versionArn: string;
-  states: number;
-  strategy: string;
-  createdAt: string;
-  steps: number;
-}
-
-type Registered = WorkflowHead & { compiled: CompileStats };
+/** What `POST /workflows` answers: the new head with how its template compiled. */
+type Registration = Awaited<ReturnType<WorkflowService['register']>>;
+type Registered = Registration['workflow'] & Pick<Registration, 'compiled'>;
 
 /** The template's steps and which version they are from, for drawing a run. */
 interface Drawing {
@@ -97,8 +94,7 @@ export function checkTemplate(input: unknown, source: string, hint?: string): Wo
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const field = issue.path.map(String).join('.');
-      const missing = issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined;
-      return `${field === '' ? '' : `${field}: `}${missing ? 'is required' : issue.message}`;
+      return `${field === '' ? '' : `${field}: `}${issueMessage(issue, input)}`;
     });
     throw new UsageError(`${source}: ${problems.join('; ')}`, hint);
   }
@@ -109,15 +105,6 @@ export function checkTemplate(input: unknown, source: string, hint?: string): Wo
     const problems = error.issues.map((issue) => `${issue.field}: ${issue.message}`);
     throw new UsageError(`${source}: ${problems.join('; ')}`, hint);
   }
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let value = input;
-  for (const key of path) {
-    if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
 }
 
 /** The flags of `workflows run` as commander parses them. */
@@ -148,7 +135,7 @@ export function buildRunRequest(
   if ((id === undefined) === (flags.file === undefined)) {
     throw new UsageError('give either a workflow ID or --file FILE.json, not both', hint);
   }
-  if (id !== undefined) validate(paths.workflowId, { workflowId: id }, () => 'ID', hint);
+  if (id !== undefined) WORKFLOW.check(id, hint);
   const raw = flags.file === undefined ? undefined : readJsonObject(io, '--file', flags.file);
   const file =
     raw === undefined ? undefined : { raw, template: checkTemplate(raw, `--file ${flags.file}`, hint) };
@@ -157,11 +144,8 @@ export function buildRunRequest(
       ? readJsonObject(io, '--input-file', flags.inputFile)
       : parsePairs('--input', flags.input ?? [], { json: true });
   validate(schemas.startExecution, { input }, flagLabel({ input: '--input' }), hint);
-  const key = flags.idempotencyKey;
-  if (key !== undefined && (key.length === 0 || key.length > 256)) {
-    throw new UsageError('--idempotency-key: must be 1 to 256 characters', hint);
-  }
-  return { workflowId: id ?? file?.template.workflow_id, file, input, idempotencyKey: key };
+  const idempotencyKey = checkIdempotencyKey(flags.idempotencyKey, hint);
+  return { workflowId: id ?? file?.template.workflow_id, file, input, idempotencyKey };
 }
 
 /** Registers the `workflows` and `executions` commands. */
@@ -175,194 +159,155 @@ function registerWorkflowGroup(program: Command, state: CliState): void {
     .command('workflows')
     .description('register workflow templates (DAGs of factory steps) and run them');
 
-  addGlobalOptions(workflows.command('list').description('list workflows and their live versions')).action(
-    action(state, async (ctx: ActionContext) => {
-      const { body } = await ctx.client.request<{ workflows: WorkflowHead[] }>('GET', '/workflows');
-      ctx.result(body, () =>
-        body.workflows.length === 0
-          ? 'No workflows registered. Register one with: vobee workflows register FILE.json'
-          : formatWorkflows(body.workflows, ctx.style),
+  addReadCommand<{ workflows: WorkflowHead[] }>(workflows, state, {
+    name: 'list',
+    description: 'list workflows and their live versions',
+    path: '/workflows',
+    show: (body, style) =>
+      body.workflows.length === 0
+        ? 'No workflows registered. Register one with: vobee workflows register FILE.json'
+        : formatWorkflows(body.workflows, style),
+  });
+
+  addCommand(workflows, state, {
+    name: 'show',
+    description: 'show a workflow: its steps in layers and its versions',
+    subject: WORKFLOW,
+    run: async (ctx, id: string) => {
+      await ctx.show<WorkflowDetail>('GET', apiPath('workflows', id), (body) =>
+        formatWorkflow(body, ctx.style),
       );
-    }),
-  );
+    },
+  });
 
-  addGlobalOptions(
-    workflows
-      .command('show')
-      .description('show a workflow: its steps in layers and its versions')
-      .argument('<id>', 'workflow id'),
-  ).action(
-    action(
-      state,
-      async (ctx: ActionContext, id: string) => {
-        validate(paths.workflowId, { workflowId: id }, () => 'ID', usageHint('workflows show'));
-        const { body } = await ctx.client.request<WorkflowDetail>('GET', apiPath('workflows', id));
-        ctx.result(body, () => formatWorkflow(body, ctx.style));
-      },
-      { notFoundHint: WORKFLOW_NOT_FOUND },
-    ),
-  );
-
-  addGlobalOptions(
-    workflows
-      .command('register')
-      .description('register a template as the next version of its workflow (POST /workflows)')
-      .argument('<file>', 'the template as JSON (workflow_id, name, steps, ...)'),
-  ).action(
-    action(state, async (ctx: ActionContext, file: string) => {
-      const hint = usageHint('workflows register');
+  addCommand(workflows, state, {
+    name: 'register',
+    description: 'register a template as the next version of its workflow (POST /workflows)',
+    setup: (c) => c.argument('<file>', 'the template as JSON (workflow_id, name, steps, ...)'),
+    run: async (ctx, file: string) => {
       const raw = readJsonObject(ctx.io, 'template', file);
-      checkTemplate(raw, file, hint);
+      checkTemplate(raw, file, ctx.hint);
       const registered = await register(ctx.client, raw);
       ctx.result(registered, () =>
         [describeRegistered(registered), `Run it with: vobee workflows run ${registered.workflowId}`].join(
           '\n',
         ),
       );
-    }),
-  );
+    },
+  });
 
-  addGlobalOptions(
-    workflows
-      .command('rollback')
-      .description('make a published version the one new runs use')
-      .argument('<id>', 'workflow id')
-      .requiredOption('--version <n>', 'the version to run from now on (see `vobee workflows show ID`)'),
-  ).action(
-    action(
-      state,
-      async (ctx: ActionContext, id: string, flags: { version: string }) => {
-        const hint = usageHint('workflows rollback');
-        validate(paths.workflowId, { workflowId: id }, () => 'ID', hint);
-        const body = { version: parseNumber('--version', flags.version, { integer: true }) };
-        validate(schemas.rollbackWorkflow, body, flagLabel({ version: '--version' }), hint);
-        const { body: head } = await ctx.client.request<WorkflowHead>(
-          'POST',
-          apiPath('workflows', id, 'rollback'),
-          { body },
-        );
-        ctx.result(
-          head,
-          () =>
-            `Workflow ${head.workflowId} now runs v${head.currentVersion} (latest v${head.latestVersion})`,
-        );
-      },
-      {
-        flags: { version: '--version' },
-        notFoundHint: 'See the workflow and its versions with: vobee workflows show ID',
-        conflictHint: 'A workflow deployed with the stack is rolled back by deploying the stack.',
-      },
-    ),
-  );
+  addCommand(workflows, state, {
+    name: 'rollback',
+    description: 'make a published version the one new runs use',
+    subject: WORKFLOW,
+    setup: (c) =>
+      c.requiredOption('--version <n>', 'the version to run from now on (see `vobee workflows show ID`)'),
+    run: async (ctx, id: string, flags: { version: string }) => {
+      const body = { version: parseNumber('--version', flags.version, { integer: true }) };
+      validate(schemas.rollbackWorkflow, body, flagLabel({ version: '--version' }), ctx.hint);
+      await ctx.show<WorkflowHead>(
+        'POST',
+        apiPath('workflows', id, 'rollback'),
+        (head) =>
+          `Workflow ${head.workflowId} now runs v${head.currentVersion} (latest v${head.latestVersion})`,
+        { body },
+      );
+    },
+    errors: {
+      flags: { version: '--version' },
+      notFoundHint: 'See the workflow and its versions with: vobee workflows show ID',
+      conflictHint: 'A workflow deployed with the stack is rolled back by deploying the stack.',
+    },
+  });
 
-  addGlobalOptions(
-    workflows
-      .command('run')
-      .description('start a run and follow it live until it ends')
-      .argument('[id]', 'workflow id (or --file)')
-      .option('--file <template.json>', 'register this template first, then run it')
-      .addOption(
-        new Option('--input <key=value...>', 'run input; key:=json for a JSON value (repeatable)').conflicts(
-          'inputFile',
-        ),
-      )
-      .option('--input-file <input.json>', 'run input as a JSON object')
-      .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the same run')
-      .option('--no-wait', 'print the run and return at once')
-      .addHelpText('after', EXIT_HELP),
-  ).action(
-    action(
-      state,
-      async (ctx: ActionContext, id: string | undefined, flags: RunFlags) => {
-        const request = buildRunRequest(id, flags, ctx.io);
-        let drawing: Drawing | undefined;
-        if (request.file !== undefined) {
-          const registered = await register(ctx.client, request.file.raw);
-          // A note, not the result: stdout carries only the run, so `--json` stays one document.
-          ctx.io.stderr.write(`${describeRegistered(registered)}\n`);
-          drawing = { steps: request.file.template.steps, version: registered.currentVersion };
-        }
-        const workflowId = request.workflowId as string;
-        const response = await ctx.client.request<ExecutionView>(
-          'POST',
-          apiPath('workflows', workflowId, 'executions'),
-          {
-            body: { input: request.input },
-            headers: idempotencyHeaders(request.idempotencyKey),
-          },
+  addCommand(workflows, state, {
+    name: 'run',
+    description: 'start a run and follow it live until it ends',
+    setup: (c) =>
+      c
+        .argument('[id]', 'workflow id (or --file)')
+        .option('--file <template.json>', 'register this template first, then run it')
+        .addOption(
+          new Option(
+            '--input <key=value...>',
+            'run input; key:=json for a JSON value (repeatable)',
+          ).conflicts('inputFile'),
+        )
+        .option('--input-file <input.json>', 'run input as a JSON object')
+        .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the same run')
+        .option('--no-wait', 'print the run and return at once')
+        .addHelpText('after', EXIT_HELP),
+    run: async (ctx, id: string | undefined, flags: RunFlags) => {
+      const request = buildRunRequest(id, flags, ctx.io);
+      let drawing: Drawing | undefined;
+      if (request.file !== undefined) {
+        const registered = await register(ctx.client, request.file.raw);
+        // A note, not the result: stdout carries only the run, so `--json` stays one document.
+        ctx.io.stderr.write(`${describeRegistered(registered)}\n`);
+        drawing = { steps: request.file.template.steps, version: registered.currentVersion };
+      }
+      const workflowId = request.workflowId as string;
+      const response = await ctx.client.request<ExecutionView>(
+        'POST',
+        apiPath('workflows', workflowId, 'executions'),
+        { body: { input: request.input }, headers: idempotencyHeaders(request.idempotencyKey) },
+      );
+      const started = response.body;
+      if (flags.wait === false) {
+        ctx.result(started, () =>
+          submittedText(
+            response,
+            `Execution ${started.executionId}`,
+            ['started', 'was already started with this key'],
+            `vobee executions watch ${started.executionId}`,
+          ),
         );
-        const started = response.body;
-        if (flags.wait === false) {
-          ctx.result(started, () =>
-            [
-              response.status === 202
-                ? `Execution ${started.executionId} started: ${started.status}`
-                : `Execution ${started.executionId} was already started with this key: ${started.status}`,
-              `Follow it with: vobee executions watch ${started.executionId}`,
-            ].join('\n'),
-          );
-          return;
-        }
-        drawing ??= await fetchDrawing(ctx.client, workflowId);
-        await followToEnd(ctx, started, drawing);
-      },
-      {
-        flags: { input: '--input' },
-        notFoundHint: WORKFLOW_NOT_FOUND,
-        conflictHint: 'That --idempotency-key was used with a different input: use a new key.',
-      },
-    ),
-  );
+        return;
+      }
+      drawing ??= await fetchDrawing(ctx.client, workflowId);
+      await followToEnd(ctx, started, drawing);
+    },
+    errors: {
+      flags: { input: '--input' },
+      notFoundHint: WORKFLOW_NOT_FOUND,
+      conflictHint: 'That --idempotency-key was used with a different input: use a new key.',
+    },
+  });
 }
 
 function registerExecutionGroup(program: Command, state: CliState): void {
   const executions = program
     .command('executions')
     .description('follow workflow runs; pause, resume and cancel them');
-  const options = {
-    notFoundHint: EXECUTION_NOT_FOUND,
+  const errors = {
     conflictHint:
       'The run has already ended, or is not in that state: see it with `vobee executions show ID`.',
   };
-  const checkId = (id: string, command: string) =>
-    validate(paths.executionId, { executionId: id }, () => 'ID', usageHint(`executions ${command}`));
 
-  addGlobalOptions(
-    executions
-      .command('show')
-      .description('show a run once: its steps in layers, their status and timings')
-      .argument('<id>', 'execution id'),
-  ).action(
-    action(
-      state,
-      async (ctx: ActionContext, id: string) => {
-        checkId(id, 'show');
-        const view = await getExecution(ctx.client, id);
-        // `--json` is the view as the API gives it: the template is needed only to draw it.
-        if (ctx.json) ctx.print(JSON.stringify(view, null, 2));
-        else ctx.print(staticView(ctx, view, await fetchDrawing(ctx.client, view.workflowId)));
-      },
-      options,
-    ),
-  );
+  addCommand(executions, state, {
+    name: 'show',
+    description: 'show a run once: its steps in layers, their status and timings',
+    subject: EXECUTION,
+    run: async (ctx, id: string) => {
+      const view = await getExecution(ctx.client, id);
+      // `--json` is the view as the API gives it: the template is needed only to draw it.
+      if (ctx.json) ctx.print(JSON.stringify(view, null, 2));
+      else ctx.print(staticView(ctx, view, await fetchDrawing(ctx.client, view.workflowId)));
+    },
+    errors,
+  });
 
-  addGlobalOptions(
-    executions
-      .command('watch')
-      .description('follow a run live until it ends')
-      .argument('<id>', 'execution id')
-      .addHelpText('after', EXIT_HELP),
-  ).action(
-    action(
-      state,
-      async (ctx: ActionContext, id: string) => {
-        checkId(id, 'watch');
-        const view = await getExecution(ctx.client, id);
-        await followToEnd(ctx, view, await fetchDrawing(ctx.client, view.workflowId));
-      },
-      options,
-    ),
-  );
+  addCommand(executions, state, {
+    name: 'watch',
+    description: 'follow a run live until it ends',
+    subject: EXECUTION,
+    setup: (c) => c.addHelpText('after', EXIT_HELP),
+    run: async (ctx, id: string) => {
+      const view = await getExecution(ctx.client, id);
+      await followToEnd(ctx, view, await fetchDrawing(ctx.client, view.workflowId));
+    },
+    errors,
+  });
 
   const controls = [
     ['pause', 'pause a run: running steps finish, no new step starts until resume', 'Paused'],
@@ -370,30 +315,26 @@ function registerExecutionGroup(program: Command, state: CliState): void {
     ['cancel', 'cancel a run: no new step starts and it ends CANCELLED', 'Cancelled'],
   ] as const;
   for (const [verb, description, done] of controls) {
-    addGlobalOptions(
-      executions.command(verb).description(description).argument('<id>', 'execution id'),
-    ).action(
-      action(
-        state,
-        async (ctx: ActionContext, id: string) => {
-          checkId(id, verb);
-          const { body } = await ctx.client.request<ExecutionView>('POST', apiPath('executions', id, verb));
-          ctx.result(body, () =>
-            [
-              `${done} execution ${body.executionId}: ${body.status}`,
-              verb === 'pause'
-                ? `Resume it with: vobee executions resume ${body.executionId}`
-                : verb === 'resume'
-                  ? `Follow it with: vobee executions watch ${body.executionId}`
-                  : undefined,
-            ]
-              .filter((line) => line !== undefined)
-              .join('\n'),
-          );
-        },
-        options,
-      ),
-    );
+    addCommand(executions, state, {
+      name: verb,
+      description,
+      subject: EXECUTION,
+      run: async (ctx, id: string) => {
+        await ctx.show<ExecutionView>('POST', apiPath('executions', id, verb), (body) =>
+          [
+            `${done} execution ${body.executionId}: ${body.status}`,
+            verb === 'pause'
+              ? `Resume it with: vobee executions resume ${body.executionId}`
+              : verb === 'resume'
+                ? `Follow it with: vobee executions watch ${body.executionId}`
+                : undefined,
+          ]
+            .filter((line) => line !== undefined)
+            .join('\n'),
+        );
+      },
+      errors,
+    });
   }
 }
 

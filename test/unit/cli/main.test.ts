@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EXIT_CODES, main } from '../../../lib/cli/main.ts';
+import { EXIT_CODE_MEANINGS, EXIT_CODES, main } from '../../../lib/cli/main.ts';
 
 /** Runs the CLI with a fetch that answers from `answer` and never touches the network. */
 async function run(
@@ -23,18 +23,18 @@ const apiError = (status: number, type: string, message: string) =>
   json(status, { error: { type, message } });
 
 describe('exit codes', () => {
-  it('are the documented ones', () => {
-    expect(EXIT_CODES).toEqual({
-      ok: 0,
-      unexpected: 1,
-      usage: 2,
-      notFound: 3,
-      conflict: 4,
-      invalid: 5,
-      unreachable: 6,
-      taskFailed: 7,
-      cancelled: 8,
-    });
+  it('are documented in `vobee --help`, each code the CLI can exit with and no other', async () => {
+    const { stdout } = await run(['--help']);
+    const section = stdout.split('Exit codes:\n')[1]?.split('\n\n')[0] ?? '';
+    const documented = section.split('\n').map((line) => /^ {2}(\d+) {2}(.+)$/.exec(line)?.slice(1));
+    expect(documented.every((entry) => entry !== undefined)).toBe(true);
+    const codes = Object.values(EXIT_CODES);
+    // Every code means one thing: no two names share a number.
+    expect(new Set(codes).size).toBe(codes.length);
+    expect(documented.map((entry) => Number(entry?.[0]))).toEqual([...codes].sort((a, b) => a - b));
+    for (const [code, meaning] of documented as [string, string][]) {
+      expect(meaning).toBe(EXIT_CODE_MEANINGS[Number(code) as keyof typeof EXIT_CODE_MEANINGS]);
+    }
   });
 
   it.each([

@@ -5,27 +5,11 @@ import {
   parseNumberPairs,
   parsePairs,
   readJsonObject,
-  UsageError,
   validate,
 } from '../../../lib/cli/commands/common.ts';
 import { buildSubmitRequest } from '../../../lib/cli/commands/task.ts';
 import { schemas } from '../../../lib/handler/api-schemas.ts';
-
-const files = (content: Record<string, string>) => ({
-  readFile: (path: string) => {
-    if (!(path in content)) throw Object.assign(new Error('missing'), { code: 'ENOENT' });
-    return content[path] as string;
-  },
-});
-const usage = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(UsageError);
-    return (error as UsageError).message;
-  }
-  throw new Error('expected a UsageError');
-};
+import { files, usage } from './support.ts';
 
 describe('parsePairs', () => {
   it('reads key=value as strings, and key:=json as JSON when allowed', () => {

@@ -11,22 +11,9 @@ import { createStyle } from '../../../lib/cli/format.ts';
 import { EXIT_CODES, main } from '../../../lib/cli/main.ts';
 import { productLaunchCampaign } from '../../../lib/core/workflow/examples.ts';
 import { validateTemplate } from '../../../lib/core/workflow/template.ts';
+import { files, usage } from './support.ts';
 
 const plain = createStyle(false);
-const files = (content: Record<string, string>) => ({
-  readFile: (path: string) => {
-    if (!(path in content)) throw Object.assign(new Error('missing'), { code: 'ENOENT' });
-    return content[path] as string;
-  },
-});
-const usage = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error('expected a UsageError');
-};
 const template = (steps: unknown[], extra: Record<string, unknown> = {}) => ({
   workflow_id: 'demo',
   name: 'Demo',
