@@ -83,6 +83,18 @@ function world(record?: TaskRecord, afterRead?: (records: Map<string, TaskRecord
   return { callbacks, records, saves, recorded, sent, log, clock };
 }
 
+/** The waiting call of `waitingRecord`, settled by a callback at 10:00:10, 10 s after it started. */
+function calledBack(outcome: 'succeeded' | 'failed', extra: Partial<TaskRecord['attempts'][number]> = {}) {
+  return {
+    service: 'svc-a',
+    attempt: 1,
+    outcome,
+    latencyMs: 10_000,
+    ...extra,
+    at: '2026-01-15T10:00:10.000Z',
+  };
+}
+
 describe('TaskCallbacks.complete', () => {
   it('ends the task on success and counts the call from its start', async () => {
     const token = taskCallbackToken('task-1');
@@ -102,15 +114,7 @@ describe('TaskCallbacks.complete', () => {
     });
     expect(record?.waiting).toBeUndefined();
     // The call started at 10:00:00.000 and ended with the callback at 10:00:10.000.
-    expect(record?.attempts).toEqual([
-      {
-        service: 'svc-a',
-        attempt: 1,
-        outcome: 'succeeded',
-        latencyMs: 10_000,
-        at: '2026-01-15T10:00:10.000Z',
-      },
-    ]);
+    expect(record?.attempts).toEqual([calledBack('succeeded')]);
     expect(w.recorded).toEqual([
       {
         taskType: 'generic',
@@ -135,7 +139,7 @@ describe('TaskCallbacks.complete', () => {
     });
 
     const record = w.records.get('task-1');
-    const error = { kind: 'error', message: 'GPU out of memory' };
+    const error = { kind: 'error' as const, message: 'GPU out of memory' };
     // The record says what follows, so the follow-up can be sent again should this send be lost.
     expect(record).toMatchObject({
       seq: 2,
@@ -143,16 +147,7 @@ describe('TaskCallbacks.complete', () => {
       waiting: { for: 'failure', until: '2026-01-15T10:00:10.000Z', error },
     });
     expect(record?.completedAt).toBeUndefined();
-    expect(record?.attempts).toEqual([
-      {
-        service: 'svc-a',
-        attempt: 1,
-        outcome: 'failed',
-        latencyMs: 10_000,
-        error,
-        at: '2026-01-15T10:00:10.000Z',
-      },
-    ]);
+    expect(record?.attempts).toEqual([calledBack('failed', { error })]);
     expect(w.recorded).toMatchObject([{ service: 'svc-a', success: false, latencyMs: 10_000 }]);
     expect(w.recorded).toHaveLength(1);
     expect(w.sent).toHaveLength(1);
