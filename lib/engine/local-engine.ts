@@ -8,6 +8,7 @@ type JSONValue = Parameters<NonNullable<LocalHandlers>[string]>[0];
 
 import { NotFoundError } from '../core/errors.ts';
 import type { StateMachineType } from '../core/workflow/compile.ts';
+import { LAMBDA_INVOKE, LAMBDA_INVOKE_WAIT_FOR_TOKEN } from '../core/workflow/step-kinds.ts';
 import type {
   DeployedVersion,
   DeployOptions,
@@ -39,8 +40,6 @@ interface Execution {
   done: Promise<void>;
 }
 
-const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
-const WAIT_FOR_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 const LOCAL_PREFIX = 'arn:aws:states:local:000000000000:stateMachine:';
 
 /** A step waiting for its callback: settled by sendTaskSuccess/Failure, or failed by its heartbeat. */
@@ -245,13 +244,13 @@ export class LocalEngine implements WorkflowEngine {
     const handlers: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
     for (const [stateName, state] of allStates(definition)) {
       if (state.Type !== 'Task') continue;
-      if (state.Resource !== LAMBDA_INVOKE && state.Resource !== WAIT_FOR_TOKEN) {
+      if (state.Resource !== LAMBDA_INVOKE && state.Resource !== LAMBDA_INVOKE_WAIT_FOR_TOKEN) {
         throw new Error(`state ${stateName}: only ${LAMBDA_INVOKE} (and .waitForTaskToken) run locally`);
       }
       const functionName = state.Parameters?.FunctionName;
       const fn = functionName === undefined ? undefined : this.#functions(functionName);
       if (!fn) throw new Error(`state ${stateName}: no local function for '${functionName}'`);
-      if (state.Resource === WAIT_FOR_TOKEN) {
+      if (state.Resource === LAMBDA_INVOKE_WAIT_FOR_TOKEN) {
         handlers[stateName] = (input) => this.#waitForToken(fn, input, state.HeartbeatSeconds);
         continue;
       }
@@ -326,7 +325,7 @@ function withoutTaskTokenPaths(definition: object): object {
   const copy = structuredClone(definition) as Definition;
   for (const [, state] of allStates(copy)) {
     const payload = (state.Parameters as { Payload?: Record<string, unknown> } | undefined)?.Payload;
-    if (state.Resource === WAIT_FOR_TOKEN && payload) delete payload['taskToken.$'];
+    if (state.Resource === LAMBDA_INVOKE_WAIT_FOR_TOKEN && payload) delete payload['taskToken.$'];
   }
   return copy;
 }

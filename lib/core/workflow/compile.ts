@@ -57,6 +57,7 @@
  */
 import { ValidationError } from '../errors.ts';
 import { criticalPath, type Durations, type SpTree, seriesParallelize, topologicalOrder } from './dag.ts';
+import { kindOf, LAMBDA_INVOKE, STEP_KINDS } from './step-kinds.ts';
 import type { StepResult } from './step-readiness.ts';
 import {
   effectiveRetries,
@@ -73,14 +74,11 @@ export const MAX_BRANCHES = 10;
 /** Step Functions' limit on the size of a state machine definition. */
 export const MAX_DEFINITION_BYTES = 1_048_576;
 
-const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
-const LAMBDA_INVOKE_WAIT_FOR_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 /** Thrown by the step handler while the execution is paused. */
 export const PAUSED_ERROR = 'WorkflowPaused';
 /** Errors a retry cannot fix. */
 export const NOT_RETRIED_ERRORS = ['WorkflowCancelled', 'ValidationError'];
 export const PAUSE_POLL_SECONDS = 5;
-export const DEFAULT_HEARTBEAT_SECONDS = 300;
 /** The last state of a successful Express run (see {@link RunEndPayload}). */
 export const RECORD_END_STATE = 'Record end';
 /** Lambda's own transient faults, retried on the end records (a step retries every error anyway). */
@@ -344,12 +342,13 @@ class Emitter {
       retries,
     };
     if (step.timeout_seconds !== undefined) definition.timeout_seconds = step.timeout_seconds;
-    if (step.callback) definition.callback = true;
+    const kind = STEP_KINDS[kindOf(step)];
+    Object.assign(definition, kind.definition(step));
+    const task = kind.taskState(step);
     states[id] = {
       Type: 'Task',
       Comment: step.name,
-      // A callback step waits for the factory's callback (SendTaskSuccess) instead of the Lambda's answer.
-      Resource: step.callback ? LAMBDA_INVOKE_WAIT_FOR_TOKEN : LAMBDA_INVOKE,
+      Resource: task.Resource,
       Parameters: {
         FunctionName: this.#arn,
         Payload: {
@@ -359,15 +358,13 @@ class Emitter {
           step: definition,
           'input.$': '$.input',
           'results.$': '$.results',
-          ...(step.callback ? { 'taskToken.$': '$$.Task.Token' } : {}),
+          ...task.payload,
         },
       },
-      ResultSelector: step.callback
-        ? { 'status.$': '$.status', 'output.$': '$.output' }
-        : { 'status.$': '$.Payload.status', 'output.$': '$.Payload.output' },
+      ResultSelector: task.ResultSelector,
       ResultPath: `$.results.${id}`,
       ...(step.timeout_seconds !== undefined ? { TimeoutSeconds: step.timeout_seconds } : {}),
-      ...(step.callback ? { HeartbeatSeconds: step.heartbeat_seconds ?? DEFAULT_HEARTBEAT_SECONDS } : {}),
+      ...task.extra,
       Retry: [
         // Paused: the step handler refuses to start; asking again every few seconds until resumed
         // holds no Lambda and does not use up the step's own retries.

@@ -4,6 +4,7 @@ import { findCycle } from '../graph.ts';
 import { identifier } from '../names.ts';
 import { parseInput } from '../validation.ts';
 import { type Dag, topologicalOrder } from './dag.ts';
+import { engineIssue, misplacedFields } from './step-kinds.ts';
 
 /** Upper bound on steps per template: keeps compilation fast and the definition well within Step Functions limits. */
 export const MAX_STEPS = 200;
@@ -50,18 +51,15 @@ export const workflowStepSchema = z
     timeout_seconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).optional(),
     /** `fail` stops the workflow; `continue` records the step as FAILED and skips its dependents. */
     on_failure: z.enum(['fail', 'continue']).default('fail'),
-    /**
-     * Long work: the factory answers 202 and calls back later with the task token; the step
-     * waits without holding a Lambda, and fails if no callback or heartbeat arrives in time.
-     */
+    /** Selects the callback kind (see `step-kinds.ts`): the factory calls back when done. */
     callback: z.boolean().default(false),
     /** With `callback`: the longest silence allowed between calls from the factory, in seconds. */
     heartbeat_seconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).optional(),
   })
   .strict()
-  .refine((step) => step.callback || step.heartbeat_seconds === undefined, {
-    message: 'only a callback step has a heartbeat',
-    path: ['heartbeat_seconds'],
+  .superRefine((step, ctx) => {
+    for (const { field, message } of misplacedFields(step))
+      ctx.addIssue({ code: 'custom', path: [field], message });
   });
 
 export const workflowTemplateSchema = z
@@ -84,17 +82,11 @@ export const workflowTemplateSchema = z
   })
   .strict()
   .superRefine((template, ctx) => {
-    if (template.engine !== 'express') return;
     template.steps.forEach((step, i) => {
-      if (step.callback) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['steps', i, 'callback'],
-          message:
-            "an express workflow cannot wait for a callback (Express has no task tokens): use engine 'standard'",
-        });
-      }
+      const issue = engineIssue(step, template.engine);
+      if (issue) ctx.addIssue({ code: 'custom', path: ['steps', i, issue.field], message: issue.message });
     });
+    if (template.engine !== 'express') return;
     if (template.timeout !== undefined && template.timeout > MAX_EXPRESS_TIMEOUT_SECONDS) {
       ctx.addIssue({
         code: 'custom',
