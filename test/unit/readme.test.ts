@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../../lib/app.ts';
@@ -12,6 +12,14 @@ describe('README', () => {
     );
     const routes = FUNCTIONS.filter((f) => f.route).map((f) => `${f.route?.method} ${f.route?.path}`);
     expect(documented.sort()).toEqual(routes.sort());
+  });
+
+  it('points "Where to change what" at files that exist', () => {
+    const section = README.slice(README.indexOf('### Where to change what'));
+    const table = section.slice(0, section.indexOf('\n\n', section.indexOf('| --- |')));
+    const files = [...table.matchAll(/`((?:lib|functions|cdk)\/[^`<]+\.ts)`/g)].map((m) => m[1] as string);
+    expect(files.length).toBeGreaterThanOrEqual(10);
+    expect(files.filter((file) => !existsSync(resolve(import.meta.dirname, '..', '..', file)))).toEqual([]);
   });
 
   it('states the two commands', () => {
