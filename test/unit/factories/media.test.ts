@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EXAMPLE_NOTICE, prepareCall } from '../../../lib/local/factories/contract.ts';
+import { EXAMPLE_NOTICE } from '../../../lib/local/factories/contract.ts';
 import {
   buildStoryboard,
   encodeWav,
@@ -11,20 +11,9 @@ import {
   synthesizeTones,
   wrapText,
 } from '../../../lib/local/factories/media.ts';
+import { actionsOf } from './support.ts';
 
-/** Runs one media action as the server would, after validation; fails the test on a 400. */
-function run(action: string, parameters: Record<string, unknown>): Record<string, unknown> {
-  const prepared = prepareCall(mediaFactory, { action, parameters, taskId: 'task-1' });
-  if (!prepared.ok) throw new Error(`${prepared.error.field}: ${prepared.error.message}`);
-  const outcome = prepared.call.run();
-  if (outcome.status !== 'succeeded') throw new Error(outcome.error);
-  return outcome.output as Record<string, unknown>;
-}
-
-function rejection(action: string, parameters: Record<string, unknown>) {
-  const prepared = prepareCall(mediaFactory, { action, parameters, taskId: 'task-1' });
-  return prepared.ok ? undefined : prepared.error;
-}
+const { run, rejection } = actionsOf(mediaFactory);
 
 /**
  * XML 1.0 (Fifth Edition) section 2.2, production [2]:

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EXAMPLE_NOTICE, prepareCall } from '../../../lib/local/factories/contract.ts';
+import { EXAMPLE_NOTICE } from '../../../lib/local/factories/contract.ts';
 import {
   findSector,
   MARKETS,
@@ -8,19 +8,9 @@ import {
   TECHNOLOGIES,
   tokenize,
 } from '../../../lib/local/factories/research.ts';
+import { actionsOf } from './support.ts';
 
-function run(action: string, parameters: Record<string, unknown>): Record<string, unknown> {
-  const prepared = prepareCall(researchFactory, { action, parameters, taskId: 'task-1' });
-  if (!prepared.ok) throw new Error(`${prepared.error.field}: ${prepared.error.message}`);
-  const outcome = prepared.call.run();
-  if (outcome.status !== 'succeeded') throw new Error(outcome.error);
-  return outcome.output as Record<string, unknown>;
-}
-
-function rejection(action: string, parameters: Record<string, unknown>) {
-  const prepared = prepareCall(researchFactory, { action, parameters, taskId: 'task-1' });
-  return prepared.ok ? undefined : prepared.error;
-}
+const { run, rejection } = actionsOf(researchFactory);
 
 const PAPERS = [
   {

@@ -1,0 +1,25 @@
+/** Calling an example factory's actions as its server would, without the server. */
+import { type FactoryDefinition, prepareCall } from '../../../lib/local/factories/contract.ts';
+
+type Parameters = Record<string, unknown>;
+
+/** The two ways to call one factory: `run` for an accepted call, `rejection` for a refused one. */
+export function actionsOf(factory: FactoryDefinition) {
+  const prepare = (action: string, parameters: Parameters) =>
+    prepareCall(factory, { action, parameters, taskId: 'task-1' });
+  return {
+    /** Runs one action after validation; fails the test on a 400 or a failed outcome. */
+    run(action: string, parameters: Parameters): Record<string, unknown> {
+      const prepared = prepare(action, parameters);
+      if (!prepared.ok) throw new Error(`${prepared.error.field}: ${prepared.error.message}`);
+      const outcome = prepared.call.run();
+      if (outcome.status !== 'succeeded') throw new Error(outcome.error);
+      return outcome.output as Record<string, unknown>;
+    },
+    /** Why validation refuses the call, or undefined when it accepts it. */
+    rejection(action: string, parameters: Parameters) {
+      const prepared = prepare(action, parameters);
+      return prepared.ok ? undefined : prepared.error;
+    },
+  };
+}
