@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
-import type { SelfImprovement } from '../../core/self-improvement.ts';
+import type { ImprovementReport } from '../../core/self-improvement.ts';
 import { formatFields, formatTable, percent, type Style } from '../format.ts';
 import { addReadCommand, type CliState } from './common.ts';
-
-/** `GET /improvement/report` as `SelfImprovement.improvementReport()` builds it. */
-export type ImprovementReport = Awaited<ReturnType<SelfImprovement['improvementReport']>>;
 
 const signedPercent = (x: number) => `${x > 0 ? '+' : ''}${Math.round(x * 1000) / 10}%`;
 

@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
-import type { Memory } from '../../core/memory.ts';
+import type { MemorySummary } from '../../core/memory.ts';
 import { formatFields } from '../format.ts';
 import { addReadCommand, type CliState } from './common.ts';
-
-/** `GET /memory/summary`: the sizes of each kind of memory. */
-export type MemorySummary = Awaited<ReturnType<Memory['summary']>>;
 
 /** Registers `memory summary`. */
 export function registerMemoryCommands(program: Command, state: CliState): void {

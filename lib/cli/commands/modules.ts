@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import type { Module, ModuleManager } from '../../core/modules.ts';
+import type { Module, ModuleHealthSummary } from '../../core/modules.ts';
 import { paths, queries } from '../../handler/api-schemas.ts';
 import { apiPath } from '../client.ts';
 import { type Column, formatFields, formatTable, healthTone, type Style } from '../format.ts';
@@ -25,9 +25,6 @@ const MODULE_COLUMNS: Column<Module>[] = [
 export function formatModules(modules: readonly Module[], style: Style): string {
   return formatTable(modules, MODULE_COLUMNS, style);
 }
-
-/** `GET /modules/health`: totals of modules, enabled, and health of the enabled ones. */
-export type ModuleHealthSummary = Awaited<ReturnType<ModuleManager['healthSummary']>>;
 
 /** Registers the `modules` commands. */
 export function registerModuleCommands(program: Command, state: CliState): void {

@@ -6,7 +6,11 @@ import {
   workflowTemplateSchema,
 } from '../../core/workflow/template.ts';
 import type { WorkflowHead } from '../../core/workflow/workflow-records.ts';
-import type { ExecutionView, WorkflowService } from '../../core/workflow/workflow-service.ts';
+import type {
+  ExecutionView,
+  RegisteredWorkflow,
+  WorkflowDetail,
+} from '../../core/workflow/workflow-service.ts';
 import { paths, schemas } from '../../handler/api-schemas.ts';
 import { type ApiClient, ApiError, apiPath } from '../client.ts';
 import {
@@ -71,12 +75,8 @@ const EXECUTION = subject(
 const EXIT_HELP = `
 Exit codes when waiting: 0 SUCCEEDED, ${EXIT_CODES.taskFailed} FAILED, ${EXIT_CODES.cancelled} CANCELLED.`;
 
-/** What `GET /workflows/{id}` answers: the head, the current version's template and every version. */
-export type WorkflowDetail = Awaited<ReturnType<WorkflowService['get']>>;
-
-/** What `POST /workflows` answers: the new head with how its template compiled. */
-type Registration = Awaited<ReturnType<WorkflowService['register']>>;
-type Registered = Registration['workflow'] & Pick<Registration, 'compiled'>;
+/** What `POST /workflows` answers: the new head with how its template compiled, side by side. */
+type Registered = RegisteredWorkflow['workflow'] & Pick<RegisteredWorkflow, 'compiled'>;
 
 /** The template's steps and which version they are from, for drawing a run. */
 interface Drawing {

@@ -4,13 +4,13 @@ import {
   checkTemplate,
   formatWorkflow,
   formatWorkflows,
-  type WorkflowDetail,
   type WorkflowIO,
 } from '../../../lib/cli/commands/workflows.ts';
 import { createStyle } from '../../../lib/cli/format.ts';
 import { EXIT_CODES, main } from '../../../lib/cli/main.ts';
 import { productLaunchCampaign } from '../../../lib/core/workflow/examples.ts';
 import { validateTemplate } from '../../../lib/core/workflow/template.ts';
+import type { WorkflowDetail } from '../../../lib/core/workflow/workflow-service.ts';
 import { files, usage } from './support.ts';
 
 const plain = createStyle(false);
