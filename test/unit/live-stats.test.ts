@@ -56,17 +56,25 @@ async function read<T>(
   return reading;
 }
 
+/** LiveStats over a hand-answered storage, on a manual clock at START. */
+function liveStats(options: { ttlMs: number; windowMs: number }) {
+  const clock = manualClock(START);
+  const store = storage();
+  return { clock, store, live: new LiveStats(store.load, { ...options, now: clock.now }) };
+}
+
 const snapshot = (allTime: ServiceStats[], minutes: MinuteCounters[] = []): StatsSnapshot => ({
   allTime,
   minutes,
 });
 
+/** A snapshot in which svc-a has succeeded `successes` times, all time. */
+const svcASucceeded = (successes: number) => snapshot([makeStats('svc-a', TYPE, { successes })]);
+
 describe('LiveStats', () => {
   it('reads storage at most once per ttlMs per task type', async () => {
-    const clock = manualClock(START);
-    const store = storage();
-    const live = new LiveStats(store.load, { ttlMs: 10_000, windowMs: 60_000, now: clock.now });
-    const a = snapshot([makeStats('svc-a', TYPE, { successes: 3 })]);
+    const { clock, store, live } = liveStats({ ttlMs: 10_000, windowMs: 60_000 });
+    const a = svcASucceeded(3);
 
     // Concurrent first readers wait for one read.
     const first = Promise.all([live.allTime(TYPE), live.recent(TYPE), live.allTime(TYPE)]);
@@ -83,24 +91,20 @@ describe('LiveStats', () => {
 
     clock.advance(1);
     const again = live.allTime(TYPE);
-    const stats = await read(store, snapshot([makeStats('svc-a', TYPE, { successes: 4 })]), again);
+    const stats = await read(store, svcASucceeded(4), again);
     expect(store.reads).toHaveLength(3);
     expect(countOf(stats, 'svc-a')).toEqual({ count: 4, successes: 4, failures: 0 });
   });
 
   it('asks storage for the minutes since the start of the recent window', async () => {
-    const clock = manualClock(START);
-    const store = storage();
-    const live = new LiveStats(store.load, { ttlMs: 10_000, windowMs: 15 * 60_000, now: clock.now });
+    const { store, live } = liveStats({ ttlMs: 10_000, windowMs: 15 * 60_000 });
 
     await read(store, snapshot([]), live.recent(TYPE));
     expect(store.reads[0]?.since.toISOString()).toBe('2026-01-15T09:45:00.000Z');
   });
 
   it('counts an observed call at once, in allTime and in recent', async () => {
-    const clock = manualClock(START);
-    const store = storage();
-    const live = new LiveStats(store.load, { ttlMs: 60_000, windowMs: 5 * 60_000, now: clock.now });
+    const { clock, store, live } = liveStats({ ttlMs: 60_000, windowMs: 5 * 60_000 });
     const stored = snapshot(
       [makeStats('svc-a', TYPE, { successes: 10, failures: 2 })],
       [minute('2026-01-15T09:58', 'svc-a', { successes: 2 })],
@@ -122,10 +126,8 @@ describe('LiveStats', () => {
   });
 
   it('drops the calls observed before a read started when its snapshot arrives, and keeps later ones', async () => {
-    const clock = manualClock(START);
-    const store = storage();
-    const live = new LiveStats(store.load, { ttlMs: 10_000, windowMs: 60_000, now: clock.now });
-    await read(store, snapshot([makeStats('svc-a', TYPE, { successes: 5 })]), live.allTime(TYPE));
+    const { clock, store, live } = liveStats({ ttlMs: 10_000, windowMs: 60_000 });
+    await read(store, svcASucceeded(5), live.allTime(TYPE));
 
     clock.advance(1_000);
     live.observe(call('svc-a', true)); // before the next read: storage will have it
@@ -136,7 +138,7 @@ describe('LiveStats', () => {
     clock.advance(5);
     live.observe(call('svc-a', false)); // during the read: storage may not have it
     // Storage answers with the first call counted.
-    const during = await read(store, snapshot([makeStats('svc-a', TYPE, { successes: 6 })]), reading);
+    const during = await read(store, svcASucceeded(6), reading);
     expect(countOf(during, 'svc-a')).toEqual({ count: 7, successes: 6, failures: 1 });
 
     clock.advance(5);
@@ -146,9 +148,7 @@ describe('LiveStats', () => {
   });
 
   it('sums only the minutes in the recent window, and the window moves with time', async () => {
-    const clock = manualClock(START);
-    const store = storage();
-    const live = new LiveStats(store.load, { ttlMs: 10 * 60_000, windowMs: 5 * 60_000, now: clock.now });
+    const { clock, store, live } = liveStats({ ttlMs: 10 * 60_000, windowMs: 5 * 60_000 });
     const minutes = [
       minute('2026-01-15T09:50', 'svc-a', { failures: 7 }),
       minute('2026-01-15T09:57', 'svc-a', { successes: 3 }),
@@ -168,35 +168,23 @@ describe('LiveStats', () => {
   });
 
   it('throws when the first read fails, and reads again on the next call', async () => {
-    const clock = manualClock(START);
-    const store = storage();
-    const live = new LiveStats(store.load, { ttlMs: 60_000, windowMs: 60_000, now: clock.now });
+    const { store, live } = liveStats({ ttlMs: 60_000, windowMs: 60_000 });
 
     await expect(read(store, new Error('throttled'), live.allTime(TYPE))).rejects.toThrow('throttled');
-    const stats = await read(
-      store,
-      snapshot([makeStats('svc-a', TYPE, { successes: 2 })]),
-      live.allTime(TYPE),
-    );
+    const stats = await read(store, svcASucceeded(2), live.allTime(TYPE));
     expect(countOf(stats, 'svc-a')?.count).toBe(2);
     expect(store.reads).toHaveLength(2);
   });
 
   it('keeps serving the older snapshot when a later read fails, and tries again next time', async () => {
-    const clock = manualClock(START);
-    const store = storage();
-    const live = new LiveStats(store.load, { ttlMs: 10_000, windowMs: 60_000, now: clock.now });
-    await read(store, snapshot([makeStats('svc-a', TYPE, { successes: 5 })]), live.allTime(TYPE));
+    const { clock, store, live } = liveStats({ ttlMs: 10_000, windowMs: 60_000 });
+    await read(store, svcASucceeded(5), live.allTime(TYPE));
 
     clock.advance(10_000);
     const stale = await read(store, new Error('throttled'), live.allTime(TYPE));
     expect(countOf(stale, 'svc-a')?.count).toBe(5);
 
-    const fresh = await read(
-      store,
-      snapshot([makeStats('svc-a', TYPE, { successes: 9 })]),
-      live.allTime(TYPE),
-    );
+    const fresh = await read(store, svcASucceeded(9), live.allTime(TYPE));
     expect(countOf(fresh, 'svc-a')?.count).toBe(9);
     expect(store.reads).toHaveLength(3);
   });
