@@ -144,3 +144,11 @@ export async function waitForTask(orchestrator: Orchestrator, taskId: string, ti
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** Registers each of `inputs`, in order, with a registry (services, modules). */
+export async function registerAll<T>(
+  registry: { register(input: T): Promise<unknown> },
+  inputs: readonly T[],
+): Promise<void> {
+  for (const input of inputs) await registry.register(input);
+}

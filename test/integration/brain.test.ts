@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { prioritize } from '../../lib/core/priority.ts';
-import { backends, createStack, manualClock } from '../helpers/stack.ts';
+import { backends, createStack, manualClock, registerAll } from '../helpers/stack.ts';
 
 const SEED_BATCH = [
   { id: 't1', type: 'email_campaign', priority: 'normal' },
@@ -33,16 +33,10 @@ describe.each(backends())('brain on $kind', (backend) => {
     const clock = manualClock();
     const { orchestrator } = await createStack(backend, { now: clock.now });
     const { brain, services } = orchestrator;
-    await services.register({
-      name: 'email-ai',
-      endpoint: 'http://email-ai:5100',
-      capabilities: ['email_campaign'],
-    });
-    await services.register({
-      name: 'marketing-ai',
-      endpoint: 'http://marketing-ai:5200',
-      capabilities: ['email_campaign'],
-    });
+    await registerAll(services, [
+      { name: 'email-ai', endpoint: 'http://email-ai:5100', capabilities: ['email_campaign'] },
+      { name: 'marketing-ai', endpoint: 'http://marketing-ai:5200', capabilities: ['email_campaign'] },
+    ]);
 
     const first = await brain.decide({ id: 'd0', type: 'email_campaign', priority: 'high' });
     expect(first.confidence).toBe(0.7);

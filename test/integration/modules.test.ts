@@ -2,23 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { ConflictError, ValidationError } from '../../lib/core/errors.ts';
 import type { ModuleManager } from '../../lib/core/modules.ts';
 import { rejection } from '../helpers/errors.ts';
-import { backends, createStack } from '../helpers/stack.ts';
+import { backends, createStack, registerAll } from '../helpers/stack.ts';
 
 async function seedRegistry(modules: ModuleManager) {
-  await modules.register({ name: 'database-connector', category: 'infrastructure', enabled: true });
-  await modules.register({
-    name: 'email-ai',
-    category: 'business',
-    dependencies: ['database-connector'],
-    enabled: true,
-  });
-  await modules.register({
-    name: 'finance-ai',
-    category: 'business',
-    dependencies: ['database-connector'],
-    enabled: true,
-  });
-  await modules.register({ name: 'video-ai', category: 'media', enabled: false });
+  await registerAll(modules, [
+    { name: 'database-connector', category: 'infrastructure', enabled: true },
+    { name: 'email-ai', category: 'business', dependencies: ['database-connector'], enabled: true },
+    { name: 'finance-ai', category: 'business', dependencies: ['database-connector'], enabled: true },
+    { name: 'video-ai', category: 'media', enabled: false },
+  ]);
 }
 
 describe.each(backends())('modules on $kind', (backend) => {

@@ -5,7 +5,7 @@ import { DEFAULT_OUTLIER_POLICY } from '../../lib/core/service.ts';
 import { sumByService } from '../../lib/core/statistics.ts';
 import { createOrchestrator } from '../../lib/orchestrator.ts';
 import { rejection } from '../helpers/errors.ts';
-import { backends, createStack, manualClock, seededRandom } from '../helpers/stack.ts';
+import { backends, createStack, manualClock, registerAll, seededRandom } from '../helpers/stack.ts';
 
 const EMAIL = { id: 'task_123', type: 'email_campaign', priority: 'high' } as const;
 
@@ -13,29 +13,27 @@ describe.each(backends())('routing on $kind', (backend) => {
   async function emailServices() {
     const stack = await createStack(backend, { random: seededRandom(7) });
     const { services } = stack.orchestrator;
-    await services.register({
-      name: 'email-ai',
-      endpoint: 'http://email-ai:5100',
-      capabilities: ['email_campaign', 'email_automation'],
-      weight: 3,
-    });
-    await services.register({
-      name: 'marketing-ai',
-      endpoint: 'http://marketing-ai:5200',
-      capabilities: ['email_campaign'],
-      weight: 2,
-    });
-    await services.register({
-      name: 'content-ai',
-      endpoint: 'http://content-ai:5300',
-      capabilities: ['email_campaign', 'blog_post'],
-      weight: 1,
-    });
-    await services.register({
-      name: 'finance-ai',
-      endpoint: 'http://finance-ai:5400',
-      capabilities: ['finance'],
-    });
+    await registerAll(services, [
+      {
+        name: 'email-ai',
+        endpoint: 'http://email-ai:5100',
+        capabilities: ['email_campaign', 'email_automation'],
+        weight: 3,
+      },
+      {
+        name: 'marketing-ai',
+        endpoint: 'http://marketing-ai:5200',
+        capabilities: ['email_campaign'],
+        weight: 2,
+      },
+      {
+        name: 'content-ai',
+        endpoint: 'http://content-ai:5300',
+        capabilities: ['email_campaign', 'blog_post'],
+        weight: 1,
+      },
+      { name: 'finance-ai', endpoint: 'http://finance-ai:5400', capabilities: ['finance'] },
+    ]);
     return stack;
   }
 

@@ -1,7 +1,7 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../../lib/core/errors.ts';
-import { backends, createStack, manualClock, type TestStack } from '../helpers/stack.ts';
+import { backends, createStack, manualClock, registerAll, type TestStack } from '../helpers/stack.ts';
 
 async function registrySnapshot({ doc, tables }: TestStack): Promise<string> {
   const { Items } = await doc.send(new ScanCommand({ TableName: tables.registry, ConsistentRead: true }));
@@ -11,30 +11,17 @@ async function registrySnapshot({ doc, tables }: TestStack): Promise<string> {
 /** A registry and a day of outcomes with one problem in each analysis area. */
 async function troubledDay(stack: TestStack, clock: ReturnType<typeof manualClock>) {
   const { services, modules, brain } = stack.orchestrator;
-  await services.register({
-    name: 'email-ai',
-    endpoint: 'http://email-ai:1',
-    capabilities: ['email_campaign'],
-  });
-  await services.register({
-    name: 'marketing-ai',
-    endpoint: 'http://marketing-ai:1',
-    capabilities: ['email_campaign'],
-  });
-  await services.register({
-    name: 'video-ai',
-    endpoint: 'http://video-ai:1',
-    capabilities: ['video_generation'],
-  });
-  await services.register({ name: 'broken-ai', endpoint: 'http://broken-ai:1', capabilities: ['finance'] });
+  await registerAll(services, [
+    { name: 'email-ai', endpoint: 'http://email-ai:1', capabilities: ['email_campaign'] },
+    { name: 'marketing-ai', endpoint: 'http://marketing-ai:1', capabilities: ['email_campaign'] },
+    { name: 'video-ai', endpoint: 'http://video-ai:1', capabilities: ['video_generation'] },
+    { name: 'broken-ai', endpoint: 'http://broken-ai:1', capabilities: ['finance'] },
+  ]);
   await services.setHealth('broken-ai', 'unhealthy', 'probe: connection refused');
-  await modules.register({ name: 'database-connector', category: 'infrastructure', enabled: true });
-  await modules.register({
-    name: 'email-ai',
-    category: 'business',
-    dependencies: ['database-connector'],
-    enabled: true,
-  });
+  await registerAll(modules, [
+    { name: 'database-connector', category: 'infrastructure', enabled: true },
+    { name: 'email-ai', category: 'business', dependencies: ['database-connector'], enabled: true },
+  ]);
 
   const learn = [];
   for (let i = 0; i < 30; i++) {
@@ -151,7 +138,9 @@ describe.each(backends())('self-improvement on $kind', (backend) => {
     const high = await selfImprovement.listSuggestions({ priority: 'high' });
     expect(high.length).toBeGreaterThan(0);
     expect(high.every((s) => s.priority === 'high')).toBe(true);
-    await expect(selfImprovement.listSuggestions({ priority: 'urgent' as never })).rejects.toThrow(/^priority: /);
+    await expect(selfImprovement.listSuggestions({ priority: 'urgent' as never })).rejects.toThrow(
+      /^priority: /,
+    );
   });
 
   it('looks only at the window it is asked about', async () => {
