@@ -27,6 +27,9 @@ async function vobee(argv: string[], options: { ttyStderr?: boolean; endpoint?: 
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
+/** A command line written out as one string, for arguments without spaces. */
+const words = (line: string) => line.split(' ');
+
 const NOW = '2026-01-15T10:00:00.000Z';
 const service = (name: string, extra: Record<string, unknown> = {}) => ({
   name,
@@ -114,23 +117,11 @@ describe('services', () => {
       status: 201,
       body: service('video-ai', { ...(request.body as object), load: 0 }),
     }));
-    const { code, stdout } = await vobee([
-      'services',
-      'register',
-      '--name',
-      'video-ai',
-      '--endpoint',
-      'http://video:9000',
-      '--capability',
-      'video_generation',
-      'render',
-      '--capability',
-      'trim,cut',
-      '--weight',
-      '2',
-      '--factory-type',
-      'media',
-    ]);
+    const { code, stdout } = await vobee(
+      words(
+        'services register --name video-ai --endpoint http://video:9000 --capability video_generation render --capability trim,cut --weight 2 --factory-type media',
+      ),
+    );
     expect(code).toBe(EXIT_CODES.ok);
     expect(recorded[0]?.body).toEqual({
       name: 'video-ai',
@@ -197,27 +188,11 @@ describe('services', () => {
 describe('task', () => {
   it('submits the task built from flags, with the idempotency key as a header', async () => {
     on('POST /tasks', { status: 202, body: taskRecord('PENDING') });
-    const { code, stdout } = await vobee([
-      'task',
-      'submit',
-      '--type',
-      'email_campaign',
-      '--action',
-      'send_newsletter',
-      '--priority',
-      'high',
-      '--param',
-      'subject=Hello',
-      'count:=3',
-      '--keyword',
-      'urgent',
-      '--strategy',
-      'least-loaded',
-      '--context',
-      'launch-1',
-      '--idempotency-key',
-      'k-1',
-    ]);
+    const { code, stdout } = await vobee(
+      words(
+        'task submit --type email_campaign --action send_newsletter --priority high --param subject=Hello count:=3 --keyword urgent --strategy least-loaded --context launch-1 --idempotency-key k-1',
+      ),
+    );
     expect(code).toBe(EXIT_CODES.ok);
     expect(recorded[0]?.body).toEqual({
       type: 'email_campaign',
