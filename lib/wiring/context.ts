@@ -5,6 +5,7 @@ import type { RouterOptions } from '../core/routing/router.ts';
 import type { TaskQueue } from '../core/task-message.ts';
 import type { WorkflowEngine } from '../core/workflow/workflow-ports.ts';
 import type { HttpFactoryClient } from '../factories/http-factory-client.ts';
+import type { TableNames } from '../store/tables.ts';
 
 /**
  * What a process runs on, when it is not what a Lambda function finds in its environment: the
@@ -22,6 +23,14 @@ export interface Wiring {
   config?: Partial<Config>;
   /** Router settings beyond the default strategy (a retry policy, content rules). */
   router?: RouterOptions;
+}
+
+/** What every builder starts from: the document client, the table names, the clock and the random source. */
+export interface BaseDeps {
+  doc: DynamoDBDocumentClient;
+  tables: TableNames;
+  now: () => Date;
+  random: () => number;
 }
 
 let current: Wiring = {};

@@ -1,19 +1,12 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SelfImprovement } from '../core/self-improvement.ts';
 import { RegistryStore } from '../store/registry-store.ts';
 import { StatsStore } from '../store/stats-store.ts';
 import { SuggestionStore } from '../store/suggestion-store.ts';
-import type { TableNames } from '../store/tables.ts';
-import { config, memo, now, random } from './context.ts';
-import { documentClient } from './dynamo.ts';
+import { type BaseDeps, memo } from './context.ts';
+import { baseDeps } from './dynamo.ts';
 
 /** Self-improvement: reads statistics and the registry, writes suggestions only. */
-export function buildSelfImprovement(deps: {
-  doc: DynamoDBDocumentClient;
-  tables: TableNames;
-  now: () => Date;
-  random: () => number;
-}): SelfImprovement {
+export function buildSelfImprovement(deps: BaseDeps): SelfImprovement {
   const stats = new StatsStore(deps.doc, { table: deps.tables.patterns, random: deps.random, now: deps.now });
   const suggestions = new SuggestionStore(deps.doc, { table: deps.tables.patterns });
   const registry = new RegistryStore(deps.doc, { table: deps.tables.registry });
@@ -28,6 +21,4 @@ export function buildSelfImprovement(deps: {
   });
 }
 
-export const selfImprovement = memo(() =>
-  buildSelfImprovement({ doc: documentClient(), tables: config().tables, now, random }),
-);
+export const selfImprovement = memo(() => buildSelfImprovement(baseDeps()));

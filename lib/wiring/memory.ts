@@ -1,23 +1,16 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Memory } from '../core/memory.ts';
 import { recordFromResult, resultFromRecord, type TaskResult } from '../core/task-result.ts';
 import { ContextStore } from '../store/context-store.ts';
 import { StatsStore } from '../store/stats-store.ts';
-import type { TableNames } from '../store/tables.ts';
 import { TaskStore } from '../store/task-store.ts';
-import { config, memo, now, random } from './context.ts';
-import { documentClient } from './dynamo.ts';
+import { type BaseDeps, memo } from './context.ts';
+import { baseDeps } from './dynamo.ts';
 
 /**
  * Memory: results are the finished task records, statistics and patterns come from the
  * statistics store, contexts from the memory table.
  */
-export function buildMemory(deps: {
-  doc: DynamoDBDocumentClient;
-  tables: TableNames;
-  now: () => Date;
-  random: () => number;
-}): Memory {
+export function buildMemory(deps: BaseDeps): Memory {
   const tasks = new TaskStore(deps.doc, { table: deps.tables.memory });
   const stats = new StatsStore(deps.doc, { table: deps.tables.patterns, random: deps.random, now: deps.now });
   const contexts = new ContextStore(deps.doc, { table: deps.tables.memory });
@@ -51,6 +44,4 @@ export function buildMemory(deps: {
   });
 }
 
-export const memory = memo(() =>
-  buildMemory({ doc: documentClient(), tables: config().tables, now, random }),
-);
+export const memory = memo(() => buildMemory(baseDeps()));

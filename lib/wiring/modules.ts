@@ -1,16 +1,10 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ModuleManager } from '../core/modules.ts';
 import { RegistryStore } from '../store/registry-store.ts';
-import type { TableNames } from '../store/tables.ts';
-import { config, memo, now } from './context.ts';
-import { documentClient } from './dynamo.ts';
+import { type BaseDeps, memo } from './context.ts';
+import { baseDeps } from './dynamo.ts';
 
 /** The module registry on the registry table. */
-export function buildModuleManager(deps: {
-  doc: DynamoDBDocumentClient;
-  tables: TableNames;
-  now: () => Date;
-}): ModuleManager {
+export function buildModuleManager(deps: BaseDeps): ModuleManager {
   const registry = new RegistryStore(deps.doc, { table: deps.tables.registry });
   return new ModuleManager({
     listModules: () => registry.listModules(),
@@ -26,6 +20,4 @@ export function buildModuleManager(deps: {
   });
 }
 
-export const moduleManager = memo(() =>
-  buildModuleManager({ doc: documentClient(), tables: config().tables, now }),
-);
+export const moduleManager = memo(() => buildModuleManager(baseDeps()));

@@ -1,9 +1,7 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type RoutingStats, routingStats } from '../core/routing/routing-stats.ts';
 import { StatsStore } from '../store/stats-store.ts';
-import type { TableNames } from '../store/tables.ts';
-import { config, memo, now, random } from './context.ts';
-import { documentClient } from './dynamo.ts';
+import { type BaseDeps, memo } from './context.ts';
+import { baseDeps } from './dynamo.ts';
 
 /** What the statistics say about routing and the brain's decisions so far. */
 export interface Reports {
@@ -11,12 +9,7 @@ export interface Reports {
   performanceSummary(): Promise<{ totalDecisions: number; taskTypesLearned: number; taskTypes: string[] }>;
 }
 
-export function buildReports(deps: {
-  doc: DynamoDBDocumentClient;
-  tables: TableNames;
-  now: () => Date;
-  random: () => number;
-}): Reports {
+export function buildReports(deps: BaseDeps): Reports {
   const stats = new StatsStore(deps.doc, { table: deps.tables.patterns, random: deps.random, now: deps.now });
   return {
     routingStats: async () => routingStats(await stats.routeCounters()),
@@ -27,6 +20,4 @@ export function buildReports(deps: {
   };
 }
 
-export const reports = memo(() =>
-  buildReports({ doc: documentClient(), tables: config().tables, now, random }),
-);
+export const reports = memo(() => buildReports(baseDeps()));

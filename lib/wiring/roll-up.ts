@@ -1,9 +1,7 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StatsStore } from '../store/stats-store.ts';
-import type { TableNames } from '../store/tables.ts';
 import { TaskStore } from '../store/task-store.ts';
-import { config, memo, now, random } from './context.ts';
-import { documentClient } from './dynamo.ts';
+import { type BaseDeps, memo } from './context.ts';
+import { baseDeps } from './dynamo.ts';
 
 /** Finished tasks a roll-up reads per type and run, at most. */
 const TASKS_PER_RUN = 1_000;
@@ -12,12 +10,9 @@ const TASKS_PER_RUN = 1_000;
  * The statistics roll-up, run on a schedule: for every task type, the closed minutes go into the
  * all-time and hourly counters, and the finished tasks into the parameter patterns.
  */
-export function buildRollUp(deps: {
-  doc: DynamoDBDocumentClient;
-  tables: TableNames;
-  now: () => Date;
-  random: () => number;
-}): () => Promise<Record<string, { minutes: number; services: number; tasks: number }>> {
+export function buildRollUp(
+  deps: BaseDeps,
+): () => Promise<Record<string, { minutes: number; services: number; tasks: number }>> {
   const stats = new StatsStore(deps.doc, { table: deps.tables.patterns, random: deps.random, now: deps.now });
   const tasks = new TaskStore(deps.doc, { table: deps.tables.memory });
   return async () => {
@@ -36,6 +31,4 @@ export function buildRollUp(deps: {
   };
 }
 
-export const rollUp = memo(() =>
-  buildRollUp({ doc: documentClient(), tables: config().tables, now, random }),
-);
+export const rollUp = memo(() => buildRollUp(baseDeps()));

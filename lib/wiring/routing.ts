@@ -1,4 +1,3 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Brain, type BrainPorts } from '../core/brain.ts';
 import { Cached } from '../core/cached.ts';
 import { LiveStats } from '../core/live-stats.ts';
@@ -8,18 +7,13 @@ import { DEFAULT_OUTLIER_POLICY, type Service } from '../core/service.ts';
 import type { CallObservation } from '../core/statistics.ts';
 import { RegistryStore } from '../store/registry-store.ts';
 import { StatsStore } from '../store/stats-store.ts';
-import type { TableNames } from '../store/tables.ts';
-import { config, memo, now, random, wiring } from './context.ts';
-import { documentClient } from './dynamo.ts';
+import { type BaseDeps, config, memo, wiring } from './context.ts';
+import { baseDeps } from './dynamo.ts';
 
 /** Learned routing judges services mostly on the last 15 minutes (history counts as a small prior). */
 export const RECENT_WINDOW_MS = 15 * 60_000;
 
-export interface RoutingDeps {
-  doc: DynamoDBDocumentClient;
-  tables: TableNames;
-  now: () => Date;
-  random: () => number;
+export interface RoutingDeps extends BaseDeps {
   router?: RouterOptions | undefined;
   /** How long a read of the registry or of a type's statistics is reused (ms). */
   cacheMs: number;
@@ -115,10 +109,7 @@ export function callPorts(routing: Routing) {
 /** The routing of this process, shared by everything in it that decides and routes. */
 export const routing = memo(() =>
   buildRouting({
-    doc: documentClient(),
-    tables: config().tables,
-    now,
-    random,
+    ...baseDeps(),
     router: { strategy: config().routingStrategy, ...wiring().router },
     cacheMs: config().routingCacheMs,
   }),

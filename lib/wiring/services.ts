@@ -1,17 +1,14 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ServiceRegistry } from '../core/service-registry.ts';
 import { RegistryStore } from '../store/registry-store.ts';
-import type { TableNames } from '../store/tables.ts';
-import { config, memo, now } from './context.ts';
-import { documentClient } from './dynamo.ts';
+import { type BaseDeps, config, memo } from './context.ts';
+import { baseDeps } from './dynamo.ts';
 
 /** The service registry (registration, health) on the registry table. */
-export function buildServiceRegistry(deps: {
-  doc: DynamoDBDocumentClient;
-  tables: TableNames;
-  now: () => Date;
-  allowedEndpoints: readonly string[];
-}): ServiceRegistry {
+export function buildServiceRegistry(
+  deps: BaseDeps & {
+    allowedEndpoints: readonly string[];
+  },
+): ServiceRegistry {
   const registry = new RegistryStore(deps.doc, { table: deps.tables.registry });
   return new ServiceRegistry(
     {
@@ -27,9 +24,7 @@ export function buildServiceRegistry(deps: {
 
 export const serviceRegistry = memo(() =>
   buildServiceRegistry({
-    doc: documentClient(),
-    tables: config().tables,
-    now,
+    ...baseDeps(),
     allowedEndpoints: config().allowedPrivateEndpoints,
   }),
 );

@@ -3,8 +3,8 @@ import type { FactoryCaller } from '../core/factory-call.ts';
 import { StepRunner } from '../core/workflow/step-runner.ts';
 import type { TableNames } from '../store/tables.ts';
 import { WorkflowStore } from '../store/workflow-store.ts';
-import { config, memo, now, random } from './context.ts';
-import { documentClient } from './dynamo.ts';
+import { config, memo } from './context.ts';
+import { baseDeps } from './dynamo.ts';
 import { factoryClient } from './factories.ts';
 import { callPorts, type Routing, routing } from './routing.ts';
 
@@ -37,12 +37,9 @@ export function buildStepRunner(deps: {
 
 export const stepRunner = memo(() =>
   buildStepRunner({
-    doc: documentClient(),
-    tables: config().tables,
+    ...baseDeps(),
     routing: routing(),
     factories: factoryClient(),
-    now,
-    random,
     callTimeoutMs: config().factoryCallTimeoutMs,
     callbackBaseUrl: config().callbackUrl,
   }),

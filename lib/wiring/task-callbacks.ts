@@ -1,21 +1,17 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TaskCallbacks } from '../core/task-callbacks.ts';
 import type { TaskQueue } from '../core/task-message.ts';
 import { StatsStore } from '../store/stats-store.ts';
-import type { TableNames } from '../store/tables.ts';
 import { TaskStore } from '../store/task-store.ts';
-import { config, memo, now, random } from './context.ts';
-import { documentClient } from './dynamo.ts';
+import { type BaseDeps, memo } from './context.ts';
+import { baseDeps } from './dynamo.ts';
 import { taskQueue } from './task-queue.ts';
 
 /** Callbacks of single tasks (see `TaskCallbacks`). */
-export function buildTaskCallbacks(deps: {
-  doc: DynamoDBDocumentClient;
-  tables: TableNames;
-  now: () => Date;
-  random: () => number;
-  queue: TaskQueue;
-}): TaskCallbacks {
+export function buildTaskCallbacks(
+  deps: BaseDeps & {
+    queue: TaskQueue;
+  },
+): TaskCallbacks {
   const tasks = new TaskStore(deps.doc, { table: deps.tables.memory });
   const stats = new StatsStore(deps.doc, { table: deps.tables.patterns, random: deps.random, now: deps.now });
   return new TaskCallbacks({
@@ -27,6 +23,4 @@ export function buildTaskCallbacks(deps: {
   });
 }
 
-export const taskCallbacks = memo(() =>
-  buildTaskCallbacks({ doc: documentClient(), tables: config().tables, now, random, queue: taskQueue() }),
-);
+export const taskCallbacks = memo(() => buildTaskCallbacks({ ...baseDeps(), queue: taskQueue() }));

@@ -1,21 +1,18 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isExpired } from '../core/context-expiry.ts';
 import type { TaskQueue } from '../core/task-message.ts';
 import { TaskSubmission } from '../core/task-submission.ts';
 import { ContextStore } from '../store/context-store.ts';
-import type { TableNames } from '../store/tables.ts';
 import { TaskStore } from '../store/task-store.ts';
-import { config, memo, now } from './context.ts';
-import { documentClient } from './dynamo.ts';
+import { type BaseDeps, memo } from './context.ts';
+import { baseDeps } from './dynamo.ts';
 import { taskQueue } from './task-queue.ts';
 
 /** Task submission: the task record and the task queue, nothing else. */
-export function buildTaskSubmission(deps: {
-  doc: DynamoDBDocumentClient;
-  tables: TableNames;
-  now: () => Date;
-  queue: TaskQueue;
-}): TaskSubmission {
+export function buildTaskSubmission(
+  deps: BaseDeps & {
+    queue: TaskQueue;
+  },
+): TaskSubmission {
   const tasks = new TaskStore(deps.doc, { table: deps.tables.memory });
   const contexts = new ContextStore(deps.doc, { table: deps.tables.memory });
   return new TaskSubmission({
@@ -31,6 +28,4 @@ export function buildTaskSubmission(deps: {
   });
 }
 
-export const taskSubmission = memo(() =>
-  buildTaskSubmission({ doc: documentClient(), tables: config().tables, now, queue: taskQueue() }),
-);
+export const taskSubmission = memo(() => buildTaskSubmission({ ...baseDeps(), queue: taskQueue() }));

@@ -1,4 +1,3 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isExpired } from '../core/context-expiry.ts';
 import { NotFoundError } from '../core/errors.ts';
 import type { FactoryCaller } from '../core/factory-call.ts';
@@ -6,22 +5,17 @@ import type { StrategyName } from '../core/routing/strategy-name.ts';
 import type { TaskQueue } from '../core/task-message.ts';
 import { TaskWorker } from '../core/task-worker.ts';
 import { ContextStore } from '../store/context-store.ts';
-import type { TableNames } from '../store/tables.ts';
 import { TaskStore } from '../store/task-store.ts';
-import { config, memo, now, random } from './context.ts';
-import { documentClient } from './dynamo.ts';
+import { type BaseDeps, config, memo } from './context.ts';
+import { baseDeps } from './dynamo.ts';
 import { factoryClient } from './factories.ts';
 import { callPorts, type Routing, routing } from './routing.ts';
 import { taskQueue } from './task-queue.ts';
 
-export interface WorkerDeps {
-  doc: DynamoDBDocumentClient;
-  tables: TableNames;
-  now: () => Date;
+export interface WorkerDeps extends BaseDeps {
   routing: Routing;
   queue: TaskQueue;
   factories: FactoryCaller;
-  random: () => number;
   defaultStrategy: StrategyName;
   callTimeoutMs: number;
   callbackBaseUrl: string | undefined;
@@ -52,10 +46,7 @@ export function buildTaskWorker(deps: WorkerDeps): TaskWorker {
 
 export const taskWorker = memo(() =>
   buildTaskWorker({
-    doc: documentClient(),
-    tables: config().tables,
-    now,
-    random,
+    ...baseDeps(),
     routing: routing(),
     queue: taskQueue(),
     factories: factoryClient(),

@@ -6,8 +6,8 @@ import { RegistryStore } from '../store/registry-store.ts';
 import { StatsStore } from '../store/stats-store.ts';
 import type { TableNames } from '../store/tables.ts';
 import { WorkflowStore } from '../store/workflow-store.ts';
-import { config, memo, now, random } from './context.ts';
-import { documentClient } from './dynamo.ts';
+import { config, memo } from './context.ts';
+import { baseDeps } from './dynamo.ts';
 import { workflowEngine } from './workflow-engine.ts';
 
 /** Workflows at run time: templates, versions and runs on the engine, records in the tables. */
@@ -47,11 +47,8 @@ export function buildWorkflowService(deps: {
 
 export const workflowService = memo(() =>
   buildWorkflowService({
-    doc: documentClient(),
-    tables: config().tables,
+    ...baseDeps(),
     engine: workflowEngine(),
-    now,
-    random,
     config: config(),
   }),
 );
