@@ -31,11 +31,16 @@ function scriptedLoad<T>(answers: Array<T | Error>) {
   };
 }
 
+/** A Cached over a scripted load, on a manual clock. */
+function cachedOver<T>(answers: Array<T | Error>, ttlMs: number) {
+  const clock = manualClock();
+  const source = scriptedLoad(answers);
+  return { clock, source, cached: new Cached(source.load, { ttlMs, now: clock.now }) };
+}
+
 describe('Cached', () => {
   it('reuses the loaded value while it is younger than ttlMs', async () => {
-    const clock = manualClock();
-    const source = scriptedLoad(['first', 'second']);
-    const cached = new Cached(source.load, { ttlMs: 1_000, now: clock.now });
+    const { clock, source, cached } = cachedOver(['first', 'second'], 1_000);
 
     expect(await cached.get()).toBe('first');
     clock.advance(999);
@@ -44,9 +49,7 @@ describe('Cached', () => {
   });
 
   it('loads again once the value is ttlMs old', async () => {
-    const clock = manualClock();
-    const source = scriptedLoad(['first', 'second']);
-    const cached = new Cached(source.load, { ttlMs: 1_000, now: clock.now });
+    const { clock, source, cached } = cachedOver(['first', 'second'], 1_000);
 
     await cached.get();
     clock.advance(1_000);
@@ -59,9 +62,7 @@ describe('Cached', () => {
   });
 
   it('lets concurrent readers share one load', async () => {
-    const clock = manualClock();
-    const source = scriptedLoad(['only']);
-    const cached = new Cached(source.load, { ttlMs: 1_000, now: clock.now });
+    const { source, cached } = cachedOver(['only'], 1_000);
 
     source.hold();
     const readers = [cached.get(), cached.get(), cached.refresh(), cached.get()];
@@ -72,9 +73,7 @@ describe('Cached', () => {
   });
 
   it('refresh() loads even while the value is fresh, and get() then serves the new value', async () => {
-    const clock = manualClock();
-    const source = scriptedLoad(['first', 'second']);
-    const cached = new Cached(source.load, { ttlMs: 60_000, now: clock.now });
+    const { source, cached } = cachedOver(['first', 'second'], 60_000);
 
     await cached.get();
     expect(await cached.refresh()).toBe('second');
@@ -84,9 +83,7 @@ describe('Cached', () => {
   });
 
   it('does not keep a failed load: the next get() loads again', async () => {
-    const clock = manualClock();
-    const source = scriptedLoad([new Error('registry unavailable'), 'recovered']);
-    const cached = new Cached(source.load, { ttlMs: 60_000, now: clock.now });
+    const { source, cached } = cachedOver([new Error('registry unavailable'), 'recovered'], 60_000);
 
     await expect(cached.get()).rejects.toThrow('registry unavailable');
     expect(await cached.get()).toBe('recovered');
@@ -94,9 +91,7 @@ describe('Cached', () => {
   });
 
   it('shares a failing load between concurrent readers, then loads afresh', async () => {
-    const clock = manualClock();
-    const source = scriptedLoad([new Error('throttled'), 'recovered']);
-    const cached = new Cached(source.load, { ttlMs: 60_000, now: clock.now });
+    const { source, cached } = cachedOver([new Error('throttled'), 'recovered'], 60_000);
 
     source.hold();
     const readers = [cached.get(), cached.get()];
