@@ -12,3 +12,12 @@ export const identifier = z
     /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/,
     'may contain only letters, digits, _ . : - and must start with a letter or digit',
   );
+
+/** An absolute http(s) URL (factory endpoints, callback URLs). */
+export const httpUrl = z
+  .string()
+  .max(2_048)
+  .refine(
+    (value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol),
+    'must be an http(s) URL',
+  );

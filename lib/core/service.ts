@@ -1,21 +1,13 @@
 import * as z from 'zod';
-import { identifier } from './names.ts';
+import { httpUrl, identifier } from './names.ts';
 import type { Task } from './task.ts';
 
 export const healthState = z.enum(['healthy', 'degraded', 'unhealthy']);
 export type HealthState = z.output<typeof healthState>;
 
-const endpoint = z
-  .string()
-  .max(2_048)
-  .refine(
-    (value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol),
-    'must be an http(s) URL',
-  );
-
 const serviceFields = {
   name: identifier,
-  endpoint,
+  endpoint: httpUrl,
   /** The family the service belongs to (`media`, `research`...): content rules may target it. */
   factoryType: identifier.optional(),
   /** Task types and actions the service can execute. */

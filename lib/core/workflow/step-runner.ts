@@ -194,35 +194,22 @@ export class StepRunner {
       if (bytes > MAX_STEP_OUTPUT_BYTES)
         failure = `output of ${bytes} bytes is over the ${MAX_STEP_OUTPUT_BYTES} a step may pass on`;
     }
-    if (failure !== undefined || outcome.kind !== 'succeeded') {
-      const error = failure ?? 'the step ended without a result';
+    // The step's end: its record and what the statistics learned, written together.
+    const end = (
+      fields: { status: 'FAILED'; error: string } | { status: 'SUCCEEDED'; service: string; output: unknown },
+    ) => {
       const at = now();
-      await Promise.all([
-        workflows.updateStep(executionName, stepId, {
-          status: 'FAILED',
-          at,
-          startedAt,
-          endedAt: at,
-          error,
-          calls,
-        }),
+      return Promise.all([
+        workflows.updateStep(executionName, stepId, { ...fields, at, startedAt, endedAt: at, calls }),
         learned,
       ]);
+    };
+    if (failure !== undefined || outcome.kind !== 'succeeded') {
+      const error = failure ?? 'the step ended without a result';
+      await end({ status: 'FAILED', error });
       throw new StepFailed(error);
     }
-    const at = now();
-    await Promise.all([
-      workflows.updateStep(executionName, stepId, {
-        status: 'SUCCEEDED',
-        at,
-        startedAt,
-        service: outcome.service,
-        endedAt: at,
-        output: outcome.output,
-        calls,
-      }),
-      learned,
-    ]);
+    await end({ status: 'SUCCEEDED', service: outcome.service, output: outcome.output });
     return { status: 'SUCCEEDED', output: outcome.output ?? null };
   }
 }

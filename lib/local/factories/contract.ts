@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import * as z from 'zod';
 import type { FieldIssue } from '../../core/errors.ts';
+import { httpUrl } from '../../core/names.ts';
 
 /** Said by every example output, so nobody mistakes it for the work of a model. */
 export const EXAMPLE_NOTICE = 'Example factory output: generated without an AI model';
@@ -13,14 +14,6 @@ export function exampleOutput<T extends object>(fields: T): { example: true; not
 
 /** The largest execute body read; workflows pass earlier outputs along, so this is generous. */
 const MAX_BODY_BYTES = 1_000_000;
-
-const httpUrl = z
-  .string()
-  .max(2_048)
-  .refine(
-    (value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol),
-    'must be an http(s) URL',
-  );
 
 /** The body of `POST /execute`. Unknown fields are ignored, so callers may add their own. */
 export const executeRequestSchema = z.object({
