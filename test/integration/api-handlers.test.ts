@@ -19,6 +19,10 @@ async function api(id: string, ...args: Parameters<typeof apiEvent>): Promise<Ap
   };
 }
 
+/** PATCH /services/media-factory with `body`. */
+const patchMediaFactory = (body: object) =>
+  api('UpdateService', 'PATCH /services/{name}', { path: { name: 'media-factory' }, body });
+
 // The handlers are the same on every backend: they run once, against dynalite.
 const backend = backends()[0];
 if (!backend) throw new Error('no local DynamoDB');
@@ -66,15 +70,9 @@ describe('HTTP API handlers', () => {
     const listed = await api('ListServices', 'GET /services');
     expect(listed.body.services.map((s: { name: string }) => s.name)).toEqual(['media-factory']);
 
-    const patched = await api('UpdateService', 'PATCH /services/{name}', {
-      path: { name: 'media-factory' },
-      body: { weight: 3, version: 1 },
-    });
+    const patched = await patchMediaFactory({ weight: 3, version: 1 });
     expect(patched.body).toMatchObject({ weight: 3, version: 2 });
-    const stale = await api('UpdateService', 'PATCH /services/{name}', {
-      path: { name: 'media-factory' },
-      body: { weight: 4, version: 1 },
-    });
+    const stale = await patchMediaFactory({ weight: 4, version: 1 });
     expect(stale.status).toBe(409);
 
     const health = await api('SetServiceHealth', 'PUT /services/{name}/health', {
@@ -91,23 +89,11 @@ describe('HTTP API handlers', () => {
       ).status,
     ).toBe(404);
     // A patch changes only what it names: health and enabled survive it.
-    await api('UpdateService', 'PATCH /services/{name}', {
-      path: { name: 'media-factory' },
-      body: { enabled: false },
-    });
-    const reweighted = await api('UpdateService', 'PATCH /services/{name}', {
-      path: { name: 'media-factory' },
-      body: { weight: 5 },
-    });
+    await patchMediaFactory({ enabled: false });
+    const reweighted = await patchMediaFactory({ weight: 5 });
     expect(reweighted.body).toMatchObject({ weight: 5, health: 'degraded', enabled: false });
-    await api('UpdateService', 'PATCH /services/{name}', {
-      path: { name: 'media-factory' },
-      body: { enabled: true },
-    });
-    const empty = await api('UpdateService', 'PATCH /services/{name}', {
-      path: { name: 'media-factory' },
-      body: { version: 1 },
-    });
+    await patchMediaFactory({ enabled: true });
+    const empty = await patchMediaFactory({ version: 1 });
     expect(empty.status).toBe(400);
     expect(empty.body.error.message).toBe('body: must change at least one field');
   });

@@ -108,51 +108,23 @@ describe('the routing simulator', () => {
 describe('adaptationTasks', () => {
   const choices = (n: number, target: (t: number) => boolean) =>
     Uint8Array.from({ length: n }, (_, t) => (target(t) ? 0 : 1));
+  /** Adaptation over 1,000 tasks that send task `t` to the target when `target(t)`, from task 500. */
+  const adaptationAt500 = (target: (t: number) => boolean) => adaptationTasks(choices(1_000, target), 0, 500);
 
   it('counts the tasks until every later window sends less than the threshold to the target', () => {
     // Windows [s, s + 200) starting at s <= 560 hold 40 or more target tasks (>= 20%).
-    expect(
-      adaptationTasks(
-        choices(1_000, (t) => t < 600),
-        0,
-        500,
-      ),
-    ).toBe(61);
+    expect(adaptationAt500((t) => t < 600)).toBe(61);
   });
 
   it('is 0 when the target never gets its share after `from`, and null when it always does', () => {
-    expect(
-      adaptationTasks(
-        choices(1_000, (t) => t < 500),
-        0,
-        500,
-      ),
-    ).toBe(0);
-    expect(
-      adaptationTasks(
-        choices(1_000, () => true),
-        0,
-        500,
-      ),
-    ).toBeNull();
+    expect(adaptationAt500((t) => t < 500)).toBe(0);
+    expect(adaptationAt500(() => true)).toBeNull();
     // Exactly 20% is not below 20%.
-    expect(
-      adaptationTasks(
-        choices(1_000, (t) => t % 5 === 0),
-        0,
-        500,
-      ),
-    ).toBeNull();
+    expect(adaptationAt500((t) => t % 5 === 0)).toBeNull();
   });
 
   it('takes a late relapse into account', () => {
-    expect(
-      adaptationTasks(
-        choices(1_000, (t) => t < 520 || (t >= 700 && t < 760)),
-        0,
-        500,
-      ),
-    ).toBe(221);
+    expect(adaptationAt500((t) => t < 520 || (t >= 700 && t < 760))).toBe(221);
   });
 });
 
