@@ -1,4 +1,9 @@
-import { type RoutingStats, routingStats } from '../core/routing/routing-stats.ts';
+import {
+  type PerformanceSummary,
+  performanceSummary,
+  type RoutingStats,
+  routingStats,
+} from '../core/routing/routing-stats.ts';
 import { StatsStore } from '../store/stats-store.ts';
 import { type BaseDeps, memo } from './context.ts';
 import { baseDeps } from './dynamo.ts';
@@ -6,7 +11,7 @@ import { baseDeps } from './dynamo.ts';
 /** What the statistics say about routing and the brain's decisions so far. */
 export interface Reports {
   routingStats(): Promise<RoutingStats>;
-  performanceSummary(): Promise<{ totalDecisions: number; taskTypesLearned: number; taskTypes: string[] }>;
+  performanceSummary(): Promise<PerformanceSummary>;
 }
 
 export function buildReports(deps: BaseDeps): Reports {
@@ -15,7 +20,7 @@ export function buildReports(deps: BaseDeps): Reports {
     routingStats: async () => routingStats(await stats.routeCounters()),
     async performanceSummary() {
       const [counters, taskTypes] = await Promise.all([stats.routeCounters(), stats.taskTypes()]);
-      return { totalDecisions: counters.total ?? 0, taskTypesLearned: taskTypes.length, taskTypes };
+      return performanceSummary(counters, taskTypes);
     },
   };
 }

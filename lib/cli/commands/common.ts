@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import type { z } from 'zod';
+import { idempotencyKeySchema } from '../../core/idempotency.ts';
 import { ApiClient, ApiError, type CredentialProvider, type RequestOptions } from '../client.ts';
 import { colorEnabled, createStyle, type OutputStream, type Style } from '../format.ts';
 
@@ -442,10 +443,12 @@ export function idempotencyHeaders(key: string | undefined): Record<string, stri
   return key === undefined ? undefined : { 'idempotency-key': key };
 }
 
-/** The `--idempotency-key` flag, checked: 1 to 256 characters. */
+/** The `--idempotency-key` flag, checked with the API's own rules (`lib/core/idempotency.ts`). */
 export function checkIdempotencyKey(key: string | undefined, hint: string): string | undefined {
-  if (key !== undefined && (key.length === 0 || key.length > 256)) {
-    throw new UsageError('--idempotency-key: must be 1 to 256 characters', hint);
+  if (key === undefined) return undefined;
+  const checked = idempotencyKeySchema.safeParse(key);
+  if (!checked.success) {
+    throw new UsageError(`--idempotency-key: ${checked.error.issues[0]?.message ?? 'not a valid key'}`, hint);
   }
   return key;
 }

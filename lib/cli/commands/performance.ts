@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
-import type { Reports } from '../../wiring/reports.ts';
+import type { PerformanceSummary } from '../../core/routing/routing-stats.ts';
 import { formatFields } from '../format.ts';
 import { addReadCommand, type CliState } from './common.ts';
-
-/** `GET /performance`: decisions made and task types learned. */
-export type PerformanceSummary = Awaited<ReturnType<Reports['performanceSummary']>>;
 
 /** Registers `performance`, a command without subcommands. */
 export function registerPerformanceCommand(program: Command, state: CliState): void {

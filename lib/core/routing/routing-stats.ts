@@ -19,3 +19,21 @@ export function routingStats(counters: Readonly<Record<string, number>>): Routin
     strategyDistribution: pick('strategy:'),
   };
 }
+
+/** The brain's decisions so far and the task types it has learned. */
+export interface PerformanceSummary {
+  totalDecisions: number;
+  taskTypesLearned: number;
+  taskTypes: string[];
+}
+
+export function performanceSummary(
+  counters: Readonly<Record<string, number>>,
+  taskTypes: readonly string[],
+): PerformanceSummary {
+  return {
+    totalDecisions: counters.total ?? 0,
+    taskTypesLearned: taskTypes.length,
+    taskTypes: [...taskTypes],
+  };
+}

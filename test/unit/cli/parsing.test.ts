@@ -129,9 +129,12 @@ describe('buildSubmitRequest', () => {
     expect(usage(() => buildSubmitRequest({}, files({})))).toBe('--type: is required');
   });
 
-  it('checks the idempotency key length', () => {
+  it("checks the idempotency key with the API's own rules", () => {
     expect(usage(() => buildSubmitRequest({ type: 'a', idempotencyKey: 'k'.repeat(257) }, files({})))).toBe(
-      '--idempotency-key: must be 1 to 256 characters',
+      '--idempotency-key: must be at most 256 characters',
+    );
+    expect(usage(() => buildSubmitRequest({ type: 'a', idempotencyKey: 'a\tb' }, files({})))).toBe(
+      '--idempotency-key: must not contain control characters',
     );
     expect(buildSubmitRequest({ type: 'a', idempotencyKey: 'k' }, files({})).idempotencyKey).toBe('k');
   });

@@ -151,7 +151,7 @@ describe('buildRunRequest', () => {
 
   it('refuses an idempotency key the API would refuse', () => {
     expect(usage(() => buildRunRequest('demo', { idempotencyKey: 'k'.repeat(257) }, io))).toContain(
-      '--idempotency-key: must be 1 to 256 characters',
+      '--idempotency-key: must be at most 256 characters',
     );
   });
 
