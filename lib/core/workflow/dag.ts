@@ -25,9 +25,6 @@ export type SpTree =
   | { kind: 'parallel'; children: SpTree[] }
   | { kind: 'prime'; ids: string[] };
 
-/** A dependency cycle as a closed path along dependency edges, or undefined: see {@link findCycle}. */
-export { findCycle };
-
 /**
  * The nodes with every node after its dependencies. Among the nodes that are ready at the same
  * time the earliest in template order goes first, so the order is stable. Throws on a cycle.

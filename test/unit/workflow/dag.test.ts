@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { findCycle } from '../../../lib/core/graph.ts';
 import {
   criticalPath,
   type Dag,
   decomposeSeriesParallel,
-  findCycle,
   isSeriesParallel,
   type SpTree,
   seriesParallelize,
