@@ -4,6 +4,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { inject } from 'vitest';
 import { mulberry32 } from '../../lib/core/random.ts';
+import type { TaskResultInput } from '../../lib/core/task-result.ts';
 import { LocalEngine } from '../../lib/engine/local-engine.ts';
 import { LOCAL_AWS } from '../../lib/local/dynamodb.ts';
 import { invoke, localFunction } from '../../lib/local/functions.ts';
@@ -151,4 +152,22 @@ export async function registerAll<T>(
   inputs: readonly T[],
 ): Promise<void> {
   for (const input of inputs) await registry.register(input);
+}
+
+/** A finished call as the brain learns it: a success, or a failure with `error` as its message. */
+export function callOutcome(
+  taskId: string,
+  taskType: string,
+  service: string,
+  executionMs: number,
+  error?: string,
+): TaskResultInput {
+  return {
+    taskId,
+    taskType,
+    service,
+    success: error === undefined,
+    executionMs,
+    ...(error === undefined ? {} : { error: { kind: 'error', message: error } }),
+  };
 }

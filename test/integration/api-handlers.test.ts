@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invoke } from '../../lib/local/functions.ts';
 import { apiEvent, scheduledEvent, sqsEvent, sqsRecord, taskRequestedEvent } from '../helpers/events.ts';
 import { startFactory } from '../helpers/factory-server.ts';
-import { backends, createServingStack, type TestStack, waitForTask } from '../helpers/stack.ts';
+import { backends, callOutcome, createServingStack, type TestStack, waitForTask } from '../helpers/stack.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are read field by field in tests
 type Api = { status: number; body: any; headers: Record<string, unknown> };
@@ -204,14 +204,15 @@ describe('HTTP API handlers', () => {
 
   it('runs the daily analysis and takes suggestion decisions over HTTP, never applying one', async () => {
     for (let i = 0; i < 12; i++) {
-      await stack.orchestrator.brain.learn({
-        taskId: `img-${i}`,
-        taskType: 'image_generation',
-        service: 'media-factory',
-        success: i % 2 === 0,
-        executionMs: 900,
-        ...(i % 2 === 0 ? {} : { error: { kind: 'error' as const, message: 'gpu lost' } }),
-      });
+      await stack.orchestrator.brain.learn(
+        callOutcome(
+          `img-${i}`,
+          'image_generation',
+          'media-factory',
+          900,
+          i % 2 === 0 ? undefined : 'gpu lost',
+        ),
+      );
     }
     const analysis = (await invoke('AnalyzePerformance', scheduledEvent('vobee-daily-analysis'))) as {
       found: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { prioritize } from '../../lib/core/priority.ts';
-import { backends, createStack, manualClock, registerAll } from '../helpers/stack.ts';
+import { backends, callOutcome, createStack, manualClock, registerAll } from '../helpers/stack.ts';
 
 const SEED_BATCH = [
   { id: 't1', type: 'email_campaign', priority: 'normal' },
@@ -46,13 +46,7 @@ describe.each(backends())('brain on $kind', (backend) => {
 
     const confidences: number[] = [];
     for (let i = 0; i < 10; i++) {
-      await brain.learn({
-        taskId: `ok-${i}`,
-        taskType: 'email_campaign',
-        service: 'marketing-ai',
-        success: true,
-        executionMs: 5_200,
-      });
+      await brain.learn(callOutcome(`ok-${i}`, 'email_campaign', 'marketing-ai', 5_200));
       confidences.push((await brain.decide({ id: `d${i + 1}`, type: 'email_campaign' })).confidence);
     }
     for (let i = 1; i < confidences.length; i++)
@@ -72,21 +66,10 @@ describe.each(backends())('brain on $kind', (backend) => {
     await services.register({ name: 'flaky', endpoint: 'http://flaky:1', capabilities: ['finance'] });
     await services.register({ name: 'steady', endpoint: 'http://steady:1', capabilities: ['finance'] });
     for (let i = 0; i < 20; i++) {
-      await brain.learn({
-        taskId: `f-${i}`,
-        taskType: 'finance',
-        service: 'flaky',
-        success: i % 2 === 0,
-        executionMs: 200,
-        ...(i % 2 === 0 ? {} : { error: { kind: 'error' as const, message: 'upstream 500' } }),
-      });
-      await brain.learn({
-        taskId: `s-${i}`,
-        taskType: 'finance',
-        service: 'steady',
-        success: true,
-        executionMs: 400,
-      });
+      await brain.learn(
+        callOutcome(`f-${i}`, 'finance', 'flaky', 200, i % 2 === 0 ? undefined : 'upstream 500'),
+      );
+      await brain.learn(callOutcome(`s-${i}`, 'finance', 'steady', 400));
     }
     const decision = await brain.decide({ id: 'x', type: 'finance', priority: 'critical' });
     expect(decision.selectedService).toBe('steady');
@@ -118,13 +101,7 @@ describe.each(backends())('brain on $kind', (backend) => {
     });
     // Observed p95 of about 40 s: the timeout grows to twice that.
     for (let i = 0; i < 5; i++) {
-      await brain.learn({
-        taskId: `slow-${i}`,
-        taskType: 'email_campaign',
-        service: 'video-ai',
-        success: true,
-        executionMs: 40_000,
-      });
+      await brain.learn(callOutcome(`slow-${i}`, 'email_campaign', 'video-ai', 40_000));
     }
     const slow = await brain.decide({ id: 'e2', type: 'email_campaign' });
     expect(slow.resources.timeoutSeconds).toBeGreaterThanOrEqual(80);
