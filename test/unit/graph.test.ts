@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { findCycle, type Graph, layers } from '../../lib/core/graph.ts';
-
-const graph = (edges: Record<string, string[]>): Graph => new Map(Object.entries(edges));
+import { graph, smallGraphs } from './graphs.ts';
 
 /** n0 <- n1 <- ... <- n(size-1): each node depends on the one before it. */
 function chain(size: number): Map<string, string[]> {
@@ -44,11 +43,7 @@ describe('findCycle', () => {
   });
 
   it('any cycle it reports is a closed path of real edges; without one a topological order exists (property)', () => {
-    const names = ['a', 'b', 'c', 'd', 'e', 'f'];
-    const randomGraph = fc.dictionary(
-      fc.constantFrom(...names),
-      fc.uniqueArray(fc.constantFrom(...names), { maxLength: 3 }),
-    );
+    const randomGraph = smallGraphs();
     fc.assert(
       fc.property(randomGraph, (edges) => {
         const g = graph(edges);
