@@ -17,10 +17,7 @@ import { ConflictError } from '../core/errors.ts';
  */
 export type Item = Record<string, unknown>;
 
-export interface Key {
-  pk: string;
-  sk: string;
-}
+export type Key = { pk: string; sk: string };
 
 /** A condition, with the names and values it uses. */
 export interface Condition {
@@ -53,13 +50,30 @@ export function ifVersion(expected: number | undefined, attribute = 'version'): 
       };
 }
 
+/**
+ * The condition that `attribute` holds one of `values`. An item without the attribute passes too
+ * when `absentMeans` (what a missing attribute stands for) is one of them.
+ */
+export function oneOf(attribute: string, values: readonly string[], absentMeans?: string): Condition {
+  const placeholders = values.map((_, i) => `:oneOf${i}`);
+  const inList = `#oneOf IN (${placeholders.join(', ')})`;
+  return {
+    ConditionExpression:
+      absentMeans !== undefined && values.includes(absentMeans)
+        ? `attribute_not_exists(#oneOf) OR ${inList}`
+        : inList,
+    ExpressionAttributeNames: { '#oneOf': attribute },
+    ExpressionAttributeValues: Object.fromEntries(values.map((value, i) => [placeholders[i], value])),
+  };
+}
+
 /** True when DynamoDB refused a write because its condition did not hold. */
-export function isConditionFailure(error: unknown): boolean {
+function isConditionFailure(error: unknown): boolean {
   return (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
 }
 
 /** Runs a conditional write and reports whether the condition held. */
-export async function attempt(write: () => Promise<unknown>): Promise<boolean> {
+async function attempt(write: () => Promise<unknown>): Promise<boolean> {
   try {
     await write();
     return true;
@@ -87,10 +101,10 @@ export class Table {
 
   /** Items by key, 100 to a request, in the order of `keys`; keys without an item are left out. */
   async getMany(keys: readonly Key[]): Promise<Item[]> {
-    const id = (key: Item) => `${key.pk as string}\u0000${key.sk as string}`;
+    const id = (key: Item) => `${String(key.pk)}\u0000${String(key.sk)}`;
     const found = new Map<string, Item>();
     for (let i = 0; i < keys.length; i += 100) {
-      let batch: Item[] | undefined = keys.slice(i, i + 100) as unknown as Item[];
+      let batch: Item[] | undefined = keys.slice(i, i + 100);
       while (batch && batch.length > 0) {
         const { Responses, UnprocessedKeys } = await this.doc.send(
           new BatchGetCommand({ RequestItems: { [this.name]: { Keys: batch } } }),
@@ -100,7 +114,7 @@ export class Table {
       }
     }
     return keys.flatMap((key) => {
-      const item = found.get(id(key as unknown as Item));
+      const item = found.get(id(key));
       return item ? [item] : [];
     });
   }

@@ -11,7 +11,7 @@ import type {
   WorkflowHead,
   WorkflowVersion,
 } from '../core/workflow/workflow-records.ts';
-import { assignments, IF_PRESENT, type Item, ifVersion, stripKeys, Table } from './dynamo.ts';
+import { assignments, IF_PRESENT, type Item, ifVersion, oneOf, stripKeys, Table } from './dynamo.ts';
 import {
   LAST_STEP,
   memoryKeys,
@@ -122,17 +122,15 @@ export class WorkflowStore implements WorkflowRepository {
     to: ExecutionControl,
     now: Date,
   ): Promise<boolean> {
-    const allowed = from.map((_, i) => `:f${i}`).join(', ');
+    const condition = oneOf('control', from, 'running');
     return this.#memory.updateIf(memoryKeys.runControl(executionName), {
       UpdateExpression: 'SET #c = :to, updatedAt = :now',
-      ConditionExpression: from.includes('running')
-        ? `attribute_not_exists(#c) OR #c IN (${allowed})`
-        : `#c IN (${allowed})`,
-      ExpressionAttributeNames: { '#c': 'control' },
+      ConditionExpression: condition.ConditionExpression,
+      ExpressionAttributeNames: { ...condition.ExpressionAttributeNames, '#c': 'control' },
       ExpressionAttributeValues: {
+        ...condition.ExpressionAttributeValues,
         ':to': to,
         ':now': now.toISOString(),
-        ...Object.fromEntries(from.map((f, i) => [`:f${i}`, f])),
       },
     });
   }
@@ -212,21 +210,13 @@ export class WorkflowStore implements WorkflowRepository {
       Object.entries({ stepId, ...fields, writtenAt: at }).filter(([, v]) => v !== undefined),
     );
     const { set, names, values } = assignments(defined);
-    let condition: string | undefined;
-    if (onlyIf) {
-      names['#st'] = 'status';
-      onlyIf.forEach((status, i) => {
-        values[`:o${i}`] = status;
-      });
-      const allowed = `#st IN (${onlyIf.map((_, i) => `:o${i}`).join(', ')})`;
-      // A step that started has no status of its own until it writes one: it is running.
-      condition = onlyIf.includes('RUNNING') ? `attribute_not_exists(#st) OR ${allowed}` : allowed;
-    }
+    // A step that started has no status of its own until it writes one: it is running.
+    const condition = onlyIf && oneOf('status', onlyIf, 'RUNNING');
     const after = await this.#memory.update(memoryKeys.runStep(executionName, stepId), {
       UpdateExpression: `SET ${set.join(', ')}`,
-      ConditionExpression: condition,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
+      ConditionExpression: condition?.ConditionExpression,
+      ExpressionAttributeNames: { ...names, ...condition?.ExpressionAttributeNames },
+      ExpressionAttributeValues: { ...values, ...condition?.ExpressionAttributeValues },
     });
     if (!after) return undefined;
     const { writtenAt: _at, ...step } = stripKeys<Omit<StepRecord, 'attempts'> & { writtenAt?: string }>(
