@@ -24,8 +24,8 @@ export interface StepKindSpec {
   unsupportedBecause?: string;
   /** The template field that selects the kind (none for the default kind). */
   selectedBy?: keyof StepKindFields;
-  /** Template fields only this kind may set. */
-  ownFields: ReadonlyArray<keyof StepKindFields>;
+  /** Template fields only this kind may set, with what they are called in messages. */
+  ownFields: Readonly<Partial<Record<keyof StepKindFields, string>>>;
   /** The step definition fields that tell the step handler the kind (beyond the common ones). */
   definition(step: StepKindFields): Record<string, unknown>;
   /** The Task state's resource, extra payload fields, result selector and kind-specific fields. */
@@ -41,7 +41,7 @@ export const STEP_KINDS: Readonly<Record<StepKind, StepKindSpec>> = {
   /** The factory answers within the step handler's invocation. */
   call: {
     engines: ['standard', 'express'],
-    ownFields: [],
+    ownFields: {},
     definition: () => ({}),
     taskState: () => ({
       Resource: LAMBDA_INVOKE,
@@ -59,7 +59,7 @@ export const STEP_KINDS: Readonly<Record<StepKind, StepKindSpec>> = {
     engines: ['standard'],
     unsupportedBecause: 'an express workflow cannot wait for a callback (Express has no task tokens)',
     selectedBy: 'callback',
-    ownFields: ['heartbeat_seconds'],
+    ownFields: { heartbeat_seconds: 'heartbeat' },
     definition: () => ({ callback: true }),
     taskState: (step) => ({
       Resource: LAMBDA_INVOKE_WAIT_FOR_TOKEN,
@@ -70,8 +70,15 @@ export const STEP_KINDS: Readonly<Record<StepKind, StepKindSpec>> = {
   },
 };
 
+/** The kind whose selecting field the step sets; `call` when it sets none. */
 export function kindOf(step: StepKindFields): StepKind {
-  return step.callback ? 'callback' : 'call';
+  const kinds = Object.keys(STEP_KINDS) as StepKind[];
+  return (
+    kinds.find((kind) => {
+      const field = STEP_KINDS[kind].selectedBy;
+      return field !== undefined && Boolean(step[field]);
+    }) ?? 'call'
+  );
 }
 
 /** Fields a step sets that belong to another kind than its own. */
@@ -82,12 +89,9 @@ export function misplacedFields(
   return Object.entries(STEP_KINDS).flatMap(([other, spec]) =>
     other === kind
       ? []
-      : spec.ownFields
-          .filter((field) => step[field] !== undefined)
-          .map((field) => ({
-            field,
-            message: `only a ${other} step has a ${field.replace('_seconds', '')}`,
-          })),
+      : (Object.entries(spec.ownFields) as Array<[keyof StepKindFields, string]>)
+          .filter(([field]) => step[field] !== undefined)
+          .map(([field, called]) => ({ field, message: `only a ${other} step has a ${called}` })),
   );
 }
 
