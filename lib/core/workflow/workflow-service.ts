@@ -469,10 +469,8 @@ export class WorkflowService {
     verb: string,
   ): Promise<ExecutionView> {
     const before = await this.describe(executionName);
-    if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(before.status)) {
-      throw new ConflictError(`cannot ${verb} execution '${before.executionId}': it is ${before.status}`);
-    }
-    if (!(await this.#ports.workflows.setControl(before.executionId, from, to, this.#ports.now()))) {
+    const ended = ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(before.status);
+    if (ended || !(await this.#ports.workflows.setControl(before.executionId, from, to, this.#ports.now()))) {
       throw new ConflictError(`cannot ${verb} execution '${before.executionId}': it is ${before.status}`);
     }
     return this.describe(executionName);
