@@ -1,3 +1,5 @@
+import type { UploadOffer } from './artifacts.ts';
+
 /** The factory contract as the pipeline sees it: one execute call, its outcome classified. */
 export interface FactoryRequest {
   action: string;
@@ -7,6 +9,8 @@ export interface FactoryRequest {
   /** For long work: where the factory posts its result later, and the token it must send back. */
   callbackUrl?: string;
   taskToken?: string;
+  /** Where the factory may upload a large output and answer with its reference (see `artifacts.ts`). */
+  upload?: UploadOffer;
 }
 
 export type FactoryCallResult =

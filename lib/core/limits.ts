@@ -1,0 +1,79 @@
+/**
+ * Every size limit of the orchestrator, in one place, with the AWS limit it protects. The README's
+ * limits table is checked against this list. Sizes are bytes of UTF-8 (of the JSON text for
+ * structured values), never characters.
+ */
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+export interface SizeLimit {
+  bytes: number;
+  /** What is limited, as the error message names it. */
+  what: string;
+  /** The AWS limit the value keeps us within, and how. */
+  protects: string;
+}
+
+export const LIMITS = {
+  /** An output kept inline in a task record, a step record or a callback; larger ones become artifacts. */
+  inlineOutput: {
+    bytes: 64 * KiB,
+    what: 'an output kept inline (larger outputs are stored as artifacts)',
+    protects: 'DynamoDB item 400 KB; Step Functions state 256 KB',
+  },
+  /** The body of any API request but a callback. */
+  apiBody: {
+    bytes: 256 * KiB,
+    what: 'an API request body',
+    protects: 'DynamoDB item 400 KB (task and template records); Lambda 6 MB',
+  },
+  /** A task's parameters, artifact references counted as references. */
+  taskParameters: {
+    bytes: 64 * KiB,
+    what: 'task parameters (large inputs go by artifact reference)',
+    protects: 'DynamoDB item 400 KB (the task record); SQS and EventBridge 1 MB (the task message)',
+  },
+  /** A workflow run's input, carried in the state of every step. */
+  runInput: {
+    bytes: 64 * KiB,
+    what: 'a workflow run input',
+    protects: 'Step Functions state 256 KB',
+  },
+  /** A message taken from the intake queue or an EventBridge event. */
+  intakeMessage: {
+    bytes: 256 * KiB,
+    what: 'an intake message or event',
+    protects: 'SQS and EventBridge 1 MB; DynamoDB item 400 KB',
+  },
+  /** A factory's callback body; an output above `inlineOutput` in it is stored as an artifact. */
+  callbackBody: {
+    bytes: 4 * MiB,
+    what: 'a callback body',
+    protects: 'Lambda 6 MB (request payload)',
+  },
+  /** A factory's answer, read as a stream and aborted past this. */
+  factoryAnswer: {
+    bytes: 16 * MiB,
+    what: 'a factory answer',
+    protects: 'Lambda memory (answers above the inline size are stored as artifacts)',
+  },
+  /** One artifact, uploaded by a factory or stored from an answer. */
+  artifact: {
+    bytes: 5 * 1024 * MiB,
+    what: 'an artifact',
+    protects: 'S3 single PUT 5 GB',
+  },
+} as const satisfies Record<string, SizeLimit>;
+
+export type LimitName = keyof typeof LIMITS;
+
+/** Bytes of the JSON text of `value` (`null` for undefined). */
+export function jsonBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value ?? null));
+}
+
+/** The message of a refusal: names what was too large, its size and the limit. */
+export function overLimitMessage(name: LimitName, bytes: number): string {
+  const limit = LIMITS[name];
+  return `${limit.what}: ${bytes} bytes is over the limit of ${limit.bytes} bytes`;
+}
