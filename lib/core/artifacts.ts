@@ -78,20 +78,6 @@ export function isReference(value: unknown): value is { artifact: Record<string,
   );
 }
 
-/** Every reference in `value` with its dotted path (under `field`). */
-function referencesIn(
-  value: unknown,
-  field: string,
-  found: Array<{ field: string; ref: Record<string, unknown> }> = [],
-) {
-  if (isReference(value)) found.push({ field, ref: value.artifact });
-  else if (Array.isArray(value)) value.forEach((item, i) => referencesIn(item, `${field}.${i}`, found));
-  else if (value !== null && typeof value === 'object')
-    for (const [key, item] of Object.entries(value))
-      referencesIn(item, field ? `${field}.${key}` : key, found);
-  return found;
-}
-
 /** `value` with every reference replaced by what `replace` makes of it (a copy; `value` is untouched). */
 async function mapReferences(
   value: unknown,
@@ -184,11 +170,6 @@ export async function keepOutput(output: unknown, store: ArtifactStore): Promise
   if (jsonBytes(checked) <= LIMITS.inlineOutput.bytes) return checked;
   const ref = await store.put(new TextEncoder().encode(JSON.stringify(checked)), 'application/json');
   return { artifact: ref };
-}
-
-/** How many references `value` holds. */
-export function countReferences(value: unknown): number {
-  return referencesIn(value, '').length;
 }
 
 /**
