@@ -30,6 +30,8 @@ const environmentSchema = z.object({
   /** The workflow step handler that compiled workflows invoke, and the role their state machines run as. */
   VOBEE_RUN_STEP_FUNCTION: z.string().min(1).optional(),
   VOBEE_WORKFLOW_ROLE_ARN: z.string().min(1).optional(),
+  /** The bucket artifacts are kept in (outputs above the inline limit); without it they fail. */
+  VOBEE_ARTIFACT_BUCKET: z.string().min(3).optional(),
   /** The API's base URL, given to long-running factories to post their callbacks. */
   VOBEE_CALLBACK_URL: z.string().url().optional(),
   /** Prefix of state machines made at run time, and the workflows the stack deployed (JSON: id -> ARN). */
@@ -69,6 +71,7 @@ export interface Config {
   runStepFunction: string | undefined;
   workflowRoleArn: string | undefined;
   callbackUrl: string | undefined;
+  artifactBucket: string | undefined;
   workflowPrefix: string;
   deployedWorkflows: Record<string, z.output<typeof deployedWorkflow>>;
   workflowLogs: {
@@ -103,6 +106,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runStepFunction: e.VOBEE_RUN_STEP_FUNCTION,
     workflowRoleArn: e.VOBEE_WORKFLOW_ROLE_ARN,
     callbackUrl: e.VOBEE_CALLBACK_URL,
+    artifactBucket: e.VOBEE_ARTIFACT_BUCKET,
     workflowPrefix: e.VOBEE_WORKFLOW_PREFIX,
     deployedWorkflows: e.VOBEE_DEPLOYED_WORKFLOWS,
     workflowLogs: {

@@ -6,7 +6,7 @@
  * large output through the presigned PUT it is offered and answer with the reference.
  */
 import * as z from 'zod';
-import { type FieldIssue, NotFoundError, ValidationError, VobeeError } from './errors.ts';
+import { type FieldIssue, NotFoundError, ValidationError } from './errors.ts';
 import type { FactoryCaller, FactoryCallResult, FactoryRequest } from './factory-call.ts';
 import { jsonBytes, LIMITS } from './limits.ts';
 
@@ -56,8 +56,8 @@ export interface ArtifactStore {
   uploadOffer(id: string): Promise<UploadOffer>;
 }
 
-/** A factory answered with a reference that does not hold: the call failed. */
-export class ArtifactReferenceError extends VobeeError {
+/** A factory answered with a reference that does not hold: the call failed (a callback gets 422). */
+export class ArtifactReferenceError extends ValidationError {
   constructor(message: string) {
     super(message);
     this.name = 'ArtifactReferenceError';

@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { PayloadTooLargeError } from './errors.ts';
+import { jsonBytes, LIMITS, overLimitMessage } from './limits.ts';
 
 /**
  * What a long-running factory posts to `/callbacks/{token}`: `{status: 'succeeded', output}` or
@@ -21,4 +23,19 @@ export type CallbackBody = z.output<typeof callbackBody>;
 /** A factory's failure report as text. */
 export function failureText(error: unknown): string {
   return typeof error === 'string' ? error : JSON.stringify(error ?? 'factory reported failure');
+}
+
+/**
+ * A callback's output as it is kept: through `keep` (large outputs by artifact reference, see
+ * `keepOutput`) when an artifact store is configured; refused when it is still over the inline limit.
+ */
+export async function keptOutput(
+  output: unknown,
+  keep: ((output: unknown) => Promise<unknown>) | undefined,
+): Promise<unknown> {
+  const kept = keep ? await keep(output ?? null) : (output ?? null);
+  const bytes = jsonBytes(kept);
+  if (bytes > LIMITS.inlineOutput.bytes)
+    throw new PayloadTooLargeError(`${overLimitMessage('inlineOutput', bytes)}, and no artifact store is configured`);
+  return kept;
 }

@@ -11,7 +11,7 @@ import {
   summarizeCounters,
 } from './statistics.ts';
 import { type TaskResult, type TaskResultInput, taskResultSchema } from './task-result.ts';
-import { MAX_INLINE_OUTPUT_BYTES } from './task-worker.ts';
+import { jsonBytes, LIMITS, overLimitMessage } from './limits.ts';
 import { parseInput } from './validation.ts';
 
 /** The short-term window holds this many of the most recent results. */
@@ -97,14 +97,9 @@ export class Memory {
     options: { learn?: boolean } = {},
   ): Promise<{ recorded: boolean; result: TaskResult }> {
     const result = parseInput(taskResultSchema, input, 'result');
-    const bytes = Buffer.byteLength(JSON.stringify(result));
-    if (bytes > MAX_INLINE_OUTPUT_BYTES) {
-      throw new ValidationError([
-        {
-          field: 'output',
-          message: `result is ${bytes} bytes; at most ${MAX_INLINE_OUTPUT_BYTES} can be stored inline`,
-        },
-      ]);
+    const bytes = jsonBytes(result.output);
+    if (bytes > LIMITS.inlineOutput.bytes) {
+      throw new ValidationError([{ field: 'output', message: overLimitMessage('inlineOutput', bytes) }]);
     }
     const recorded = await this.#ports.putResult(result);
     if (recorded && options.learn !== false) {

@@ -1,10 +1,10 @@
-import { type CallbackBody, callbackBody, failureText } from './callback-body.ts';
+import { type CallbackBody, callbackBody, failureText, keptOutput } from './callback-body.ts';
 import { taskIdOfToken, tokenHash } from './callback-tokens.ts';
 import { ConflictError, NotFoundError, NotReadyError } from './errors.ts';
 import type { CallObservation } from './statistics.ts';
 import { followUp, stateOf, type TaskQueue } from './task-message.ts';
 import type { CallError, TaskRecord, TaskStatus } from './task-record.ts';
-import { finishedProgress, inlineResult, type TaskProgress } from './task-worker.ts';
+import { finishedProgress, type TaskProgress } from './task-worker.ts';
 import { parseInput } from './validation.ts';
 
 export interface TaskCallbackPorts {
@@ -12,6 +12,8 @@ export interface TaskCallbackPorts {
   saveTask(taskId: string, expectedSeq: number, progress: TaskProgress): Promise<boolean>;
   recordCalls(calls: readonly CallObservation[]): Promise<void>;
   queue: TaskQueue;
+  /** What is kept of a callback's output: large outputs by artifact reference (see `keepOutput`). */
+  keepOutput?(output: unknown): Promise<unknown>;
   now(): Date;
 }
 
@@ -47,9 +49,10 @@ export class TaskCallbacks {
     if (!record || waiting?.for !== 'callback' || waiting.tokenHash !== tokenHash(token) || !call) {
       throw new NotFoundError('callback token', `${token.slice(0, 12)}...`);
     }
+    const succeeded = message.status === 'succeeded';
+    const output = succeeded ? await keptOutput(message.output, this.#ports.keepOutput) : undefined;
     const now = this.#ports.now().toISOString();
     const latencyMs = Math.max(0, Date.parse(now) - Date.parse(call.at) + call.latencyMs);
-    const succeeded = message.status === 'succeeded';
     const error = succeeded
       ? undefined
       : { kind: 'error' as const, message: failureText(message.error).slice(0, 2_000) };
@@ -74,7 +77,7 @@ export class TaskCallbacks {
     // A failure is saved with what follows it, so that the follow-up can be sent again if this
     // invocation stops before sending it (see `continuationOf`).
     const progress: TaskProgress = succeeded
-      ? finishedProgress(record.task.parameters, base, now, inlineResult(call.service, message.output))
+      ? finishedProgress(record.task.parameters, base, now, { output })
       : { ...base, status: 'RUNNING', waiting: { for: 'failure', until: now, error: error as CallError } };
     if (!(await this.#ports.saveTask(record.taskId, record.seq, progress))) {
       throw new ConflictError(

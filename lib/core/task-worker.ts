@@ -1,6 +1,7 @@
 import type { Brain, Decision } from './brain.ts';
 import { taskCallbackToken, tokenHash } from './callback-tokens.ts';
 import { NoRouteError } from './errors.ts';
+import { jsonBytes, LIMITS, overLimitMessage } from './limits.ts';
 import type { HealthChange } from './passive-health.ts';
 import type { Router, RoutingDecision, StrategyName } from './routing/router.ts';
 import type { Service } from './service.ts';
@@ -15,9 +16,6 @@ import {
 import type { CallAttempt, TaskRecord, TaskStatus, TaskWaiting } from './task-record.ts';
 import { parameterFeatures } from './task-result.ts';
 import { type CallbackOffers, type RunOutcome, TaskRun, type TaskRunPorts } from './task-run.ts';
-
-/** The largest output kept inline in a task record (DynamoDB items stop at 400 KB). */
-export const MAX_INLINE_OUTPUT_BYTES = 300_000;
 
 /** What one save of a task writes: the record's state after an invocation. */
 export interface TaskProgress {
@@ -247,17 +245,20 @@ export class TaskWorker {
   }
 }
 
-/** The output to keep, or the error saying it is too large to keep inline. */
+/**
+ * The output to keep, or the error saying it is too large to keep inline: outputs above the inline
+ * limit were kept as artifacts on the way (see `ArtifactCalls`), unless no artifact store is configured.
+ */
 export function inlineResult(
   service: string,
   output: unknown,
 ): { output: unknown } | { error: { kind: string; message: string } } {
-  const bytes = Buffer.byteLength(JSON.stringify(output ?? null));
-  if (bytes <= MAX_INLINE_OUTPUT_BYTES) return { output: output ?? null };
+  const bytes = jsonBytes(output);
+  if (bytes <= LIMITS.inlineOutput.bytes) return { output: output ?? null };
   return {
     error: {
       kind: 'output_too_large',
-      message: `${service} answered ${bytes} bytes; at most ${MAX_INLINE_OUTPUT_BYTES} are kept inline`,
+      message: `${service} answered: ${overLimitMessage('inlineOutput', bytes)}, and no artifact store is configured`,
     },
   };
 }

@@ -20,6 +20,7 @@ import { LocalEventBus } from './local-event-bus.ts';
 import { LocalQueue, type LocalQueueOptions } from './local-queue.ts';
 import { LocalSchedules } from './local-schedules.ts';
 import { restoreWorkflows } from './restore-workflows.ts';
+import { localArtifactStore, startLocalS3 } from './s3.ts';
 
 const RUN_STEP_FUNCTION = FUNCTIONS.find((f) => f.workflowStep)?.id ?? 'RunWorkflowStep';
 /** The example factories listen on loopback. */
@@ -33,6 +34,8 @@ export interface LocalRuntimeOptions {
   dataDir: string | undefined;
   /** Port for the embedded DynamoDB endpoint (0 picks a free one). */
   dbPort: number;
+  /** Port for the embedded S3-compatible artifact store (0, the default, picks a free one). */
+  s3Port?: number;
   tablePrefix: string;
   /** Run the schedules on their timers (they can always be run on demand). */
   schedules: boolean;
@@ -55,6 +58,8 @@ export interface LocalRuntimeOptions {
 export interface LocalRuntime {
   apiUrl: string;
   dynamoEndpoint: string;
+  /** The S3-compatible server artifacts are kept in. */
+  s3Endpoint: string;
   orchestrator: Orchestrator;
   engine: LocalEngine;
   queues: Record<QueueId, LocalQueue>;
@@ -82,6 +87,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   options.onDynamoClient?.(client);
   const tables = tableNames(options.tablePrefix);
   await createTables(client, tables);
+  const s3 = await startLocalS3({
+    port: options.s3Port ?? 0,
+    directory: options.dataDir && join(options.dataDir, 'artifacts'),
+  });
+  const artifacts = localArtifactStore(s3);
 
   const engine = new LocalEngine(localFunction, { retryIntervalMs: options.retryIntervalMs });
   const queues = localQueues(options, log);
@@ -117,6 +127,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     taskQueue,
     engine,
     router: options.router,
+    artifacts,
     config: {
       tables,
       callbackUrl: apiUrl,
@@ -134,6 +145,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     runStepFunction: RUN_STEP_FUNCTION,
     callbackBaseUrl: apiUrl,
     allowedEndpoints: LOCAL_ENDPOINTS,
+    artifacts,
   });
   await restoreWorkflows(
     new WorkflowStore(doc, { registryTable: tables.registry, memoryTable: tables.memory }),
@@ -147,6 +159,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   return {
     apiUrl,
     dynamoEndpoint: db.endpoint,
+    s3Endpoint: s3.endpoint,
     orchestrator,
     engine,
     queues,
@@ -159,7 +172,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       const unfinished = await engine.settle(graceMs);
       wire({});
       client.destroy();
-      await db.stop();
+      await Promise.all([db.stop(), s3.close()]);
       return { unfinished };
     },
   };

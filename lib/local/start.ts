@@ -11,6 +11,7 @@ const HELP = `Usage: npm start -- [options]
   --port N            API port (VOBEE_PORT, default 3000; 0 picks a free port)
   --host H            API host (VOBEE_HOST, default 127.0.0.1)
   --db-port N         embedded DynamoDB port (VOBEE_DB_PORT, default 8000; 0 picks a free port)
+  --s3-port N         embedded S3-compatible artifact store port (VOBEE_S3_PORT, default 0: a free port)
   --data DIR          data folder (VOBEE_DATA_DIR, default .vobee/data)
   --in-memory         keep nothing on disk (VOBEE_IN_MEMORY=1)
   --factories LIST    example factories to start: media,research or none (VOBEE_FACTORIES, default media,research)
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: env.VOBEE_PORT ?? '3000' },
     host: { type: 'string', default: env.VOBEE_HOST ?? '127.0.0.1' },
     'db-port': { type: 'string', default: env.VOBEE_DB_PORT ?? '8000' },
+    's3-port': { type: 'string', default: env.VOBEE_S3_PORT ?? '0' },
     data: { type: 'string', default: env.VOBEE_DATA_DIR ?? '.vobee/data' },
     'in-memory': { type: 'boolean', default: env.VOBEE_IN_MEMORY === '1' },
     factories: { type: 'string', default: env.VOBEE_FACTORIES ?? 'media,research' },
@@ -71,6 +73,7 @@ const runtime = await startLocalRuntime({
   port: port('port', values.port),
   host: values.host,
   dbPort: port('db-port', values['db-port']),
+  s3Port: port('s3-port', values['s3-port']),
   dataDir,
   tablePrefix: values['table-prefix'],
   schedules: !values['no-schedules'],
@@ -103,6 +106,7 @@ console.log(`VoBee Orchestrator (local) ready in ${readyMs} ms
 
   API          ${runtime.apiUrl}
   DynamoDB     ${runtime.dynamoEndpoint} (dynalite; data ${dataDir ?? 'in memory'})
+  artifacts    ${runtime.s3Endpoint} (s3rver; ${dataDir ? `data ${dataDir}/artifacts` : 'a temporary folder'})
   factories    ${factories.map((f) => `${f.name} ${f.endpoint}`).join('\n               ') || 'none'}
   registered   ${seeded.length > 0 ? seeded.join(', ') : values['no-seed'] ? 'nothing (--no-seed)' : 'nothing new'}
   schedules    ${runtime.schedules

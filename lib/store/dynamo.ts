@@ -100,14 +100,16 @@ export class Table {
   }
 
   /** Items by key, 100 to a request, in the order of `keys`; keys without an item are left out. */
-  async getMany(keys: readonly Key[]): Promise<Item[]> {
+  async getMany(keys: readonly Key[], options: { consistent?: boolean } = {}): Promise<Item[]> {
     const id = (key: Item) => `${String(key.pk)}\u0000${String(key.sk)}`;
     const found = new Map<string, Item>();
     for (let i = 0; i < keys.length; i += 100) {
       let batch: Item[] | undefined = keys.slice(i, i + 100);
       while (batch && batch.length > 0) {
         const { Responses, UnprocessedKeys } = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.name]: { Keys: batch } } }),
+          new BatchGetCommand({
+            RequestItems: { [this.name]: { Keys: batch, ConsistentRead: options.consistent } },
+          }),
         );
         for (const item of Responses?.[this.name] ?? []) found.set(id(item), item);
         batch = UnprocessedKeys?.[this.name]?.Keys as Item[] | undefined;

@@ -168,6 +168,14 @@ export class WorkflowStore implements WorkflowRepository {
     return { started: false, control: control === 'paused' ? 'paused' : 'cancelled' };
   }
 
+  async stepOutputs(executionName: string, stepIds: readonly string[]): Promise<Record<string, unknown>> {
+    const items = await this.#memory.getMany(
+      stepIds.map((id) => memoryKeys.runStep(executionName, id)),
+      { consistent: true },
+    );
+    return Object.fromEntries(items.map((item) => [item.stepId as string, item.output ?? null]));
+  }
+
   async listSteps(executionName: string): Promise<StepRecord[]> {
     const items = await this.#runItems(executionName, LAST_STEP);
     const control = items.find((i) => i.sk === RUN_CONTROL) ?? {};

@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Config, readConfig } from '../config.ts';
+import type { ArtifactStore } from '../core/artifacts.ts';
 import type { FactoryCaller } from '../core/factory-call.ts';
 import type { RouterOptions } from '../core/routing/router.ts';
 import type { TaskQueue } from '../core/task-message.ts';
@@ -23,6 +24,7 @@ export interface Wiring {
   config?: Partial<Config>;
   /** Router settings beyond the default strategy (a retry policy, content rules). */
   router?: RouterOptions;
+  artifacts?: ArtifactStore;
 }
 
 /** What every builder starts from: the document client, the table names, the clock and the random source. */

@@ -1,8 +1,10 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ArtifactStore } from '../core/artifacts.ts';
 import type { FactoryCaller } from '../core/factory-call.ts';
 import { StepRunner } from '../core/workflow/step-runner.ts';
 import type { TableNames } from '../store/tables.ts';
 import { WorkflowStore } from '../store/workflow-store.ts';
+import { artifactStore, withArtifacts } from './artifacts.ts';
 import { config, memo } from './context.ts';
 import { baseDeps } from './dynamo.ts';
 import { factoryClient } from './factories.ts';
@@ -14,6 +16,7 @@ export function buildStepRunner(deps: {
   tables: TableNames;
   routing: Routing;
   factories: FactoryCaller;
+  artifacts: ArtifactStore | undefined;
   now: () => Date;
   random: () => number;
   callTimeoutMs: number;
@@ -25,7 +28,8 @@ export function buildStepRunner(deps: {
       registryTable: deps.tables.registry,
       memoryTable: deps.tables.memory,
     }),
-    factories: deps.factories,
+    factories: withArtifacts(deps.factories, deps.artifacts),
+    artifacts: deps.artifacts,
     // Workflow steps carry no context: what they need comes from the run's input and earlier steps.
     context: async () => ({}),
     callTimeoutMs: deps.callTimeoutMs,
@@ -40,6 +44,7 @@ export const stepRunner = memo(() =>
     ...baseDeps(),
     routing: routing(),
     factories: factoryClient(),
+    artifacts: artifactStore(),
     callTimeoutMs: config().factoryCallTimeoutMs,
     callbackBaseUrl: config().callbackUrl,
   }),

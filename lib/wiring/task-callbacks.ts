@@ -1,7 +1,9 @@
+import type { ArtifactStore } from '../core/artifacts.ts';
 import { TaskCallbacks } from '../core/task-callbacks.ts';
 import type { TaskQueue } from '../core/task-message.ts';
 import { StatsStore } from '../store/stats-store.ts';
 import { TaskStore } from '../store/task-store.ts';
+import { artifactStore, outputKeeper } from './artifacts.ts';
 import { type BaseDeps, memo } from './context.ts';
 import { baseDeps } from './dynamo.ts';
 import { taskQueue } from './task-queue.ts';
@@ -10,6 +12,7 @@ import { taskQueue } from './task-queue.ts';
 export function buildTaskCallbacks(
   deps: BaseDeps & {
     queue: TaskQueue;
+    artifacts: ArtifactStore | undefined;
   },
 ): TaskCallbacks {
   const tasks = new TaskStore(deps.doc, { table: deps.tables.memory });
@@ -19,8 +22,9 @@ export function buildTaskCallbacks(
     saveTask: (id, seq, progress) => tasks.saveTask(id, seq, progress),
     recordCalls: (calls) => stats.recordCalls(calls),
     queue: deps.queue,
+    keepOutput: outputKeeper(deps.artifacts),
     now: deps.now,
   });
 }
 
-export const taskCallbacks = memo(() => buildTaskCallbacks({ ...baseDeps(), queue: taskQueue() }));
+export const taskCallbacks = memo(() => buildTaskCallbacks({ ...baseDeps(), queue: taskQueue(), artifacts: artifactStore() }));

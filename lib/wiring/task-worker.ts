@@ -1,11 +1,13 @@
 import { isExpired } from '../core/context-expiry.ts';
 import { NotFoundError } from '../core/errors.ts';
+import type { ArtifactStore } from '../core/artifacts.ts';
 import type { FactoryCaller } from '../core/factory-call.ts';
 import type { StrategyName } from '../core/routing/strategy-name.ts';
 import type { TaskQueue } from '../core/task-message.ts';
 import { TaskWorker } from '../core/task-worker.ts';
 import { ContextStore } from '../store/context-store.ts';
 import { TaskStore } from '../store/task-store.ts';
+import { artifactStore, withArtifacts } from './artifacts.ts';
 import { type BaseDeps, config, memo } from './context.ts';
 import { baseDeps } from './dynamo.ts';
 import { factoryClient } from './factories.ts';
@@ -16,6 +18,7 @@ export interface WorkerDeps extends BaseDeps {
   routing: Routing;
   queue: TaskQueue;
   factories: FactoryCaller;
+  artifacts: ArtifactStore | undefined;
   defaultStrategy: StrategyName;
   callTimeoutMs: number;
   callbackBaseUrl: string | undefined;
@@ -28,7 +31,7 @@ export function buildTaskWorker(deps: WorkerDeps): TaskWorker {
   return new TaskWorker({
     ...callPorts(deps.routing),
     defaultStrategy: deps.defaultStrategy,
-    factories: deps.factories,
+    factories: withArtifacts(deps.factories, deps.artifacts),
     context: async (id) => {
       const context = await contexts.getContext(id);
       if (!context || isExpired(context, deps.now())) throw new NotFoundError('context', id);
@@ -50,6 +53,7 @@ export const taskWorker = memo(() =>
     routing: routing(),
     queue: taskQueue(),
     factories: factoryClient(),
+    artifacts: artifactStore(),
     defaultStrategy: config().routingStrategy,
     callTimeoutMs: config().factoryCallTimeoutMs,
     callbackBaseUrl: config().callbackUrl,

@@ -1,11 +1,13 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config.ts';
+import type { ArtifactStore } from '../core/artifacts.ts';
 import type { WorkflowEngine } from '../core/workflow/workflow-ports.ts';
 import { WorkflowService } from '../core/workflow/workflow-service.ts';
 import { RegistryStore } from '../store/registry-store.ts';
 import { StatsStore } from '../store/stats-store.ts';
 import type { TableNames } from '../store/tables.ts';
 import { WorkflowStore } from '../store/workflow-store.ts';
+import { artifactStore, outputKeeper } from './artifacts.ts';
 import { config, memo } from './context.ts';
 import { baseDeps } from './dynamo.ts';
 import { workflowEngine } from './workflow-engine.ts';
@@ -18,6 +20,7 @@ export function buildWorkflowService(deps: {
   now: () => Date;
   random: () => number;
   config: Pick<Config, 'runStepFunction' | 'workflowPrefix' | 'deployedWorkflows'>;
+  artifacts: ArtifactStore | undefined;
 }): WorkflowService {
   const registry = new RegistryStore(deps.doc, { table: deps.tables.registry });
   const stats = new StatsStore(deps.doc, { table: deps.tables.patterns, random: deps.random, now: deps.now });
@@ -31,6 +34,7 @@ export function buildWorkflowService(deps: {
     stateMachinePrefix: deps.config.workflowPrefix,
     deployed: deps.config.deployedWorkflows,
     recordCalls: (calls) => stats.recordCalls(calls),
+    keepOutput: outputKeeper(deps.artifacts),
     capabilities: async () => {
       const byType: Record<string, string[]> = {};
       for (const service of await registry.listServices()) {
@@ -50,5 +54,6 @@ export const workflowService = memo(() =>
     ...baseDeps(),
     engine: workflowEngine(),
     config: config(),
+    artifacts: artifactStore(),
   }),
 );

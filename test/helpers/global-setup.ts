@@ -7,6 +7,7 @@ import {
   startDynalite,
   startDynamoDbLocal,
 } from '../../lib/local/dynamodb.ts';
+import { startLocalS3 } from '../../lib/local/s3.ts';
 
 export interface DynamoBackend {
   kind: LocalDynamo['kind'];
@@ -16,6 +17,7 @@ export interface DynamoBackend {
 declare module 'vitest' {
   interface ProvidedContext {
     dynamoBackends: DynamoBackend[];
+    artifactS3: { endpoint: string; bucket: string };
   }
 }
 
@@ -37,8 +39,10 @@ export default async function setup(project: TestProject) {
     'dynamoBackends',
     started.map(({ kind, endpoint }) => ({ kind, endpoint })),
   );
+  const s3 = await startLocalS3();
+  project.provide('artifactS3', { endpoint: s3.endpoint, bucket: s3.bucket });
   return async () => {
-    await Promise.all(started.map((db) => db.stop()));
+    await Promise.all([...started.map((db) => db.stop()), s3.close()]);
   };
 }
 

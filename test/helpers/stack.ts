@@ -9,14 +9,21 @@ import { LocalEngine } from '../../lib/engine/local-engine.ts';
 import { LOCAL_AWS } from '../../lib/local/dynamodb.ts';
 import { invoke, localFunction } from '../../lib/local/functions.ts';
 import { LocalQueue } from '../../lib/local/local-queue.ts';
+import { localArtifactStore } from '../../lib/local/s3.ts';
 import { taskQueueOn } from '../../lib/local/runtime.ts';
 import { createOrchestrator, type Orchestrator, type OrchestratorOptions } from '../../lib/orchestrator.ts';
+import type { S3ArtifactStore } from '../../lib/store/artifact-store.ts';
 import { toDocumentClient } from '../../lib/store/client.ts';
 import { createTables } from '../../lib/store/create-tables.ts';
 import { createStores, type Stores } from '../../lib/store/stores.ts';
 import { type TableNames, tableNames } from '../../lib/store/tables.ts';
 import { wire } from '../../lib/wiring/context.ts';
 import type { DynamoBackend } from './global-setup.ts';
+
+/** The artifact store of this run, on the S3-compatible server the global setup started. */
+export function testArtifacts(): S3ArtifactStore {
+  return localArtifactStore(inject('artifactS3'));
+}
 
 /** The local databases started for this run: dynalite, and DynamoDB Local where Java is present. */
 export function backends(): DynamoBackend[] {
@@ -51,7 +58,7 @@ export async function createStack(backend: DynamoBackend, options: StackOptions 
     doc,
     tables,
     stores,
-    orchestrator: createOrchestrator({ cacheMs: 0, ...options, doc, tables }),
+    orchestrator: createOrchestrator({ cacheMs: 0, artifacts: testArtifacts(), ...options, doc, tables }),
   };
 }
 
@@ -92,6 +99,7 @@ export async function createServingStack(
     random: options.random,
     router: options.router,
     factories: options.factories,
+    artifacts: base.orchestrator.artifacts,
     config: {
       tables: base.tables,
       allowedPrivateEndpoints: [...(options.allowedEndpoints ?? ['127.0.0.1'])],

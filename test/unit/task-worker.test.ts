@@ -8,7 +8,8 @@ import type { Service } from '../../lib/core/service.ts';
 import type { CallObservation } from '../../lib/core/statistics.ts';
 import type { TaskMessage } from '../../lib/core/task-message.ts';
 import type { TaskRecord } from '../../lib/core/task-record.ts';
-import { MAX_INLINE_OUTPUT_BYTES, type TaskProgress, TaskWorker } from '../../lib/core/task-worker.ts';
+import { LIMITS } from '../../lib/core/limits.ts';
+import { type TaskProgress, TaskWorker } from '../../lib/core/task-worker.ts';
 import { makeService, makeTask, manualClock, seededRandom } from './support.ts';
 
 const START = '2026-01-15T10:00:00.000Z';
@@ -231,7 +232,7 @@ describe('TaskWorker: a first message', () => {
   });
 
   it('fails a task whose output is too large to keep inline', async () => {
-    const w = world({ script: [ok('x'.repeat(MAX_INLINE_OUTPUT_BYTES + 10))] });
+    const w = world({ script: [ok('x'.repeat(LIMITS.inlineOutput.bytes + 10))] });
     expect(await w.worker.process(w.submit(), { receiveCount: 1 })).toMatchObject({ result: 'FAILED' });
     const record = w.records.get('task-1');
     expect(record).toMatchObject({ status: 'FAILED', error: { kind: 'output_too_large' } });
@@ -240,7 +241,7 @@ describe('TaskWorker: a first message', () => {
 
   it('keeps an output just under the limit', async () => {
     // A JSON string adds its two quotes.
-    const output = 'x'.repeat(MAX_INLINE_OUTPUT_BYTES - 2);
+    const output = 'x'.repeat(LIMITS.inlineOutput.bytes - 2);
     const w = world({ script: [ok(output)] });
     expect(await w.worker.process(w.submit(), { receiveCount: 1 })).toMatchObject({ result: 'SUCCEEDED' });
     expect(w.records.get('task-1')?.output).toBe(output);

@@ -7,11 +7,14 @@
  * state machine each state entered is a billed transition, so a run in which every step succeeds
  * enters only the Task states and the Parallel states: 5 for the four-step product launch seed.
  * Each step is a Lambda Task that receives the step's static definition with the current `input`
- * and `results`, and writes `{ status, output }` to `results.<step_id>`. A failure that outlives
- * the step's retries is caught and recorded as `{ status: 'FAILED', error }` by a Pass state
- * (entered only on failure); then the workflow either ends in a Fail state (`on_failure: 'fail'`)
- * or goes on (`'continue'`), and the step handler skips the dependents (see `decideStep`). The
- * output is the final `{ input, results }`.
+ * and `results`, and writes `{ status }` to `results.<step_id>`. Outputs never travel in the
+ * state: each step's output is in its step record (by artifact reference above the inline limit),
+ * and the step handler reads the outputs a step's parameters reference. So the state stays small
+ * whatever the steps return: the run input plus a status per step. A failure that outlives the
+ * step's retries is caught and recorded as `{ status: 'FAILED', error }` (the error's name) by a
+ * Pass state (entered only on failure); then the workflow either ends in a Fail state
+ * (`on_failure: 'fail'`) or goes on (`'continue'`), and the step handler skips the dependents
+ * (see `decideStep`). The output is the final `{ input, results }`.
  *
  * **Engine.** A template's `engine` chooses the state machine type ({@link CompiledWorkflow}'s
  * `type`); the template rules keep Express templates free of callback steps and within Express'
@@ -387,7 +390,7 @@ class Emitter {
     states[failed] = {
       Type: 'Pass',
       Comment: `records that '${id}' failed`,
-      Parameters: { status: 'FAILED', 'error.$': `$.results.${id}` },
+      Parameters: { status: 'FAILED', 'error.$': `$.results.${id}.Error` },
       ResultPath: `$.results.${id}`,
       ...(step.on_failure === 'continue' ? link(next) : { Next: recordsFailure ? record : abort }),
     };
@@ -403,7 +406,7 @@ class Emitter {
       states[abort] = {
         Type: 'Fail',
         Comment: `'${id}' has on_failure 'fail'`,
-        ErrorPath: `$.results.${id}.error.Error`,
+        ErrorPath: `$.results.${id}.error`,
         Cause: `step '${id}' failed`,
       };
     }

@@ -46,7 +46,7 @@ export const STEP_KINDS: Readonly<Record<StepKind, StepKindSpec>> = {
     taskState: () => ({
       Resource: LAMBDA_INVOKE,
       payload: {},
-      ResultSelector: { 'status.$': '$.Payload.status', 'output.$': '$.Payload.output' },
+      ResultSelector: { 'status.$': '$.Payload.status' },
       extra: {},
     }),
   },
@@ -64,7 +64,7 @@ export const STEP_KINDS: Readonly<Record<StepKind, StepKindSpec>> = {
     taskState: (step) => ({
       Resource: LAMBDA_INVOKE_WAIT_FOR_TOKEN,
       payload: { 'taskToken.$': '$$.Task.Token' },
-      ResultSelector: { 'status.$': '$.status', 'output.$': '$.output' },
+      ResultSelector: { 'status.$': '$.status' },
       extra: { HeartbeatSeconds: step.heartbeat_seconds ?? DEFAULT_HEARTBEAT_SECONDS },
     }),
   },

@@ -4,7 +4,7 @@
  * the step's definition and the results gathered so far.
  */
 import { type FieldIssue, ValidationError } from '../errors.ts';
-import { findReferences, type StepReference, type WorkflowStep } from './template.ts';
+import { findReferences, type StepReference, type WorkflowStep, walkJson } from './template.ts';
 
 export type StepStatus = 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
 
@@ -12,6 +12,8 @@ export type StepStatus = 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
 export interface StepResult {
   status: StepStatus;
   output?: unknown;
+  /** The content of an output kept as a JSON artifact: what references with a path look into. */
+  document?: unknown;
   error?: unknown;
 }
 
@@ -75,6 +77,21 @@ export function decideStep(step: ReadinessStep, results: StepResults): StepDecis
   return { run: true, parameters: resolveParameters(step.parameters, results) };
 }
 
+/**
+ * The steps whose outputs the parameters reference, each with whether a reference looks inside
+ * the output (a path) rather than taking it whole.
+ */
+export function referencedOutputs(parameters: Readonly<Record<string, unknown>>): Map<string, boolean> {
+  const found = new Map<string, boolean>();
+  walkJson(parameters, 'parameters', {
+    string: (text) => {
+      for (const ref of findReferences(text).references)
+        found.set(ref.stepId, (found.get(ref.stepId) ?? false) || ref.path.length > 0);
+    },
+  });
+  return found;
+}
+
 function describe(status: StepStatus | undefined): string {
   return status === 'FAILED' ? 'failed' : status === 'SKIPPED' ? 'was skipped' : `ended ${status}`;
 }
@@ -119,7 +136,7 @@ function lookup(ref: StepReference, results: StepResults): { value: unknown } | 
   if (result.status !== 'SUCCEEDED') {
     return { problem: `step '${ref.stepId}' has no output: it ${describe(result.status)}` };
   }
-  let current: unknown = result.output;
+  let current: unknown = ref.path.length > 0 && result.document !== undefined ? result.document : result.output;
   for (const [i, segment] of ref.path.entries()) {
     const next = child(current, segment);
     if (next === undefined) {

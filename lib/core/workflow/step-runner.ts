@@ -1,6 +1,8 @@
 import type { Brain } from '../brain.ts';
 import { tokenHash } from '../callback-tokens.ts';
-import { NoRouteError, VobeeError } from '../errors.ts';
+import { type ArtifactStore, isReference } from '../artifacts.ts';
+import { NoRouteError, ValidationError, VobeeError } from '../errors.ts';
+import { jsonBytes, LIMITS, overLimitMessage } from '../limits.ts';
 import type { HealthChange } from '../passive-health.ts';
 import type { Router, RoutingDecision } from '../routing/router.ts';
 import type { Service } from '../service.ts';
@@ -8,7 +10,7 @@ import type { CallObservation, ServiceStats } from '../statistics.ts';
 import { taskSchema } from '../task.ts';
 import { type RunOutcome, TaskRun, type TaskRunPorts } from '../task-run.ts';
 import type { RunEndPayload } from './compile.ts';
-import { decideStep, type StepResults } from './step-readiness.ts';
+import { decideStep, referencedOutputs, type StepResult, type StepResults } from './step-readiness.ts';
 import { stepCallbackToken } from './step-token.ts';
 import type { WorkflowStep } from './template.ts';
 import type { WorkflowRepository } from './workflow-ports.ts';
@@ -53,10 +55,8 @@ export interface StepPayload {
   taskToken?: string;
 }
 
-export type StepAnswer = { status: 'SUCCEEDED' | 'SKIPPED' | 'CALLBACK' | 'RECORDED'; output: unknown };
-
-/** Outputs travel in the state machine's data (256 KB in all): one step may not take most of it. */
-export const MAX_STEP_OUTPUT_BYTES = 128_000;
+/** What the state keeps of a step: its status only (its output is in its step record). */
+export type StepAnswer = { status: 'SUCCEEDED' | 'SKIPPED' | 'CALLBACK' | 'RECORDED' };
 
 export interface StepRunnerPorts extends Omit<TaskRunPorts, 'router'> {
   workflows: WorkflowRepository;
@@ -68,6 +68,8 @@ export interface StepRunnerPorts extends Omit<TaskRunPorts, 'router'> {
   recordHealth(changes: readonly HealthChange[]): Promise<void>;
   /** Where factories post callbacks: the API's `/callbacks` route. */
   callbackBaseUrl?: string | undefined;
+  /** Where outputs above the inline limit are kept; without it, such outputs fail their step. */
+  artifacts?: ArtifactStore | undefined;
 }
 
 /**
@@ -90,11 +92,11 @@ export class StepRunner {
     if ('end' in payload) {
       // The results are the steps' outputs, which the step records hold already.
       await workflows.recordRunEnd(executionName, { ...payload.end, at: this.#ports.now().toISOString() });
-      return { status: 'RECORDED', output: null };
+      return { status: 'RECORDED' };
     }
     const stepId = payload.stepId;
     const now = () => this.#ports.now().toISOString();
-    const readiness = decideStep(payload.step, payload.results);
+    const readiness = decideStep(payload.step, await this.#withOutputs(executionName, payload));
     if (!readiness.run) {
       const at = now();
       await workflows.updateStep(executionName, stepId, {
@@ -103,10 +105,19 @@ export class StepRunner {
         endedAt: at,
         error: readiness.reason,
       });
-      return { status: 'SKIPPED', output: null };
+      return { status: 'SKIPPED' };
     }
     if (payload.taskToken !== undefined && !this.#ports.callbackBaseUrl)
       throw new StepFailed('a callback step needs the callback URL configured (VOBEE_CALLBACK_URL)');
+    const parametersBytes = jsonBytes(readiness.parameters);
+    if (parametersBytes > LIMITS.taskParameters.bytes) {
+      throw new ValidationError([
+        {
+          field: `steps.${stepId}.parameters`,
+          message: `${overLimitMessage('taskParameters', parametersBytes)} after references; pass a large output whole ('{{steps.<id>.output}}'), which travels by reference`,
+        },
+      ]);
+    }
     const startedAt = now();
     const start = await workflows.startStep(executionName, stepId, {
       startedAt,
@@ -186,13 +197,14 @@ export class StepRunner {
         }),
         learned,
       ]);
-      return { status: 'CALLBACK', output: null };
+      return { status: 'CALLBACK' };
     }
     let failure = outcome.kind === 'failed' ? outcome.error.message : undefined;
     if (outcome.kind === 'succeeded') {
-      const bytes = Buffer.byteLength(JSON.stringify(outcome.output ?? null));
-      if (bytes > MAX_STEP_OUTPUT_BYTES)
-        failure = `output of ${bytes} bytes is over the ${MAX_STEP_OUTPUT_BYTES} a step may pass on`;
+      // Outputs above the inline limit were kept as artifacts on the way (see `ArtifactCalls`).
+      const bytes = jsonBytes(outcome.output);
+      if (bytes > LIMITS.inlineOutput.bytes)
+        failure = `${overLimitMessage('inlineOutput', bytes)}, and no artifact store is configured`;
     }
     // The step's end: its record and what the statistics learned, written together.
     const end = (
@@ -209,7 +221,40 @@ export class StepRunner {
       await end({ status: 'FAILED', error });
       throw new StepFailed(error);
     }
-    await end({ status: 'SUCCEEDED', service: outcome.service, output: outcome.output });
-    return { status: 'SUCCEEDED', output: outcome.output ?? null };
+    await end({ status: 'SUCCEEDED', service: outcome.service, output: outcome.output ?? null });
+    return { status: 'SUCCEEDED' };
+  }
+
+  /**
+   * The results with the outputs the step's parameters reference, read from the step records
+   * (the state carries statuses only). A reference into an output kept as a JSON artifact reads
+   * the artifact; a reference to a whole output passes the artifact's reference on.
+   */
+  async #withOutputs(executionName: string, payload: StepPayload): Promise<StepResults> {
+    const wanted = referencedOutputs(payload.step.parameters);
+    const missing = [...wanted.keys()].filter((id) => {
+      const result = payload.results[id];
+      return result?.status === 'SUCCEEDED' && !Object.hasOwn(result, 'output');
+    });
+    if (missing.length === 0) return payload.results;
+    const outputs = await this.#ports.workflows.stepOutputs(executionName, missing);
+    const results: Record<string, StepResult | undefined> = { ...payload.results };
+    await Promise.all(
+      missing.map(async (id) => {
+        const output = outputs[id] ?? null;
+        const document = wanted.get(id) ? await this.#document(output) : undefined;
+        results[id] = { ...(results[id] as StepResult), output, ...(document === undefined ? {} : { document }) };
+      }),
+    );
+    return results;
+  }
+
+  /** The content of an output kept as a JSON artifact, for references into it. */
+  async #document(output: unknown): Promise<unknown> {
+    if (!isReference(output) || output.artifact.mimeType !== 'application/json') return undefined;
+    const { artifacts } = this.#ports;
+    if (!artifacts) throw new StepFailed('an output kept as an artifact needs the artifact store configured');
+    const bytes = await artifacts.read(String(output.artifact.id), LIMITS.factoryAnswer.bytes);
+    return JSON.parse(new TextDecoder().decode(bytes));
   }
 }

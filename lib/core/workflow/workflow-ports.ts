@@ -28,6 +28,8 @@ export interface WorkflowRepository {
     to: ExecutionControl,
     now: Date,
   ): Promise<boolean>;
+  /** The outputs of succeeded steps, by step id (read consistently: a step may have just ended). */
+  stepOutputs(executionName: string, stepIds: readonly string[]): Promise<Record<string, unknown>>;
   /** Each step that started: its last run's status, and how many runs it had. */
   listSteps(executionName: string): Promise<StepRecord[]>;
   /**

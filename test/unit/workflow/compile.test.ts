@@ -161,7 +161,7 @@ describe('compileWorkflow: the product launch seed', () => {
     expect(task).toEqual({
       ...campaignLambdaTask(payload),
       Comment: 'Product Images',
-      ResultSelector: { 'status.$': '$.Payload.status', 'output.$': '$.Payload.output' },
+      ResultSelector: { 'status.$': '$.Payload.status' },
       ResultPath: '$.results.generate_images',
       Retry: [
         { ErrorEquals: ['WorkflowPaused'], IntervalSeconds: 5, BackoffRate: 1, MaxAttempts: 99_999_999 },
@@ -184,14 +184,14 @@ describe('compileWorkflow: the product launch seed', () => {
     expect(states.get('generate_images (failed)')).toEqual({
       Type: 'Pass',
       Comment: expect.any(String),
-      Parameters: { status: 'FAILED', 'error.$': '$.results.generate_images' },
+      Parameters: { status: 'FAILED', 'error.$': '$.results.generate_images.Error' },
       ResultPath: '$.results.generate_images',
       Next: 'generate_images (fail workflow)',
     });
     expect(states.get('generate_images (fail workflow)')).toEqual({
       Type: 'Fail',
       Comment: expect.any(String),
-      ErrorPath: '$.results.generate_images.error.Error',
+      ErrorPath: '$.results.generate_images.error',
       Cause: "step 'generate_images' failed",
     });
   });
