@@ -30,6 +30,8 @@ export interface StageSettings {
    * CloudWatch metrics anyway).
    */
   functionSystemLogLevel: FunctionSystemLogLevel;
+  /** Days an artifact is kept before the bucket's lifecycle rule deletes it. */
+  artifactRetentionDays: number;
 }
 
 /**
@@ -59,6 +61,7 @@ export function stageSettings(stage: string, context: StageContext = {}): StageS
     // Data and logs of a production stage outlive the stack; other stages clean up after themselves.
     removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     logRetention: production ? RetentionDays.SIX_MONTHS : RetentionDays.ONE_MONTH,
+    artifactRetentionDays: production ? 365 : 30,
     workflowLogLevel: oneOf('workflowLogLevel', context.workflowLogLevel, WORKFLOW_LOG_LEVELS, 'ERROR'),
     workflowLogExecutionData: workflowLogExecutionData(context.workflowLogExecutionData),
     functionSystemLogLevel: oneOf(

@@ -2,9 +2,11 @@ import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { FUNCTIONS, type QueueId } from '../lib/app.ts';
 import type { TableId } from '../lib/store/tables.ts';
+import { ArtifactBucket } from './constructs/artifacts.ts';
 import { VobeeHttpApi } from './constructs/http-api.ts';
 import { Intake } from './constructs/intake.ts';
 import { ManifestFunction } from './constructs/manifest-function.ts';
@@ -22,6 +24,7 @@ export interface VobeeStackProps extends StackProps {
 /** The whole orchestrator in one stack, built from the app manifest and the table definitions. */
 export class VobeeStack extends Stack {
   readonly tables: Readonly<Record<TableId, Table>>;
+  readonly artifacts: Bucket;
   readonly functions: ReadonlyMap<string, ManifestFunction>;
   readonly api: VobeeHttpApi;
   readonly taskQueue: TaskQueue;
@@ -35,6 +38,7 @@ export class VobeeStack extends Stack {
     Tags.of(this).add('stage', settings.stage);
 
     this.tables = new VobeeTables(this, 'Tables', settings).byId;
+    this.artifacts = new ArtifactBucket(this, 'Artifacts', settings).bucket;
 
     const functions = new Map<string, ManifestFunction>();
     for (const spec of FUNCTIONS) {
@@ -45,6 +49,7 @@ export class VobeeStack extends Stack {
           spec,
           settings,
           tables: this.tables,
+          artifacts: this.artifacts,
           allowedPrivateEndpoints: props.allowedPrivateEndpoints,
         }),
       );
@@ -100,6 +105,7 @@ export class VobeeStack extends Stack {
         value: machine.stateMachineArn,
       });
     }
+    new CfnOutput(this, 'ArtifactBucketName', { value: this.artifacts.bucketName });
     new CfnOutput(this, 'IntakeQueueUrl', { value: this.intake.queue.queueUrl });
     new CfnOutput(this, 'EventBusName', { value: this.intake.bus.eventBusName });
     for (const [tableId, table] of Object.entries(this.tables)) {

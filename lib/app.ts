@@ -34,6 +34,8 @@ export interface FunctionSpec {
   workflowStep?: boolean;
   /** Calls factory endpoints over the network. */
   callsFactories?: boolean;
+  /** Reads artifacts (and presigns downloads), or also stores them (and presigns uploads). */
+  artifacts?: 'read' | 'write';
   timeoutSeconds?: number;
   /** Memory (and with it CPU); {@link DEFAULT_MEMORY_MB} unless set. */
   memoryMb?: number;
@@ -75,10 +77,16 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Records a task and puts it on the task queue',
     tables: { memory: 'write' },
     sendsTasks: true,
+    artifacts: 'write',
   }),
   api('GetTask', 'GET /tasks/{taskId}', {
     description: 'Reads a task and its outcome',
     tables: { memory: 'read' },
+  }),
+  api('GetArtifact', 'GET /artifacts/{artifactId}', {
+    description: 'Redirects to a short-lived download URL of an artifact',
+    tables: {},
+    artifacts: 'read',
   }),
   api('ListServices', 'GET /services', {
     description: 'Lists registered services',
@@ -209,6 +217,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     tables: { memory: 'write', patterns: 'write' },
     managesWorkflows: true,
     sendsTasks: true,
+    artifacts: 'write',
     public: true,
   }),
   {
@@ -219,6 +228,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     queue: 'tasks',
     sendsTasks: true,
     callsFactories: true,
+    artifacts: 'write',
     timeoutSeconds: 30,
     memoryMb: WAITS_ON_FACTORIES_MEMORY_MB,
   },
@@ -229,6 +239,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     tables: { memory: 'write', patterns: 'write', registry: 'write' },
     workflowStep: true,
     callsFactories: true,
+    artifacts: 'write',
     timeoutSeconds: 30,
     memoryMb: WAITS_ON_FACTORIES_MEMORY_MB,
   },
@@ -239,6 +250,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     tables: { memory: 'write' },
     queue: 'intake',
     sendsTasks: true,
+    artifacts: 'write',
     timeoutSeconds: 60,
   },
   {

@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ArtifactStore } from './core/artifacts.ts';
 import type { Brain } from './core/brain.ts';
 import type { Memory } from './core/memory.ts';
 import type { ModuleManager } from './core/modules.ts';
@@ -46,6 +47,8 @@ export interface Orchestrator {
   workflows: WorkflowService;
   steps: StepRunner;
   reports: Reports;
+  /** Where outputs above the inline limit are kept (none: such outputs fail). */
+  artifacts: ArtifactStore | undefined;
   rollUp: () => Promise<Record<string, { minutes: number; services: number; tasks: number }>>;
 }
 
@@ -62,6 +65,8 @@ export interface OrchestratorOptions {
   /** Runs workflows; without one, workflow operations fail with a clear error. */
   engine?: WorkflowEngine;
   factories?: HttpFactoryClient;
+  /** Where outputs above the inline limit are kept; without one, such outputs fail. */
+  artifacts?: ArtifactStore;
   /** Upper bound of one synchronous factory call (ms). */
   callTimeoutMs?: number;
   /** How long routing reuses a read of the registry or of the statistics (ms, default 5,000). */
@@ -83,7 +88,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const { doc, tables } = options;
   const now = options.now ?? (() => new Date());
   const random = options.random ?? Math.random;
-  const factories = options.factories ?? new HttpFactoryClient();
+  const factories = options.factories ?? new HttpFactoryClient({ allowed: options.allowedEndpoints });
   const queue: TaskQueue = options.queue ?? {
     send: async (message: TaskMessage) => {
       throw new Error(`no task queue is configured: task '${message.taskId}' cannot be queued`);
@@ -109,18 +114,19 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     selfImprovement: buildSelfImprovement(base),
     modules: buildModuleManager(base),
     services: buildServiceRegistry({ ...base, allowedEndpoints: options.allowedEndpoints ?? [] }),
-    tasks: buildTaskSubmission({ ...base, queue }),
+    tasks: buildTaskSubmission({ ...base, queue, artifacts: options.artifacts }),
     taskQueries: new TaskQueries({ getTask: (id) => tasks.getTask(id) }),
     worker: buildTaskWorker({
       ...base,
       routing,
       queue,
       factories,
+      artifacts: options.artifacts,
       defaultStrategy: options.router?.strategy ?? 'capability',
       callTimeoutMs,
       callbackBaseUrl: options.callbackBaseUrl,
     }),
-    callbacks: buildTaskCallbacks({ ...base, queue }),
+    callbacks: buildTaskCallbacks({ ...base, queue, artifacts: options.artifacts }),
     workflows: buildWorkflowService({
       ...base,
       engine,
@@ -129,15 +135,18 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         workflowPrefix: options.workflowPrefix ?? 'vobee-wf',
         deployedWorkflows: { ...options.deployedWorkflows },
       },
+      artifacts: options.artifacts,
     }),
     steps: buildStepRunner({
       ...base,
       routing,
       factories,
+      artifacts: options.artifacts,
       callTimeoutMs,
       callbackBaseUrl: options.callbackBaseUrl,
     }),
     reports: buildReports(base),
+    artifacts: options.artifacts,
     rollUp: buildRollUp(base),
   };
 }

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { AssetHashType, DockerImage, Duration, type ILocalBundling, Stack } from 'aws-cdk-lib';
 import type { CfnTable, Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   Architecture,
   Code,
@@ -11,8 +11,10 @@ import {
   Tracing,
 } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { CfnBucket, IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { type FunctionSpec, memoryOf } from '../../lib/app.ts';
+import { ARTIFACT_PREFIX } from '../../lib/store/artifact-store.ts';
 import { TABLES, type TableId } from '../../lib/store/tables.ts';
 import { BUNDLE_OPTIONS, bundleFunction, LAMBDA_HANDLER, NODE_RUNTIME } from '../bundling.ts';
 import { acknowledge, XRAY_WILDCARD_REASON } from '../nag.ts';
@@ -33,6 +35,8 @@ export interface ManifestFunctionProps {
   spec: FunctionSpec;
   settings: StageSettings;
   tables: Readonly<Record<TableId, Table>>;
+  /** The artifact bucket, for functions that read or store artifacts. */
+  artifacts: IBucket;
   /** `VOBEE_ALLOWED_PRIVATE_ENDPOINTS` for functions that call factories. */
   allowedPrivateEndpoints?: string;
 }
@@ -110,6 +114,7 @@ export class ManifestFunction extends Construct {
       environment,
     });
 
+    if (spec.artifacts) grantArtifacts(role, this.function, props.artifacts, spec.artifacts);
     for (const [tableId, access] of Object.entries(spec.tables) as [TableId, 'read' | 'write'][]) {
       const table = tables[tableId];
       if (access === 'write') table.grantReadWriteData(this.function);
@@ -117,6 +122,11 @@ export class ManifestFunction extends Construct {
     }
 
     const findings: Record<string, string> = { 'AwsSolutions-IAM5[Resource::*]': XRAY_WILDCARD_REASON };
+    if (spec.artifacts) {
+      const logicalId = Stack.of(this).getLogicalId(props.artifacts.node.defaultChild as CfnBucket);
+      findings[`AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${ARTIFACT_PREFIX}*]`] =
+        'Artifacts are objects with random ids created at run time; access stops at the artifacts/ prefix';
+    }
     for (const tableId of accessedTables(spec)) {
       if (TABLES[tableId].globalIndexes.length === 0) continue;
       const logicalId = Stack.of(this).getLogicalId(tables[tableId].node.defaultChild as CfnTable);
@@ -125,6 +135,28 @@ export class ManifestFunction extends Construct {
     }
     acknowledge(role, findings);
   }
+}
+
+/**
+ * Object access under the artifact prefix only: read (and presign downloads), or also store (and
+ * presign uploads: a presigned URL acts with its signer's rights). Listing, under the prefix only,
+ * lets a read of a missing artifact answer 404 rather than 403.
+ */
+function grantArtifacts(role: Role, fn: LambdaFunction, bucket: IBucket, access: 'read' | 'write'): void {
+  fn.addEnvironment('VOBEE_ARTIFACT_BUCKET', bucket.bucketName);
+  role.addToPolicy(
+    new PolicyStatement({
+      actions: access === 'write' ? ['s3:GetObject', 's3:PutObject'] : ['s3:GetObject'],
+      resources: [bucket.arnForObjects(`${ARTIFACT_PREFIX}*`)],
+    }),
+  );
+  role.addToPolicy(
+    new PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${ARTIFACT_PREFIX}*`] } },
+    }),
+  );
 }
 
 function accessedTables(spec: FunctionSpec): TableId[] {

@@ -83,6 +83,8 @@ export interface RequestOptions {
   query?: Record<string, string | undefined> | undefined;
   body?: unknown;
   headers?: Record<string, string> | undefined;
+  /** `manual`: a redirect is the answer (its JSON body), not followed (`GET /artifacts/{id}`). */
+  redirect?: 'follow' | 'manual' | undefined;
 }
 
 /** A successful answer: the status tells a created task (202) from a repeated one (200). */
@@ -185,6 +187,7 @@ export class ApiClient {
         method,
         headers,
         body,
+        redirect: options.redirect ?? 'follow',
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
       // Inside the try: a connection that drops mid-answer is as unreachable as one refused.
@@ -193,7 +196,8 @@ export class ApiClient {
       throw new UnreachableError(url.origin, networkReason(error, this.#timeoutMs), !this.signed);
     }
     const parsed = parseJson(text);
-    if (!response.ok) throw toApiError(response, parsed, text);
+    const redirected = options.redirect === 'manual' && response.status >= 300 && response.status < 400;
+    if (!response.ok && !redirected) throw toApiError(response, parsed, text);
     return { status: response.status, body: parsed as T };
   }
 

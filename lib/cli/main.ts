@@ -8,6 +8,7 @@ import {
   DEFAULT_ENDPOINT,
   UnreachableError,
 } from './client.ts';
+import { registerArtifactCommands } from './commands/artifacts.ts';
 import {
   type CliIO,
   type CliState,
@@ -89,6 +90,7 @@ export function createProgram(state: CliState): Command {
   registerMemoryCommands(program, state);
   registerPerformanceCommand(program, state);
   registerContextCommands(program, state);
+  registerArtifactCommands(program, state);
   registerSuggestionCommands(program, state);
   registerImprovementCommands(program, state);
   registerWorkflowCommands(program, state);

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { artifactIdSchema } from '../core/artifacts.ts';
 import { callbackBody } from '../core/callback-body.ts';
 import { contextInputSchema } from '../core/memory.ts';
 import { moduleInputSchema } from '../core/modules.ts';
@@ -56,6 +57,7 @@ export const queries = {
 
 export const paths = {
   taskId: z.object({ taskId: identifier }).strict(),
+  artifactId: z.object({ artifactId: artifactIdSchema }).strict(),
   name: z.object({ name: identifier }).strict(),
   contextId: z.object({ contextId: identifier }).strict(),
   suggestionId: z.object({ id: identifier }).strict(),

@@ -21,7 +21,9 @@ export interface S3ArtifactStoreOptions {
   now?: () => Date;
 }
 
-const PREFIX = 'artifacts/';
+/** The key prefix of every artifact (the bucket's lifecycle rule applies to it). */
+export const ARTIFACT_PREFIX = 'artifacts/';
+const PREFIX = ARTIFACT_PREFIX;
 
 /**
  * Artifacts in S3 (or an S3-compatible server locally), one object per artifact under
@@ -131,9 +133,13 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   async uploadOffer(id: string): Promise<UploadOffer> {
-    const url = await getSignedUrl(this.#s3, new PutObjectCommand({ Bucket: this.#bucket, Key: PREFIX + id }), {
-      expiresIn: this.#uploadSeconds,
-    });
+    const url = await getSignedUrl(
+      this.#s3,
+      new PutObjectCommand({ Bucket: this.#bucket, Key: PREFIX + id }),
+      {
+        expiresIn: this.#uploadSeconds,
+      },
+    );
     return {
       url,
       method: 'PUT',
@@ -163,5 +169,9 @@ export class S3ArtifactStore implements ArtifactStore {
 
 function isMissing(error: unknown): boolean {
   const name = (error as { name?: string }).name;
-  return name === 'NotFound' || name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
+  return (
+    name === 'NotFound' ||
+    name === 'NoSuchKey' ||
+    (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
+  );
 }

@@ -1,5 +1,11 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { ArtifactCalls, type ArtifactStore, keepOutput } from '../core/artifacts.ts';
+import {
+  ArtifactCalls,
+  type ArtifactRef,
+  type ArtifactStore,
+  describeArtifact,
+  keepOutput,
+} from '../core/artifacts.ts';
 import type { FactoryCaller } from '../core/factory-call.ts';
 import { S3ArtifactStore } from '../store/artifact-store.ts';
 import { config, memo, wiring } from './context.ts';
@@ -31,4 +37,12 @@ export function outputKeeper(
   store: ArtifactStore | undefined,
 ): ((output: unknown) => Promise<unknown>) | undefined {
   return store && ((output) => keepOutput(output, store));
+}
+
+/** An artifact and a short-lived URL to download it (404 when unknown). */
+export async function artifactDownload(id: string): Promise<{ artifact: ArtifactRef; url: string }> {
+  const store = artifactStore();
+  if (!store) throw new Error('no artifact store is configured (VOBEE_ARTIFACT_BUCKET)');
+  const artifact = await describeArtifact(store, id);
+  return { artifact, url: await store.downloadUrl(artifact.id) };
 }

@@ -15,6 +15,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ArtifactBucket } from '../../cdk/constructs/artifacts.ts';
 import { ManifestFunction, NODE_RUNTIME } from '../../cdk/constructs/manifest-function.ts';
 import { VobeeTables } from '../../cdk/constructs/tables.ts';
 import { Workflows } from '../../cdk/constructs/workflows.ts';
@@ -577,9 +578,10 @@ describe('workflows', () => {
     const scope = new Stack(expressApp, 'ExpressWorkflows');
     const settings = stageSettings('dev');
     const tables = new VobeeTables(scope, 'Tables', settings).byId;
+    const artifacts = new ArtifactBucket(scope, 'Artifacts', settings).bucket;
     const manifestFunction = (spec: FunctionSpec | undefined) => {
       if (!spec) throw new Error('the manifest lacks a workflow function');
-      return new ManifestFunction(scope, spec.id, { spec, settings, tables });
+      return new ManifestFunction(scope, spec.id, { spec, settings, tables, artifacts });
     };
     const { timeout: _, ...untimed } = generateAndAnalyze;
     const workflows = new Workflows(scope, 'Workflows', {
