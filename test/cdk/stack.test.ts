@@ -241,6 +241,71 @@ describe('least privilege', () => {
       expect(sendActions.length > 0).toBe(spec.sendsTasks === true);
     },
   );
+  it.each(FUNCTIONS.map((f) => [f.id, f] as const))(
+    '%s: reaches the artifact bucket exactly as the manifest says, under the artifacts/ prefix',
+    (id, spec) => {
+      const bucket = logicalId(stack.artifacts);
+      const onBucket = statementsOf(id).filter((s) => JSON.stringify(s.Resource).includes(`"${bucket}"`));
+      const objectActions = onBucket.flatMap(actionsOf).filter((a) => a !== 's3:ListBucket');
+      const expected = { read: ['s3:GetObject'], write: ['s3:GetObject', 's3:PutObject'] };
+      expect(objectActions.sort()).toEqual(spec.artifacts ? expected[spec.artifacts] : []);
+      for (const statement of onBucket) expect(JSON.stringify(statement)).toContain('artifacts/*');
+      const environment = (
+        template.findResources('AWS::Lambda::Function')[logicalId(fn(id))]?.Properties as {
+          Environment: { Variables: Record<string, unknown> };
+        }
+      ).Environment.Variables;
+      expect('VOBEE_ARTIFACT_BUCKET' in environment).toBe(spec.artifacts !== undefined);
+    },
+  );
+});
+
+describe('artifacts', () => {
+  it('keeps artifacts in a private, encrypted, TLS-only bucket that expires them and logs access', () => {
+    const bucket = logicalId(stack.artifacts);
+    const properties = resources[bucket]?.Properties as Record<string, unknown>;
+    expect(properties).toMatchObject({
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LifecycleConfiguration: {
+        Rules: [
+          {
+            Prefix: 'artifacts/',
+            ExpirationInDays: 30,
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+            Status: 'Enabled',
+          },
+        ],
+      },
+      LoggingConfiguration: { DestinationBucketName: expect.anything() },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucket },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('keeps artifacts for a year in the prod stage, and the bucket with the stack gone', () => {
+    const prod = Template.fromStack(makeApp({ stage: 'prod' }).stack);
+    const [bucket] = Object.values(
+      prod.findResources('AWS::S3::Bucket', { Properties: { LifecycleConfiguration: Match.anyValue() } }),
+    ).filter((b) => JSON.stringify(b).includes('expire-artifacts'));
+    expect(bucket).toMatchObject({
+      DeletionPolicy: 'Retain',
+      Properties: { LifecycleConfiguration: { Rules: [{ ExpirationInDays: 365 }] } },
+    });
+  });
 });
 
 describe('tables', () => {
