@@ -3,6 +3,8 @@
  * limits table is checked against this list. Sizes are bytes of UTF-8 (of the JSON text for
  * structured values), never characters.
  */
+import { PayloadTooLargeError } from './errors.ts';
+
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
@@ -45,7 +47,11 @@ export const LIMITS = {
     what: 'an intake message or event',
     protects: 'SQS and EventBridge 1 MB; DynamoDB item 400 KB',
   },
-  /** A factory's callback body; an output above `inlineOutput` in it is stored as an artifact. */
+  /**
+   * A factory's callback body; an output above `inlineOutput` in it is stored as an artifact. API
+   * Gateway hands a binary body to Lambda in base64, 4/3 of its size: 4 MiB becomes 5.3 MiB, which
+   * still fits Lambda's 6 MB request payload with the event around it.
+   */
   callbackBody: {
     bytes: 4 * MiB,
     what: 'a callback body',
@@ -72,8 +78,29 @@ export function jsonBytes(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value ?? null));
 }
 
-/** The message of a refusal: names what was too large, its size and the limit. */
-export function overLimitMessage(name: LimitName, bytes: number): string {
+/** A size in its largest whole binary unit: `262144` -> `256 KiB`, `1000` -> `1000 bytes`. */
+export function humanBytes(bytes: number): string {
+  for (const [unit, size] of [
+    ['GiB', 1024 * MiB],
+    ['MiB', MiB],
+    ['KiB', KiB],
+  ] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
+  }
+  return `${bytes} bytes`;
+}
+
+/**
+ * The message of a refusal: names what was too large, its size (when known: a body whose reading
+ * stopped at the limit has none) and the limit.
+ */
+export function overLimitMessage(name: LimitName, bytes?: number): string {
   const limit = LIMITS[name];
-  return `${limit.what}: ${bytes} bytes is over the limit of ${limit.bytes} bytes`;
+  const size = bytes === undefined ? '' : ` ${bytes} bytes is`;
+  return `${limit.what}:${size} over the limit of ${limit.bytes} bytes (${humanBytes(limit.bytes)})`;
+}
+
+/** Refuses `bytes` over the limit `name` with a {@link PayloadTooLargeError} naming the limit. */
+export function assertWithin(name: LimitName, bytes: number): void {
+  if (bytes > LIMITS[name].bytes) throw new PayloadTooLargeError(overLimitMessage(name, bytes));
 }

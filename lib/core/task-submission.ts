@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { PayloadTooLargeError, ValidationError } from './errors.ts';
+import { ValidationError } from './errors.ts';
 import {
   assertSameRequest,
   requestHash as hashRequest,
   parseIdempotencyKey,
   sha256Hex,
 } from './idempotency.ts';
+import { assertWithin, jsonBytes } from './limits.ts';
 import type { TaskMessage, TaskQueue } from './task-message.ts';
 import { publicRecord, type SubmitTaskInput, submitTaskSchema, type TaskRecord } from './task-record.ts';
 import { parseInput } from './validation.ts';
@@ -23,14 +24,16 @@ export interface TaskSubmissionPorts {
   contextExists(contextId: string): Promise<boolean>;
   /** The task queue the worker consumes. */
   queue: TaskQueue;
+  /**
+   * The parameters with each artifact reference checked against the store and completed from it
+   * (see `resolveInputReferences`); without it, parameters are taken as they come.
+   */
+  resolveReferences?(parameters: TaskParameters): Promise<TaskParameters>;
   now(): Date;
 }
 
-/**
- * The largest task accepted: its queue message must fit in an SQS message (256 KB) with room for
- * what a retry adds (decision, route, attempts).
- */
-export const MAX_TASK_BYTES = 200_000;
+/** A task's parameters, as submitted. */
+export type TaskParameters = Record<string, unknown>;
 
 /**
  * How long a task may stay PENDING, never taken by a worker, before a repeat of its request queues
@@ -53,7 +56,9 @@ export class TaskSubmission {
    * Submits a task. The idempotency key is the `Idempotency-Key` header, else the task id: a
    * repeat with the same key and the same request returns the first task and queues nothing
    * (unless the task looks lost: see {@link REQUEUE_AFTER_MS}); the same key with a different
-   * request is a conflict. Without either, every call is new.
+   * request is a conflict. Without either, every call is new. Parameters above the
+   * `taskParameters` limit, artifact references counted as references, are refused (413) before
+   * anything is written.
    */
   async submit(
     input: SubmitTaskInput,
@@ -66,13 +71,12 @@ export class TaskSubmission {
     const taskId =
       request.id ?? (key === undefined ? `t_${randomUUID()}` : `t_${sha256Hex(key).slice(0, 32)}`);
     const { strategy, ...fields } = request;
-    const task = { ...fields, id: taskId };
-    const bytes = Buffer.byteLength(JSON.stringify(task));
-    if (bytes > MAX_TASK_BYTES) {
-      throw new PayloadTooLargeError(
-        `task is ${bytes} bytes; at most ${MAX_TASK_BYTES} can be queued (pass large inputs by reference)`,
-      );
-    }
+    const parameters = this.#ports.resolveReferences
+      ? await this.#ports.resolveReferences(fields.parameters)
+      : fields.parameters;
+    // Every other field of a task is bounded by its schema: the parameters decide its size.
+    assertWithin('taskParameters', jsonBytes(parameters));
+    const task = { ...fields, parameters, id: taskId };
     if (task.contextId !== undefined && !(await this.#ports.contextExists(task.contextId))) {
       throw new ValidationError([{ field: 'contextId', message: `context '${task.contextId}' not found` }]);
     }

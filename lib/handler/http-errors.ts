@@ -71,27 +71,38 @@ export function httpErrors(): MiddlewareObj<unknown, APIGatewayProxyResultV2> {
         return;
       }
       logger.info('request refused', { status, error: error.message });
-      // Not one of ours: a middleware refused the request itself (content type, JSON syntax).
-      const fromMiddleware = !(error instanceof VobeeError);
-      const message = fromMiddleware ? `body: ${error.message}` : error.message;
-      const retryAfter =
-        error instanceof NotReadyError ? { 'retry-after': String(error.retryAfterSeconds) } : undefined;
-      request.response = json(
-        status,
-        {
-          error: {
-            type: fromMiddleware
-              ? 'BadRequest'
-              : error instanceof ValidationError
-                ? 'ValidationError'
-                : error.name,
-            message,
-            ...(error instanceof ValidationError ? { issues: error.issues } : {}),
-            ...(fromMiddleware ? { issues: [{ field: 'body', message: error.message }] } : {}),
-          },
-        },
-        retryAfter,
-      );
+      request.response = refusal(error, status);
     },
   };
+}
+
+/**
+ * The answer to a refused request (4xx), the same from every handler and from the local gateway's
+ * own refusals (a body over its limit, a malformed path).
+ */
+export function refusal(error: Error, status: number = statusOf(error)): APIGatewayProxyResultV2 {
+  // Not one of ours: a middleware refused the request itself (content type, JSON syntax).
+  const fromMiddleware = !(error instanceof VobeeError);
+  const message = fromMiddleware ? `body: ${error.message}` : error.message;
+  const retryAfter =
+    error instanceof NotReadyError ? { 'retry-after': String(error.retryAfterSeconds) } : undefined;
+  return json(
+    status,
+    {
+      error: {
+        type: fromMiddleware ? 'BadRequest' : typeOf(error),
+        message,
+        ...(error instanceof ValidationError ? { issues: error.issues } : {}),
+        ...(fromMiddleware ? { issues: [{ field: 'body', message: error.message }] } : {}),
+      },
+    },
+    retryAfter,
+  );
+}
+
+/** The `type` of an answer: the error's class, one type for every validation error, HTTP's name for 413. */
+function typeOf(error: Error): string {
+  if (error instanceof ValidationError) return 'ValidationError';
+  if (error instanceof PayloadTooLargeError) return 'PayloadTooLarge';
+  return error.name;
 }

@@ -1,6 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import { ValidationError } from '../core/errors.ts';
+import { assertWithin } from '../core/limits.ts';
 import type { SubmitTaskInput } from '../core/task-record.ts';
 
 /** The EventBridge envelope of a `TaskRequested` event, as a rule delivers it to SQS. */
@@ -14,9 +15,11 @@ const eventEnvelope = z.looseObject({
 /**
  * Reads an intake message: an EventBridge `TaskRequested` event (the task is its `detail`) or a
  * task sent to the queue directly. The idempotency key is the task id when given, else the
- * event id or the SQS message id, which stay the same across redeliveries.
+ * event id or the SQS message id, which stay the same across redeliveries. A message over the
+ * `intakeMessage` limit is refused before it is parsed (PayloadTooLargeError).
  */
 export function parseIntakeMessage(record: SQSRecord): { task: SubmitTaskInput; idempotencyKey: string } {
+  assertWithin('intakeMessage', Buffer.byteLength(record.body));
   let body: unknown;
   try {
     body = JSON.parse(record.body);

@@ -9,6 +9,7 @@ import {
   parseIdempotencyKey,
   sha256Hex,
 } from '../idempotency.ts';
+import { assertWithin, jsonBytes } from '../limits.ts';
 import { identifier } from '../names.ts';
 import type { CallObservation } from '../statistics.ts';
 import { parseInput } from '../validation.ts';
@@ -222,7 +223,8 @@ export class WorkflowService {
 
   /**
    * Starts a run of the current version. With an idempotency key, a repeat returns the first run
-   * and starts nothing; the same key with a different input is a conflict.
+   * and starts nothing; the same key with a different input is a conflict. An input above the
+   * `runInput` limit is refused (413) with nothing written.
    */
   async start(
     workflowId: string,
@@ -231,6 +233,8 @@ export class WorkflowService {
   ): Promise<StartedRun> {
     const head = await this.#head(workflowId);
     const input = parseInput(executionInputSchema, inputValue ?? {}, 'input');
+    // The input travels in the state of every step (Step Functions: 256 KB).
+    assertWithin('runInput', jsonBytes(input));
     const requestHash = hashRequest(input);
     const key =
       options.idempotencyKey === undefined ? undefined : parseIdempotencyKey(options.idempotencyKey);
