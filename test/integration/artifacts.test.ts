@@ -4,10 +4,15 @@
  * presigned PUT they are offered; references as task inputs; the download route.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT_CODES, main } from '../../lib/cli/main.ts';
 import type { ArtifactRef, UploadOffer } from '../../lib/core/artifacts.ts';
 import { LIMITS } from '../../lib/core/limits.ts';
 import { type FactoryCall, startFactory } from '../helpers/factory-server.ts';
+import { sink } from '../helpers/fake-api.ts';
 import { startTestRuntime } from '../helpers/local-runtime.ts';
 
 type Runtime = Awaited<ReturnType<typeof startTestRuntime>>;
@@ -139,6 +144,30 @@ describe('artifacts on the local runtime', () => {
     expect(sha256(bytes)).toBe(artifact.sha256);
     const content = JSON.parse(bytes.toString('utf8'));
     expect(content.checksum).toBe(sha256(content.data));
+  });
+
+  it('downloads an artifact with `vobee artifacts get`, checking its size and sha256', async () => {
+    const made = (await runTask('produce', { bytes: 200_000, seed: 'cli' })).output as Reference;
+    const folder = mkdtempSync(join(tmpdir(), 'vobee-artifacts-'));
+    const file = join(folder, 'out.json');
+    const vobee = async (...argv: string[]) => {
+      const stdout = sink();
+      const stderr = sink();
+      const code = await main(['--endpoint', runtime.apiUrl, ...argv], { stdout, stderr, env: {} });
+      return { code, stdout: stdout.text, stderr: stderr.text };
+    };
+    const got = await vobee('artifacts', 'get', made.artifact.id, '-o', file);
+    expect(got).toMatchObject({ code: EXIT_CODES.ok, stderr: '' });
+    expect(got.stdout).toContain(made.artifact.sha256);
+    expect(sha256(readFileSync(file))).toBe(made.artifact.sha256);
+
+    const missing = await vobee('artifacts', 'get', '00000000-0000-4000-8000-000000000000', '-o', file);
+    expect(missing.code).toBe(EXIT_CODES.notFound);
+    const malformed = await vobee('artifacts', 'get', 'nope', '-o', file);
+    expect(malformed.code).toBe(EXIT_CODES.usage);
+    expect(malformed.stderr).toContain('ID');
+    // The earlier download is untouched by the failed ones.
+    expect(sha256(readFileSync(file))).toBe(made.artifact.sha256);
   });
 
   it('passes a 5 MB step output to the step that consumes it, by reference and into it', async () => {
