@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import { callbackBody, failureText } from '../callback-body.ts';
+import { callbackBody, failureText, keptOutput } from '../callback-body.ts';
 import { tokenHash } from '../callback-tokens.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import {
@@ -42,6 +42,8 @@ export interface WorkflowServicePorts {
   deployed?: Readonly<Record<string, DeployedWorkflow>>;
   /** Counts the call a callback settles (see `CallObservation`). */
   recordCalls(calls: readonly CallObservation[]): Promise<void>;
+  /** What is kept of a callback's output: large outputs by artifact reference (see `keepOutput`). */
+  keepOutput?(output: unknown): Promise<unknown>;
   now(): Date;
 }
 
@@ -319,7 +321,6 @@ export class WorkflowService {
           }
         : s,
     );
-    const output = engine?.output as { results?: Record<string, unknown> } | undefined;
     return {
       executionId: record.executionName,
       workflowId: record.workflowId,
@@ -329,13 +330,9 @@ export class WorkflowService {
       stoppedAt: engine?.stoppedAt,
       currentSteps: settled.filter((s) => IN_PROGRESS.includes(s.status)).map((s) => s.stepId),
       steps: settled,
-      // Aggregated results: each succeeded step's output, by step id.
+      // Aggregated results: each succeeded step's output (or its reference), by step id.
       results: Object.fromEntries(
-        output?.results
-          ? Object.entries(output.results)
-              .filter(([, r]) => (r as { status?: string }).status === 'SUCCEEDED')
-              .map(([id, r]) => [id, (r as { output?: unknown }).output])
-          : settled.filter((s) => s.status === 'SUCCEEDED').map((s) => [s.stepId, s.output]),
+        settled.filter((s) => s.status === 'SUCCEEDED').map((s) => [s.stepId, s.output]),
       ),
       error: engine?.error ? { error: engine.error, cause: engine.cause } : undefined,
     };
@@ -410,6 +407,9 @@ export class WorkflowService {
     const owner = parseStepToken(token);
     if (!owner) throw new NotFoundError('callback token', `${token.slice(0, 12)}...`);
     const { executionName, stepId, service, taskType, engineToken } = owner;
+    // Kept before the token is taken: a reference that does not hold is refused with nothing changed.
+    const output =
+      message.status === 'succeeded' ? await keptOutput(message.output, this.#ports.keepOutput) : undefined;
     const now = this.#ports.now().toISOString();
     if (!(await this.#ports.workflows.consumeStepToken(executionName, stepId, tokenHash(engineToken))))
       throw new ConflictError(`step '${stepId}' is not waiting for this callback`);
@@ -417,7 +417,7 @@ export class WorkflowService {
     // A callback can overtake the step handler's own "waiting" mark, so RUNNING counts as waiting too.
     const settled = await this.#ports.workflows.updateStep(executionName, stepId, {
       ...(message.status === 'succeeded'
-        ? { status: 'SUCCEEDED' as const, output: message.output ?? null }
+        ? { status: 'SUCCEEDED' as const, output }
         : { status: 'FAILED' as const, error: failureText(message.error) }),
       service,
       at: now,
@@ -427,10 +427,7 @@ export class WorkflowService {
     if (!settled) throw new ConflictError(`step '${stepId}' is not waiting for this callback`);
     try {
       if (message.status === 'succeeded') {
-        await this.#ports.engine.sendTaskSuccess(engineToken, {
-          status: 'SUCCEEDED',
-          output: message.output ?? null,
-        });
+        await this.#ports.engine.sendTaskSuccess(engineToken, { status: 'SUCCEEDED' });
       } else {
         await this.#ports.engine.sendTaskFailure(engineToken, 'StepFailed', failureText(message.error));
       }
