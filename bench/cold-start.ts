@@ -53,6 +53,7 @@ export function lambdaEnvironment(spec: FunctionSpec): Record<string, string> {
   for (const table of Object.keys(spec.tables))
     env[`VOBEE_TABLE_${table.toUpperCase()}`] = `vobee-bench-${table}`;
   if (spec.callsFactories) env.VOBEE_FACTORY_CALL_TIMEOUT_MS = '8000';
+  if (spec.artifacts) env.VOBEE_ARTIFACT_BUCKET = 'vobee-bench-artifacts';
   return env;
 }
 
