@@ -64,10 +64,14 @@ export const LIMITS = {
     protects: 'Lambda memory (answers above the inline size are stored as artifacts)',
   },
   /** One artifact, uploaded by a factory or stored from an answer. */
+  /**
+   * One artifact. An upload is read back once to check its sha256, within the calling function's
+   * timeout (30 s): 1 GiB leaves room at the ~100 MB/s a function reads from S3.
+   */
   artifact: {
-    bytes: 5 * 1024 * MiB,
+    bytes: 1024 * MiB,
     what: 'an artifact',
-    protects: 'S3 single PUT 5 GB',
+    protects: 'S3 single PUT 5 GB; Lambda timeout (an upload is read back to check its sha256)',
   },
 } as const satisfies Record<string, SizeLimit>;
 
