@@ -315,7 +315,7 @@ export async function localThroughput(options: HotPathsOptions = DEFAULT_HOT_PAT
   });
   const { runtime, factory } = stack;
   try {
-    const client = new HttpFactoryClient();
+    const client = new HttpFactoryClient({ allowed: ['127.0.0.1'] });
     const taskIds: string[] = [];
     let directCalls = 0;
     const taskMs: number[] = [];

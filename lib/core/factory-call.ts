@@ -23,6 +23,8 @@ export type FactoryCallResult =
       /** Worth trying the same service again (timeouts, 5xx, 429, network); a 4xx rejection is not. */
       retryable: boolean;
       latencyMs: number;
+      /** How long the factory asked to be left alone (`Retry-After` on a 429 or 503), in ms. */
+      retryAfterMs?: number | undefined;
     };
 
 /** Calls `POST {endpoint}/execute` of a factory. Implementations never throw for factory failures. */

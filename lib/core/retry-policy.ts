@@ -46,6 +46,22 @@ export function retryDelaySeconds(
   return capped * (1 - policy.jitter * random());
 }
 
+/**
+ * Delay in seconds before retry number `attempt` when the factory said when to come back
+ * (`Retry-After`): the factory's delay, without jitter, never more than the policy's
+ * `maxDelaySeconds` when set; `undefined` once `maxRetries` is spent, as for `retryDelaySeconds`.
+ * The caller still checks that the delay fits in what is left of the task's budget.
+ */
+export function retryAfterDelaySeconds(
+  policy: RetryPolicy,
+  attempt: number,
+  retryAfterSeconds: number,
+): number | undefined {
+  if (retryDelaySeconds(policy, attempt, () => 0) === undefined) return undefined;
+  const asked = Math.max(0, retryAfterSeconds);
+  return policy.maxDelaySeconds === undefined ? asked : Math.min(asked, policy.maxDelaySeconds);
+}
+
 /** All delays of a policy, without jitter: what a person reads in a routing decision. */
 export function retrySchedule(policy: RetryPolicy): number[] {
   const noJitter = { ...policy, jitter: 0 };

@@ -1,7 +1,7 @@
 import type { Decision } from './brain.ts';
 import type { FactoryCaller } from './factory-call.ts';
 import type { HealthChange, PassiveHealth } from './passive-health.ts';
-import { retryDelaySeconds } from './retry-policy.ts';
+import { retryAfterDelaySeconds, retryDelaySeconds } from './retry-policy.ts';
 import type { FailoverResult, RoutingDecision } from './routing/router.ts';
 import type { Service } from './service.ts';
 import { type CallObservation, latencyQuantileMs, type ServiceStats } from './statistics.ts';
@@ -107,7 +107,7 @@ export class TaskRun {
       if (timeoutMs === undefined) return this.#outOfTime();
       const call = await this.#call(route, timeoutMs, options.callback);
       if (!('retryable' in call)) return call;
-      const next = await this.afterFailure(call.error, call.retryable, options.retries);
+      const next = await this.afterFailure(call.error, call.retryable, options.retries, call.retryAfterMs);
       if (next) return next;
     }
   }
@@ -131,17 +131,27 @@ export class TaskRun {
    * failure is worth retrying, the policy has retries left and the delay fits in the budget;
    * otherwise a failover. Returns the outcome when the run stops, undefined when it goes on with
    * a new primary.
+   *
+   * The delay is the policy's back-off, unless the factory said when to come back (`retryAfterMs`,
+   * from `Retry-After` on a 429 or 503): then it is the factory's delay, capped by the policy's
+   * `maxDelaySeconds` when set (`retryAfterDelaySeconds`). Either way the delay must leave time for
+   * the call within the task's budget (delay + `MIN_CALL_MS` <= time left); when it does not, the
+   * run fails over at once: a delay is never shortened to fit the budget.
    */
   async afterFailure(
     error: CallError,
     retryable: boolean,
     retries: boolean,
+    retryAfterMs?: number,
   ): Promise<RunOutcome | undefined> {
     const route = this.#state.route;
     if (!route) return { kind: 'failed', error: { kind: 'no_route', message: 'no route' } };
     if (retries && retryable) {
-      const calls = this.#state.attempts.filter((a) => a.service === route.primary).length;
-      const delay = retryDelaySeconds(route.retryPolicy, Math.max(1, calls), this.#ports.random);
+      const calls = Math.max(1, this.#state.attempts.filter((a) => a.service === route.primary).length);
+      const delay =
+        retryAfterMs === undefined
+          ? retryDelaySeconds(route.retryPolicy, calls, this.#ports.random)
+          : retryAfterDelaySeconds(route.retryPolicy, calls, retryAfterMs / 1000);
       if (delay !== undefined && delay * 1000 + MIN_CALL_MS <= this.#remainingMs()) {
         return { kind: 'retry', service: route.primary, delaySeconds: delay };
       }
@@ -203,7 +213,7 @@ export class TaskRun {
     offer: CallbackOffers | undefined,
   ): Promise<
     | Extract<RunOutcome, { kind: 'succeeded' | 'waiting' }>
-    | { kind: 'failed'; error: CallError; retryable: boolean }
+    | { kind: 'failed'; error: CallError; retryable: boolean; retryAfterMs: number | undefined }
   > {
     const { task } = this.#state;
     const service = route.primary;
@@ -256,7 +266,12 @@ export class TaskRun {
       first ? route.strategy : undefined,
     );
     if (result.ok) return { kind: 'succeeded', service, output: result.output, latencyMs: result.latencyMs };
-    return { kind: 'failed', error: error as CallError, retryable: result.retryable };
+    return {
+      kind: 'failed',
+      error: error as CallError,
+      retryable: result.retryable,
+      retryAfterMs: result.retryAfterMs,
+    };
   }
 
   #learn(

@@ -12,7 +12,7 @@ import {
   startExampleFactory,
 } from '../../lib/local/factories/index.ts';
 
-const client = new HttpFactoryClient();
+const client = new HttpFactoryClient({ allowed: ['127.0.0.1'] });
 const running: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((server) => server.close()));

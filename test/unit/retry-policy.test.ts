@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../lib/core/errors.ts';
-import { retryDelaySeconds, retryPolicy, retrySchedule } from '../../lib/core/retry-policy.ts';
+import {
+  retryAfterDelaySeconds,
+  retryDelaySeconds,
+  retryPolicy,
+  retrySchedule,
+} from '../../lib/core/retry-policy.ts';
 import { seededRandom } from './support.ts';
 
 describe('retryPolicy', () => {
@@ -149,5 +154,26 @@ describe('retryDelaySeconds', () => {
 
   it('ignores jitter in the schedule shown to people', () => {
     expect(retrySchedule(retryPolicy({ jitter: 1, maxRetries: 3 }))).toEqual([1, 2, 4]);
+  });
+});
+
+describe('retryAfterDelaySeconds', () => {
+  it("is the factory's delay, without jitter, whatever the back-off would be", () => {
+    const policy = retryPolicy({ baseDelaySeconds: 2, jitter: 1 });
+    expect(retryAfterDelaySeconds(policy, 1, 7)).toBe(7);
+    expect(retryAfterDelaySeconds(policy, 3, 0.5)).toBe(0.5);
+    expect(retryAfterDelaySeconds(policy, 1, 0)).toBe(0);
+  });
+
+  it('is capped by maxDelaySeconds when the policy sets it', () => {
+    expect(retryAfterDelaySeconds(retryPolicy({ maxDelaySeconds: 5 }), 1, 7)).toBe(5);
+    expect(retryAfterDelaySeconds(retryPolicy({ maxDelaySeconds: 10 }), 1, 7)).toBe(7);
+  });
+
+  it('asks for no retry once maxRetries is spent, and checks the attempt like retryDelaySeconds', () => {
+    const policy = retryPolicy({ maxRetries: 2 });
+    expect(retryAfterDelaySeconds(policy, 2, 7)).toBe(7);
+    expect(retryAfterDelaySeconds(policy, 3, 7)).toBeUndefined();
+    expect(() => retryAfterDelaySeconds(policy, 0, 7)).toThrow(RangeError);
   });
 });

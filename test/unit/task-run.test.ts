@@ -311,6 +311,84 @@ describe('TaskRun: after a failed call', () => {
   });
 });
 
+/** A 503 or 429 carrying `Retry-After`, as the HTTP client reports it. */
+const busy = (retryAfterMs: number, status = 503, latencyMs = 50): FactoryCallResult => ({
+  ok: false,
+  error: { kind: 'error', message: `HTTP ${status}`, status },
+  retryable: true,
+  latencyMs,
+  retryAfterMs,
+});
+
+describe('TaskRun: Retry-After', () => {
+  it("waits what the factory asked instead of the policy's back-off", async () => {
+    const h = harness({
+      route: makeRoute('svc-a', { fallbacks: ['svc-b'], policy: { baseDelaySeconds: 2, jitter: 1 } }),
+      script: [busy(7_000)],
+    });
+    // Neither the 2 s base nor the jitter: the factory named the time.
+    expect(await h.run.proceed({ retries: true })).toEqual({
+      kind: 'retry',
+      service: 'svc-a',
+      delaySeconds: 7,
+    });
+    expect(h.failovers).toEqual([]);
+  });
+
+  it('takes a Retry-After shorter than the back-off as it is, on a 429 as on a 503', async () => {
+    const h = harness({
+      route: makeRoute('svc-a', { policy: { baseDelaySeconds: 8 } }),
+      attempts: [EARLIER_503],
+      script: [busy(1_500, 429)],
+    });
+    expect(await h.run.proceed({ retries: true })).toMatchObject({ kind: 'retry', delaySeconds: 1.5 });
+  });
+
+  it("is capped by the policy's maxDelaySeconds", async () => {
+    const h = harness({
+      route: makeRoute('svc-a', { policy: { maxDelaySeconds: 5 } }),
+      script: [busy(7_000)],
+    });
+    expect(await h.run.proceed({ retries: true })).toMatchObject({ kind: 'retry', delaySeconds: 5 });
+  });
+
+  it('fails over when the asked delay does not fit in the budget, rather than shorten it', async () => {
+    // 10 s budget, 1 s spent by the call: 9 s asked leaves less than MIN_CALL_MS for the retry.
+    const h = harness({
+      route: makeRoute('svc-a', { fallbacks: ['svc-b'] }),
+      budgetSeconds: 10,
+      script: [busy(9_000, 503, 1_000), ok('done')],
+    });
+    expect(await h.run.proceed({ retries: true })).toMatchObject({ kind: 'succeeded', service: 'svc-b' });
+    expect(h.failovers.map((d) => d.primary)).toEqual(['svc-a']);
+
+    const fits = harness({
+      route: makeRoute('svc-a', { fallbacks: ['svc-b'] }),
+      budgetSeconds: 10,
+      script: [busy(8_000, 503, 1_000)],
+    });
+    expect(await fits.run.proceed({ retries: true })).toMatchObject({ kind: 'retry', delaySeconds: 8 });
+  });
+
+  it("asks for no retry once the policy's retries are spent, whatever the factory says", async () => {
+    const h = harness({
+      route: makeRoute('svc-a', { fallbacks: ['svc-b'], policy: { maxRetries: 1 } }),
+      attempts: [EARLIER_503],
+      script: [busy(1_000), ok('done')],
+    });
+    expect(await h.run.proceed({ retries: true })).toMatchObject({ kind: 'succeeded', service: 'svc-b' });
+  });
+
+  it('fails over at once when the caller handles no retries (workflow steps)', async () => {
+    const h = harness({
+      route: makeRoute('svc-a', { fallbacks: ['svc-b'] }),
+      script: [busy(7_000), ok('done')],
+    });
+    expect(await h.run.proceed({ retries: false })).toMatchObject({ kind: 'succeeded', service: 'svc-b' });
+    expect(h.calls.map((c) => c.endpoint)).toEqual(['http://svc-a:8080', 'http://svc-b:8080']);
+  });
+});
+
 describe('TaskRun: callbacks', () => {
   it('waits until the end of the budget when the factory accepts the work (202)', async () => {
     const h = harness({ budgetSeconds: 120, script: [accepted(40)] });
