@@ -27,7 +27,9 @@ export const generateAndAnalyze: WorkflowTemplateInput = {
 
 /**
  * Research and trend discovery in parallel; images once the research is in (their brief is the
- * research summary), then a video from the images (the whole-string reference keeps the array).
+ * research summary), then a video from the images. The video step takes the images step's whole
+ * output: two PNGs are above the inline size, so it travels as an artifact reference, which the
+ * factory reads through the presigned URL it is given.
  */
 export const productLaunchCampaign: WorkflowTemplateInput = {
   workflow_id: 'product-launch-campaign',
@@ -71,7 +73,7 @@ export const productLaunchCampaign: WorkflowTemplateInput = {
       parameters: {
         prompt: 'Product showcase',
         duration: 30,
-        images: '{{steps.generate_images.output.images}}',
+        images: '{{steps.generate_images.output}}',
       },
       dependencies: ['generate_images'],
     },

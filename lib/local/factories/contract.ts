@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as z from 'zod';
+import { artifactIdSchema } from '../../core/artifacts.ts';
 import type { FieldIssue } from '../../core/errors.ts';
 import { httpUrl } from '../../core/names.ts';
 
@@ -15,6 +16,25 @@ export function exampleOutput<T extends object>(fields: T): { example: true; not
 /** The largest execute body read; workflows pass earlier outputs along, so this is generous. */
 const MAX_BODY_BYTES = 1_000_000;
 
+/** A presigned URL: its signature (and a session token on AWS) makes it longer than most. */
+export const presignedUrl = z
+  .string()
+  .max(8_192)
+  .refine(
+    (value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol),
+    'must be an http(s) URL',
+  );
+
+/** Where the caller lets this call upload one large output: a presigned PUT for one object. */
+export const uploadOfferSchema = z.object({
+  url: presignedUrl,
+  method: z.literal('PUT'),
+  artifact: z.object({ id: artifactIdSchema, uri: z.string().min(1).max(2_048) }),
+  expiresAt: z.iso.datetime({ offset: true }),
+  maxBytes: z.number().int().min(0),
+});
+export type UploadOffer = z.output<typeof uploadOfferSchema>;
+
 /** The body of `POST /execute`. Unknown fields are ignored, so callers may add their own. */
 export const executeRequestSchema = z.object({
   action: z.string().min(1, 'must not be empty').max(128),
@@ -25,15 +45,44 @@ export const executeRequestSchema = z.object({
   callbackUrl: httpUrl.optional(),
   /** Echoed in the callback, so the caller can resume the waiting workflow step. */
   taskToken: z.string().min(1).max(4_096).optional(),
+  /** Where a large output may be uploaded; the answer then carries its artifact reference. */
+  upload: uploadOfferSchema.optional(),
 });
 export type ExecuteRequest = z.output<typeof executeRequestSchema>;
+
+/** What an action knows of its call besides its parameters. */
+export interface ActionCall {
+  /** The upload offered with the call, if any. */
+  upload?: UploadOffer | undefined;
+  /** Aborted when nobody waits for the result any more: stop transfers. */
+  signal: AbortSignal;
+}
+
+/**
+ * The call cannot be done as asked, and asking again will not help (a reference that does not
+ * hold, an input that is not what it claims): answered 422, which callers do not retry.
+ */
+export class RefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RefusedError';
+  }
+}
 
 /** One action of a factory: its parameters (a zod schema, checked before it runs) and its work. */
 export interface FactoryAction<S extends z.ZodType = z.ZodType> {
   description: string;
   parameters: S;
-  /** Computes the output from valid parameters; a throw is reported as a failed call. */
-  run(parameters: z.output<S>): unknown;
+  /**
+   * Checks of valid parameters against the rest of the call (e.g. an output too large to answer
+   * inline without an upload offer); an issue is answered with 400 before anything runs.
+   */
+  check?(parameters: z.output<S>, request: ExecuteRequest): FieldIssue | undefined;
+  /**
+   * Computes the output from valid parameters, at once or as a promise; a throw is reported as a
+   * failed call (422 for a {@link RefusedError}, else 500).
+   */
+  run(parameters: z.output<S>, call: ActionCall): unknown;
 }
 
 /** Keeps the parameter type of an action tied to its schema. */
@@ -57,13 +106,19 @@ export interface FactoryDefinition {
 /** How one call ended, as the caller hears it (in the answer or in the callback). */
 export type Outcome = { status: 'succeeded'; output: unknown } | { status: 'failed'; error: string };
 
+/** An outcome with the HTTP status that answers it (200, 422 or 500). */
+export interface Settled {
+  httpStatus: number;
+  outcome: Outcome;
+}
+
 /** An execute call that passed validation: what was asked, and the work ready to run. */
 export interface PreparedCall {
   request: ExecuteRequest;
   /** The action that runs (a task type resolved to its action). */
   action: string;
-  /** Runs the action; never throws. */
-  run(): Outcome;
+  /** Runs the action; never rejects. `signal` aborts its transfers. */
+  run(signal?: AbortSignal): Promise<Settled>;
 }
 
 /** A prepared call as a delivery policy receives it, with the signals that end waiting. */
@@ -91,8 +146,8 @@ export interface DeliveryPolicy {
 /** The plain policy: run the action and answer with its outcome. */
 export const answerAtOnce: DeliveryPolicy = {
   async deliver(call, reply) {
-    const outcome = call.run();
-    reply(outcome.status === 'succeeded' ? 200 : 500, outcome);
+    const { httpStatus, outcome } = await call.run(AbortSignal.any([call.closing, call.callerGone]));
+    reply(httpStatus, outcome);
     return outcome;
   },
 };
@@ -122,11 +177,17 @@ export function prepareCall(
   }
   const parameters = action.parameters.safeParse(request.parameters);
   if (!parameters.success) return { ok: false, error: firstIssue(parameters.error, ['parameters']) };
-  const run = (): Outcome => {
+  const issue = action.check?.(parameters.data, request);
+  if (issue) return { ok: false, error: issue };
+  const run = async (signal: AbortSignal = new AbortController().signal): Promise<Settled> => {
     try {
-      return { status: 'succeeded', output: action.run(parameters.data) };
+      const output = await action.run(parameters.data, { upload: request.upload, signal });
+      return { httpStatus: 200, outcome: { status: 'succeeded', output } };
     } catch (error) {
-      return { status: 'failed', error: `${actionName} failed: ${(error as Error).message}` };
+      return {
+        httpStatus: error instanceof RefusedError ? 422 : 500,
+        outcome: { status: 'failed', error: `${actionName} failed: ${(error as Error).message}` },
+      };
     }
   };
   return { ok: true, call: { request, action: actionName, run } };

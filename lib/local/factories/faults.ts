@@ -128,8 +128,8 @@ export function injectFaults(input: FaultOptions = {}): DeliveryPolicy & { stats
       if (!(await pause(options.hangMs, signal))) return [503, gone];
       return [504, { status: 'failed', error: `injected timeout: held for ${options.hangMs} ms` }];
     }
-    const outcome = call.run();
-    return [outcome.status === 'succeeded' ? 200 : 500, outcome];
+    const { httpStatus, outcome } = await call.run(signal);
+    return [httpStatus, outcome];
   };
 
   return {

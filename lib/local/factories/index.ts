@@ -26,7 +26,8 @@ export interface ExampleModule extends ModuleInput {
 export const EXAMPLE_STORAGE_MODULE: Readonly<ExampleModule> = {
   name: 'example-storage',
   category: 'infrastructure',
-  description: 'Where example factory outputs live; in the local runtime they are returned inline',
+  description:
+    'Where example factory outputs live: small ones are answered inline, large ones (long clips, videos) are uploaded to the artifact store through the upload offer of the call',
   dependencies: [],
 };
 

@@ -227,7 +227,7 @@ const marketAnalysis = defineAction({
           message: `is not in the example dataset (known: ${MARKETS.sectors.map((s) => s.id).join(', ')}); give text to analyse instead`,
         });
     }),
-  run: analyzeMarket,
+  run: (p) => analyzeMarket(p),
 });
 
 // ---- discover_technology ----------------------------------------------------------------------

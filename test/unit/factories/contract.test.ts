@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { defineAction, type FactoryDefinition, prepareCall } from '../../../lib/local/factories/contract.ts';
+import {
+  defineAction,
+  type FactoryDefinition,
+  prepareCall,
+  RefusedError,
+} from '../../../lib/local/factories/contract.ts';
 
 const echo: FactoryDefinition = {
   name: 'echo-factory',
@@ -19,6 +24,21 @@ const echo: FactoryDefinition = {
         throw new Error('boom');
       },
     }),
+    refuse: defineAction({
+      description: 'Refuses after a wait',
+      parameters: z.object({}),
+      run: async () => {
+        await Promise.resolve();
+        throw new RefusedError('not like this');
+      },
+    }),
+    upload: defineAction({
+      description: 'Says where it would upload; needs an offer for a long word',
+      parameters: z.object({ word: z.string() }),
+      check: (p, request) =>
+        p.word.length > 3 && !request.upload ? { field: 'upload', message: 'is needed' } : undefined,
+      run: async (p, call) => ({ word: p.word, to: call.upload?.artifact.id ?? null }),
+    }),
   },
   taskTypes: { speaking: 'echo' },
 };
@@ -31,12 +51,31 @@ const body = (overrides: Record<string, unknown>) => ({
   ...overrides,
 });
 
+const offer = {
+  url: 'http://127.0.0.1:9000/vobee-artifacts/artifacts/0f8fad5b-d9cb-469f-a165-70867728950e?X-Amz-Signature=abc',
+  method: 'PUT',
+  artifact: {
+    id: '0f8fad5b-d9cb-469f-a165-70867728950e',
+    uri: 's3://vobee-artifacts/artifacts/0f8fad5b-d9cb-469f-a165-70867728950e',
+  },
+  expiresAt: '2030-01-01T00:00:00.000Z',
+  maxBytes: 5_368_709_120,
+};
+
+const field = (input: unknown) => {
+  const prepared = prepareCall(echo, input);
+  return prepared.ok ? undefined : prepared.error.field;
+};
+
 describe('prepareCall', () => {
-  it('runs a valid call, reached by action or by task type', () => {
+  it('runs a valid call, reached by action or by task type', async () => {
     for (const action of ['echo', 'speaking']) {
       const prepared = prepareCall(echo, body({ action }));
       expect(prepared.ok && prepared.call.action).toBe('echo');
-      expect(prepared.ok && prepared.call.run()).toEqual({ status: 'succeeded', output: { said: 'hi' } });
+      expect(prepared.ok && (await prepared.call.run())).toEqual({
+        httpStatus: 200,
+        outcome: { status: 'succeeded', output: { said: 'hi' } },
+      });
     }
   });
 
@@ -46,16 +85,12 @@ describe('prepareCall', () => {
       expect(prepared.ok).toBe(false);
       if (!prepared.ok) {
         expect(prepared.error.field).toBe('action');
-        expect(prepared.error.message).toContain('offers: echo, explode, speaking');
+        expect(prepared.error.message).toContain('offers: echo, explode, refuse, upload, speaking');
       }
     }
   });
 
   it('names the envelope field or the parameter that is wrong', () => {
-    const field = (input: unknown) => {
-      const prepared = prepareCall(echo, input);
-      return prepared.ok ? undefined : prepared.error.field;
-    };
     expect(field(body({ taskId: undefined }))).toBe('taskId');
     expect(field(body({ action: '' }))).toBe('action');
     expect(field(body({ parameters: 'hi' }))).toBe('parameters');
@@ -64,8 +99,51 @@ describe('prepareCall', () => {
     expect(field(null)).toBe('body');
   });
 
-  it('turns a throwing action into a failed outcome, not an exception', () => {
+  it('turns a throwing action into a failed outcome answered 500, not an exception', async () => {
     const prepared = prepareCall(echo, body({ action: 'explode', parameters: {} }));
-    expect(prepared.ok && prepared.call.run()).toEqual({ status: 'failed', error: 'explode failed: boom' });
+    expect(prepared.ok && (await prepared.call.run())).toEqual({
+      httpStatus: 500,
+      outcome: { status: 'failed', error: 'explode failed: boom' },
+    });
+  });
+
+  it('answers a refusal 422, so that callers do not retry it', async () => {
+    const prepared = prepareCall(echo, body({ action: 'refuse', parameters: {} }));
+    expect(prepared.ok && (await prepared.call.run())).toEqual({
+      httpStatus: 422,
+      outcome: { status: 'failed', error: 'refuse failed: not like this' },
+    });
+  });
+});
+
+describe('the upload offer', () => {
+  it('is accepted when well formed and handed to the action', async () => {
+    const prepared = prepareCall(
+      echo,
+      body({ action: 'upload', parameters: { word: 'long' }, upload: offer }),
+    );
+    expect(prepared.ok && (await prepared.call.run()).outcome).toEqual({
+      status: 'succeeded',
+      output: { word: 'long', to: offer.artifact.id },
+    });
+  });
+
+  it('is checked field by field', () => {
+    const withUpload = (upload: unknown) => field(body({ upload }));
+    expect(withUpload({ ...offer, method: 'POST' })).toBe('upload.method');
+    expect(withUpload({ ...offer, url: 'file:///etc/passwd' })).toBe('upload.url');
+    expect(withUpload({ ...offer, url: `http://s3.example/${'x'.repeat(9_000)}` })).toBe('upload.url');
+    expect(withUpload({ ...offer, artifact: { ...offer.artifact, id: 'not-a-uuid' } })).toBe(
+      'upload.artifact.id',
+    );
+    expect(withUpload({ ...offer, expiresAt: 'tomorrow' })).toBe('upload.expiresAt');
+    expect(withUpload({ ...offer, maxBytes: -1 })).toBe('upload.maxBytes');
+    expect(withUpload('http://s3.example/put')).toBe('upload');
+    expect(withUpload(offer)).toBeUndefined();
+  });
+
+  it("lets an action refuse a call without one, before anything runs (the action's check)", () => {
+    expect(field(body({ action: 'upload', parameters: { word: 'long' } }))).toBe('upload');
+    expect(field(body({ action: 'upload', parameters: { word: 'hi' } }))).toBeUndefined();
   });
 });

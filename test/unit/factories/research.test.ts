@@ -44,8 +44,8 @@ describe('the bundled example data', () => {
 });
 
 describe('market_analysis', () => {
-  it('briefs a sector from the dataset: summary, figures, rank and trends', () => {
-    const output = run('market_analysis', { market_sector: 'technology', depth: 'comprehensive' });
+  it('briefs a sector from the dataset: summary, figures, rank and trends', async () => {
+    const output = await run('market_analysis', { market_sector: 'technology', depth: 'comprehensive' });
     expect(output).toMatchObject({ example: true, notice: EXAMPLE_NOTICE, sector: 'technology' });
     expect(typeof output.summary).toBe('string');
     expect(output.summary).toContain('Technology (example data)');
@@ -62,9 +62,9 @@ describe('market_analysis', () => {
     expect(projection[4]?.sizeUsdBillions).toBe(Math.round(5200 * 1.084 ** 5));
   });
 
-  it('says less at smaller depths', () => {
-    const summary = run('market_analysis', { market_sector: 'energy', depth: 'summary' });
-    const standard = run('market_analysis', { market_sector: 'energy' });
+  it('says less at smaller depths', async () => {
+    const summary = await run('market_analysis', { market_sector: 'energy', depth: 'summary' });
+    const standard = await run('market_analysis', { market_sector: 'energy' });
     expect(summary.topTrends).toHaveLength(3);
     expect(summary.segments).toBeUndefined();
     expect(standard.depth).toBe('standard');
@@ -72,17 +72,17 @@ describe('market_analysis', () => {
     expect(standard.risks).toBeUndefined();
   });
 
-  it('gives the same brief for the same input', () => {
+  it('gives the same brief for the same input', async () => {
     const input = {
       market_sector: 'healthcare',
       depth: 'comprehensive',
       text: 'Telehealth grew 12% in 2025.',
     };
-    expect(run('market_analysis', input)).toEqual(run('market_analysis', input));
+    expect(await run('market_analysis', input)).toEqual(await run('market_analysis', input));
   });
 
-  it('briefs an unknown sector from the supplied text, and refuses it without text', () => {
-    const output = run('market_analysis', {
+  it('briefs an unknown sector from the supplied text, and refuses it without text', async () => {
+    const output = await run('market_analysis', {
       market_sector: 'space mining',
       text: 'Asteroid mining could grow 30% a year. Mining needs cheap launches. Launch costs fell 12%.',
     });
@@ -98,8 +98,8 @@ describe('market_analysis', () => {
 });
 
 describe('discover_technology', () => {
-  it('ranks the catalogue by keyword match, most relevant first', () => {
-    const output = run('discover_technology', { query: 'edge AI inference on devices', limit: 3 });
+  it('ranks the catalogue by keyword match, most relevant first', async () => {
+    const output = await run('discover_technology', { query: 'edge AI inference on devices', limit: 3 });
     const matches = output.matches as Array<{ name: string; relevance: number; matchedTerms: string[] }>;
     expect(matches).toHaveLength(3);
     expect(matches[0]?.name).toBe('On-device language models');
@@ -110,10 +110,10 @@ describe('discover_technology', () => {
     expect(output.summary).toMatch(/closest is On-device language models/);
   });
 
-  it('is deterministic, and says so when nothing matches', () => {
+  it('is deterministic, and says so when nothing matches', async () => {
     const input = { query: 'emerging tech trends' };
-    expect(run('discover_technology', input)).toEqual(run('discover_technology', input));
-    const none = run('discover_technology', { query: 'medieval tapestry' });
+    expect(await run('discover_technology', input)).toEqual(await run('discover_technology', input));
+    const none = await run('discover_technology', { query: 'medieval tapestry' });
     expect(none.matches).toEqual([]);
     expect(none.summary).toMatch(/^No technology/);
   });
@@ -125,8 +125,8 @@ describe('discover_technology', () => {
 });
 
 describe('analyze_papers', () => {
-  it('counts keywords across papers and summarises with the sentences that share the most', () => {
-    const output = run('analyze_papers', { papers: PAPERS, topKeywords: 3, summarySentences: 2 });
+  it('counts keywords across papers and summarises with the sentences that share the most', async () => {
+    const output = await run('analyze_papers', { papers: PAPERS, topKeywords: 3, summarySentences: 2 });
     expect(output.documents).toBe(2);
     expect(output.topKeywords).toEqual([
       { word: 'model', count: 5, documents: 2 },
@@ -142,12 +142,12 @@ describe('analyze_papers', () => {
     expect(papers[0]?.keywords[0]).toBe('routing');
   });
 
-  it('reads a plain text as one document, and gives the same result for the same input', () => {
+  it('reads a plain text as one document, and gives the same result for the same input', async () => {
     const input = { text: PAPERS.map((p) => p.abstract).join(' ') };
-    const output = run('analyze_papers', input);
+    const output = await run('analyze_papers', input);
     expect(output.documents).toBe(1);
     expect(output.papers).toBeUndefined();
-    expect(output).toEqual(run('analyze_papers', input));
+    expect(output).toEqual(await run('analyze_papers', input));
   });
 
   it('needs papers or a text, naming the field', () => {

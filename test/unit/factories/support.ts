@@ -5,20 +5,27 @@ type Parameters = Record<string, unknown>;
 
 /** The two ways to call one factory: `run` for an accepted call, `rejection` for a refused one. */
 export function actionsOf(factory: FactoryDefinition) {
-  const prepare = (action: string, parameters: Parameters) =>
-    prepareCall(factory, { action, parameters, taskId: 'task-1' });
+  const prepare = (action: string, parameters: Parameters, envelope: Parameters = {}) =>
+    prepareCall(factory, { action, parameters, taskId: 'task-1', ...envelope });
   return {
-    /** Runs one action after validation; fails the test on a 400 or a failed outcome. */
-    run(action: string, parameters: Parameters): Record<string, unknown> {
-      const prepared = prepare(action, parameters);
+    /**
+     * Runs one action after validation, with more of the call (an upload offer) when given; fails
+     * the test on a 400 or a failed outcome.
+     */
+    async run(
+      action: string,
+      parameters: Parameters,
+      envelope?: Parameters,
+    ): Promise<Record<string, unknown>> {
+      const prepared = prepare(action, parameters, envelope);
       if (!prepared.ok) throw new Error(`${prepared.error.field}: ${prepared.error.message}`);
-      const outcome = prepared.call.run();
+      const { outcome } = await prepared.call.run();
       if (outcome.status !== 'succeeded') throw new Error(outcome.error);
       return outcome.output as Record<string, unknown>;
     },
     /** Why validation refuses the call, or undefined when it accepts it. */
-    rejection(action: string, parameters: Parameters) {
-      const prepared = prepare(action, parameters);
+    rejection(action: string, parameters: Parameters, envelope?: Parameters) {
+      const prepared = prepare(action, parameters, envelope);
       return prepared.ok ? undefined : prepared.error;
     },
   };
