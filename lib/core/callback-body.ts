@@ -36,6 +36,8 @@ export async function keptOutput(
   const kept = keep ? await keep(output ?? null) : (output ?? null);
   const bytes = jsonBytes(kept);
   if (bytes > LIMITS.inlineOutput.bytes)
-    throw new PayloadTooLargeError(`${overLimitMessage('inlineOutput', bytes)}, and no artifact store is configured`);
+    throw new PayloadTooLargeError(
+      `${overLimitMessage('inlineOutput', bytes)}, and no artifact store is configured`,
+    );
   return kept;
 }

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { isExpired } from './context-expiry.ts';
 import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
+import { jsonBytes, LIMITS, overLimitMessage } from './limits.ts';
 import { identifier } from './names.ts';
 import { type PatternCounters, type SuccessPattern, successPatterns } from './patterns.ts';
 import {
@@ -11,7 +12,6 @@ import {
   summarizeCounters,
 } from './statistics.ts';
 import { type TaskResult, type TaskResultInput, taskResultSchema } from './task-result.ts';
-import { jsonBytes, LIMITS, overLimitMessage } from './limits.ts';
 import { parseInput } from './validation.ts';
 
 /** The short-term window holds this many of the most recent results. */

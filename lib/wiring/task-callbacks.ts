@@ -27,4 +27,6 @@ export function buildTaskCallbacks(
   });
 }
 
-export const taskCallbacks = memo(() => buildTaskCallbacks({ ...baseDeps(), queue: taskQueue(), artifacts: artifactStore() }));
+export const taskCallbacks = memo(() =>
+  buildTaskCallbacks({ ...baseDeps(), queue: taskQueue(), artifacts: artifactStore() }),
+);

@@ -1,6 +1,6 @@
+import type { ArtifactStore } from '../core/artifacts.ts';
 import { isExpired } from '../core/context-expiry.ts';
 import { NotFoundError } from '../core/errors.ts';
-import type { ArtifactStore } from '../core/artifacts.ts';
 import type { FactoryCaller } from '../core/factory-call.ts';
 import type { StrategyName } from '../core/routing/strategy-name.ts';
 import type { TaskQueue } from '../core/task-message.ts';

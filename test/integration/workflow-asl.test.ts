@@ -275,7 +275,10 @@ describe('compiled workflows on aws-local-stepfunctions', () => {
     const single = await execute({ ...generateAndAnalyze, steps: generateAndAnalyze.steps.slice(0, 1) });
     expect(single.error).toBeUndefined();
     expect(single.entered).toEqual(['step1']);
-    expect(single.output).toEqual({ input: { product: 'VoBee' }, results: { step1: { status: 'SUCCEEDED' } } });
+    expect(single.output).toEqual({
+      input: { product: 'VoBee' },
+      results: { step1: { status: 'SUCCEEDED' } },
+    });
   });
 
   it('runs the steps one at a time without parallel execution', async () => {

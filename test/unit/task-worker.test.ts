@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { Brain, type Decision } from '../../lib/core/brain.ts';
 import { taskIdOfToken, tokenHash } from '../../lib/core/callback-tokens.ts';
 import type { FactoryCaller, FactoryCallResult, FactoryRequest } from '../../lib/core/factory-call.ts';
+import { LIMITS } from '../../lib/core/limits.ts';
 import { type HealthChange, PassiveHealth } from '../../lib/core/passive-health.ts';
 import { Router } from '../../lib/core/routing/router.ts';
 import type { Service } from '../../lib/core/service.ts';
 import type { CallObservation } from '../../lib/core/statistics.ts';
 import type { TaskMessage } from '../../lib/core/task-message.ts';
 import type { TaskRecord } from '../../lib/core/task-record.ts';
-import { LIMITS } from '../../lib/core/limits.ts';
 import { type TaskProgress, TaskWorker } from '../../lib/core/task-worker.ts';
 import { makeService, makeTask, manualClock, seededRandom } from './support.ts';
 

@@ -136,7 +136,8 @@ function lookup(ref: StepReference, results: StepResults): { value: unknown } | 
   if (result.status !== 'SUCCEEDED') {
     return { problem: `step '${ref.stepId}' has no output: it ${describe(result.status)}` };
   }
-  let current: unknown = ref.path.length > 0 && result.document !== undefined ? result.document : result.output;
+  let current: unknown =
+    ref.path.length > 0 && result.document !== undefined ? result.document : result.output;
   for (const [i, segment] of ref.path.entries()) {
     const next = child(current, segment);
     if (next === undefined) {

@@ -1,6 +1,6 @@
+import { type ArtifactStore, isReference } from '../artifacts.ts';
 import type { Brain } from '../brain.ts';
 import { tokenHash } from '../callback-tokens.ts';
-import { type ArtifactStore, isReference } from '../artifacts.ts';
 import { NoRouteError, ValidationError, VobeeError } from '../errors.ts';
 import { jsonBytes, LIMITS, overLimitMessage } from '../limits.ts';
 import type { HealthChange } from '../passive-health.ts';
@@ -243,7 +243,11 @@ export class StepRunner {
       missing.map(async (id) => {
         const output = outputs[id] ?? null;
         const document = wanted.get(id) ? await this.#document(output) : undefined;
-        results[id] = { ...(results[id] as StepResult), output, ...(document === undefined ? {} : { document }) };
+        results[id] = {
+          ...(results[id] as StepResult),
+          output,
+          ...(document === undefined ? {} : { document }),
+        };
       }),
     );
     return results;
