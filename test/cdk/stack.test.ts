@@ -250,11 +250,10 @@ describe('least privilege', () => {
       const expected = { read: ['s3:GetObject'], write: ['s3:GetObject', 's3:PutObject'] };
       expect(objectActions.sort()).toEqual(spec.artifacts ? expected[spec.artifacts] : []);
       for (const statement of onBucket) expect(JSON.stringify(statement)).toContain('artifacts/*');
-      const environment = (
-        template.findResources('AWS::Lambda::Function')[logicalId(fn(id))]?.Properties as {
-          Environment: { Variables: Record<string, unknown> };
-        }
-      ).Environment.Variables;
+      const { Properties } = template.findResources('AWS::Lambda::Function')[logicalId(fn(id))] as {
+        Properties: { Environment: { Variables: Record<string, unknown> } };
+      };
+      const environment = Properties.Environment.Variables;
       expect('VOBEE_ARTIFACT_BUCKET' in environment).toBe(spec.artifacts !== undefined);
     },
   );

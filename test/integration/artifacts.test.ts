@@ -235,7 +235,7 @@ describe('artifacts on the local runtime', () => {
     const made = (await runTask('produce', { bytes: 100_000, seed: 'input' })).output as Reference;
     const task = await runTask('echo', { source: { artifact: { id: made.artifact.id } } });
     expect(task.status).toBe('SUCCEEDED');
-    const received = (echoed.at(-1)?.source as Reference).artifact;
+    const received = (echoed.at(-1) as { source: Reference }).source.artifact;
     expect(received).toEqual({ ...made.artifact, url: expect.stringMatching(/^http/) });
     expect(sha256(await fetchBytes(received.url as string))).toBe(made.artifact.sha256);
     // What is kept, the task and its output, holds the reference, never a URL.

@@ -36,7 +36,8 @@ const TYPICAL: Record<ExampleFactoryKind, Record<string, Record<string, unknown>
   media: {
     generate_image: { prompt: 'Product mockup', style: 'realistic' },
     generate_images: { prompts: ['Product hero', 'Product detail'], brief: 'Market insight: growing' },
-    generate_video: { prompt: 'Product showcase', duration: 30 },
+    // Small enough to answer inline: a call without an upload offer.
+    generate_video: { prompt: 'Product showcase', duration: 1, fps: 4, width: 32, height: 18 },
     text_to_speech: { text: 'Welcome to VoBee, the orchestrator that routes AI tasks.' },
   },
   research: {

@@ -59,14 +59,22 @@ describe('workflows on the local runtime', () => {
     // generate_images received the market summary through its {{steps...}} reference.
     const summary = (done.results.research_market as { summary: string }).summary;
     expect(summary.length).toBeGreaterThan(10);
-    // The example media factory writes the brief into each image's description.
-    const rendered = (done.results.generate_images as { images: Array<{ svg: string }> }).images;
+    // The two PNGs are above the inline limit: the images travel as one JSON artifact, and the
+    // example media factory writes the brief into each image's description.
+    const kept = done.results.generate_images as { artifact: { id: string; mimeType: string } };
+    expect(kept.artifact.mimeType).toBe('application/json');
+    const stored = await fetch(`${runtime.apiUrl}/artifacts/${kept.artifact.id}`);
+    const rendered = ((await stored.json()) as { images: Array<{ data: string }> }).images;
+    expect(rendered).toHaveLength(2);
     const brief = `Market insight: ${summary}`.slice(0, 500);
-    expect(rendered[0]?.svg).toContain(
-      `Brief: ${brief.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}`,
-    );
-    expect(rendered.length).toBeGreaterThan(0);
+    expect(Buffer.from(rendered[0]?.data ?? '', 'base64').toString('latin1')).toContain(`Brief: ${brief}`);
     expect(step(done, 'generate_images').service).toBe('media-factory');
+    // The video read those images through their reference and was uploaded by the factory.
+    const video = (
+      done.results.generate_video as { video: { artifact: { mimeType: string; bytes: number } } }
+    ).video.artifact;
+    expect(video.mimeType).toBe('video/x-yuv4mpeg');
+    expect(video.bytes).toBeGreaterThan(1_000_000);
   });
 
   it('runs Generate Image and Analyze Market in order', async () => {
