@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import {
+  BENCH_VIDEO,
+  benchCampaign,
   CAMPAIGN_WORKFLOW_ID,
   type CampaignCall,
   type CampaignStepId,
@@ -45,7 +47,7 @@ function scriptedCalls() {
 const campaign = () => {
   const template = bundledWorkflowTemplates().find((t) => t.workflow_id === CAMPAIGN_WORKFLOW_ID);
   if (!template) throw new Error('no bundled campaign template');
-  return template;
+  return benchCampaign(template);
 };
 
 describe('the plain campaign runner', () => {
@@ -64,10 +66,11 @@ describe('the plain campaign runner', () => {
     });
     const images = [{ index: 0, prompt: 'Product hero', sha256: 'ab' }];
     await s.answer('generate_images', { images });
+    // The whole images output, as `{{steps.generate_images.output}}` passes it, and the bench's video.
     expect(s.calls.get('generate_video')?.parameters).toEqual({
       prompt: 'Product showcase',
-      duration: 30,
-      images,
+      ...BENCH_VIDEO,
+      images: { images },
     });
     await s.answer('generate_video', { format: 'storyboard' });
     await expect(run).resolves.toEqual({
