@@ -1,7 +1,19 @@
-import { type Dispatcher, request } from 'undici';
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+} from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { FactoryCaller, FactoryCallResult, FactoryRequest } from '../core/factory-call.ts';
 import { LIMITS, overLimitMessage } from '../core/limits.ts';
-import { EndpointRefusedError, guardedAgent, type Resolve } from './guarded-agent.ts';
+import {
+  checkedAddress,
+  EndpointRefusedError,
+  pinnedLookup,
+  type Resolve,
+  systemResolve,
+} from './checked-address.ts';
 
 export interface HttpFactoryClientOptions {
   /**
@@ -15,8 +27,6 @@ export interface HttpFactoryClientOptions {
   now?: (() => number) | undefined;
 }
 
-type IncomingHttpHeaders = Dispatcher.ResponseData['headers'];
-
 /** An answer, or why it was not read: over the size limit. */
 type Body = { text: string } | { overLimit: string };
 
@@ -26,18 +36,23 @@ type Body = { text: string } | { overLimit: string };
  * Failures are classified, never thrown: timeouts, network errors, 5xx and 429 may be retried on
  * the same service; other 4xx answers mean this service will not do it.
  *
- * Calls cannot be turned against the orchestrator: every connection goes through an agent that
- * checks the address actually connected to against the endpoint policy (`guarded-agent.ts`);
+ * Calls cannot be turned against the orchestrator: every request resolves its host and checks
+ * each address against the endpoint policy, then connects to the address it checked
+ * (`checked-address.ts`);
  * redirects are never followed (a 3xx answer is a rejected call); an answer is read as a stream and
  * abandoned as soon as it passes `LIMITS.factoryAnswer` bytes; and a `Retry-After` on 429 and 503
  * is handed back as `retryAfterMs`.
  */
 export class HttpFactoryClient implements FactoryCaller {
-  readonly #dispatcher: Dispatcher;
+  readonly #http = new HttpAgent({ keepAlive: true });
+  readonly #https = new HttpsAgent({ keepAlive: true });
+  readonly #allowed: readonly string[];
+  readonly #resolve: Resolve;
   readonly #now: () => number;
 
   constructor(options: HttpFactoryClientOptions = {}) {
-    this.#dispatcher = guardedAgent({ allowed: options.allowed, resolve: options.resolve });
+    this.#allowed = options.allowed ?? [];
+    this.#resolve = options.resolve ?? systemResolve;
     this.#now = options.now ?? Date.now;
   }
 
@@ -147,7 +162,8 @@ export class HttpFactoryClient implements FactoryCaller {
 
   /** Closes the connections this client keeps open. */
   async close(): Promise<void> {
-    await this.#dispatcher.close();
+    this.#http.destroy();
+    this.#https.destroy();
   }
 
   async #getJson(url: string, timeoutMs: number): Promise<unknown> {
@@ -161,19 +177,45 @@ export class HttpFactoryClient implements FactoryCaller {
     return parseJson(body.text);
   }
 
-  /** One request through the guarded agent; a redirect is an answer like any other, never followed. */
+  /**
+   * One request with Node's http client, which never follows a redirect (a redirect is an answer
+   * like any other). The host is resolved and every address checked first; a new connection goes
+   * to the checked address (`pinnedLookup`), a kept-alive one was checked when it was opened.
+   */
   async #send(
     url: string,
     signal: AbortSignal,
     options: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string },
   ): Promise<{ status: number; headers: IncomingHttpHeaders; body: Body }> {
-    const response = await request(url, { ...options, dispatcher: this.#dispatcher, signal });
-    const redirect = response.statusCode >= 300 && response.statusCode < 400;
-    if (redirect) abandon(response.body);
+    const target = new URL(url);
+    const address = await checkedAddress(target.hostname, this.#allowed, this.#resolve);
+    const secure = target.protocol === 'https:';
+    const headers =
+      options.body === undefined
+        ? options.headers
+        : { ...options.headers, 'content-length': String(Buffer.byteLength(options.body)) };
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const sent = (secure ? httpsRequest : httpRequest)(
+        target,
+        {
+          method: options.method,
+          headers,
+          agent: secure ? this.#https : this.#http,
+          lookup: pinnedLookup(address),
+          signal,
+        },
+        resolve,
+      );
+      sent.on('error', reject);
+      sent.end(options.body);
+    });
+    const status = response.statusCode ?? 0;
+    const redirect = status >= 300 && status < 400;
+    if (redirect) abandon(response);
     return {
-      status: response.statusCode,
+      status,
       headers: response.headers,
-      body: redirect ? { text: '' } : await readLimited(response.body, response.headers['content-length']),
+      body: redirect ? { text: '' } : await readLimited(response, response.headers['content-length']),
     };
   }
 }
@@ -183,7 +225,7 @@ interface Abandonable {
   on(event: 'error', listener: () => void): unknown;
 }
 
-/** Stops reading an answer and closes its connection (undici reports that as an abort: expected). */
+/** Stops reading an answer and closes its connection (the stream then reports an abort: expected). */
 function abandon(body: Abandonable): void {
   body.on('error', () => {});
   body.destroy();
