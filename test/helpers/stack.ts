@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { inject } from 'vitest';
 import { mulberry32 } from '../../lib/core/random.ts';
@@ -121,6 +121,16 @@ export async function createServingStack(
       }
     },
   };
+}
+
+/** Every item of every table, as one string: equal before and after means nothing was written. */
+export async function tableSnapshot({ doc, tables }: Pick<TestStack, 'doc' | 'tables'>): Promise<string> {
+  const all = await Promise.all(
+    Object.values(tables).map(
+      async (TableName) => (await doc.send(new ScanCommand({ TableName, ConsistentRead: true }))).Items ?? [],
+    ),
+  );
+  return JSON.stringify(all.map((items) => items.map((i) => `${i.pk}|${i.sk}|${JSON.stringify(i)}`).sort()));
 }
 
 /** A clock that only moves when told to. */

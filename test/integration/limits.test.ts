@@ -1,7 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2, SQSBatchResponse } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FUNCTIONS } from '../../lib/app.ts';
@@ -11,20 +10,10 @@ import { invoke } from '../../lib/local/functions.ts';
 import { HttpGateway } from '../../lib/local/http-gateway.ts';
 import { apiEvent, sqsEvent, sqsRecord, taskRequestedEvent } from '../helpers/events.ts';
 import { startFactory } from '../helpers/factory-server.ts';
-import { backends, createServingStack, type TestStack } from '../helpers/stack.ts';
+import { backends, createServingStack, tableSnapshot } from '../helpers/stack.ts';
 
 const backend = backends()[0];
 if (!backend) throw new Error('no local DynamoDB');
-
-/** Every item of every table, as one string: equal before and after means nothing was written. */
-async function snapshot({ doc, tables }: TestStack): Promise<string> {
-  const all = await Promise.all(
-    Object.values(tables).map(
-      async (TableName) => (await doc.send(new ScanCommand({ TableName, ConsistentRead: true }))).Items ?? [],
-    ),
-  );
-  return JSON.stringify(all.map((items) => items.map((i) => `${i.pk}|${i.sk}|${JSON.stringify(i)}`).sort()));
-}
 
 /** The JSON of `value` padded with spaces (still the same JSON) to exactly `bytes` bytes. */
 function padded(value: unknown, bytes: number): string {
@@ -95,7 +84,7 @@ describe('API bodies', () => {
   it('refuses a body over 256 KiB through the gateway with 413 naming the limit, storing nothing; a body of exactly 256 KiB is taken', async () => {
     const stack = await createServingStack(backend);
     const task = { id: 'body-at-limit', type: 'render', parameters: { note: 'hello' } };
-    const before = await snapshot(stack);
+    const before = await tableSnapshot(stack);
     const over = await request('POST', '/tasks', padded(task, LIMITS.apiBody.bytes + 1));
     expectTooLarge(over, 'apiBody');
     expect(over.body.error.message).toBe(
@@ -107,7 +96,7 @@ describe('API bodies', () => {
       padded({ workflow_id: 'w' }, LIMITS.apiBody.bytes + 1),
     );
     expectTooLarge(workflow, 'apiBody');
-    expect(await snapshot(stack)).toBe(before);
+    expect(await tableSnapshot(stack)).toBe(before);
 
     const taken = await request('POST', '/tasks', padded(task, LIMITS.apiBody.bytes));
     expect(taken.status).toBe(202);
@@ -119,7 +108,7 @@ describe('API bodies', () => {
 
   it('is checked in every API handler before parsing, 4 MiB for callbacks, base64 bodies by their decoded size', async () => {
     const stack = await createServingStack(backend);
-    const before = await snapshot(stack);
+    const before = await tableSnapshot(stack);
     // Not even JSON: the size is refused before the body is parsed.
     const oversized = (bytes: number) => '{'.repeat(bytes);
     for (const route of ROUTES) {
@@ -150,7 +139,7 @@ describe('API bodies', () => {
     };
     const task = { id: 'base64-at-limit', type: 'render' };
     expectTooLarge(await base64(padded(task, LIMITS.apiBody.bytes + 1)), 'apiBody');
-    expect(await snapshot(stack)).toBe(before);
+    expect(await tableSnapshot(stack)).toBe(before);
     const taken = await base64(padded(task, LIMITS.apiBody.bytes));
     expect(taken.status).toBe(202);
     expect(taken.body.taskId).toBe('base64-at-limit');
@@ -180,12 +169,12 @@ describe('API bodies', () => {
     expect(callbackUrl.startsWith(`${baseUrl}/callbacks/`)).toBe(true);
     const result = { status: 'succeeded', output: { video: 'v-1' } };
 
-    const before = await snapshot(stack);
+    const before = await tableSnapshot(stack);
     expectTooLarge(
       await request('POST', callbackUrl, padded(result, LIMITS.callbackBody.bytes + 1)),
       'callbackBody',
     );
-    expect(await snapshot(stack)).toBe(before);
+    expect(await tableSnapshot(stack)).toBe(before);
 
     const taken = await request('POST', callbackUrl, padded(result, LIMITS.callbackBody.bytes));
     expect(taken).toEqual({ status: 200, body: { taskId: 'awaits-callback', status: 'SUCCEEDED' } });
@@ -224,7 +213,7 @@ describe('task parameters and intake messages', () => {
       expect(jsonBytes((await stack.orchestrator.taskQueries.get(id)).task.parameters)).toBe(LIMIT);
 
     const over = { type: 'render', parameters: objectOf(LIMIT + 1) };
-    const before = await snapshot(stack);
+    const before = await tableSnapshot(stack);
     const api = await request('POST', '/tasks', JSON.stringify(over));
     expectTooLarge(api, 'taskParameters');
     expect(api.body.error.message).toContain(`${LIMIT + 1} bytes is over`);
@@ -234,7 +223,7 @@ describe('task parameters and intake messages', () => {
       refused.map((r) => r.messageId).sort(),
     );
     await stack.settle();
-    expect(await snapshot(stack)).toBe(before);
+    expect(await tableSnapshot(stack)).toBe(before);
   });
 
   it('refuses an SQS message or event over 256 KiB before parsing it, logging the limit and storing nothing; exactly 256 KiB is taken', async () => {
@@ -256,13 +245,13 @@ describe('task parameters and intake messages', () => {
       // Not JSON either: refused for its size, which is looked at first.
       sqsRecord('{'.repeat(LIMITS.intakeMessage.bytes + 1)),
     ];
-    const before = await snapshot(stack);
+    const before = await tableSnapshot(stack);
     const response = (await invoke('TaskIntake', sqsEvent([...refused, ...taken]))) as SQSBatchResponse;
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
       refused.map((r) => r.messageId).sort(),
     );
     await stack.settle();
-    expect(await snapshot(stack)).toBe(before);
+    expect(await tableSnapshot(stack)).toBe(before);
     const logged = warn.mock.calls.filter(([message]) => message === 'intake message refused');
     expect(logged.map(([, fields]) => (fields as { messageId: string }).messageId).sort()).toEqual(
       refused.map((r) => r.messageId).sort(),
@@ -299,7 +288,7 @@ describe('workflow run input', () => {
     );
     expect(registered.status).toBe(201);
     const LIMIT = LIMITS.runInput.bytes;
-    const before = await snapshot(stack);
+    const before = await tableSnapshot(stack);
     const over = await request(
       'POST',
       '/workflows/scoring/executions',
@@ -307,7 +296,7 @@ describe('workflow run input', () => {
     );
     expectTooLarge(over, 'runInput');
     expect(over.body.error.message).toContain(`${LIMIT + 1} bytes is over`);
-    expect(await snapshot(stack)).toBe(before);
+    expect(await tableSnapshot(stack)).toBe(before);
     expect(factory.calls).toEqual([]);
 
     const started = await request(
@@ -357,7 +346,7 @@ describe('malformed percent-escapes in paths', () => {
 
   it('never make a handler answer 500, whether the parameters arrive decoded or not', async () => {
     const stack = await createServingStack(backend);
-    const before = await snapshot(stack);
+    const before = await tableSnapshot(stack);
     // As sent (not decoded), and what decoding could leave: a lone surrogate, a NUL, a slash.
     const values = [...MALFORMED, '\uD800', '\u0000', 'a/b', '\uFFFD'];
     const statuses = new Set<number>();
@@ -375,7 +364,7 @@ describe('malformed percent-escapes in paths', () => {
       }
     }
     expect(statuses.has(400)).toBe(true);
-    expect(await snapshot(stack)).toBe(before);
+    expect(await tableSnapshot(stack)).toBe(before);
   });
 });
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findCycle, type Graph, layers } from '../../lib/core/graph.ts';
+import { findCycle, layers } from '../../lib/core/graph.ts';
 import { graph, smallGraphs } from './graphs.ts';
 
 /** n0 <- n1 <- ... <- n(size-1): each node depends on the one before it. */

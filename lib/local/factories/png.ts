@@ -41,13 +41,17 @@ function filterRow(type: number, row: Uint8Array, prior: Uint8Array, bpp: number
     const a = i >= bpp ? (row[i - bpp] as number) : 0;
     const b = prior[i] as number;
     const c = i >= bpp ? (prior[i - bpp] as number) : 0;
-    let predicted = 0;
-    if (type === 1) predicted = a;
-    else if (type === 2) predicted = b;
-    else if (type === 3) predicted = (a + b) >> 1;
-    else if (type === 4) predicted = paeth(a, b, c);
-    out[i] = (x - predicted) & 0xff;
+    out[i] = (x - predict(type, a, b, c)) & 0xff;
   }
+}
+
+/** What PNG filter `type` predicts a byte to be from the bytes left (a), above (b) and above-left (c). */
+function predict(type: number, a: number, b: number, c: number): number {
+  if (type === 1) return a;
+  if (type === 2) return b;
+  if (type === 3) return (a + b) >> 1;
+  if (type === 4) return paeth(a, b, c);
+  return 0;
 }
 
 function paeth(a: number, b: number, c: number): number {
@@ -186,12 +190,7 @@ export function decodePng(file: Uint8Array): Raster {
       const a = i >= bpp ? (row[i - bpp] as number) : 0;
       const b = prior[i] as number;
       const c = i >= bpp ? (prior[i - bpp] as number) : 0;
-      let predicted = 0;
-      if (type === 1) predicted = a;
-      else if (type === 2) predicted = b;
-      else if (type === 3) predicted = (a + b) >> 1;
-      else if (type === 4) predicted = paeth(a, b, c);
-      row[i] = ((line[i] as number) + predicted) & 0xff;
+      row[i] = ((line[i] as number) + predict(type, a, b, c)) & 0xff;
     }
     for (let x = 0; x < width; x++) {
       const at = x * bpp;
