@@ -6,6 +6,7 @@ import {
   prepareCall,
   RefusedError,
 } from '../../../lib/local/factories/contract.ts';
+import { uploadOffer } from './support.ts';
 
 const echo: FactoryDefinition = {
   name: 'echo-factory',
@@ -50,17 +51,6 @@ const body = (overrides: Record<string, unknown>) => ({
   context: {},
   ...overrides,
 });
-
-const offer = {
-  url: 'http://127.0.0.1:9000/vobee-artifacts/artifacts/0f8fad5b-d9cb-469f-a165-70867728950e?X-Amz-Signature=abc',
-  method: 'PUT',
-  artifact: {
-    id: '0f8fad5b-d9cb-469f-a165-70867728950e',
-    uri: 's3://vobee-artifacts/artifacts/0f8fad5b-d9cb-469f-a165-70867728950e',
-  },
-  expiresAt: '2030-01-01T00:00:00.000Z',
-  maxBytes: 5_368_709_120,
-};
 
 const field = (input: unknown) => {
   const prepared = prepareCall(echo, input);
@@ -120,26 +110,26 @@ describe('the upload offer', () => {
   it('is accepted when well formed and handed to the action', async () => {
     const prepared = prepareCall(
       echo,
-      body({ action: 'upload', parameters: { word: 'long' }, upload: offer }),
+      body({ action: 'upload', parameters: { word: 'long' }, upload: uploadOffer }),
     );
     expect(prepared.ok && (await prepared.call.run()).outcome).toEqual({
       status: 'succeeded',
-      output: { word: 'long', to: offer.artifact.id },
+      output: { word: 'long', to: uploadOffer.artifact.id },
     });
   });
 
   it('is checked field by field', () => {
     const withUpload = (upload: unknown) => field(body({ upload }));
-    expect(withUpload({ ...offer, method: 'POST' })).toBe('upload.method');
-    expect(withUpload({ ...offer, url: 'file:///etc/passwd' })).toBe('upload.url');
-    expect(withUpload({ ...offer, url: `http://s3.example/${'x'.repeat(9_000)}` })).toBe('upload.url');
-    expect(withUpload({ ...offer, artifact: { ...offer.artifact, id: 'not-a-uuid' } })).toBe(
+    expect(withUpload({ ...uploadOffer, method: 'POST' })).toBe('upload.method');
+    expect(withUpload({ ...uploadOffer, url: 'file:///etc/passwd' })).toBe('upload.url');
+    expect(withUpload({ ...uploadOffer, url: `http://s3.example/${'x'.repeat(9_000)}` })).toBe('upload.url');
+    expect(withUpload({ ...uploadOffer, artifact: { ...uploadOffer.artifact, id: 'not-a-uuid' } })).toBe(
       'upload.artifact.id',
     );
-    expect(withUpload({ ...offer, expiresAt: 'tomorrow' })).toBe('upload.expiresAt');
-    expect(withUpload({ ...offer, maxBytes: -1 })).toBe('upload.maxBytes');
+    expect(withUpload({ ...uploadOffer, expiresAt: 'tomorrow' })).toBe('upload.expiresAt');
+    expect(withUpload({ ...uploadOffer, maxBytes: -1 })).toBe('upload.maxBytes');
     expect(withUpload('http://s3.example/put')).toBe('upload');
-    expect(withUpload(offer)).toBeUndefined();
+    expect(withUpload(uploadOffer)).toBeUndefined();
   });
 
   it("lets an action refuse a call without one, before anything runs (the action's check)", () => {

@@ -20,21 +20,9 @@ import {
 } from '../../../lib/local/factories/media.ts';
 import { decodePng, encodePng, pngText } from '../../../lib/local/factories/png.ts';
 import { checkPng, crc32, parseY4m, readWavHeader } from './media-files.ts';
-import { actionsOf } from './support.ts';
+import { actionsOf, uploadOffer } from './support.ts';
 
 const { run, rejection } = actionsOf(mediaFactory);
-
-/** An upload offer as the orchestrator makes one (nothing is uploaded in these tests). */
-const uploadOffer = {
-  url: 'http://127.0.0.1:9/vobee-artifacts/artifacts/0f8fad5b-d9cb-469f-a165-70867728950e?X-Amz-Signature=0',
-  method: 'PUT',
-  artifact: {
-    id: '0f8fad5b-d9cb-469f-a165-70867728950e',
-    uri: 's3://vobee-artifacts/artifacts/0f8fad5b-d9cb-469f-a165-70867728950e',
-  },
-  expiresAt: '2030-01-01T00:00:00.000Z',
-  maxBytes: 5_368_709_120,
-};
 
 /**
  * XML 1.0 (Fifth Edition) section 2.2, production [2]:

@@ -30,3 +30,15 @@ export function actionsOf(factory: FactoryDefinition) {
     },
   };
 }
+
+/** An upload offer as the orchestrator makes one (nothing is uploaded in these tests). */
+export const uploadOffer = {
+  url: 'http://127.0.0.1:9/vobee-artifacts/artifacts/0f8fad5b-d9cb-469f-a165-70867728950e?X-Amz-Signature=0',
+  method: 'PUT',
+  artifact: {
+    id: '0f8fad5b-d9cb-469f-a165-70867728950e',
+    uri: 's3://vobee-artifacts/artifacts/0f8fad5b-d9cb-469f-a165-70867728950e',
+  },
+  expiresAt: '2030-01-01T00:00:00.000Z',
+  maxBytes: 5_368_709_120,
+};
