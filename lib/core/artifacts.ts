@@ -8,7 +8,7 @@
 import * as z from 'zod';
 import { type FieldIssue, NotFoundError, ValidationError } from './errors.ts';
 import type { FactoryCaller, FactoryCallResult, FactoryRequest } from './factory-call.ts';
-import { jsonBytes, LIMITS } from './limits.ts';
+import { jsonBytes, LIMITS, overLimitMessage } from './limits.ts';
 
 export const artifactIdSchema = z
   .string()
@@ -99,6 +99,23 @@ async function mapReferences(
   return value;
 }
 
+/** A stored artifact with its size and sha256, an upload being read and sealed on first sight. */
+async function knownArtifact(store: ArtifactStore, id: string): Promise<ArtifactRef | undefined> {
+  const described = await store.describe(id);
+  return described?.sha256 ? described : store.seal(id);
+}
+
+/**
+ * Why `output` cannot be kept as it is: over the inline limit, which only happens when no artifact
+ * store kept it by reference on the way. Undefined when it can.
+ */
+export function inlineRefusal(output: unknown): string | undefined {
+  const bytes = jsonBytes(output);
+  return bytes > LIMITS.inlineOutput.bytes
+    ? `${overLimitMessage('inlineOutput', bytes)}, and no artifact store is configured`
+    : undefined;
+}
+
 /**
  * The artifacts a task or run input references, checked against the store: each reference needs
  * only its `id`; every other field given must match what is stored, and the reference is completed
@@ -113,8 +130,7 @@ export async function resolveInputReferences<T>(value: T, store: ArtifactStore, 
       issues.push({ field: `${path}.id`, message: id.error.issues[0]?.message ?? 'must be an artifact id' });
       return ref;
     }
-    const stored = await store.describe(id.data);
-    const known = stored?.sha256 ? stored : await store.seal(id.data);
+    const known = await knownArtifact(store, id.data);
     if (!known) {
       issues.push({ field: `${path}.id`, message: `artifact '${id.data}' not found` });
       return ref;
@@ -156,8 +172,7 @@ export async function keepOutput(output: unknown, store: ArtifactStore): Promise
         `artifact reference${where}: ${issue?.path.join('.') || 'artifact'} ${issue?.message ?? 'is invalid'}`,
       );
     }
-    const described = await store.describe(claimed.data.id);
-    const stored = described?.sha256 ? described : await store.seal(claimed.data.id);
+    const stored = await knownArtifact(store, claimed.data.id);
     if (!stored)
       throw new ArtifactReferenceError(`artifact reference${where}: '${claimed.data.id}' was never uploaded`);
     if (stored.bytes !== claimed.data.bytes || stored.sha256 !== claimed.data.sha256) {

@@ -1,6 +1,6 @@
 import * as z from 'zod';
+import { inlineRefusal } from './artifacts.ts';
 import { PayloadTooLargeError } from './errors.ts';
-import { jsonBytes, LIMITS, overLimitMessage } from './limits.ts';
 
 /**
  * What a long-running factory posts to `/callbacks/{token}`: `{status: 'succeeded', output}` or
@@ -34,10 +34,7 @@ export async function keptOutput(
   keep: ((output: unknown) => Promise<unknown>) | undefined,
 ): Promise<unknown> {
   const kept = keep ? await keep(output ?? null) : (output ?? null);
-  const bytes = jsonBytes(kept);
-  if (bytes > LIMITS.inlineOutput.bytes)
-    throw new PayloadTooLargeError(
-      `${overLimitMessage('inlineOutput', bytes)}, and no artifact store is configured`,
-    );
+  const refusal = inlineRefusal(kept);
+  if (refusal !== undefined) throw new PayloadTooLargeError(refusal);
   return kept;
 }

@@ -1,7 +1,7 @@
+import { inlineRefusal } from './artifacts.ts';
 import type { Brain, Decision } from './brain.ts';
 import { taskCallbackToken, tokenHash } from './callback-tokens.ts';
 import { NoRouteError } from './errors.ts';
-import { jsonBytes, LIMITS, overLimitMessage } from './limits.ts';
 import type { HealthChange } from './passive-health.ts';
 import type { Router, RoutingDecision, StrategyName } from './routing/router.ts';
 import type { Service } from './service.ts';
@@ -253,14 +253,9 @@ export function inlineResult(
   service: string,
   output: unknown,
 ): { output: unknown } | { error: { kind: string; message: string } } {
-  const bytes = jsonBytes(output);
-  if (bytes <= LIMITS.inlineOutput.bytes) return { output: output ?? null };
-  return {
-    error: {
-      kind: 'output_too_large',
-      message: `${service} answered: ${overLimitMessage('inlineOutput', bytes)}, and no artifact store is configured`,
-    },
-  };
+  const refusal = inlineRefusal(output);
+  if (refusal === undefined) return { output: output ?? null };
+  return { error: { kind: 'output_too_large', message: `${service} answered: ${refusal}` } };
 }
 
 /** The progress that ends a task, with what its success patterns learn from. */

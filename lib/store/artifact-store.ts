@@ -86,15 +86,12 @@ export class S3ArtifactStore implements ArtifactStore {
     const object = await this.#get(id);
     if (!object) return undefined;
     const hash = createHash('sha256');
-    let bytes = 0;
-    for await (const chunk of object.body) {
-      bytes += (chunk as Buffer).length;
-      if (bytes > LIMITS.artifact.bytes) {
-        object.body.destroy();
-        throw new PayloadTooLargeError(overLimitMessage('artifact', bytes));
-      }
-      hash.update(chunk as Buffer);
-    }
+    const bytes = await consume(
+      object.body,
+      LIMITS.artifact.bytes,
+      (chunk) => hash.update(chunk),
+      (n) => overLimitMessage('artifact', n),
+    );
     const sha256 = hash.digest('hex');
     // Copying the object onto itself is how S3 sets metadata: from now on `describe` knows its hash.
     await this.#s3.send(
@@ -114,15 +111,12 @@ export class S3ArtifactStore implements ArtifactStore {
     const object = await this.#get(id);
     if (!object) throw new Error(`artifact '${id}' is not in the store`);
     const chunks: Buffer[] = [];
-    let bytes = 0;
-    for await (const chunk of object.body) {
-      bytes += (chunk as Buffer).length;
-      if (bytes > maxBytes) {
-        object.body.destroy();
-        throw new PayloadTooLargeError(`artifact '${id}': over the ${maxBytes} bytes that may be read here`);
-      }
-      chunks.push(chunk as Buffer);
-    }
+    await consume(
+      object.body,
+      maxBytes,
+      (chunk) => chunks.push(chunk),
+      () => `artifact '${id}': over the ${maxBytes} bytes that may be read here`,
+    );
     return Buffer.concat(chunks);
   }
 
@@ -165,6 +159,28 @@ export class S3ArtifactStore implements ArtifactStore {
       throw error;
     }
   }
+}
+
+/**
+ * Reads a body chunk by chunk, handing each to `visit`; past `maxBytes` it stops reading and throws
+ * a PayloadTooLargeError with `tooLarge`'s message. Returns the bytes read.
+ */
+async function consume(
+  body: Readable,
+  maxBytes: number,
+  visit: (chunk: Buffer) => unknown,
+  tooLarge: (bytes: number) => string,
+): Promise<number> {
+  let bytes = 0;
+  for await (const chunk of body) {
+    bytes += (chunk as Buffer).length;
+    if (bytes > maxBytes) {
+      body.destroy();
+      throw new PayloadTooLargeError(tooLarge(bytes));
+    }
+    visit(chunk as Buffer);
+  }
+  return bytes;
 }
 
 function isMissing(error: unknown): boolean {

@@ -1,4 +1,4 @@
-import { type ArtifactStore, isReference } from '../artifacts.ts';
+import { type ArtifactStore, inlineRefusal, isReference } from '../artifacts.ts';
 import type { Brain } from '../brain.ts';
 import { tokenHash } from '../callback-tokens.ts';
 import { NoRouteError, ValidationError, VobeeError } from '../errors.ts';
@@ -199,13 +199,13 @@ export class StepRunner {
       ]);
       return { status: 'CALLBACK' };
     }
-    let failure = outcome.kind === 'failed' ? outcome.error.message : undefined;
-    if (outcome.kind === 'succeeded') {
-      // Outputs above the inline limit were kept as artifacts on the way (see `ArtifactCalls`).
-      const bytes = jsonBytes(outcome.output);
-      if (bytes > LIMITS.inlineOutput.bytes)
-        failure = `${overLimitMessage('inlineOutput', bytes)}, and no artifact store is configured`;
-    }
+    // Outputs above the inline limit were kept as artifacts on the way (see `ArtifactCalls`).
+    const failure =
+      outcome.kind === 'failed'
+        ? outcome.error.message
+        : outcome.kind === 'succeeded'
+          ? inlineRefusal(outcome.output)
+          : undefined;
     // The step's end: its record and what the statistics learned, written together.
     const end = (
       fields: { status: 'FAILED'; error: string } | { status: 'SUCCEEDED'; service: string; output: unknown },
