@@ -10,12 +10,26 @@ import { TABLES, type TableDefinition, type TableNames } from './tables.ts';
 /**
  * Creates the tables on a local DynamoDB (dynalite or DynamoDB Local) from the shared
  * definitions. Tables that exist already are left as they are, so it is safe on every start.
+ * `timeToLive: false` leaves expiry off: for tables used on a clock set to a fixed date, whose
+ * records the database's own sweep would otherwise take for expired and delete mid-test.
  */
-export async function createTables(client: DynamoDBClient, names: TableNames): Promise<void> {
-  await Promise.all(Object.values(TABLES).map((table) => createTable(client, table, names[table.id])));
+export async function createTables(
+  client: DynamoDBClient,
+  names: TableNames,
+  options: { timeToLive?: boolean } = {},
+): Promise<void> {
+  const timeToLive = options.timeToLive ?? true;
+  await Promise.all(
+    Object.values(TABLES).map((table) => createTable(client, table, names[table.id], timeToLive)),
+  );
 }
 
-async function createTable(client: DynamoDBClient, table: TableDefinition, name: string): Promise<void> {
+async function createTable(
+  client: DynamoDBClient,
+  table: TableDefinition,
+  name: string,
+  timeToLive: boolean,
+): Promise<void> {
   const keyAttributes = new Set([
     table.partitionKey,
     table.sortKey,
@@ -55,6 +69,7 @@ async function createTable(client: DynamoDBClient, table: TableDefinition, name:
     return;
   }
   await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 0.05, maxDelay: 0.5 }, { TableName: name });
+  if (!timeToLive) return;
   try {
     await client.send(
       new UpdateTimeToLiveCommand({

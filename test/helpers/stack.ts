@@ -50,7 +50,8 @@ export async function createStack(backend: DynamoBackend, options: StackOptions 
   const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: backend.endpoint });
   const doc = toDocumentClient(client);
   const tables = tableNames(`t${randomUUID().slice(0, 8)}`);
-  await createTables(client, tables);
+  // Tests run on clocks set to fixed dates: DynamoDB Local's expiry sweep would delete their records.
+  await createTables(client, tables, { timeToLive: false });
   const stores = createStores({ doc, tables, random: options.random });
   return {
     backend,
