@@ -13,11 +13,16 @@ export const identifier = z
     'may contain only letters, digits, _ . : - and must start with a letter or digit',
   );
 
+/** An absolute http(s) URL of at most `maxLength` characters. */
+export function httpUrlUpTo(maxLength: number): z.ZodString {
+  return z
+    .string()
+    .max(maxLength)
+    .refine(
+      (value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol),
+      'must be an http(s) URL',
+    );
+}
+
 /** An absolute http(s) URL (factory endpoints, callback URLs). */
-export const httpUrl = z
-  .string()
-  .max(2_048)
-  .refine(
-    (value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol),
-    'must be an http(s) URL',
-  );
+export const httpUrl = httpUrlUpTo(2_048);

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import * as z from 'zod';
 import { artifactIdSchema } from '../../core/artifacts.ts';
 import type { FieldIssue } from '../../core/errors.ts';
-import { httpUrl } from '../../core/names.ts';
+import { httpUrl, httpUrlUpTo } from '../../core/names.ts';
 
 /** Said by every example output, so nobody mistakes it for the work of a model. */
 export const EXAMPLE_NOTICE = 'Example factory output: generated without an AI model';
@@ -17,13 +17,7 @@ export function exampleOutput<T extends object>(fields: T): { example: true; not
 const MAX_BODY_BYTES = 1_000_000;
 
 /** A presigned URL: its signature (and a session token on AWS) makes it longer than most. */
-export const presignedUrl = z
-  .string()
-  .max(8_192)
-  .refine(
-    (value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol),
-    'must be an http(s) URL',
-  );
+export const presignedUrl = httpUrlUpTo(8_192);
 
 /** Where the caller lets this call upload one large output: a presigned PUT for one object. */
 export const uploadOfferSchema = z.object({
