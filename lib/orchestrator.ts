@@ -139,6 +139,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     }),
     steps: buildStepRunner({
       ...base,
+      engine,
       routing,
       factories,
       artifacts: options.artifacts,

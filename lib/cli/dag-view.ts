@@ -50,6 +50,7 @@ const RUN_TONES: Readonly<Record<ExecutionStatus, Tone | undefined>> = {
   PAUSED: 'warn',
   SUCCEEDED: 'good',
   FAILED: 'bad',
+  TIMED_OUT: 'bad',
   CANCELLED: 'bad',
 };
 

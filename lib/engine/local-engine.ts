@@ -82,7 +82,7 @@ export class LocalEngine implements WorkflowEngine {
 
   /** Registers (or replaces) a state machine under `arn`. */
   register(arn: string, definition: object): void {
-    const machine = new StateMachine(withoutTaskTokenPaths(definition) as never, {
+    const machine = new StateMachine(withinTimerRange(withoutTaskTokenPaths(definition)) as never, {
       validationOptions: { checkArn: false },
     });
     this.#machines.set(arn, { definition: definition as Definition, machine });
@@ -328,6 +328,18 @@ function withoutTaskTokenPaths(definition: object): object {
     if (state.Resource === LAMBDA_INVOKE_WAIT_FOR_TOKEN && payload) delete payload['taskToken.$'];
   }
   return copy;
+}
+
+/** The longest delay a Node.js timer takes (about 24.8 days); a longer one fires at once. */
+const MAX_TIMER_SECONDS = Math.floor(2 ** 31 / 1000) - 1;
+
+/**
+ * The interpreter times a run with one timer, so a run timeout beyond what a timer takes (a
+ * Standard definition's one year) would end the run at once: such a timeout is left out.
+ */
+function withinTimerRange(definition: object): object {
+  const { TimeoutSeconds, ...rest } = definition as { TimeoutSeconds?: number };
+  return TimeoutSeconds !== undefined && TimeoutSeconds > MAX_TIMER_SECONDS ? rest : definition;
 }
 
 /** Every state of a definition, nested branches included. */

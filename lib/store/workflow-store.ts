@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../core/errors.ts';
 import type { WorkflowRepository } from '../core/workflow/workflow-ports.ts';
+import type { ParkedGate, RunControl, StepEnd } from '../core/workflow/run-control.ts';
 import type {
   ExecutionControl,
   RunEnd,
@@ -28,9 +29,12 @@ import {
  * `WORKFLOW#<id>` / `V#<0000000001>` (each published version with its template).
  * Memory table, one partition per run `WFEXEC#<name>`:
  * - `EXECUTION`: the run as started (workflow, version, input), written once;
- * - `CONTROL`: small and written by every step start: the control pause, resume and cancel set
- *   (absent: running), and per started step `s:<id>` (last start), `n:<id>` (runs) and `t:<id>`
- *   (the hash of the callback token it waits with). It is created by the first write to it;
+ * - `CONTROL`: small and written by every step start and end: the control pause, resume and
+ *   cancel set (absent: running) with the time spent paused (`pauseStarts`/`pauseEnds`: sums of
+ *   epoch seconds, so each is one atomic ADD), and per step `s:<id>` (last start), `n:<id>`
+ *   (runs), `t:<id>` (the hash of the callback token it waits with), `e:<id>` (how it ended for
+ *   good) and `g:<id>` (its parked gate: see `run-control.ts`). It is created by the first write
+ *   to it;
  * - `STEP#<id>`: each step's status, service, calls, timings, output or error.
  * A run reads back in one query.
  */
@@ -113,25 +117,73 @@ export class WorkflowStore implements WorkflowRepository {
   }
 
   /**
-   * Moves the control of a run from one of `from` to `to`; false when it was not in `from`
-   * (pausing a cancelled run, resuming a running one). No control stored means running.
+   * Moves the control of a run from one of `from` to `to` and returns the control item after;
+   * undefined when it was not in `from` (pausing a cancelled run, resuming a running one). No
+   * control stored means running. Pausing and resuming add up the time spent paused.
    */
-  setControl(
+  async setControl(
     executionName: string,
     from: ExecutionControl[],
     to: ExecutionControl,
     now: Date,
-  ): Promise<boolean> {
+  ): Promise<RunControl | undefined> {
     const condition = oneOf('control', from, 'running');
-    return this.#memory.updateIf(memoryKeys.runControl(executionName), {
-      UpdateExpression: 'SET #c = :to, updatedAt = :now',
+    const epoch = now.getTime() / 1000;
+    const timing =
+      to === 'paused'
+        ? { set: ', pausedAt = :epoch', rest: ' ADD pauseStarts :epoch', values: { ':epoch': epoch } }
+        : from.includes('paused') && to === 'running'
+          ? { set: '', rest: ' ADD pauseEnds :epoch REMOVE pausedAt', values: { ':epoch': epoch } }
+          : { set: '', rest: '', values: {} };
+    const after = await this.#memory.update(memoryKeys.runControl(executionName), {
+      UpdateExpression: `SET #c = :to, updatedAt = :now${timing.set}${timing.rest}`,
       ConditionExpression: condition.ConditionExpression,
       ExpressionAttributeNames: { ...condition.ExpressionAttributeNames, '#c': 'control' },
       ExpressionAttributeValues: {
         ...condition.ExpressionAttributeValues,
         ':to': to,
         ':now': now.toISOString(),
+        ...timing.values,
       },
+    });
+    return after && runControl(after);
+  }
+
+  async readControl(executionName: string): Promise<RunControl> {
+    const item = await this.#memory.get(memoryKeys.runControl(executionName), { consistent: true });
+    return runControl(item ?? {});
+  }
+
+  async parkGate(executionName: string, stepId: string, gate: ParkedGate): Promise<RunControl> {
+    const after = await this.#memory.update(memoryKeys.runControl(executionName), {
+      UpdateExpression: 'SET #g = :gate',
+      ExpressionAttributeNames: { '#g': `g:${stepId}` },
+      ExpressionAttributeValues: { ':gate': gate },
+    });
+    return runControl(after ?? {});
+  }
+
+  async endStep(executionName: string, stepId: string, status: StepEnd): Promise<RunControl> {
+    const after = await this.#memory.update(memoryKeys.runControl(executionName), {
+      UpdateExpression: 'SET #e = :status REMOVE #g',
+      ExpressionAttributeNames: { '#e': `e:${stepId}`, '#g': `g:${stepId}` },
+      ExpressionAttributeValues: { ':status': status },
+    });
+    return runControl(after ?? {});
+  }
+
+  async reopenSteps(executionName: string, stepIds: readonly string[]): Promise<void> {
+    if (stepIds.length === 0) return;
+    const names = Object.fromEntries(
+      stepIds.flatMap((id, i) => [
+        [`#e${i}`, `e:${id}`],
+        [`#g${i}`, `g:${id}`],
+        [`#t${i}`, `t:${id}`],
+      ]),
+    );
+    await this.#memory.update(memoryKeys.runControl(executionName), {
+      UpdateExpression: `REMOVE ${Object.keys(names).join(', ')}`,
+      ExpressionAttributeNames: names,
     });
   }
 
@@ -140,32 +192,33 @@ export class WorkflowStore implements WorkflowRepository {
     stepId: string,
     fields: { startedAt: string; tokenHash?: string | undefined },
   ): Promise<StepStart> {
-    const updated = await this.#memory.update(
-      memoryKeys.runControl(executionName),
-      {
-        UpdateExpression: `SET #s = :at${fields.tokenHash ? ', #t = :hash' : ''} ADD #n :one`,
-        ConditionExpression: 'attribute_not_exists(#c) OR #c = :running',
-        ExpressionAttributeNames: {
-          '#c': 'control',
-          '#s': `s:${stepId}`,
-          '#n': `n:${stepId}`,
-          ...(fields.tokenHash ? { '#t': `t:${stepId}` } : {}),
-        },
-        ExpressionAttributeValues: {
-          ':at': fields.startedAt,
-          ':one': 1,
-          ':running': 'running',
-          ...(fields.tokenHash ? { ':hash': fields.tokenHash } : {}),
-        },
+    const updated = await this.#memory.update(memoryKeys.runControl(executionName), {
+      UpdateExpression: `SET #s = :at${fields.tokenHash ? ', #t = :hash' : ''} ADD #n :one REMOVE #g`,
+      ConditionExpression: '(attribute_not_exists(#c) OR #c = :running) AND attribute_not_exists(#e)',
+      ExpressionAttributeNames: {
+        '#c': 'control',
+        '#s': `s:${stepId}`,
+        '#n': `n:${stepId}`,
+        '#e': `e:${stepId}`,
+        '#g': `g:${stepId}`,
+        ...(fields.tokenHash ? { '#t': `t:${stepId}` } : {}),
       },
-      'UPDATED_NEW',
-    );
-    if (updated) return { started: true, attempts: Number(updated[`n:${stepId}`] ?? 1) };
-    // Refused: the run is paused or cancelled (a rare path, worth one more read).
-    const { control } = (await this.getExecution(executionName)) ?? { control: 'cancelled' as const };
-    if (control === 'paused')
+      ExpressionAttributeValues: {
+        ':at': fields.startedAt,
+        ':one': 1,
+        ':running': 'running',
+        ...(fields.tokenHash ? { ':hash': fields.tokenHash } : {}),
+      },
+    });
+    if (updated) return { started: true, attempts: Number(updated[`n:${stepId}`] ?? 1), run: runControl(updated) };
+    // Refused (a rare path, worth one more read): the run is paused or cancelled, or the step
+    // ended in an earlier execution of the run (resumed after a restart, redriven, changed).
+    const run = await this.readControl(executionName);
+    const ended = run.ended[stepId];
+    if (ended) return { started: false, ended };
+    if (run.control === 'paused')
       await this.updateStep(executionName, stepId, { status: 'WAITING', at: fields.startedAt });
-    return { started: false, control: control === 'paused' ? 'paused' : 'cancelled' };
+    return { started: false, control: run.control === 'paused' ? 'paused' : 'cancelled' };
   }
 
   async stepOutputs(executionName: string, stepIds: readonly string[]): Promise<Record<string, unknown>> {
@@ -264,4 +317,26 @@ export class WorkflowStore implements WorkflowRepository {
       ConsistentRead: true,
     });
   }
+}
+
+/** The control item as the step handler reads it (see `RunControl`). */
+function runControl(item: Item): RunControl {
+  const ended: Record<string, StepEnd> = {};
+  const gates: Record<string, ParkedGate> = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (name.startsWith('e:')) ended[name.slice(2)] = value as StepEnd;
+    else if (name.startsWith('g:')) gates[name.slice(2)] = value as ParkedGate;
+  }
+  const starts = Number(item.pauseStarts ?? 0);
+  const ends = Number(item.pauseEnds ?? 0);
+  const control = (item.control as ExecutionControl | undefined) ?? 'running';
+  // While paused, the last start has no end yet: it is the current pause.
+  const pausedAt = item.pausedAt === undefined ? undefined : Number(item.pausedAt);
+  return {
+    control,
+    ended,
+    gates,
+    pausedSeconds: ends - (starts - (pausedAt ?? 0)),
+    pausedAt: pausedAt === undefined ? undefined : new Date(pausedAt * 1000).toISOString(),
+  };
 }

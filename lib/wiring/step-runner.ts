@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ArtifactStore } from '../core/artifacts.ts';
 import type { FactoryCaller } from '../core/factory-call.ts';
 import { StepRunner } from '../core/workflow/step-runner.ts';
+import type { WorkflowEngine } from '../core/workflow/workflow-ports.ts';
 import type { TableNames } from '../store/tables.ts';
 import { WorkflowStore } from '../store/workflow-store.ts';
 import { artifactStore, withArtifacts } from './artifacts.ts';
@@ -9,6 +10,7 @@ import { config, memo } from './context.ts';
 import { baseDeps } from './dynamo.ts';
 import { factoryClient } from './factories.ts';
 import { callPorts, type Routing, routing } from './routing.ts';
+import { workflowEngine } from './workflow-engine.ts';
 
 /** The workflow step handler's work: a step's task, decided, routed and called in one invocation. */
 export function buildStepRunner(deps: {
@@ -21,6 +23,7 @@ export function buildStepRunner(deps: {
   random: () => number;
   callTimeoutMs: number;
   callbackBaseUrl: string | undefined;
+  engine: Pick<WorkflowEngine, 'sendTaskSuccess'>;
 }): StepRunner {
   return new StepRunner({
     ...callPorts(deps.routing),
@@ -34,6 +37,7 @@ export function buildStepRunner(deps: {
     context: async () => ({}),
     callTimeoutMs: deps.callTimeoutMs,
     callbackBaseUrl: deps.callbackBaseUrl,
+    engine: deps.engine,
     now: deps.now,
     random: deps.random,
   });
@@ -47,5 +51,6 @@ export const stepRunner = memo(() =>
     artifacts: artifactStore(),
     callTimeoutMs: config().factoryCallTimeoutMs,
     callbackBaseUrl: config().callbackUrl,
+    engine: workflowEngine(),
   }),
 );

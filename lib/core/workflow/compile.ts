@@ -1,69 +1,46 @@
 /**
  * Compiles a workflow template to an Amazon States Language definition.
  *
- * **State.** The execution input is `{ input, results: {} }` (build it with {@link executionInput}):
- * the caller starts every execution with the empty results, so the definition needs no initial
- * Pass state and its first state is the first step's Task (or the first Parallel). On a Standard
- * state machine each state entered is a billed transition, so a run in which every step succeeds
- * enters only the Task states and the Parallel states: 5 for the four-step product launch seed.
- * Each step is a Lambda Task that receives the step's static definition with the current `input`
- * and `results`, and writes `{ status }` to `results.<step_id>`. Outputs never travel in the
- * state: each step's output is in its step record (by artifact reference above the inline limit),
- * and the step handler reads the outputs a step's parameters reference. So the state stays small
- * whatever the steps return: the run input plus a status per step. A failure that outlives the
- * step's retries is caught and recorded as `{ status: 'FAILED', error }` (the error's name) by a
- * Pass state (entered only on failure); then the workflow either ends in a Fail state
- * (`on_failure: 'fail'`) or goes on (`'continue'`), and the step handler skips the dependents
- * (see `decideStep`). The output is the final `{ input, results }`.
+ * **Exact parallelism.** Every step starts when its own dependencies have finished, whatever the
+ * shape of the DAG. The steps run as the branches of one Parallel state (see `planBranches`):
+ * a branch is a chain in which a step follows the one dependency that finishes last by
+ * construction; every other step with dependencies heads its branch behind a *gate*, a Task
+ * its dependencies release. On Standard the gate is `lambda:invoke.waitForTaskToken`: the step
+ * handler parks the token on the run's control item (or releases it at once when the
+ * dependencies have ended), and each step that ends releases the parked gates it completes (see
+ * `StepRunner`). A gate costs one state transition and one invocation, and nothing while it
+ * waits. Express has no task tokens: there the gate is a plain `lambda:invoke` whose handler
+ * waits for the dependencies in-process (Express runs last five minutes and bill by duration
+ * anyway). On the random DAGs of the bench, 0.44 gates per step.
  *
- * **Engine.** A template's `engine` chooses the state machine type ({@link CompiledWorkflow}'s
- * `type`); the template rules keep Express templates free of callback steps and within Express'
- * five minutes. An Express execution cannot be described, so an Express definition reports its own
- * end to the step Lambda ({@link RunEndPayload}): the success path ends in a `Record end` Task, and
- * each Fail state of an `on_failure: 'fail'` step is preceded by a `<step_id> (record end)` Task
- * (inside the Parallel branch, where the step is in one), whose own failure is caught so that the
- * run still fails for the step's error. Both keep the state (`ResultPath: null`). A Standard
- * definition has neither: its executions are described.
+ * **State.** The execution input is `{ input, run }` (build it with {@link executionInput}); no
+ * Task writes to the state (`ResultPath: null`), so it stays that size whatever the steps return:
+ * each step's status is on the run's control item and its output in its step record. A failure
+ * that outlives the step's retries is caught into `$.failure` and reported by a `<step> (failed)`
+ * Task (entered only on failure), which records the step as FAILED and releases its dependents
+ * (they are skipped); then the run fails (`on_failure: 'fail'`) or the branch goes on
+ * (`'continue'`).
  *
- * **Parallelism.** Step Functions has no join between branches of different Parallel states, so a
- * compiled workflow is always a series-parallel structure: nested Parallel states run in series.
- * - When the DAG's precedence order is series-parallel, its decomposition (see
- *   `decomposeSeriesParallel`) is emitted as is, and every step starts exactly when its last
- *   dependency finishes: the makespan equals the critical path.
- * - Otherwise (strategy `series-parallel-cuts`) only the prime parts of the decomposition need
- *   extra orderings, and one is unavoidable there: a prime part can only become a series of a
- *   dependency-closed first half and the rest. Both halves are decomposed again, so the cut costs
- *   nothing outside the prime core (see `seriesParallelize`). The cut is chosen among the
- *   down-sets given by thresholding earliest/latest start/finish times, minimising the critical
- *   path of the first half plus that of the rest, summed over duration scenarios (durations are
- *   unknown at compile time; `estimatedDurations`, e.g. mean latencies per action, centre the
- *   scenarios when given), then the fewest added orderings.
- *   On random DAGs of 10-60 steps (each step waits for 0-3 earlier ones; durations uniform in
- *   1-100) the compiled makespan averages 1.11x the critical path without estimates (worst 1.6x)
- *   and 1.05x with exact estimates; layering averages 1.40x (worst 2.3x).
- *   Why not layers (all steps of depth k in one Parallel, layers in series): layering orders
- *   every step of a layer after every step of the previous one even where the graph is
- *   series-parallel, and its makespan is the sum of each layer's longest step. Why not one branch
- *   per step that polls until its dependencies are done: branches cannot see each other's results,
- *   so it needs storage outside the state, and Wait/Choice loops multiply billed state transitions
- *   and history events while adding the polling interval to every edge.
- * - `parallel_execution: false` runs the steps one at a time in a stable topological order.
+ * **Pause** holds steps at their gate: a step that would start while its run is paused fails
+ * with `WorkflowPaused`, which is caught into the step's gate (every step has one; a chained
+ * step's is entered only then); resume releases the gates. Nothing runs or is billed while a
+ * run is paused, so the run's time limit (checked by the step handler, counting active time
+ * only) does not use it up: a Standard definition's own `TimeoutSeconds` is Step Functions'
+ * maximum.
  *
- * **Merging.** A Parallel state outputs one state per branch; its ResultSelector merges the
- * branches' `results` with `States.JsonMerge` (shallow: keys are step ids, and keys present in
- * several branches hold the same earlier results). Step Functions allows at most 10 intrinsic
- * calls per field, so a Parallel has at most {@link MAX_BRANCHES} branches; wider groups are
- * nested, which costs no parallelism.
+ * **Express** executions cannot be described, so an Express run reports its own end to the step
+ * handler ({@link RunEndPayload}): a `Record end` Task after the steps, and the `(failed)` Task
+ * of an `on_failure: 'fail'` step.
  *
  * **Names.** A step's Task state is named by its step id; the other states carry a space (which a
  * step id cannot), so names never collide, and they stay within the 80-character limit.
  */
 import { ValidationError } from '../errors.ts';
-import { criticalPath, type Durations, type SpTree, seriesParallelize, topologicalOrder } from './dag.ts';
-import { kindOf, LAMBDA_INVOKE, STEP_KINDS } from './step-kinds.ts';
-import type { StepResult } from './step-readiness.ts';
+import { criticalPath, type Durations, planBranches, topologicalOrder } from './dag.ts';
+import { kindOf, LAMBDA_INVOKE, LAMBDA_INVOKE_WAIT_FOR_TOKEN, STEP_KINDS } from './step-kinds.ts';
 import {
   effectiveRetries,
+  MAX_TIMEOUT_SECONDS,
   stepDag,
   validateTemplate,
   type WorkflowStep,
@@ -71,20 +48,20 @@ import {
   type WorkflowTemplateInput,
 } from './template.ts';
 
-/** Most branches of one Parallel state: merging k branches takes k - 1 nested intrinsic calls (limit 10). */
-export const MAX_BRANCHES = 10;
-
 /** Step Functions' limit on the size of a state machine definition. */
 export const MAX_DEFINITION_BYTES = 1_048_576;
 
-/** Thrown by the step handler while the execution is paused. */
+/** Thrown by the step handler while the execution is paused: caught into the step's gate. */
 export const PAUSED_ERROR = 'WorkflowPaused';
+/** Thrown when the run has used up its time (active time: pauses do not count). */
+export const TIMED_OUT_ERROR = 'WorkflowTimedOut';
 /** Errors a retry cannot fix. */
-export const NOT_RETRIED_ERRORS = ['WorkflowCancelled', 'ValidationError'];
-export const PAUSE_POLL_SECONDS = 5;
+export const NOT_RETRIED_ERRORS = ['WorkflowCancelled', 'ValidationError', TIMED_OUT_ERROR];
 /** The last state of a successful Express run (see {@link RunEndPayload}). */
 export const RECORD_END_STATE = 'Record end';
-/** Lambda's own transient faults, retried on the end records (a step retries every error anyway). */
+/** The Parallel state whose branches are the step chains. */
+export const STEPS_STATE = 'Steps';
+/** Lambda's own transient faults, retried on gates and records (a step retries every error anyway). */
 const LAMBDA_RETRY = {
   ErrorEquals: [
     'Lambda.ServiceException',
@@ -107,21 +84,20 @@ export interface AslStateMachine {
   TimeoutSeconds?: number;
 }
 
-export type CompileStrategy = 'series-parallel' | 'series-parallel-cuts' | 'sequential';
+export type CompileStrategy = 'gated-parallel' | 'sequential';
 
 export interface CompileStats {
   /** Every state, nested ones included. */
   states: number;
-  /** One per step, plus an Express definition's end records. */
+  steps: number;
+  /** Gates entered on the success path (branch heads with dependencies). */
+  gates: number;
+  /** Branches of the Parallel state (1 when there is none). */
+  branches: number;
   taskStates: number;
   parallelStates: number;
-  passStates: number;
   failStates: number;
-  /** Deepest nesting of Parallel states (0 when there is none). */
-  parallelDepth: number;
   strategy: CompileStrategy;
-  /** Series cuts added to make a non-series-parallel graph expressible (0 otherwise). */
-  cuts: number;
 }
 
 /** The state machine type the template asks for (`engine`), as Step Functions and CDK name it. */
@@ -133,61 +109,73 @@ export interface CompiledWorkflow {
   type: StateMachineType;
 }
 
-/** What an execution of a compiled workflow starts with: the workflow input and no results yet. */
-export function executionInput(input: Record<string, unknown>): {
-  input: Record<string, unknown>;
-  results: Record<string, never>;
-} {
-  return { input, results: {} };
+/** Which run an execution works for, and until when (see {@link executionInput}). */
+export interface RunRef {
+  /** The run's id: one run may take several executions (redrive, resume after a restart, changes). */
+  id: string;
+  /** When the run's time is up, before pauses: the step handler adds the time spent paused. */
+  deadline: string;
+}
+
+/** What an execution of a compiled workflow starts with. */
+export function executionInput(
+  input: Record<string, unknown>,
+  run: RunRef,
+): { input: Record<string, unknown>; run: RunRef } {
+  return { input, run };
 }
 
 /**
- * What the step Lambda receives when an Express run ends: Express executions cannot be described,
- * so the run reports its own end. `end.stepId` names the `on_failure: 'fail'` step that failed it;
- * `results` are the results the recording state sees (in a Parallel branch: those of its branch
- * and of the states before the Parallel). Told apart from a step's payload by `end`.
+ * What the step handler receives when an Express run ends: Express executions cannot be described,
+ * so the run reports its own end. Told apart from a step's payload by `end`.
  */
 export interface RunEndPayload {
   executionId: string;
+  run?: RunRef;
   workflowId: string;
   end: { status: 'SUCCEEDED' | 'FAILED'; stepId?: string };
-  results: Record<string, StepResult>;
+}
+
+/** A gate asks the step handler to hold the branch until `after` have ended (see the module comment). */
+export interface GatePayload {
+  executionId: string;
+  run?: RunRef;
+  workflowId: string;
+  gate: { stepId: string; after: string[] };
+  /** Standard: the gate waits for this token; Express: the handler waits in-process. */
+  taskToken?: string;
+}
+
+/** A step's failure outlived its retries: the `(failed)` Task reports it (see the module comment). */
+export interface StepFailurePayload {
+  executionId: string;
+  run?: RunRef;
+  workflowId: string;
+  failed: { stepId: string; endsRun: boolean };
+  error: string;
+  cause?: string;
 }
 
 export interface CompileOptions {
   /** The step handler Lambda (name, ARN or alias ARN). */
   runStepFunctionArn: string;
-  /**
-   * Expected duration of steps (any unit; a step without one counts as the mean of the others):
-   * guides the cuts in graphs that are not series-parallel. Nothing else depends on it.
-   */
-  estimatedDurations?: Durations;
 }
 
 /** Compiles a template (validated here, defaults filled) to an ASL definition; see the module comment. */
 export function compileWorkflow(input: WorkflowTemplateInput, options: CompileOptions): CompiledWorkflow {
   const template = validateTemplate(input);
   const dag = stepDag(template);
-  let tree: SpTree;
-  let strategy: CompileStrategy;
-  let cuts = 0;
-  if (!template.parallel_execution) {
-    tree = sequence(topologicalOrder(dag).map((id): SpTree => ({ kind: 'step', id })));
-    strategy = 'sequential';
-  } else {
-    const plan = seriesParallelize(dag, options.estimatedDurations);
-    tree = plan.tree;
-    cuts = plan.cuts;
-    strategy = cuts === 0 ? 'series-parallel' : 'series-parallel-cuts';
-  }
-
+  const plan = template.parallel_execution
+    ? planBranches(dag)
+    : { branches: [topologicalOrder(dag)], gated: new Set<string>() };
   const emitter = new Emitter(template, options.runStepFunctionArn);
   const states: Record<string, AslState> = {};
-  const first = emitter.workflow(tree, states);
+  const first = emitter.workflow(plan.branches, plan.gated, states);
   const definition: AslStateMachine = {
     Comment: `${template.name} (workflow ${template.workflow_id}, version ${template.version})`,
     StartAt: first,
-    TimeoutSeconds: template.timeout,
+    // Standard: the run's own limit is checked by the step handler on active time (see above).
+    TimeoutSeconds: template.engine === 'express' ? template.timeout : MAX_TIMEOUT_SECONDS,
     States: reorder(states, first),
   };
   const bytes = new TextEncoder().encode(JSON.stringify(definition)).length;
@@ -201,38 +189,53 @@ export function compileWorkflow(input: WorkflowTemplateInput, options: CompileOp
   }
   return {
     definition,
-    stats: { ...countStates(definition), strategy, cuts },
+    stats: {
+      ...countStates(definition),
+      steps: template.steps.length,
+      gates: plan.gated.size,
+      branches: plan.branches.length,
+      strategy: template.parallel_execution && plan.branches.length > 1 ? 'gated-parallel' : 'sequential',
+    },
     type: template.engine === 'express' ? 'EXPRESS' : 'STANDARD',
   };
 }
 
 /**
  * Time the definition takes when every step succeeds at its first attempt and lasts
- * `durations[step_id]`: the sum along each chain, the longest branch for each Parallel state.
+ * `durations[step_id]`, gates and records taking no time: each branch runs its states in order,
+ * a gate opens when every step it waits for has finished. Read from the definition alone.
  */
 export function definitionMakespan(definition: AslStateMachine, durations: Durations): number {
-  let time = 0;
-  let name: string | undefined = definition.StartAt;
-  while (name !== undefined) {
-    const state: AslState | undefined = definition.States[name];
-    if (!state) throw new Error(`state '${name}' is missing`);
-    if (isStepTask(state)) time += durations[taskStepId(state)] ?? 0;
-    if (state.Type === 'Parallel') {
-      const branches = state.Branches as AslStateMachine[];
-      time += Math.max(0, ...branches.map((branch) => definitionMakespan(branch, durations)));
+  const chains = chainsOf(definition);
+  const finish = new Map<string, number>();
+  let pending = chains.map((chain) => ({ chain, at: 0, next: 0 }));
+  while (pending.length > 0) {
+    let moved = false;
+    for (const cursor of pending) {
+      while (cursor.next < cursor.chain.length) {
+        const state = cursor.chain[cursor.next] as AslState;
+        const gate = gateOf(state);
+        if (gate) {
+          if (!gate.after.every((id) => finish.has(id))) break;
+          cursor.at = Math.max(cursor.at, ...gate.after.map((id) => finish.get(id) as number));
+        } else if (isStepTask(state)) {
+          const id = taskStepId(state);
+          cursor.at += durations[id] ?? 0;
+          finish.set(id, cursor.at);
+        }
+        cursor.next++;
+        moved = true;
+      }
     }
-    name = state.End === true ? undefined : (state.Next as string | undefined);
+    pending = pending.filter((c) => c.next < c.chain.length);
+    if (!moved && pending.length > 0) throw new Error('the gates of the definition wait for each other');
   }
-  return time;
+  return Math.max(0, ...finish.values());
 }
 
 /** The makespan of the compiled structure (see {@link definitionMakespan}). */
-export function compiledMakespan(
-  template: WorkflowTemplateInput,
-  durations: Durations,
-  options: Pick<CompileOptions, 'estimatedDurations'> = {},
-): number {
-  const { definition } = compileWorkflow(template, { ...options, runStepFunctionArn: 'makespan' });
+export function compiledMakespan(template: WorkflowTemplateInput, durations: Durations): number {
+  const { definition } = compileWorkflow(template, { runStepFunctionArn: 'makespan' });
   return definitionMakespan(definition, durations);
 }
 
@@ -241,7 +244,7 @@ export function criticalPathMakespan(template: WorkflowTemplateInput, durations:
   return criticalPath(stepDag(validateTemplate(template)), durations).length;
 }
 
-/** Whether a state is a step's Task (an Express definition's end records are Tasks that are not). */
+/** Whether a state is a step's Task (gates and records are Tasks that are not). */
 export function isStepTask(state: AslState): boolean {
   return state.Type === 'Task' && typeof stepPayload(state)?.stepId === 'string';
 }
@@ -253,86 +256,99 @@ export function taskStepId(state: AslState): string {
   return stepId;
 }
 
+/** The gate a Task state is, if it is one. */
+export function gateOf(state: AslState): GatePayload['gate'] | undefined {
+  return state.Type === 'Task' ? (stepPayload(state) as { gate?: GatePayload['gate'] })?.gate : undefined;
+}
+
 function stepPayload(state: AslState): { stepId?: unknown } | undefined {
   return (state.Parameters as { Payload?: { stepId?: unknown } } | undefined)?.Payload;
 }
 
-function sequence(children: SpTree[]): SpTree {
-  return children.length === 1 ? (children[0] as SpTree) : { kind: 'series', children };
+/** The success path of each branch (or of the definition itself when it has no Parallel). */
+function chainsOf(definition: AslStateMachine): AslState[][] {
+  const path = (machine: AslStateMachine): AslState[] => {
+    const states: AslState[] = [];
+    for (let name: string | undefined = machine.StartAt; name !== undefined; ) {
+      const state: AslState | undefined = machine.States[name];
+      if (!state) throw new Error(`state '${name}' is missing`);
+      states.push(state);
+      name = state.End === true ? undefined : (state.Next as string | undefined);
+    }
+    return states;
+  };
+  const top = path(definition);
+  const parallel = top.find((state) => state.Type === 'Parallel');
+  return parallel ? (parallel.Branches as AslStateMachine[]).map(path) : [top];
 }
 
 class Emitter {
   readonly #steps: Map<string, WorkflowStep>;
   readonly #template: WorkflowTemplate;
   readonly #arn: string;
-  /** Express: the run reports its end (see {@link RunEndPayload}). */
-  readonly #recordsEnd: boolean;
-  #parallels = 0;
+  readonly #express: boolean;
 
   constructor(template: WorkflowTemplate, arn: string) {
     this.#template = template;
     this.#steps = new Map(template.steps.map((s) => [s.step_id, s]));
     this.#arn = arn;
-    this.#recordsEnd = template.engine === 'express';
+    this.#express = template.engine === 'express';
   }
 
-  /** Adds the top-level states of `tree` to `states` (ending in `Record end` on Express); returns the first. */
-  workflow(tree: SpTree, states: Record<string, AslState>): string {
-    if (!this.#recordsEnd) return this.fragment(tree, undefined, states);
-    states[RECORD_END_STATE] = {
-      ...this.#endRecord(
-        { status: 'SUCCEEDED' },
-        'reports the end of the run: the Express execution cannot be described',
-      ),
-      End: true,
-    };
-    return this.fragment(tree, RECORD_END_STATE, states);
-  }
-
-  /** Adds the states of `tree` to `states`, the last ones going to `next` (or ending); returns the first. */
-  fragment(tree: SpTree, next: string | undefined, states: Record<string, AslState>): string {
-    switch (tree.kind) {
-      case 'step':
-        return this.#step(this.#steps.get(tree.id) as WorkflowStep, next, states);
-      case 'series': {
-        let first = next;
-        for (const child of [...tree.children].reverse()) first = this.fragment(child, first, states);
-        return first as string;
-      }
-      case 'parallel':
-        return this.#parallel(groupBranches(tree.children), next, states);
-      case 'prime':
-        throw new Error('prime parts must be resolved before emitting');
+  /** Adds every state to `states`: the chains (in a Parallel when there are several), then the end. */
+  workflow(branches: string[][], gated: ReadonlySet<string>, states: Record<string, AslState>): string {
+    const end = this.#express ? RECORD_END_STATE : undefined;
+    if (end) {
+      states[end] = {
+        ...this.#task(
+          { end: { status: 'SUCCEEDED' } },
+          'reports the end of the run: the Express execution cannot be described',
+        ),
+        End: true,
+      };
     }
-  }
-
-  #parallel(children: SpTree[], next: string | undefined, states: Record<string, AslState>): string {
-    const name = `Parallel ${++this.#parallels}`;
-    const branches = children.map((child): AslStateMachine => {
-      const branchStates: Record<string, AslState> = {};
-      const start = this.fragment(child, undefined, branchStates);
-      return { StartAt: start, States: reorder(branchStates, start) };
-    });
-    let merged = '$[0].results';
-    for (let i = 1; i < branches.length; i++) merged = `States.JsonMerge(${merged}, $[${i}].results, false)`;
-    states[name] = {
+    if (branches.length === 1) return this.#chain(branches[0] as string[], gated, end, states);
+    states[STEPS_STATE] = {
       Type: 'Parallel',
-      Comment: `runs ${treeStepsLabel(children)}`,
-      Branches: branches,
-      ResultSelector: { 'input.$': '$[0].input', 'results.$': merged },
-      ...link(next),
+      Comment: `${branches.length} branches: each step starts when its own dependencies have finished`,
+      Branches: branches.map((chain): AslStateMachine => {
+        const branchStates: Record<string, AslState> = {};
+        const start = this.#chain(chain, gated, undefined, branchStates);
+        return { StartAt: start, States: reorder(branchStates, start) };
+      }),
+      ResultPath: null,
+      ...link(end),
     };
-    return name;
+    return STEPS_STATE;
   }
 
-  #step(step: WorkflowStep, next: string | undefined, states: Record<string, AslState>): string {
+  /** A chain's states, the last step going to `next` (or ending); returns the first state. */
+  #chain(
+    chain: string[],
+    gated: ReadonlySet<string>,
+    next: string | undefined,
+    states: Record<string, AslState>,
+  ): string {
+    let following = next;
+    for (const id of [...chain].reverse()) {
+      this.#step(this.#steps.get(id) as WorkflowStep, following, gated.has(id), states);
+      following = id;
+    }
+    const head = chain[0] as string;
+    return gated.has(head) ? gateName(head) : head;
+  }
+
+  /** A step's states; a `gated` step is entered through its gate. */
+  #step(
+    step: WorkflowStep,
+    next: string | undefined,
+    gated: boolean,
+    states: Record<string, AslState>,
+  ): void {
     const id = step.step_id;
     const retries = effectiveRetries(step, this.#template);
     const failed = `${id} (failed)`;
-    // ' (record failure)' would take a 64-character step id past the 80-character limit.
-    const record = `${id} (record end)`;
     const abort = `${id} (fail workflow)`;
-    const recordsFailure = step.on_failure === 'fail' && this.#recordsEnd;
     const definition: Record<string, unknown> = {
       step_id: id,
       name: step.name,
@@ -348,6 +364,18 @@ class Emitter {
     const kind = STEP_KINDS[kindOf(step)];
     Object.assign(definition, kind.definition(step));
     const task = kind.taskState(step);
+    // Express runs cannot be paused: only their gated steps have a gate.
+    const gate = this.#express && !gated ? undefined : gateName(id);
+    if (gate) {
+      states[gate] = {
+        ...this.#task(
+          { gate: { stepId: id, after: stepDag({ steps: [step] }).get(id) ?? [] } },
+          `holds '${id}' until its dependencies have ended and the run is not paused`,
+          !this.#express,
+        ),
+        Next: id,
+      };
+    }
     states[id] = {
       Type: 'Task',
       Comment: step.name,
@@ -356,76 +384,65 @@ class Emitter {
         FunctionName: this.#arn,
         Payload: {
           'executionId.$': '$$.Execution.Id',
+          'run.$': '$.run',
           workflowId: this.#template.workflow_id,
           stepId: id,
           step: definition,
           'input.$': '$.input',
-          'results.$': '$.results',
           ...task.payload,
         },
       },
-      ResultSelector: task.ResultSelector,
-      ResultPath: `$.results.${id}`,
+      ResultPath: null,
       ...(step.timeout_seconds !== undefined ? { TimeoutSeconds: step.timeout_seconds } : {}),
       ...task.extra,
       Retry: [
-        // Paused: the step handler refuses to start; asking again every few seconds until resumed
-        // holds no Lambda and does not use up the step's own retries.
-        {
-          ErrorEquals: [PAUSED_ERROR],
-          IntervalSeconds: PAUSE_POLL_SECONDS,
-          BackoffRate: 1,
-          MaxAttempts: 99_999_999,
-        },
-        // Input that cannot become valid by trying again, and a cancelled run, are not retried.
-        { ErrorEquals: NOT_RETRIED_ERRORS, MaxAttempts: 0 },
+        // Paused, cancelled, out of time, or input that cannot become valid: trying again cannot help.
+        { ErrorEquals: [PAUSED_ERROR, ...NOT_RETRIED_ERRORS], MaxAttempts: 0 },
         ...(retries > 0
           ? [{ ErrorEquals: ['States.ALL'], MaxAttempts: retries, IntervalSeconds: 1, BackoffRate: 2 }]
           : []),
       ],
-      // The caught error lands in the step's own slot, so the Pass below needs no temporary field.
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: `$.results.${id}`, Next: failed }],
+      Catch: [
+        ...(gate && !this.#express ? [{ ErrorEquals: [PAUSED_ERROR], ResultPath: null, Next: gate }] : []),
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: failed },
+      ],
       ...link(next),
     };
     states[failed] = {
-      Type: 'Pass',
-      Comment: `records that '${id}' failed`,
-      Parameters: { status: 'FAILED', 'error.$': `$.results.${id}.Error` },
-      ResultPath: `$.results.${id}`,
-      ...(step.on_failure === 'continue' ? link(next) : { Next: recordsFailure ? record : abort }),
+      ...this.#task(
+        {
+          failed: { stepId: id, endsRun: step.on_failure === 'fail' },
+          'error.$': '$.failure.Error',
+          'cause.$': '$.failure.Cause',
+        },
+        `records that '${id}' failed and releases what waits for it`,
+      ),
+      ...(step.on_failure === 'continue' ? link(next) : { Next: abort }),
     };
-    if (recordsFailure) {
-      states[record] = {
-        ...this.#endRecord({ status: 'FAILED', stepId: id }, `reports that '${id}' fails the run`),
-        // Failing to report must not change how the run fails: the state goes on untouched.
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: abort }],
-        Next: abort,
-      };
-    }
     if (step.on_failure === 'fail') {
       states[abort] = {
         Type: 'Fail',
         Comment: `'${id}' has on_failure 'fail'`,
-        ErrorPath: `$.results.${id}.error`,
+        ErrorPath: '$.failure.Error',
         Cause: `step '${id}' failed`,
       };
     }
-    return id;
   }
 
-  /** A Task that sends a {@link RunEndPayload} to the step Lambda and leaves the state as it was. */
-  #endRecord(end: RunEndPayload['end'], comment: string): AslState {
+  /** A Task that sends `fields` to the step handler and leaves the state as it was. */
+  #task(fields: Record<string, unknown>, comment: string, waitForToken = false): AslState {
     return {
       Type: 'Task',
       Comment: comment,
-      Resource: LAMBDA_INVOKE,
+      Resource: waitForToken ? LAMBDA_INVOKE_WAIT_FOR_TOKEN : LAMBDA_INVOKE,
       Parameters: {
         FunctionName: this.#arn,
         Payload: {
           'executionId.$': '$$.Execution.Id',
+          'run.$': '$.run',
           workflowId: this.#template.workflow_id,
-          end,
-          'results.$': '$.results',
+          ...fields,
+          ...(waitForToken ? { 'taskToken.$': '$$.Task.Token' } : {}),
         },
       },
       ResultPath: null,
@@ -434,31 +451,12 @@ class Emitter {
   }
 }
 
+function gateName(stepId: string): string {
+  return `${stepId} (gate)`;
+}
+
 function link(next: string | undefined): { Next: string } | { End: true } {
   return next === undefined ? { End: true } : { Next: next };
-}
-
-/** Splits a wide parallel group into nested groups of at most MAX_BRANCHES, balanced. */
-function groupBranches(children: SpTree[]): SpTree[] {
-  if (children.length <= MAX_BRANCHES) return children;
-  const groups = Math.ceil(children.length / MAX_BRANCHES);
-  const size = Math.ceil(children.length / groups);
-  const grouped: SpTree[] = [];
-  for (let i = 0; i < children.length; i += size) {
-    const chunk = children.slice(i, i + size);
-    grouped.push(chunk.length === 1 ? (chunk[0] as SpTree) : { kind: 'parallel', children: chunk });
-  }
-  return groupBranches(grouped);
-}
-
-function treeStepsLabel(children: SpTree[]): string {
-  const first = (tree: SpTree): string =>
-    tree.kind === 'step'
-      ? tree.id
-      : tree.kind === 'prime'
-        ? (tree.ids[0] as string)
-        : first(tree.children[0] as SpTree);
-  return `${children.length} branches, starting with ${children.map((c) => `'${first(c)}'`).join(', ')}`;
 }
 
 /** Lists states in reading order (each state, then its failure path, then what follows). */
@@ -476,28 +474,21 @@ function reorder(states: Record<string, AslState>, start: string): Record<string
   return ordered;
 }
 
-function countStates(machine: AslStateMachine): Omit<CompileStats, 'strategy' | 'cuts'> {
-  const stats = {
-    states: 0,
-    taskStates: 0,
-    parallelStates: 0,
-    passStates: 0,
-    failStates: 0,
-    parallelDepth: 0,
-  };
-  const walk = (m: AslStateMachine, depth: number) => {
-    stats.parallelDepth = Math.max(stats.parallelDepth, depth);
+function countStates(
+  machine: AslStateMachine,
+): Pick<CompileStats, 'states' | 'taskStates' | 'parallelStates' | 'failStates'> {
+  const stats = { states: 0, taskStates: 0, parallelStates: 0, failStates: 0 };
+  const walk = (m: AslStateMachine) => {
     for (const state of Object.values(m.States)) {
       stats.states++;
       if (state.Type === 'Task') stats.taskStates++;
-      if (state.Type === 'Pass') stats.passStates++;
       if (state.Type === 'Fail') stats.failStates++;
       if (state.Type === 'Parallel') {
         stats.parallelStates++;
-        for (const branch of state.Branches as AslStateMachine[]) walk(branch, depth + 1);
+        for (const branch of state.Branches as AslStateMachine[]) walk(branch);
       }
     }
   };
-  walk(machine, 0);
+  walk(machine);
   return stats;
 }

@@ -9,11 +9,12 @@ import type { Service } from '../service.ts';
 import type { CallObservation, ServiceStats } from '../statistics.ts';
 import { taskSchema } from '../task.ts';
 import { type RunOutcome, TaskRun, type TaskRunPorts } from '../task-run.ts';
-import type { RunEndPayload } from './compile.ts';
+import type { GatePayload, RunEndPayload, RunRef, StepFailurePayload } from './compile.ts';
+import { openGate, openReadyGates, outOfTime, type RunControl, type StepEnd } from './run-control.ts';
 import { decideStep, referencedOutputs, type StepResult, type StepResults } from './step-readiness.ts';
 import { stepCallbackToken } from './step-token.ts';
 import type { WorkflowStep } from './template.ts';
-import type { WorkflowRepository } from './workflow-ports.ts';
+import type { WorkflowEngine, WorkflowRepository } from './workflow-ports.ts';
 
 /** The execution is paused: the state machine asks again later (a dedicated Retry), holding nothing. */
 export class WorkflowPaused extends VobeeError {
@@ -31,6 +32,14 @@ export class WorkflowCancelled extends VobeeError {
   }
 }
 
+/** The run has used up its time (time spent paused aside): no new step starts. */
+export class WorkflowTimedOut extends VobeeError {
+  constructor(executionName: string) {
+    super(`execution '${executionName}' has used up its time`);
+    this.name = 'WorkflowTimedOut';
+  }
+}
+
 /** The step's task failed on every capable service; the state machine retries or catches it. */
 export class StepFailed extends VobeeError {
   constructor(message: string) {
@@ -39,9 +48,11 @@ export class StepFailed extends VobeeError {
   }
 }
 
-/** What the compiled state machine sends to the step handler. */
+/** What the compiled state machine sends to the step handler for a step. */
 export interface StepPayload {
   executionId: string;
+  /** Absent from definitions compiled before runs could take several executions. */
+  run?: RunRef;
   workflowId: string;
   stepId: string;
   step: Pick<
@@ -51,12 +62,18 @@ export interface StepPayload {
     callback?: boolean;
   };
   input: Record<string, unknown>;
-  results: StepResults;
+  /** Definitions compiled before step statuses moved to the control item carry them here. */
+  results?: StepResults;
   taskToken?: string;
 }
 
-/** What the state keeps of a step: its status only (its output is in its step record). */
-export type StepAnswer = { status: 'SUCCEEDED' | 'SKIPPED' | 'CALLBACK' | 'RECORDED' };
+/** Everything the compiled state machine sends to the step handler. */
+export type RunStepPayload = StepPayload | GatePayload | StepFailurePayload | RunEndPayload;
+
+/** What the step handler answers (the state discards it: statuses live on the control item). */
+export type StepAnswer = {
+  status: 'SUCCEEDED' | 'FAILED' | 'SKIPPED' | 'CALLBACK' | 'RECORDED' | 'WAITING' | 'OPEN';
+};
 
 export interface StepRunnerPorts extends Omit<TaskRunPorts, 'router'> {
   workflows: WorkflowRepository;
@@ -70,7 +87,14 @@ export interface StepRunnerPorts extends Omit<TaskRunPorts, 'router'> {
   callbackBaseUrl?: string | undefined;
   /** Where outputs above the inline limit are kept; without it, such outputs fail their step. */
   artifacts?: ArtifactStore | undefined;
+  /** Opens gates (`sendTaskSuccess` on their tokens). */
+  engine: Pick<WorkflowEngine, 'sendTaskSuccess'>;
+  /** How an Express gate waits between looks at the control item (tests pass a fast one). */
+  sleep?(ms: number): Promise<void>;
 }
+
+/** Longest pause between two looks of an Express gate at its dependencies. */
+const EXPRESS_GATE_MAX_POLL_MS = 1_000;
 
 /**
  * Runs one workflow step in one invocation with three writes: the start (which is also the check
@@ -85,18 +109,55 @@ export class StepRunner {
     this.#ports = ports;
   }
 
-  /** Runs a step, or records the end an Express run reports (see `RunEndPayload`). */
-  async run(payload: StepPayload | RunEndPayload): Promise<StepAnswer> {
-    const { workflows } = this.#ports;
-    const executionName = payload.executionId.split(':').pop() as string;
+  /** Runs a step, or one of the states around steps: a gate, a failure record, an Express run's end. */
+  async run(payload: RunStepPayload): Promise<StepAnswer> {
+    const executionName = payload.run?.id ?? (payload.executionId.split(':').pop() as string);
     if ('end' in payload) {
       // The results are the steps' outputs, which the step records hold already.
-      await workflows.recordRunEnd(executionName, { ...payload.end, at: this.#ports.now().toISOString() });
+      await this.#ports.workflows.recordRunEnd(executionName, {
+        ...payload.end,
+        ...(payload.end.stepId ? { error: 'StepFailed', cause: `step '${payload.end.stepId}' failed` } : {}),
+        at: this.#ports.now().toISOString(),
+      });
       return { status: 'RECORDED' };
     }
+    if ('gate' in payload) return this.#gate(executionName, payload);
+    if ('failed' in payload) return this.#failed(executionName, payload);
+    return this.#step(executionName, payload);
+  }
+
+  async #step(executionName: string, payload: StepPayload): Promise<StepAnswer> {
+    const { workflows } = this.#ports;
     const stepId = payload.stepId;
     const now = () => this.#ports.now().toISOString();
-    const readiness = decideStep(payload.step, await this.#withOutputs(executionName, payload));
+    const startedAt = now();
+    const start = await workflows.startStep(executionName, stepId, {
+      startedAt,
+      tokenHash: payload.taskToken === undefined ? undefined : tokenHash(payload.taskToken),
+    });
+    if (!start.started) {
+      if ('ended' in start) return this.#endedBefore(executionName, stepId, start.ended, payload.taskToken);
+      if (start.control === 'cancelled') throw new WorkflowCancelled(executionName);
+      throw new WorkflowPaused(executionName);
+    }
+    if (outOfTime(start.run, payload.run?.deadline, this.#ports.now())) {
+      await workflows.updateStep(executionName, stepId, {
+        status: 'FAILED',
+        at: startedAt,
+        endedAt: startedAt,
+        error: 'the run used up its time before the step started',
+      });
+      throw new WorkflowTimedOut(executionName);
+    }
+    const statuses: Record<string, StepResult> = Object.fromEntries(
+      Object.entries(start.run.ended).map(([id, status]) => [id, { status }]),
+    );
+    const results = { ...statuses, ...payload.results };
+    const readiness = decideStep(
+      payload.step,
+      await this.#withOutputs(executionName, payload, results),
+      payload.input,
+    );
     if (!readiness.run) {
       const at = now();
       await workflows.updateStep(executionName, stepId, {
@@ -105,6 +166,7 @@ export class StepRunner {
         endedAt: at,
         error: readiness.reason,
       });
+      await this.#ended(executionName, stepId, 'SKIPPED');
       return { status: 'SKIPPED' };
     }
     if (payload.taskToken !== undefined && !this.#ports.callbackBaseUrl)
@@ -117,15 +179,6 @@ export class StepRunner {
           message: `${overLimitMessage('taskParameters', parametersBytes)} after references; pass a large output whole ('{{steps.<id>.output}}'), which travels by reference`,
         },
       ]);
-    }
-    const startedAt = now();
-    const start = await workflows.startStep(executionName, stepId, {
-      startedAt,
-      tokenHash: payload.taskToken === undefined ? undefined : tokenHash(payload.taskToken),
-    });
-    if (!start.started) {
-      if (start.control === 'cancelled') throw new WorkflowCancelled(executionName);
-      throw new WorkflowPaused(executionName);
     }
     const task = taskSchema.parse({
       id: `${executionName}.${stepId}`.slice(0, 128),
@@ -222,7 +275,89 @@ export class StepRunner {
       throw new StepFailed(error);
     }
     await end({ status: 'SUCCEEDED', service: outcome.service, output: outcome.output ?? null });
+    await this.#ended(executionName, stepId, 'SUCCEEDED');
     return { status: 'SUCCEEDED' };
+  }
+
+  /**
+   * A step that ended in an earlier execution of the run is not run again: the state machine is
+   * told how it ended (a callback step through its token, since the state waits for one).
+   */
+  async #endedBefore(
+    executionName: string,
+    stepId: string,
+    ended: StepEnd,
+    taskToken: string | undefined,
+  ): Promise<StepAnswer> {
+    if (ended === 'FAILED') throw new StepFailed(`step '${stepId}' failed in an earlier execution of '${executionName}'`);
+    if (taskToken !== undefined) await openGate(taskToken, this.#ports.engine);
+    return { status: ended };
+  }
+
+  /** Records that a step ended for good, and opens the gates that were waiting only for it. */
+  async #ended(executionName: string, stepId: string, status: StepEnd): Promise<void> {
+    await openReadyGates(await this.#ports.workflows.endStep(executionName, stepId, status), this.#ports.engine);
+  }
+
+  /**
+   * A gate: opens at once when the step's dependencies have ended and the run is running, else
+   * waits. On Standard it parks its token on the control item, where the last dependency to end
+   * (or resume) finds it; on Express it looks again until they have ended.
+   */
+  async #gate(executionName: string, payload: GatePayload): Promise<StepAnswer> {
+    const { stepId, after } = payload.gate;
+    const check = (run: RunControl) => {
+      if (run.control === 'cancelled') throw new WorkflowCancelled(executionName);
+      if (outOfTime(run, payload.run?.deadline, this.#ports.now())) throw new WorkflowTimedOut(executionName);
+      return run.control === 'running' && after.every((id) => Object.hasOwn(run.ended, id));
+    };
+    const token = payload.taskToken;
+    if (token !== undefined) {
+      const run = await this.#ports.workflows.parkGate(executionName, stepId, { token, after });
+      if (!check(run)) return { status: 'WAITING' };
+      await openGate(token, this.#ports.engine);
+      return { status: 'OPEN' };
+    }
+    const sleep = this.#ports.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+    for (let wait = 25; !check(await this.#ports.workflows.readControl(executionName)); ) {
+      await sleep(wait);
+      wait = Math.min(wait * 2, EXPRESS_GATE_MAX_POLL_MS);
+    }
+    return { status: 'OPEN' };
+  }
+
+  /**
+   * A step's failure outlived its retries (or was never retried: a timeout, a heartbeat missed):
+   * its record says so, its dependents are released to be skipped, and a step with
+   * `on_failure: 'fail'` records the run's end. A run that is out of time or cancelled fails
+   * whatever the step's `on_failure`.
+   */
+  async #failed(executionName: string, payload: StepFailurePayload): Promise<StepAnswer> {
+    const { stepId, endsRun } = payload.failed;
+    const at = this.#ports.now().toISOString();
+    await this.#ports.workflows.updateStep(executionName, stepId, {
+      status: 'FAILED',
+      at,
+      endedAt: at,
+      error: payload.cause ? `${payload.error}: ${payload.cause}`.slice(0, 2_000) : payload.error,
+      onlyIf: ['RUNNING', 'CALLBACK', 'WAITING'],
+    });
+    const run = await this.#ports.workflows.endStep(executionName, stepId, 'FAILED');
+    const fatal = payload.error === 'WorkflowTimedOut' || payload.error === 'WorkflowCancelled';
+    if (endsRun || fatal) {
+      await this.#ports.workflows.recordRunEnd(executionName, {
+        status: payload.error === 'WorkflowTimedOut' ? 'TIMED_OUT' : 'FAILED',
+        at,
+        stepId,
+        error: payload.error,
+        cause: `step '${stepId}' failed`,
+      });
+    } else {
+      await openReadyGates(run, this.#ports.engine);
+    }
+    if (payload.error === 'WorkflowTimedOut') throw new WorkflowTimedOut(executionName);
+    if (payload.error === 'WorkflowCancelled') throw new WorkflowCancelled(executionName);
+    return { status: 'FAILED' };
   }
 
   /**
@@ -230,15 +365,19 @@ export class StepRunner {
    * (the state carries statuses only). A reference into an output kept as a JSON artifact reads
    * the artifact; a reference to a whole output passes the artifact's reference on.
    */
-  async #withOutputs(executionName: string, payload: StepPayload): Promise<StepResults> {
+  async #withOutputs(
+    executionName: string,
+    payload: StepPayload,
+    statuses: StepResults,
+  ): Promise<StepResults> {
     const wanted = referencedOutputs(payload.step.parameters);
     const missing = [...wanted.keys()].filter((id) => {
-      const result = payload.results[id];
+      const result = statuses[id];
       return result?.status === 'SUCCEEDED' && !Object.hasOwn(result, 'output');
     });
-    if (missing.length === 0) return payload.results;
+    if (missing.length === 0) return statuses;
     const outputs = await this.#ports.workflows.stepOutputs(executionName, missing);
-    const results: Record<string, StepResult | undefined> = { ...payload.results };
+    const results: Record<string, StepResult | undefined> = { ...statuses };
     await Promise.all(
       missing.map(async (id) => {
         const output = outputs[id] ?? null;

@@ -1,4 +1,5 @@
 import type { StateMachineType } from './compile.ts';
+import type { ParkedGate, RunControl, StepEnd } from './run-control.ts';
 import type {
   ExecutionControl,
   RunEnd,
@@ -22,19 +23,28 @@ export interface WorkflowRepository {
   getExecution(executionName: string): Promise<WorkflowExecutionRecord | undefined>;
   setExecutionArn(executionName: string, executionArn: string, now: Date): Promise<void>;
   deleteExecution(executionName: string): Promise<void>;
+  /** Moves the control from one of `from` to `to`: the control item after, undefined when refused. */
   setControl(
     executionName: string,
     from: ExecutionControl[],
     to: ExecutionControl,
     now: Date,
-  ): Promise<boolean>;
+  ): Promise<RunControl | undefined>;
+  readControl(executionName: string): Promise<RunControl>;
+  /** Parks a gate on the control item; returns the item after. */
+  parkGate(executionName: string, stepId: string, gate: ParkedGate): Promise<RunControl>;
+  /** Records how a step ended for good; returns the control item after. */
+  endStep(executionName: string, stepId: string, status: StepEnd): Promise<RunControl>;
+  /** Forgets how steps ended, and their gates and tokens, so that a new execution runs them again. */
+  reopenSteps(executionName: string, stepIds: readonly string[]): Promise<void>;
   /** The outputs of succeeded steps, by step id (read consistently: a step may have just ended). */
   stepOutputs(executionName: string, stepIds: readonly string[]): Promise<Record<string, unknown>>;
   /** Each step that started: its last run's status, and how many runs it had. */
   listSteps(executionName: string): Promise<StepRecord[]>;
   /**
-   * Marks a step started and counts the run, unless the run is paused or cancelled: the check and
-   * the mark are one conditional write. A callback step also stores its token's hash here.
+   * Marks a step started and counts the run, unless the run is paused or cancelled or the step
+   * has ended for good: the check and the mark are one conditional write, which also returns the
+   * control item (how the other steps ended). A callback step also stores its token's hash here.
    */
   startStep(
     executionName: string,

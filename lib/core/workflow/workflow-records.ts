@@ -1,3 +1,4 @@
+import type { RunControl, StepEnd } from './run-control.ts';
 import type { CallAttempt } from '../task-record.ts';
 import type { WorkflowTemplate } from './template.ts';
 
@@ -22,12 +23,17 @@ export interface WorkflowHead {
 
 export type WorkflowEngineType = 'standard' | 'express';
 
-/** How a run ended, as the run itself recorded it (Express runs, which the engine cannot describe). */
+/**
+ * How a run ended, kept with the run: the history reads the same after the engine forgot it (a
+ * restart of the local runtime, Express runs, which the engine never describes).
+ */
 export interface RunEnd {
-  status: 'SUCCEEDED' | 'FAILED';
+  status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
   at: string;
   /** The step that failed the run. */
   stepId?: string | undefined;
+  error?: string | undefined;
+  cause?: string | undefined;
 }
 
 /** One published version of a workflow: the template as registered and its state machine version. */
@@ -42,7 +48,14 @@ export interface WorkflowVersion {
 }
 
 export type ExecutionControl = 'running' | 'paused' | 'cancelled';
-export type ExecutionStatus = 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+export type ExecutionStatus =
+  | 'PENDING'
+  | 'RUNNING'
+  | 'PAUSED'
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'TIMED_OUT'
+  | 'CANCELLED';
 export type StepRunStatus = 'WAITING' | 'RUNNING' | 'CALLBACK' | 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
 
 /** One run of a workflow, as stored when it is started; `control` is what pause, resume and cancel set. */
@@ -77,7 +90,11 @@ export interface StepRecord {
   error?: string | undefined;
 }
 
-/** How starting a step went: it runs (its attempt number), or the run is paused or cancelled. */
+/**
+ * How starting a step went: it runs (its attempt number, and the run's control item), the run is
+ * paused or cancelled, or the step ended in an earlier execution of the run.
+ */
 export type StepStart =
-  | { started: true; attempts: number }
-  | { started: false; control: 'paused' | 'cancelled' };
+  | { started: true; attempts: number; run: RunControl }
+  | { started: false; control: 'paused' | 'cancelled' }
+  | { started: false; ended: StepEnd };
