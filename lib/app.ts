@@ -207,6 +207,11 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     tables: { memory: 'write' },
     managesWorkflows: true,
   }),
+  api('RedriveExecution', 'POST /executions/{executionId}/redrive', {
+    description: 'Runs a failed or timed-out workflow run again from the steps that did not succeed',
+    tables: { memory: 'write', registry: 'read' },
+    managesWorkflows: true,
+  }),
   api('CancelExecution', 'POST /executions/{executionId}/cancel', {
     description: 'Cancels a workflow run',
     tables: { memory: 'write' },

@@ -42,6 +42,12 @@ interface Execution {
 
 const LOCAL_PREFIX = 'arn:aws:states:local:000000000000:stateMachine:';
 
+/** An execution that has ended, as {@link LocalEngine}'s `onEnd` hears of it. */
+export interface EndedExecution {
+  description: ExecutionDescription;
+  input: unknown;
+}
+
 /** A step waiting for its callback: settled by sendTaskSuccess/Failure, or failed by its heartbeat. */
 interface PendingToken {
   resolve(output: JSONValue): void;
@@ -65,16 +71,24 @@ export class LocalEngine implements WorkflowEngine {
   readonly #functions: (functionName: string) => LocalFunction | undefined;
   readonly #skipWaits: boolean;
   readonly #retryIntervalMs: number | undefined;
+  readonly #onEnd: ((ended: EndedExecution) => Promise<void>) | undefined;
 
   /**
    * @param functions resolves a `FunctionName` (name or ARN) to its local handler.
    * @param options.skipWaits Wait states last 0 ms (tests: retry back-off without real waiting).
    * @param options.retryIntervalMs every `Retry` waits this long instead of its own interval.
+   * @param options.onEnd told of each execution that ends, with its input: the engine forgets
+   *   everything when the process stops, so the runtime keeps the ends where they last.
    */
   constructor(
     functions: (functionName: string) => LocalFunction | undefined,
-    options: { skipWaits?: boolean; retryIntervalMs?: number } = {},
+    options: {
+      skipWaits?: boolean;
+      retryIntervalMs?: number;
+      onEnd?: (ended: EndedExecution) => Promise<void>;
+    } = {},
   ) {
+    this.#onEnd = options.onEnd;
     this.#functions = functions;
     this.#skipWaits = options.skipWaits ?? false;
     this.#retryIntervalMs = options.retryIntervalMs;
@@ -181,21 +195,23 @@ export class LocalEngine implements WorkflowEngine {
       },
     });
     const description: ExecutionDescription = { executionId, status: 'RUNNING', startedAt };
-    const done = run.result.then(
-      (output) => {
-        Object.assign(description, { status: 'SUCCEEDED', output, stoppedAt: new Date().toISOString() });
-      },
-      (error: Error & { cause?: Error }) => {
-        const aborted = error instanceof ExecutionAbortedError;
-        const cause = error.cause ?? error;
-        Object.assign(description, {
-          status: aborted ? 'ABORTED' : error.name === 'ExecutionTimeoutError' ? 'TIMED_OUT' : 'FAILED',
-          error: aborted ? undefined : cause.name,
-          cause: aborted ? undefined : cause.message,
-          stoppedAt: new Date().toISOString(),
-        });
-      },
-    );
+    const done = run.result
+      .then(
+        (output) => {
+          Object.assign(description, { status: 'SUCCEEDED', output, stoppedAt: new Date().toISOString() });
+        },
+        (error: Error & { cause?: Error }) => {
+          const aborted = error instanceof ExecutionAbortedError;
+          const cause = error.cause ?? error;
+          Object.assign(description, {
+            status: aborted ? 'ABORTED' : error.name === 'ExecutionTimeoutError' ? 'TIMED_OUT' : 'FAILED',
+            error: aborted ? undefined : cause.name,
+            cause: aborted ? undefined : cause.message,
+            stoppedAt: new Date().toISOString(),
+          });
+        },
+      )
+      .then(() => this.#onEnd?.({ description: { ...description }, input: JSON.parse(serialized) }));
     this.#executions.set(executionId, { description, input: serialized, abort: run.abort, done });
     return { executionId };
   }

@@ -3,10 +3,11 @@ import { paths } from './api-schemas.ts';
 import { httpRoute } from './http-route.ts';
 
 /**
- * POST /executions/{executionId}/pause | resume | cancel. Pause lets running steps finish and
- * starts no new one until resume; cancel stops the run. 409 when the run has already ended.
+ * POST /executions/{executionId}/pause | resume | cancel | redrive. Pause lets running steps
+ * finish and starts no new one until resume; cancel stops the run; redrive runs a FAILED or
+ * TIMED_OUT run again from the steps that did not succeed. 409 when the run is in another state.
  */
-export function controlExecution(action: 'pause' | 'resume' | 'cancel') {
+export function controlExecution(action: 'pause' | 'resume' | 'cancel' | 'redrive') {
   return httpRoute({
     path: paths.executionId,
     async handle({ path }) {

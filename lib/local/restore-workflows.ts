@@ -1,4 +1,5 @@
-import { compileWorkflow } from '../core/workflow/compile.ts';
+import { compileWorkflow, type RunRef } from '../core/workflow/compile.ts';
+import type { ExecutionDescription } from '../core/workflow/workflow-ports.ts';
 import { LIVE_ALIAS, stateMachineName } from '../core/workflow/workflow-service.ts';
 import type { LocalEngine } from '../engine/local-engine.ts';
 import type { WorkflowStore } from '../store/workflow-store.ts';
@@ -27,4 +28,24 @@ export async function restoreWorkflows(
     if (current) await engine.setAlias(engine.arnOf(stateMachineName(head.workflowId)), LIVE_ALIAS, current);
   }
   return heads.length;
+}
+
+/** Keeps how an execution of the local engine ended with its run (see `WorkflowRepository.recordRunEnd`). */
+export async function keepRunEnd(
+  store: WorkflowStore,
+  description: ExecutionDescription,
+  input: unknown,
+): Promise<void> {
+  const run = (input as { run?: RunRef } | undefined)?.run;
+  if (!run || description.status === 'RUNNING') return;
+  await store.recordRunEnd(
+    run.id,
+    {
+      status: description.status,
+      at: description.stoppedAt ?? new Date().toISOString(),
+      error: description.error,
+      cause: description.cause,
+    },
+    { executionArn: description.executionId },
+  );
 }

@@ -19,7 +19,7 @@ import { scheduledEvent } from './lambda-context.ts';
 import { LocalEventBus } from './local-event-bus.ts';
 import { LocalQueue, type LocalQueueOptions } from './local-queue.ts';
 import { LocalSchedules } from './local-schedules.ts';
-import { restoreWorkflows } from './restore-workflows.ts';
+import { keepRunEnd, restoreWorkflows } from './restore-workflows.ts';
 import { localArtifactStore, startLocalS3 } from './s3.ts';
 
 const RUN_STEP_FUNCTION = FUNCTIONS.find((f) => f.workflowStep)?.id ?? 'RunWorkflowStep';
@@ -93,7 +93,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   });
   const artifacts = localArtifactStore(s3);
 
-  const engine = new LocalEngine(localFunction, { retryIntervalMs: options.retryIntervalMs });
+  const doc = toDocumentClient(client);
+  const runs = new WorkflowStore(doc, { registryTable: tables.registry, memoryTable: tables.memory });
+  const engine = new LocalEngine(localFunction, {
+    retryIntervalMs: options.retryIntervalMs,
+    // The engine forgets its executions when the process stops: each run's end is kept with the run.
+    onEnd: ({ description, input }) =>
+      keepRunEnd(runs, description, input).catch((error: Error) =>
+        log(`could not keep the end of ${description.executionId}: ${error.message}`),
+      ),
+  });
   const queues = localQueues(options, log);
   const bus = new LocalEventBus(EVENT_BUS_NAME);
   bus.addRule({
@@ -119,7 +128,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   // The gateway listens first: its URL is where long-running factories post callbacks.
   const gateway = new HttpGateway(localRoutes({ queues, bus, schedules, engine }));
   const apiUrl = await gateway.listen(options.port, options.host);
-  const doc = toDocumentClient(client);
   const taskQueue = taskQueueOn(queues.tasks);
   // The handlers of this process run on the local database, queue and engine.
   wire({
@@ -147,11 +155,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     allowedEndpoints: LOCAL_ENDPOINTS,
     artifacts,
   });
-  await restoreWorkflows(
-    new WorkflowStore(doc, { registryTable: tables.registry, memoryTable: tables.memory }),
-    engine,
-    RUN_STEP_FUNCTION,
-  );
+  await restoreWorkflows(runs, engine, RUN_STEP_FUNCTION);
+  // Runs that were running or paused when the runtime last stopped carry on.
+  for (const name of await runs.listUnfinishedRuns()) {
+    if (await orchestrator.workflows.resumeInterrupted(name)) log(`workflow run ${name} resumed`);
+  }
   queues.intake.start();
   queues.tasks.start();
   if (options.schedules) schedules.start();

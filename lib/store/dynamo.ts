@@ -141,12 +141,12 @@ export class Table {
 
   /**
    * Updates an item and returns its attributes after the update (or, with `returnValues`, those
-   * the update changed); undefined when the update's condition did not hold.
+   * the update changed, or all of them before it); undefined when the update's condition did not hold.
    */
   async update(
     key: Key,
     spec: UpdateSpec,
-    returnValues: 'ALL_NEW' | 'UPDATED_NEW' = 'ALL_NEW',
+    returnValues: 'ALL_NEW' | 'UPDATED_NEW' | 'ALL_OLD' = 'ALL_NEW',
   ): Promise<Item | undefined> {
     try {
       const { Attributes } = await this.doc.send(

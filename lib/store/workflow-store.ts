@@ -1,7 +1,7 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../core/errors.ts';
-import type { WorkflowRepository } from '../core/workflow/workflow-ports.ts';
 import type { ParkedGate, RunControl, StepEnd } from '../core/workflow/run-control.ts';
+import type { WorkflowRepository } from '../core/workflow/workflow-ports.ts';
 import type {
   ExecutionControl,
   RunEnd,
@@ -172,21 +172,6 @@ export class WorkflowStore implements WorkflowRepository {
     return runControl(after ?? {});
   }
 
-  async reopenSteps(executionName: string, stepIds: readonly string[]): Promise<void> {
-    if (stepIds.length === 0) return;
-    const names = Object.fromEntries(
-      stepIds.flatMap((id, i) => [
-        [`#e${i}`, `e:${id}`],
-        [`#g${i}`, `g:${id}`],
-        [`#t${i}`, `t:${id}`],
-      ]),
-    );
-    await this.#memory.update(memoryKeys.runControl(executionName), {
-      UpdateExpression: `REMOVE ${Object.keys(names).join(', ')}`,
-      ExpressionAttributeNames: names,
-    });
-  }
-
   async startStep(
     executionName: string,
     stepId: string,
@@ -210,7 +195,8 @@ export class WorkflowStore implements WorkflowRepository {
         ...(fields.tokenHash ? { ':hash': fields.tokenHash } : {}),
       },
     });
-    if (updated) return { started: true, attempts: Number(updated[`n:${stepId}`] ?? 1), run: runControl(updated) };
+    if (updated)
+      return { started: true, attempts: Number(updated[`n:${stepId}`] ?? 1), run: runControl(updated) };
     // Refused (a rare path, worth one more read): the run is paused or cancelled, or the step
     // ended in an earlier execution of the run (resumed after a restart, redriven, changed).
     const run = await this.readControl(executionName);
@@ -287,22 +273,128 @@ export class WorkflowStore implements WorkflowRepository {
     return { ...step, attempts: 0 };
   }
 
-  /** The first end a run reports is kept: two failing branches may both report one. */
-  async recordRunEnd(executionName: string, end: RunEnd): Promise<void> {
+  /**
+   * The first end a run reports is kept: two failing branches may both report one. With
+   * `executionArn`, only while that execution is the run's current one (an execution stopped to
+   * make way for another does not end the run).
+   */
+  async recordRunEnd(
+    executionName: string,
+    end: RunEnd,
+    options: { executionArn?: string } = {},
+  ): Promise<void> {
     await this.#memory.updateIf(memoryKeys.runStart(executionName), {
       UpdateExpression: 'SET ended = :end, updatedAt = :at',
-      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(ended)',
-      ExpressionAttributeValues: { ':end': end, ':at': end.at },
+      // Before the start has recorded its execution, that execution is the current one.
+      ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(ended)${options.executionArn ? ' AND (attribute_not_exists(executionArn) OR executionArn = :arn)' : ''}`,
+      ExpressionAttributeValues: {
+        ':end': end,
+        ':at': end.at,
+        ...(options.executionArn ? { ':arn': options.executionArn } : {}),
+      },
     });
   }
 
-  consumeStepToken(executionName: string, stepId: string, tokenHash: string): Promise<boolean> {
-    return this.#memory.updateIf(memoryKeys.runControl(executionName), {
-      UpdateExpression: 'REMOVE #t',
-      ConditionExpression: '#t = :hash',
-      ExpressionAttributeNames: { '#t': `t:${stepId}` },
-      ExpressionAttributeValues: { ':hash': tokenHash },
+  async consumeStepToken(
+    executionName: string,
+    stepId: string,
+    tokenHash: string,
+  ): Promise<{ engineToken?: string } | undefined> {
+    const before = await this.#memory.update(
+      memoryKeys.runControl(executionName),
+      {
+        UpdateExpression: 'REMOVE #t, #k',
+        ConditionExpression: '#t = :hash',
+        ExpressionAttributeNames: { '#t': `t:${stepId}`, '#k': `k:${stepId}` },
+        ExpressionAttributeValues: { ':hash': tokenHash },
+      },
+      'ALL_OLD',
+    );
+    if (!before) return undefined;
+    const carried = before[`k:${stepId}`];
+    return typeof carried === 'string' ? { engineToken: carried } : {};
+  }
+
+  async prepareRerun(
+    executionName: string,
+    steps: { all: readonly string[]; reopen: readonly string[]; carry: readonly string[] },
+  ): Promise<void> {
+    const run = await this.#memory.get(memoryKeys.runControl(executionName), { consistent: true });
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const remove: string[] = [];
+    const set: string[] = [];
+    steps.all.forEach((id, i) => {
+      names[`#g${i}`] = `g:${id}`;
+      remove.push(`#g${i}`);
     });
+    steps.reopen.forEach((id, i) => {
+      names[`#e${i}`] = `e:${id}`;
+      names[`#t${i}`] = `t:${id}`;
+      remove.push(`#e${i}`, `#t${i}`);
+    });
+    steps.carry.forEach((id, i) => {
+      const hash = run?.[`t:${id}`];
+      if (typeof hash !== 'string') return;
+      names[`#r${i}`] = `r:${id}`;
+      values[`:r${i}`] = hash;
+      set.push(`#r${i} = :r${i}`);
+    });
+    if (remove.length === 0 && set.length === 0) return;
+    await this.#memory.update(memoryKeys.runControl(executionName), {
+      UpdateExpression: [
+        set.length ? `SET ${set.join(', ')}` : '',
+        remove.length ? `REMOVE ${remove.join(', ')}` : '',
+      ]
+        .filter(Boolean)
+        .join(' '),
+      ExpressionAttributeNames: names,
+      ...(set.length ? { ExpressionAttributeValues: values } : {}),
+    });
+  }
+
+  async rebindCallback(
+    executionName: string,
+    stepId: string,
+    callback: { tokenHash: string; engineToken: string },
+  ): Promise<void> {
+    await this.#memory.update(memoryKeys.runControl(executionName), {
+      UpdateExpression: 'SET #t = :hash, #k = :token REMOVE #r',
+      ExpressionAttributeNames: { '#t': `t:${stepId}`, '#k': `k:${stepId}`, '#r': `r:${stepId}` },
+      ExpressionAttributeValues: { ':hash': callback.tokenHash, ':token': callback.engineToken },
+    });
+  }
+
+  async restartExecution(executionName: string, executionArn: string, now: Date): Promise<void> {
+    const updated = await this.#memory.updateIf(memoryKeys.runStart(executionName), {
+      UpdateExpression: 'SET executionArn = :arn, updatedAt = :now ADD executions :one REMOVE ended',
+      ...IF_PRESENT,
+      ExpressionAttributeValues: { ':arn': executionArn, ':now': now.toISOString(), ':one': 1 },
+    });
+    if (!updated) throw new NotFoundError('execution', executionName);
+  }
+
+  /**
+   * Runs that have not ended (running or paused when the local runtime stopped). A scan: only the
+   * local runtime asks, once when it starts.
+   */
+  async listUnfinishedRuns(): Promise<string[]> {
+    const names: string[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#memory.doc.send(
+        new ScanCommand({
+          TableName: this.#memory.name,
+          FilterExpression: 'sk = :start AND attribute_not_exists(ended) AND attribute_exists(executionArn)',
+          ExpressionAttributeValues: { ':start': RUN_START },
+          ProjectionExpression: 'executionName',
+          ExclusiveStartKey,
+        }),
+      );
+      for (const item of page.Items ?? []) names.push(String(item.executionName));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return names;
   }
 
   /** A run's items from its control item up to `last` (`EXECUTION`, or its last step), in one query. */
@@ -323,9 +415,11 @@ export class WorkflowStore implements WorkflowRepository {
 function runControl(item: Item): RunControl {
   const ended: Record<string, StepEnd> = {};
   const gates: Record<string, ParkedGate> = {};
+  const carried: Record<string, string> = {};
   for (const [name, value] of Object.entries(item)) {
     if (name.startsWith('e:')) ended[name.slice(2)] = value as StepEnd;
     else if (name.startsWith('g:')) gates[name.slice(2)] = value as ParkedGate;
+    else if (name.startsWith('r:')) carried[name.slice(2)] = String(value);
   }
   const starts = Number(item.pauseStarts ?? 0);
   const ends = Number(item.pauseEnds ?? 0);
@@ -336,6 +430,7 @@ function runControl(item: Item): RunControl {
     control,
     ended,
     gates,
+    carried,
     pausedSeconds: ends - (starts - (pausedAt ?? 0)),
     pausedAt: pausedAt === undefined ? undefined : new Date(pausedAt * 1000).toISOString(),
   };

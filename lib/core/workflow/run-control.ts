@@ -20,6 +20,11 @@ export interface RunControl {
   /** How each step that has finished for good ended. */
   ended: Readonly<Record<string, StepEnd>>;
   gates: Readonly<Record<string, ParkedGate>>;
+  /**
+   * Callback steps still waiting for their factory when the run moved to a new execution (the
+   * local runtime restarted): the hash of the token the factory holds, which stays valid.
+   */
+  carried: Readonly<Record<string, string>>;
   /** Time spent paused so far (before the current pause), in seconds. */
   pausedSeconds: number;
   /** When the current pause began. */
@@ -56,7 +61,10 @@ export async function openReadyGates(
  * Opens one gate. One that is open already (two steps ended at once and both saw it ready, or
  * its execution is gone) is left alone.
  */
-export async function openGate(token: string, engine: Pick<WorkflowEngine, 'sendTaskSuccess'>): Promise<void> {
+export async function openGate(
+  token: string,
+  engine: Pick<WorkflowEngine, 'sendTaskSuccess'>,
+): Promise<void> {
   try {
     await engine.sendTaskSuccess(token, { status: 'OPEN' });
   } catch (error) {

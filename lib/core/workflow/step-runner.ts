@@ -114,11 +114,11 @@ export class StepRunner {
     const executionName = payload.run?.id ?? (payload.executionId.split(':').pop() as string);
     if ('end' in payload) {
       // The results are the steps' outputs, which the step records hold already.
-      await this.#ports.workflows.recordRunEnd(executionName, {
-        ...payload.end,
-        ...(payload.end.stepId ? { error: 'StepFailed', cause: `step '${payload.end.stepId}' failed` } : {}),
-        at: this.#ports.now().toISOString(),
-      });
+      await this.#ports.workflows.recordRunEnd(
+        executionName,
+        { ...payload.end, at: this.#ports.now().toISOString() },
+        { executionArn: payload.executionId },
+      );
       return { status: 'RECORDED' };
     }
     if ('gate' in payload) return this.#gate(executionName, payload);
@@ -139,6 +139,15 @@ export class StepRunner {
       if ('ended' in start) return this.#endedBefore(executionName, stepId, start.ended, payload.taskToken);
       if (start.control === 'cancelled') throw new WorkflowCancelled(executionName);
       throw new WorkflowPaused(executionName);
+    }
+    const carried = start.run.carried[stepId];
+    if (carried !== undefined && payload.taskToken !== undefined) {
+      // Its factory still holds the callback token of the earlier execution: it keeps waiting for it.
+      await workflows.rebindCallback(executionName, stepId, {
+        tokenHash: carried,
+        engineToken: payload.taskToken,
+      });
+      return { status: 'CALLBACK' };
     }
     if (outOfTime(start.run, payload.run?.deadline, this.#ports.now())) {
       await workflows.updateStep(executionName, stepId, {
@@ -289,14 +298,18 @@ export class StepRunner {
     ended: StepEnd,
     taskToken: string | undefined,
   ): Promise<StepAnswer> {
-    if (ended === 'FAILED') throw new StepFailed(`step '${stepId}' failed in an earlier execution of '${executionName}'`);
+    if (ended === 'FAILED')
+      throw new StepFailed(`step '${stepId}' failed in an earlier execution of '${executionName}'`);
     if (taskToken !== undefined) await openGate(taskToken, this.#ports.engine);
     return { status: ended };
   }
 
   /** Records that a step ended for good, and opens the gates that were waiting only for it. */
   async #ended(executionName: string, stepId: string, status: StepEnd): Promise<void> {
-    await openReadyGates(await this.#ports.workflows.endStep(executionName, stepId, status), this.#ports.engine);
+    await openReadyGates(
+      await this.#ports.workflows.endStep(executionName, stepId, status),
+      this.#ports.engine,
+    );
   }
 
   /**
@@ -345,13 +358,17 @@ export class StepRunner {
     const run = await this.#ports.workflows.endStep(executionName, stepId, 'FAILED');
     const fatal = payload.error === 'WorkflowTimedOut' || payload.error === 'WorkflowCancelled';
     if (endsRun || fatal) {
-      await this.#ports.workflows.recordRunEnd(executionName, {
-        status: payload.error === 'WorkflowTimedOut' ? 'TIMED_OUT' : 'FAILED',
-        at,
-        stepId,
-        error: payload.error,
-        cause: `step '${stepId}' failed`,
-      });
+      await this.#ports.workflows.recordRunEnd(
+        executionName,
+        {
+          status: payload.error === 'WorkflowTimedOut' ? 'TIMED_OUT' : 'FAILED',
+          at,
+          stepId,
+          error: payload.error,
+          cause: `step '${stepId}' failed`,
+        },
+        { executionArn: payload.executionId },
+      );
     } else {
       await openReadyGates(run, this.#ports.engine);
     }

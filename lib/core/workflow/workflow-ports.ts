@@ -35,8 +35,7 @@ export interface WorkflowRepository {
   parkGate(executionName: string, stepId: string, gate: ParkedGate): Promise<RunControl>;
   /** Records how a step ended for good; returns the control item after. */
   endStep(executionName: string, stepId: string, status: StepEnd): Promise<RunControl>;
-  /** Forgets how steps ended, and their gates and tokens, so that a new execution runs them again. */
-  reopenSteps(executionName: string, stepIds: readonly string[]): Promise<void>;
+
   /** The outputs of succeeded steps, by step id (read consistently: a step may have just ended). */
   stepOutputs(executionName: string, stepIds: readonly string[]): Promise<Record<string, unknown>>;
   /** Each step that started: its last run's status, and how many runs it had. */
@@ -63,10 +62,36 @@ export interface WorkflowRepository {
       Omit<StepRecord, 'stepId' | 'status' | 'attempts'>
     >,
   ): Promise<StepRecord | undefined>;
-  /** Records how a run ended (the Express runs report it themselves). */
-  recordRunEnd(executionName: string, end: RunEnd): Promise<void>;
-  /** Takes the callback token a step waits with, once: false when it is not the step's token (any more). */
-  consumeStepToken(executionName: string, stepId: string, tokenHash: string): Promise<boolean>;
+  /**
+   * Records how a run ended; the first end stays. With `executionArn`, only while that execution
+   * is the run's current one.
+   */
+  recordRunEnd(executionName: string, end: RunEnd, options?: { executionArn?: string }): Promise<void>;
+  /**
+   * Takes the callback token a step waits with, once: undefined when it is not the step's token
+   * (any more). A step carried into a new execution waits there with `engineToken`.
+   */
+  consumeStepToken(
+    executionName: string,
+    stepId: string,
+    tokenHash: string,
+  ): Promise<{ engineToken?: string } | undefined>;
+  /**
+   * Before a run moves to a new execution: forgets every parked gate, how the `reopen` steps
+   * ended (they run again), and keeps the callback token of the `carry` steps (still waiting).
+   */
+  prepareRerun(
+    executionName: string,
+    steps: { all: readonly string[]; reopen: readonly string[]; carry: readonly string[] },
+  ): Promise<void>;
+  /** A carried callback step waits in the new execution with `engineToken` (see `RunControl.carried`). */
+  rebindCallback(
+    executionName: string,
+    stepId: string,
+    callback: { tokenHash: string; engineToken: string },
+  ): Promise<void>;
+  /** The run now runs as `executionArn`: counted, and its recorded end cleared. */
+  restartExecution(executionName: string, executionArn: string, now: Date): Promise<void>;
 }
 
 /** The status of one state machine execution, as both engines report it. */

@@ -71,6 +71,8 @@ export interface WorkflowExecutionRecord {
   engine?: WorkflowEngineType | undefined;
   timeoutSeconds?: number | undefined;
   ended?: RunEnd | undefined;
+  /** Executions the run has taken (redriven, resumed after a restart, changed); 1 when absent. */
+  executions?: number | undefined;
   createdAt: string;
   updatedAt: string;
 }

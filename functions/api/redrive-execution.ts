@@ -1,0 +1,4 @@
+import { controlExecution } from '../../lib/handler/control-execution.ts';
+
+/** POST /executions/{executionId}/redrive. */
+export const handler = controlExecution('redrive');
