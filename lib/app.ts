@@ -212,6 +212,11 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     tables: { memory: 'write', registry: 'read' },
     managesWorkflows: true,
   }),
+  api('ChangeExecution', 'POST /executions/{executionId}/changes', {
+    description: 'Changes a paused workflow run: adds steps, replaces or skips steps not yet started',
+    tables: { memory: 'write', registry: 'read' },
+    managesWorkflows: true,
+  }),
   api('CancelExecution', 'POST /executions/{executionId}/cancel', {
     description: 'Cancels a workflow run',
     tables: { memory: 'write' },

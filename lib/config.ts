@@ -1,11 +1,14 @@
 import * as z from 'zod';
 import { strategyName } from './core/routing/strategy-name.ts';
+import { inputDeclarationsSchema } from './core/workflow/template-inputs.ts';
 import { type TableNames, tableNames } from './store/tables.ts';
 
 const deployedWorkflow = z.object({
   arn: z.string().min(1),
   engine: z.enum(['standard', 'express']).default('standard'),
   timeoutSeconds: z.number().int().positive().default(3_600),
+  /** The run inputs its template declares: a run's input is checked and completed against them. */
+  inputs: inputDeclarationsSchema.optional(),
 });
 
 /**
@@ -48,7 +51,7 @@ const environmentSchema = z.object({
       } catch {
         ctx.addIssue({
           code: 'custom',
-          message: 'must be a JSON object of workflow id to {arn, engine, timeoutSeconds}',
+          message: 'must be a JSON object of workflow id to {arn, engine, timeoutSeconds, inputs}',
         });
         return z.NEVER;
       }

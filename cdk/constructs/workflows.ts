@@ -9,6 +9,8 @@ import { Construct } from 'constructs';
 import { compileWorkflow } from '../../lib/core/workflow/compile.ts';
 import type { WorkflowTemplateInput } from '../../lib/core/workflow/template.ts';
 import { validateTemplate } from '../../lib/core/workflow/template.ts';
+import type { InputDeclarations } from '../../lib/core/workflow/template-inputs.ts';
+import type { DeployedWorkflow } from '../../lib/core/workflow/workflow-service.ts';
 import { acknowledge, XRAY_WILDCARD_REASON } from '../nag.ts';
 import type { StageSettings } from '../settings.ts';
 import type { ManifestFunction } from './manifest-function.ts';
@@ -33,6 +35,16 @@ function templatesInFolder(): WorkflowTemplateInput[] {
     .filter((f) => f.endsWith('.json'))
     .sort()
     .map((file) => JSON.parse(readFileSync(resolve(TEMPLATES, file), 'utf8')) as WorkflowTemplateInput);
+}
+
+/**
+ * What a run needs of the declared inputs (type and default): descriptions are left out, since
+ * the declarations travel in an environment variable (4 KB for all of a function's variables).
+ */
+function withoutDescriptions(inputs: InputDeclarations): InputDeclarations {
+  return Object.fromEntries(
+    Object.entries(inputs).map(([name, { description: _, ...kept }]) => [name, kept]),
+  );
 }
 
 /** What Step Functions needs from whoever sets up log delivery to CloudWatch Logs (none of it takes a resource). */
@@ -102,10 +114,14 @@ export class Workflows extends Construct {
       removalPolicy: settings.removalPolicy,
     });
 
-    const summaries: Record<string, { engine: string; timeoutSeconds: number }> = {};
+    const summaries: Record<string, Omit<DeployedWorkflow, 'arn'>> = {};
     for (const template of props.templates ?? templatesInFolder()) {
       const checked = validateTemplate(template);
-      summaries[template.workflow_id] = { engine: checked.engine, timeoutSeconds: checked.timeout };
+      summaries[template.workflow_id] = {
+        engine: checked.engine,
+        timeoutSeconds: checked.timeout,
+        inputs: checked.inputs && withoutDescriptions(checked.inputs),
+      };
       const { definition, type } = compileWorkflow(template, {
         runStepFunctionArn: stepFunction.function.functionArn,
       });

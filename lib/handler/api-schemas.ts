@@ -12,6 +12,7 @@ import {
 } from '../core/self-improvement.ts';
 import { healthState, serviceInputSchema, servicePatchSchema } from '../core/service.ts';
 import { submitTaskSchema } from '../core/task-record.ts';
+import { runChangeSchema } from '../core/workflow/run-change.ts';
 import { workflowTemplateSchema } from '../core/workflow/template.ts';
 import { executionInputSchema, workflowVersionNumber } from '../core/workflow/workflow-service.ts';
 
@@ -33,6 +34,7 @@ export const schemas = {
   registerWorkflow: workflowTemplateSchema,
   rollbackWorkflow: z.object({ version: workflowVersionNumber }).strict(),
   startExecution: z.object({ input: executionInputSchema.default({}) }).strict(),
+  changeExecution: runChangeSchema,
   callback: callbackBody,
 } as const;
 
@@ -52,6 +54,8 @@ export const queries = {
       status: suggestionStatus.optional(),
     })
     .strict(),
+  /** `?version=N`: the workflow with the template of that published version. */
+  getWorkflow: z.object({ version: z.coerce.number().pipe(workflowVersionNumber).optional() }).strict(),
   none: z.object({}).strict(),
 } as const;
 

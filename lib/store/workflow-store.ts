@@ -1,10 +1,13 @@
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../core/errors.ts';
+import type { RunChangeRecord } from '../core/workflow/run-change.ts';
 import type { ParkedGate, RunControl, StepEnd } from '../core/workflow/run-control.ts';
+import type { WorkflowTemplate } from '../core/workflow/template.ts';
 import type { WorkflowRepository } from '../core/workflow/workflow-ports.ts';
 import type {
   ExecutionControl,
   RunEnd,
+  StepItemRecord,
   StepRecord,
   StepRunStatus,
   StepStart,
@@ -36,6 +39,8 @@ import {
  *   good) and `g:<id>` (its parked gate: see `run-control.ts`). It is created by the first write
  *   to it;
  * - `STEP#<id>`: each step's status, service, calls, timings, output or error.
+ * - `STEPITEM#<id>#<index>`: each item of a fan-out step (`for_each`): its status, service,
+ *   calls, timings, output or error; `(collect)` reads them back in order with one query.
  * A run reads back in one query.
  */
 export class WorkflowStore implements WorkflowRepository {
@@ -215,6 +220,33 @@ export class WorkflowStore implements WorkflowRepository {
     return Object.fromEntries(items.map((item) => [item.stepId as string, item.output ?? null]));
   }
 
+  async putStepItem(executionName: string, stepId: string, record: StepItemRecord): Promise<void> {
+    await this.#memory.put({ ...memoryKeys.runStepItem(executionName, stepId, record.index), ...record });
+  }
+
+  async stepItems(executionName: string, stepId: string, count: number): Promise<StepItemRecord[]> {
+    if (count === 0) return [];
+    const items = await this.#memory.query({
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
+      ExpressionAttributeValues: {
+        ':pk': memoryKeys.run(executionName),
+        ':first': memoryKeys.runStepItem(executionName, stepId, 0).sk,
+        ':last': memoryKeys.runStepItem(executionName, stepId, count - 1).sk,
+      },
+      // What the step's output is made of; the calls stay in the items' records.
+      ProjectionExpression: '#i, #s, #v, #o, #e',
+      ExpressionAttributeNames: {
+        '#i': 'index',
+        '#s': 'status',
+        '#v': 'service',
+        '#o': 'output',
+        '#e': 'error',
+      },
+      ConsistentRead: true,
+    });
+    return items.map((item) => item as unknown as StepItemRecord);
+  }
+
   async listSteps(executionName: string): Promise<StepRecord[]> {
     const items = await this.#runItems(executionName, LAST_STEP);
     const control = items.find((i) => i.sk === RUN_CONTROL) ?? {};
@@ -363,6 +395,24 @@ export class WorkflowStore implements WorkflowRepository {
       ExpressionAttributeNames: { '#t': `t:${stepId}`, '#k': `k:${stepId}`, '#r': `r:${stepId}` },
       ExpressionAttributeValues: { ':hash': callback.tokenHash, ':token': callback.engineToken },
     });
+  }
+
+  async recordChange(
+    executionName: string,
+    change: { template: WorkflowTemplate; entry: RunChangeRecord },
+  ): Promise<void> {
+    const updated = await this.#memory.updateIf(memoryKeys.runStart(executionName), {
+      UpdateExpression:
+        'SET runTemplate = :template, changes = list_append(if_not_exists(changes, :none), :entry), updatedAt = :at',
+      ...IF_PRESENT,
+      ExpressionAttributeValues: {
+        ':template': change.template,
+        ':none': [],
+        ':entry': [change.entry],
+        ':at': change.entry.at,
+      },
+    });
+    if (!updated) throw new NotFoundError('execution', executionName);
   }
 
   async restartExecution(executionName: string, executionArn: string, now: Date): Promise<void> {

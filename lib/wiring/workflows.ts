@@ -12,6 +12,14 @@ import { config, memo } from './context.ts';
 import { baseDeps } from './dynamo.ts';
 import { workflowEngine } from './workflow-engine.ts';
 
+/** The workflow records (heads, published versions, runs, steps) on the tables. */
+export function buildWorkflowStore(deps: { doc: DynamoDBDocumentClient; tables: TableNames }): WorkflowStore {
+  return new WorkflowStore(deps.doc, {
+    registryTable: deps.tables.registry,
+    memoryTable: deps.tables.memory,
+  });
+}
+
 /** Workflows at run time: templates, versions and runs on the engine, records in the tables. */
 export function buildWorkflowService(deps: {
   doc: DynamoDBDocumentClient;
@@ -25,10 +33,7 @@ export function buildWorkflowService(deps: {
   const registry = new RegistryStore(deps.doc, { table: deps.tables.registry });
   const stats = new StatsStore(deps.doc, { table: deps.tables.patterns, random: deps.random, now: deps.now });
   return new WorkflowService({
-    workflows: new WorkflowStore(deps.doc, {
-      registryTable: deps.tables.registry,
-      memoryTable: deps.tables.memory,
-    }),
+    workflows: buildWorkflowStore(deps),
     engine: deps.engine,
     runStepFunction: deps.config.runStepFunction ?? 'RunWorkflowStep',
     stateMachinePrefix: deps.config.workflowPrefix,
@@ -48,6 +53,9 @@ export function buildWorkflowService(deps: {
     now: deps.now,
   });
 }
+
+/** Reads published versions of workflows (`GET /workflows/{id}?version=N`). */
+export const workflowStore = memo(() => buildWorkflowStore(baseDeps()));
 
 export const workflowService = memo(() =>
   buildWorkflowService({

@@ -22,6 +22,7 @@ import { Workflows } from '../../cdk/constructs/workflows.ts';
 import { stageSettings } from '../../cdk/settings.ts';
 import type { VobeeStack } from '../../cdk/vobee-stack.ts';
 import { EVENT_BUS_NAME, FUNCTIONS, type FunctionSpec, memoryOf, TASK_REQUESTED } from '../../lib/app.ts';
+import { readConfig } from '../../lib/config.ts';
 import { generateAndAnalyze } from '../../lib/core/workflow/examples.ts';
 import { createTables } from '../../lib/store/create-tables.ts';
 import { TABLES, type TableId, tableNames } from '../../lib/store/tables.ts';
@@ -668,11 +669,46 @@ describe('workflows', () => {
 
   it('ships the design examples unchanged as deployable templates', async () => {
     const { exampleWorkflows } = await import('../../lib/core/workflow/examples.ts');
-    for (const file of templates) {
+    expect(Object.keys(exampleWorkflows).length).toBeGreaterThan(0);
+    for (const [workflowId, example] of Object.entries(exampleWorkflows)) {
       const template = JSON.parse(
-        readFileSync(resolve(import.meta.dirname, '../../cdk/workflows', file), 'utf8'),
+        readFileSync(resolve(import.meta.dirname, '../../cdk/workflows', `${workflowId}.json`), 'utf8'),
       );
-      expect(template).toEqual(exampleWorkflows[template.workflow_id]);
+      expect(template).toEqual(example);
+    }
+  });
+
+  it("tells the managers each deployed workflow's declared inputs, without their descriptions", () => {
+    for (const spec of managers) {
+      // The ARNs are tokens: the variable is a join of JSON text around them.
+      const variable = variablesOf(stack, spec.id).VOBEE_DEPLOYED_WORKFLOWS as {
+        'Fn::Join': [string, unknown[]];
+      };
+      const text = variable['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'arn')).join('');
+      const deployed = readConfig({ VOBEE_DEPLOYED_WORKFLOWS: text }).deployedWorkflows;
+      expect(Object.keys(deployed).sort()).toEqual(templates.map((f) => f.replace(/\.json$/, '')).sort());
+      expect(deployed['technology-radar']?.inputs).toEqual({
+        topic: { type: 'string', default: 'on-device ai language models' },
+        limit: { type: 'integer', default: 3 },
+        sector: { type: 'string', default: 'technology' },
+      });
+      expect(deployed['launch-teaser']?.inputs?.product_name).toEqual({ type: 'string' });
+      expect(deployed['generate-and-analyze']).not.toHaveProperty('inputs');
+    }
+  });
+
+  it("keeps each manager's environment within Lambda's 4 KB, counting 100 characters for each ARN", () => {
+    const length = (value: unknown): number =>
+      typeof value === 'string'
+        ? value.length
+        : typeof value === 'object' && value !== null && 'Fn::Join' in value
+          ? (value['Fn::Join'] as [string, unknown[]])[1].reduce<number>((sum, part) => sum + length(part), 0)
+          : 100;
+    for (const spec of managers) {
+      const variables = Object.entries(variablesOf(stack, spec.id));
+      expect(variables.reduce((sum, [name, value]) => sum + name.length + length(value), 0)).toBeLessThan(
+        4_096,
+      );
     }
   });
 

@@ -20,7 +20,12 @@ const at = (s: number) => new Date(T0 + s * 1000).toISOString();
 
 async function vobee(
   argv: string[],
-  options: { tty?: boolean; files?: Record<string, string>; env?: Record<string, string> } = {},
+  options: {
+    tty?: boolean;
+    files?: Record<string, string>;
+    env?: Record<string, string>;
+    written?: Record<string, string>;
+  } = {},
 ) {
   const stdout = sink();
   const stderr = sink(options.tty);
@@ -40,6 +45,10 @@ async function vobee(
       const text = options.files?.[path];
       if (text === undefined) throw Object.assign(new Error('missing'), { code: 'ENOENT' });
       return text;
+    },
+    writeFile: (path, text) => {
+      if (!options.written) throw Object.assign(new Error('read-only'), { code: 'EACCES' });
+      options.written[path] = text;
     },
   };
   const code = await main(['--endpoint', fake.endpoint, ...argv], io);
@@ -543,5 +552,126 @@ describe('workflows list, show, register, rollback', () => {
     const bad = await vobee(['workflows', 'rollback', WF, '--version', '1.5']);
     expect(bad.code).toBe(EXIT_CODES.usage);
     expect(bad.stderr).toContain("--version: expected a whole number, got '1.5'");
+  });
+});
+
+describe('workflows export and import', () => {
+  const { version: _, ...portable } = template;
+  const file = `${JSON.stringify(portable, null, 2)}\n`;
+  const registered = {
+    ...head,
+    currentVersion: 2,
+    latestVersion: 2,
+    compiled: { states: 9, taskStates: 4, strategy: 'series-parallel', cuts: 0 },
+  };
+
+  it('export prints the template as registered, without its version, as 2-space JSON ending in a newline', async () => {
+    on(`GET /workflows/${WF}`, { status: 200, body: detail });
+    const { code, stdout } = await vobee(['workflows', 'export', WF]);
+    expect(code).toBe(EXIT_CODES.ok);
+    expect(stdout).toBe(file);
+    expect(stdout.startsWith('{\n  "workflow_id": "product-launch-campaign",\n')).toBe(true);
+    expect(JSON.parse(stdout)).not.toHaveProperty('version');
+    expect(JSON.parse(stdout)).toEqual({ ...template, version: undefined });
+    expect(recorded.map((r) => [r.method, r.path, r.query])).toEqual([['GET', `/workflows/${WF}`, {}]]);
+  });
+
+  it('export -o writes the file, --version asks for that version', async () => {
+    on(`GET /workflows/${WF}`, (request) => ({
+      status: 200,
+      body: {
+        ...detail,
+        currentVersion: 3,
+        template: { ...template, version: Number(request.query.version) },
+      },
+    }));
+    const written: Record<string, string> = {};
+    const { code, stdout } = await vobee(['workflows', 'export', WF, '-o', 'launch.json', '--version', '2'], {
+      written,
+    });
+    expect(code).toBe(EXIT_CODES.ok);
+    expect(recorded[0]?.query).toEqual({ version: '2' });
+    expect(written).toEqual({ 'launch.json': file });
+    expect(stdout).toBe(`Exported workflow ${WF} v2 to launch.json\n`);
+  });
+
+  it('export refuses a bad --version before asking, and says when the version does not exist', async () => {
+    const zero = await vobee(['workflows', 'export', WF, '--version', '0']);
+    expect(zero.code).toBe(EXIT_CODES.usage);
+    expect(zero.stderr).toContain('--version: ');
+    expect(recorded).toHaveLength(0);
+    on(`GET /workflows/${WF}`, {
+      status: 404,
+      body: { error: { type: 'NotFoundError', message: `workflow version '${WF}@9' not found` } },
+    });
+    const missing = await vobee(['workflows', 'export', WF, '--version', '9']);
+    expect(missing.code).toBe(EXIT_CODES.notFound);
+    expect(missing.stderr).toContain('See the workflow and its versions with: vobee workflows show ID');
+  });
+
+  it('export of a workflow deployed with the stack names its file, and writes nothing', async () => {
+    on(`GET /workflows/${WF}`, { status: 200, body: { ...detail, template: undefined, versions: [] } });
+    const written: Record<string, string> = {};
+    const { code, stderr } = await vobee(['workflows', 'export', WF, '-o', 'out.json'], { written });
+    expect(code).toBe(EXIT_CODES.usage);
+    expect(stderr).toContain(`its file is cdk/workflows/${WF}.json`);
+    expect(written).toEqual({});
+  });
+
+  it('export says when the file cannot be written', async () => {
+    on(`GET /workflows/${WF}`, { status: 200, body: detail });
+    const { code, stderr } = await vobee(['workflows', 'export', WF, '-o', '/read-only/out.json']);
+    expect(code).toBe(EXIT_CODES.usage);
+    expect(stderr).toContain(
+      'error: --output /read-only/out.json: cannot write the file (permission denied)',
+    );
+  });
+
+  it('import registers the exported file and prints what register prints', async () => {
+    on('POST /workflows', { status: 201, body: registered });
+    const { code, stdout } = await vobee(['workflows', 'import', 'launch.json'], {
+      files: { 'launch.json': file },
+    });
+    expect(code).toBe(EXIT_CODES.ok);
+    expect(recorded.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /workflows']);
+    expect(recorded[0]?.body).toEqual(portable);
+    const register = await vobee(['workflows', 'register', 'launch.json'], {
+      files: { 'launch.json': file },
+    });
+    expect(stdout).toBe(register.stdout);
+    expect(stdout).toBe(
+      `Registered workflow ${WF} v2: 4 steps, 9 states (series-parallel)\nRun it with: vobee workflows run ${WF}\n`,
+    );
+  });
+
+  it('import refuses a file it cannot read, that is not JSON, or that is no valid template, sending nothing', async () => {
+    const missing = await vobee(['workflows', 'import', 'gone.json']);
+    expect(missing.code).toBe(EXIT_CODES.usage);
+    expect(missing.stderr).toContain('error: template gone.json: cannot read the file (no such file)');
+    const garbled = await vobee(['workflows', 'import', 'bad.json'], {
+      files: { 'bad.json': '{"workflow_id": ' },
+    });
+    expect(garbled.code).toBe(EXIT_CODES.usage);
+    expect(garbled.stderr).toContain('error: template bad.json: not valid JSON');
+    const invalid = await vobee(['workflows', 'import', 'wf.json'], {
+      files: { 'wf.json': JSON.stringify({ ...portable, inputs: { n: { type: 'integer', default: 'x' } } }) },
+    });
+    expect(invalid.code).toBe(EXIT_CODES.usage);
+    expect(invalid.stderr).toContain(
+      'error: wf.json: inputs.n.default: must be an integer (the declared type)',
+    );
+    expect(recorded).toHaveLength(0);
+  });
+
+  it('show lists the declared inputs', async () => {
+    const withInputs = {
+      ...template,
+      inputs: { product: { type: 'string' }, budget: { type: 'number', default: 1500 } },
+    };
+    on(`GET /workflows/${WF}`, { status: 200, body: { ...detail, template: withInputs } });
+    const { stdout } = await vobee(['workflows', 'show', WF]);
+    expect(stdout).toMatch(/Inputs\s+product \(string, required\), budget \(number, default 1500\)\n/);
+    on(`GET /workflows/${WF}`, { status: 200, body: detail });
+    expect((await vobee(['workflows', 'show', WF])).stdout).not.toContain('Inputs');
   });
 });

@@ -285,4 +285,87 @@ describe('redrive and long pauses', () => {
     expect(timedOut.status).toBe('TIMED_OUT');
     expect(timedOut.error?.error).toBe('WorkflowTimedOut');
   });
+
+  it('changes a paused run: adds a step, replaces the parameters of one not started, skips another, and keeps who did it', async () => {
+    const factory = await countingFactory((call) => ({
+      status: 200,
+      body: { status: 'ok', output: { action: call.action, tone: call.parameters.tone ?? null } },
+      delayMs: call.action === 'prepare' ? 300 : 0,
+    }));
+    closers.push(factory.close);
+    const stack = await createServingStack(backend);
+    const { workflows } = stack.orchestrator;
+    await stack.orchestrator.services.register({
+      name: 'studio',
+      endpoint: factory.endpoint,
+      factoryType: 'studio',
+      capabilities: ['prepare', 'write', 'publish'],
+    });
+    const step = (id: string, action: string, dependencies: string[] = [], parameters = {}) => ({
+      step_id: id,
+      name: id,
+      factory_type: 'studio',
+      action,
+      dependencies,
+      parameters,
+    });
+    await workflows.register({
+      workflow_id: 'copy',
+      name: 'Copy',
+      steps: [
+        step('a', 'prepare'),
+        step('b', 'write', ['a'], { tone: 'plain' }),
+        step('c', 'publish', ['b']),
+      ],
+    });
+    const run = await workflows.start('copy', {});
+    const id = run.execution.executionId;
+    await workflows.pause(id);
+    // Only a paused run with no step running can change: `a` is still running.
+    await expect(workflows.change(id, { changedBy: 'ana', skipSteps: ['c'] })).rejects.toThrow(
+      /while 'a' runs/,
+    );
+    for (let i = 0; i < 100 && stepOf(await workflows.describe(id), 'a')?.status !== 'SUCCEEDED'; i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+
+    // What cannot be: touching a step that has started, a cycle, an unknown factory.
+    await expect(
+      workflows.change(id, { changedBy: 'ana', replaceParameters: { a: { tone: 'loud' } } }),
+    ).rejects.toThrow(/cannot change step 'a': already started/);
+    await expect(
+      workflows.change(id, { changedBy: 'ana', addSteps: [step('x', 'write', ['x'])] }),
+    ).rejects.toThrow(/cannot depend on itself/);
+    await expect(workflows.change(id, { changedBy: 'ana' })).rejects.toThrow(/at least one step/);
+
+    const changed = await workflows.change(id, {
+      changedBy: 'ana',
+      reason: 'warmer copy, publish later',
+      replaceParameters: { b: { tone: 'warm' } },
+      skipSteps: ['c'],
+      addSteps: [step('review', 'publish', ['b'], { tone: 'review' })],
+    });
+    expect(changed.status).toBe('PAUSED');
+    expect(changed.changes).toEqual([
+      expect.objectContaining({
+        changedBy: 'ana',
+        reason: 'warmer copy, publish later',
+        added: ['review'],
+        replaced: ['b'],
+        skipped: ['c'],
+        version: 1,
+      }),
+    ]);
+    await workflows.resume(id);
+    await stack.engine.settle(20_000);
+    const done = await workflows.describe(id);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.results).toEqual({
+      a: { action: 'prepare', tone: null },
+      b: { action: 'write', tone: 'warm' },
+      review: { action: 'publish', tone: 'review' },
+    });
+    expect(stepOf(done, 'c')).toMatchObject({ status: 'SKIPPED', error: 'skipped by a change from ana' });
+    expect(factory.count('prepare')).toBe(1);
+    expect(factory.count('publish')).toBe(1);
+  });
 });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import type { z } from 'zod';
 import { idempotencyKeySchema } from '../../core/idempotency.ts';
@@ -17,6 +17,8 @@ export interface CliIO {
   sleep?: ((ms: number) => Promise<void>) | undefined;
   /** Reads `--file` / `--data` files; defaults to the file system. */
   readFile?: ((path: string) => string) | undefined;
+  /** Writes `--output` files; defaults to the file system. */
+  writeFile?: ((path: string, text: string) => void) | undefined;
 }
 
 /** Process exit codes; each means one thing a script can act on (see {@link EXIT_CODE_MEANINGS}). */
@@ -425,6 +427,23 @@ export function readJsonObject(
     throw new UsageError(`${flag} ${path}: expected a JSON object ({...})`);
   }
   return value as Record<string, unknown>;
+}
+
+/** Writes a text file named by a flag; a failure says which flag and why. */
+export function writeTextFile(io: Pick<CliIO, 'writeFile'>, flag: string, path: string, text: string): void {
+  try {
+    if (io.writeFile) io.writeFile(path, text);
+    else writeFileSync(path, text, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such directory'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : (error as Error).message;
+    throw new UsageError(`${flag} ${path}: cannot write the file (${why})`);
+  }
 }
 
 /** Repeatable and variadic flag values, flattened; commas also separate them when `commas` is set. */

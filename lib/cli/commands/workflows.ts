@@ -5,6 +5,7 @@ import {
   type WorkflowTemplate,
   workflowTemplateSchema,
 } from '../../core/workflow/template.ts';
+import type { InputDeclarations } from '../../core/workflow/template-inputs.ts';
 import type { WorkflowHead } from '../../core/workflow/workflow-records.ts';
 import type {
   ExecutionView,
@@ -53,6 +54,7 @@ import {
   UsageError,
   usageHint,
   validate,
+  writeTextFile,
 } from './common.ts';
 
 /** The CLI's io, plus the clock the live view measures elapsed time with; tests fix it. */
@@ -105,6 +107,15 @@ export function checkTemplate(input: unknown, source: string, hint?: string): Wo
     const problems = error.issues.map((issue) => `${issue.field}: ${issue.message}`);
     throw new UsageError(`${source}: ${problems.join('; ')}`, hint);
   }
+}
+
+/**
+ * A template as a portable file: the template as registered, without the version the server
+ * assigned (importing it publishes the workflow's next version), as 2-space JSON with a final newline.
+ */
+export function portableTemplate(template: WorkflowTemplate): string {
+  const { version: _, ...portable } = template;
+  return `${JSON.stringify(portable, null, 2)}\n`;
 }
 
 /** The flags of `workflows run` as commander parses them. */
@@ -180,20 +191,66 @@ function registerWorkflowGroup(program: Command, state: CliState): void {
     },
   });
 
+  const registerFile = async (ctx: ActionContext, file: string) => {
+    const raw = readJsonObject(ctx.io, 'template', file);
+    checkTemplate(raw, file, ctx.hint);
+    const registered = await register(ctx.client, raw);
+    ctx.result(registered, () =>
+      [describeRegistered(registered), `Run it with: vobee workflows run ${registered.workflowId}`].join(
+        '\n',
+      ),
+    );
+  };
   addCommand(workflows, state, {
     name: 'register',
     description: 'register a template as the next version of its workflow (POST /workflows)',
     setup: (c) => c.argument('<file>', 'the template as JSON (workflow_id, name, steps, ...)'),
-    run: async (ctx, file: string) => {
-      const raw = readJsonObject(ctx.io, 'template', file);
-      checkTemplate(raw, file, ctx.hint);
-      const registered = await register(ctx.client, raw);
-      ctx.result(registered, () =>
-        [describeRegistered(registered), `Run it with: vobee workflows run ${registered.workflowId}`].join(
-          '\n',
-        ),
+    run: registerFile,
+  });
+
+  addCommand(workflows, state, {
+    name: 'export',
+    description: 'write a workflow template as a portable file, for `vobee workflows import`',
+    subject: WORKFLOW,
+    setup: (c) =>
+      c
+        .option('-o, --output <file>', 'write the template to this file instead of stdout')
+        .option('--version <n>', 'a published version (default: the current one)'),
+    run: async (ctx, id: string, flags: { output?: string; version?: string }) => {
+      const version = parseNumber('--version', flags.version, { integer: true });
+      if (version !== undefined)
+        validate(schemas.rollbackWorkflow, { version }, flagLabel({ version: '--version' }), ctx.hint);
+      const { body } = await ctx.client.request<WorkflowDetail>('GET', apiPath('workflows', id), {
+        query: { version: version === undefined ? undefined : String(version) },
+      });
+      if (body.template === undefined) {
+        throw new UsageError(
+          `workflow ${body.workflowId} is deployed with the stack: no template is stored, its file is cdk/workflows/${body.workflowId}.json`,
+        );
+      }
+      const text = portableTemplate(body.template);
+      if (flags.output === undefined) {
+        ctx.io.stdout.write(text);
+        return;
+      }
+      writeTextFile(ctx.io, '--output', flags.output, text);
+      const exported = { workflowId: body.workflowId, version: body.template.version, file: flags.output };
+      ctx.result(
+        exported,
+        () => `Exported workflow ${exported.workflowId} v${exported.version} to ${exported.file}`,
       );
     },
+    errors: {
+      flags: { version: '--version' },
+      notFoundHint: 'See the workflow and its versions with: vobee workflows show ID',
+    },
+  });
+
+  addCommand(workflows, state, {
+    name: 'import',
+    description: 'register a file written by `vobee workflows export` as the next version of its workflow',
+    setup: (c) => c.argument('<file>', 'the exported template (JSON)'),
+    run: registerFile,
   });
 
   addCommand(workflows, state, {
@@ -455,6 +512,17 @@ export function formatWorkflows(workflows: readonly WorkflowHead[], style: Style
   return formatTable(workflows, WORKFLOW_COLUMNS, style);
 }
 
+/** Declared run inputs on one line: `name (type, default value)` or `name (type, required)`. */
+function formatInputs(inputs: InputDeclarations): string {
+  return Object.entries(inputs)
+    .map(([name, { type, default: value }]) =>
+      value === undefined
+        ? `${name} (${type}, required)`
+        : `${name} (${type}, default ${JSON.stringify(value)})`,
+    )
+    .join(', ');
+}
+
 /** A workflow: its head, its steps by layer (what runs after what), and its versions. */
 export function formatWorkflow(detail: WorkflowDetail, style: Style): string {
   const fields: Field[] = [
@@ -464,6 +532,7 @@ export function formatWorkflow(detail: WorkflowDetail, style: Style): string {
     ['Live version', `v${detail.currentVersion}`],
     ['Latest version', `v${detail.latestVersion}`],
     ['Updated', detail.updatedAt || undefined],
+    ['Inputs', formatInputs(detail.template?.inputs ?? {}) || undefined],
   ];
   const sections = [
     formatFields(

@@ -1,10 +1,11 @@
 /**
  * What the step handler decides when Step Functions hands it a step: run it (with its parameter
- * references replaced by the outputs of earlier steps) or record it as skipped. Pure functions of
- * the step's definition and the results gathered so far.
+ * references replaced by the outputs of earlier steps and by the run's input) or record it as
+ * skipped. Pure functions of the step's definition, the results gathered so far and the input.
  */
 import { type FieldIssue, ValidationError } from '../errors.ts';
 import { findReferences, type StepReference, type WorkflowStep, walkJson } from './template.ts';
+import { findInputReferences, type InputReference } from './template-inputs.ts';
 
 export type StepStatus = 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
 
@@ -19,6 +20,9 @@ export interface StepResult {
 
 export type StepResults = Readonly<Record<string, StepResult | undefined>>;
 
+/** The input of the run, as its steps receive it (defaults filled in when it started). */
+export type RunInput = Readonly<Record<string, unknown>>;
+
 /** What decideStep reads of a step: a {@link WorkflowStep} fits, as does the step in the Task payload. */
 export interface ReadinessStep {
   step_id: string;
@@ -32,17 +36,20 @@ export type StepDecision =
   | { run: false; status: 'SKIPPED'; reason: string };
 
 /**
- * Replaces every `{{steps.<id>.output.<dotted.path>}}` in the parameters' strings. A string that
- * is exactly one reference becomes the referenced value with its own type (an array stays an
- * array); a reference inside longer text is stringified in place (JSON for objects and arrays).
- * Every unresolvable reference is reported, under `parameters.<field>`, in one ValidationError.
+ * Replaces every `{{steps.<id>.output.<dotted.path>}}` and `{{input.<name>.<dotted.path>}}` in
+ * the parameters' strings. A string that is exactly one reference becomes the referenced value
+ * with its own type (an array stays an array); a reference inside longer text is stringified in
+ * place (JSON for objects and arrays). Every unresolvable reference is reported, under
+ * `parameters.<field>`, in one ValidationError.
  */
 export function resolveParameters(
   parameters: Readonly<Record<string, unknown>>,
   results: StepResults,
+  input: RunInput = {},
 ): Record<string, unknown> {
   const issues: FieldIssue[] = [];
-  const resolved = resolveValue(parameters, 'parameters', results, issues) as Record<string, unknown>;
+  const sources = { results, input };
+  const resolved = resolveValue(parameters, 'parameters', sources, issues) as Record<string, unknown>;
   if (issues.length > 0) throw new ValidationError(issues);
   return resolved;
 }
@@ -53,7 +60,7 @@ export function resolveParameters(
  * did not succeed or when an `any_of` group has no success; otherwise it runs with its parameters
  * resolved (which throws a ValidationError when a reference cannot be resolved).
  */
-export function decideStep(step: ReadinessStep, results: StepResults): StepDecision {
+export function decideStep(step: ReadinessStep, results: StepResults, input: RunInput = {}): StepDecision {
   const anyOf = step.any_of ?? [];
   for (const dep of [...step.dependencies, ...anyOf.flat()]) {
     if (!results[dep])
@@ -74,7 +81,7 @@ export function decideStep(step: ReadinessStep, results: StepResults): StepDecis
       };
     }
   }
-  return { run: true, parameters: resolveParameters(step.parameters, results) };
+  return { run: true, parameters: resolveParameters(step.parameters, results, input) };
 }
 
 /**
@@ -96,32 +103,49 @@ function describe(status: StepStatus | undefined): string {
   return status === 'FAILED' ? 'failed' : status === 'SKIPPED' ? 'was skipped' : `ended ${status}`;
 }
 
-function resolveValue(value: unknown, field: string, results: StepResults, issues: FieldIssue[]): unknown {
-  if (typeof value === 'string') return resolveString(value, field, results, issues);
+/** What references are resolved from. */
+interface Sources {
+  results: StepResults;
+  input: RunInput;
+}
+
+type Found = { value: unknown } | { problem: string };
+
+function resolveValue(value: unknown, field: string, sources: Sources, issues: FieldIssue[]): unknown {
+  if (typeof value === 'string') return resolveString(value, field, sources, issues);
   if (Array.isArray(value))
-    return value.map((item, i) => resolveValue(item, `${field}.${i}`, results, issues));
+    return value.map((item, i) => resolveValue(item, `${field}.${i}`, sources, issues));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
       Object.entries(value).map(([key, item]) => [
         key,
-        resolveValue(item, `${field}.${key}`, results, issues),
+        resolveValue(item, `${field}.${key}`, sources, issues),
       ]),
     );
   }
   return value;
 }
 
-function resolveString(text: string, field: string, results: StepResults, issues: FieldIssue[]): unknown {
-  const { references } = findReferences(text);
+function resolveString(text: string, field: string, sources: Sources, issues: FieldIssue[]): unknown {
+  const references: Array<{ text: string; find: () => Found }> = [
+    ...findReferences(text).references.map((ref) => ({
+      text: ref.text,
+      find: () => lookup(ref, sources.results),
+    })),
+    ...findInputReferences(text).references.map((ref) => ({
+      text: ref.text,
+      find: () => lookupInput(ref, sources.input),
+    })),
+  ];
   if (references.length === 0) return text;
   const values = new Map<string, unknown>();
   for (const ref of references) {
-    const found = lookup(ref, results);
+    const found = ref.find();
     if ('problem' in found) issues.push({ field, message: `'${ref.text}': ${found.problem}` });
     else values.set(ref.text, found.value);
   }
   if (values.size < new Set(references.map((r) => r.text)).size) return text;
-  const only = references[0] as StepReference;
+  const only = references[0] as { text: string };
   if (references.length === 1 && text === only.text) {
     return structuredClone(values.get(only.text));
   }
@@ -130,7 +154,7 @@ function resolveString(text: string, field: string, results: StepResults, issues
   );
 }
 
-function lookup(ref: StepReference, results: StepResults): { value: unknown } | { problem: string } {
+function lookup(ref: StepReference, results: StepResults): Found {
   const result = results[ref.stepId];
   if (!result) return { problem: `step '${ref.stepId}' has no result` };
   if (result.status !== 'SUCCEEDED') {
@@ -148,6 +172,19 @@ function lookup(ref: StepReference, results: StepResults): { value: unknown } | 
     current = next;
   }
   if (current === undefined) return { problem: `step '${ref.stepId}' has no output` };
+  return { value: current };
+}
+
+function lookupInput(ref: InputReference, input: RunInput): Found {
+  if (!Object.hasOwn(input, ref.name) || input[ref.name] === undefined)
+    return { problem: `the run input has no '${ref.name}'` };
+  let current: unknown = input[ref.name];
+  for (const [i, segment] of ref.path.entries()) {
+    current = child(current, segment);
+    if (current === undefined) {
+      return { problem: `the run input '${ref.name}' has no '${ref.path.slice(0, i + 1).join('.')}'` };
+    }
+  }
   return { value: current };
 }
 

@@ -5,6 +5,7 @@ import { identifier } from '../names.ts';
 import { parseInput } from '../validation.ts';
 import { type Dag, topologicalOrder } from './dag.ts';
 import { engineIssue, misplacedFields } from './step-kinds.ts';
+import { inputDeclarationsSchema, inputReferenceIssues } from './template-inputs.ts';
 
 /** Upper bound on steps per template: keeps compilation fast and the definition well within Step Functions limits. */
 export const MAX_STEPS = 200;
@@ -32,7 +33,10 @@ export const workflowStepSchema = z
     name: z.string().trim().min(1, 'must not be empty').max(200),
     factory_type: identifier,
     action: identifier,
-    /** Passed to the factory; strings may hold `{{steps.<id>.output.<path>}}` references. */
+    /**
+     * Passed to the factory; strings may hold `{{steps.<id>.output.<path>}}` and
+     * `{{input.<name>.<path>}}` references.
+     */
     parameters: z.record(z.string(), z.json()).default({}),
     /** Steps that must all succeed before this one runs. */
     dependencies: z.array(z.string()).max(MAX_STEPS).default([]).refine(distinct, 'must not repeat a step'),
@@ -68,6 +72,8 @@ export const workflowTemplateSchema = z
     name: z.string().trim().min(1, 'must not be empty').max(200),
     description: z.string().max(2_000).default(''),
     version: z.number().int().min(1).default(1),
+    /** The run inputs steps may reference as `{{input.<name>}}`: name -> type and optional default. */
+    inputs: inputDeclarationsSchema.optional(),
     steps: z.array(workflowStepSchema).min(1, 'must contain at least one step').max(MAX_STEPS),
     max_retries: z.number().int().min(0).max(10).default(3),
     parallel_execution: z.boolean().default(true),
@@ -116,9 +122,9 @@ export interface ValidateTemplateOptions {
 /**
  * Validates a template and fills its defaults. Beyond the schema: step ids are unique,
  * dependencies name other existing steps and form no cycle, references point at (direct or
- * transitive) dependencies, parameter keys avoid the `.$` suffix that Step Functions would
- * evaluate, and, given `capabilities`, factories and actions exist. Every problem is reported,
- * each under its field, in one {@link ValidationError}.
+ * transitive) dependencies, input references name declared inputs, parameter keys avoid the `.$`
+ * suffix that Step Functions would evaluate, and, given `capabilities`, factories and actions
+ * exist. Every problem is reported, each under its field, in one {@link ValidationError}.
  */
 export function validateTemplate(input: unknown, options: ValidateTemplateOptions = {}): WorkflowTemplate {
   const template = parseInput(workflowTemplateSchema, input, 'template');
@@ -159,6 +165,7 @@ export function validateTemplate(input: unknown, options: ValidateTemplateOption
           });
         }
       },
+      string: (text, field) => issues.push(...inputReferenceIssues(text, field, template.inputs)),
     });
   });
 

@@ -1,8 +1,11 @@
 import type { StateMachineType } from './compile.ts';
+import type { RunChangeRecord } from './run-change.ts';
 import type { ParkedGate, RunControl, StepEnd } from './run-control.ts';
+import type { WorkflowTemplate } from './template.ts';
 import type {
   ExecutionControl,
   RunEnd,
+  StepItemRecord,
   StepRecord,
   StepRunStatus,
   StepStart,
@@ -38,6 +41,10 @@ export interface WorkflowRepository {
 
   /** The outputs of succeeded steps, by step id (read consistently: a step may have just ended). */
   stepOutputs(executionName: string, stepIds: readonly string[]): Promise<Record<string, unknown>>;
+  /** Writes the record of one item of a fan-out step (a retry of the item writes it again). */
+  putStepItem(executionName: string, stepId: string, record: StepItemRecord): Promise<void>;
+  /** The records of items 0 to `count - 1` of a fan-out step, in order (read consistently). */
+  stepItems(executionName: string, stepId: string, count: number): Promise<StepItemRecord[]>;
   /** Each step that started: its last run's status, and how many runs it had. */
   listSteps(executionName: string): Promise<StepRecord[]>;
   /**
@@ -89,6 +96,11 @@ export interface WorkflowRepository {
     executionName: string,
     stepId: string,
     callback: { tokenHash: string; engineToken: string },
+  ): Promise<void>;
+  /** Keeps the run's own template after a change, and the change in its history. */
+  recordChange(
+    executionName: string,
+    change: { template: WorkflowTemplate; entry: RunChangeRecord },
   ): Promise<void>;
   /** The run now runs as `executionArn`: counted, and its recorded end cleared. */
   restartExecution(executionName: string, executionArn: string, now: Date): Promise<void>;

@@ -1,5 +1,7 @@
-import type { RunControl, StepEnd } from './run-control.ts';
 import type { CallAttempt } from '../task-record.ts';
+import type { ItemResult } from './fan-out.ts';
+import type { RunChangeRecord } from './run-change.ts';
+import type { RunControl, StepEnd } from './run-control.ts';
 import type { WorkflowTemplate } from './template.ts';
 
 /** A registered workflow: which version runs, where its state machine and alias are. */
@@ -73,6 +75,10 @@ export interface WorkflowExecutionRecord {
   ended?: RunEnd | undefined;
   /** Executions the run has taken (redriven, resumed after a restart, changed); 1 when absent. */
   executions?: number | undefined;
+  /** The run's own template once it has been changed (see `run-change.ts`). */
+  runTemplate?: WorkflowTemplate | undefined;
+  /** Who changed the run, what and when. */
+  changes?: RunChangeRecord[] | undefined;
   createdAt: string;
   updatedAt: string;
 }
@@ -90,6 +96,15 @@ export interface StepRecord {
   endedAt?: string | undefined;
   output?: unknown;
   error?: string | undefined;
+  /** A fan-out step (`for_each`): how many items it ran. */
+  items?: number | undefined;
+}
+
+/** What one item of a fan-out step leaves: its status, calls and output (see `fan-out.ts`). */
+export interface StepItemRecord extends ItemResult {
+  calls?: CallAttempt[] | undefined;
+  startedAt?: string | undefined;
+  endedAt?: string | undefined;
 }
 
 /**

@@ -16,6 +16,7 @@ import { parseInput } from '../validation.ts';
 import { type CompileStats, compileWorkflow, executionInput } from './compile.ts';
 import { parseStepToken } from './step-token.ts';
 import { validateTemplate, type WorkflowTemplateInput } from './template.ts';
+import { applyInputs, type InputDeclarations } from './template-inputs.ts';
 import type { ExecutionDescription, WorkflowEngine, WorkflowRepository } from './workflow-ports.ts';
 import type {
   ExecutionStatus,
@@ -47,11 +48,12 @@ export interface WorkflowServicePorts {
   now(): Date;
 }
 
-/** A workflow the stack deployed: its state machine, engine and run timeout. */
+/** A workflow the stack deployed: its state machine, engine, run timeout and declared inputs. */
 export interface DeployedWorkflow {
   arn: string;
   engine: WorkflowEngineType;
   timeoutSeconds: number;
+  inputs?: InputDeclarations | undefined;
 }
 
 /** Step statuses of a step that has started and not ended. */
@@ -224,7 +226,9 @@ export class WorkflowService {
   }
 
   /**
-   * Starts a run of the current version. With an idempotency key, a repeat returns the first run
+   * Starts a run of the current version. The input is checked against the inputs the template
+   * declares and completed with their defaults (a missing or mistyped one is refused, naming
+   * `input.<name>`, with nothing written). With an idempotency key, a repeat returns the first run
    * and starts nothing; the same key with a different input is a conflict. An input above the
    * `runInput` limit is refused (413) with nothing written.
    */
@@ -234,7 +238,12 @@ export class WorkflowService {
     options: { idempotencyKey?: string } = {},
   ): Promise<StartedRun> {
     const head = await this.#head(workflowId);
-    const input = parseInput(executionInputSchema, inputValue ?? {}, 'input');
+    const given = parseInput(executionInputSchema, inputValue ?? {}, 'input');
+    const deployed = this.#ports.deployed?.[head.workflowId];
+    const inputs = deployed
+      ? deployed.inputs
+      : (await this.#ports.workflows.getVersion(head.workflowId, head.currentVersion))?.template.inputs;
+    const input = applyInputs({ inputs }, given);
     // The input travels in the state of every step (Step Functions: 256 KB).
     assertWithin('runInput', jsonBytes(input));
     const requestHash = hashRequest(input);

@@ -187,3 +187,103 @@ describe('decideStep', () => {
     ).toThrow(ValidationError);
   });
 });
+
+describe('input references', () => {
+  const input = {
+    product_name: 'Aurora Lamp',
+    count: 3,
+    brand: { color: 'teal', fonts: ['Inter', 'Lora'] },
+    live: false,
+    nothing: null,
+  };
+
+  it('keeps the type of an input referenced by a whole string, and looks inside objects and arrays', () => {
+    expect(
+      resolveParameters(
+        {
+          name: '{{input.product_name}}',
+          count: '{{ input.count }}',
+          brand: '{{input.brand}}',
+          font: '{{input.brand.fonts.1}}',
+          live: '{{input.live}}',
+          none: '{{input.nothing}}',
+        },
+        {},
+        input,
+      ),
+    ).toEqual({
+      name: 'Aurora Lamp',
+      count: 3,
+      brand: { color: 'teal', fonts: ['Inter', 'Lora'] },
+      font: 'Lora',
+      live: false,
+      none: null,
+    });
+  });
+
+  it('stringifies inputs inside longer text, next to step references', () => {
+    expect(
+      resolveParameters(
+        {
+          prompt:
+            '{{input.product_name}} x{{input.count}} in {{input.brand.color}}: {{steps.research.output.summary}}',
+          fonts: ['fonts={{input.brand.fonts}}'],
+        },
+        results,
+        input,
+      ),
+    ).toEqual({
+      prompt: 'Aurora Lamp x3 in teal: AI tools grow 30%',
+      fonts: ['fonts=["Inter","Lora"]'],
+    });
+  });
+
+  it('does not let the result alias the run input', () => {
+    const resolved = resolveParameters({ brand: '{{input.brand}}' }, {}, input);
+    (resolved.brand as { color: string }).color = 'red';
+    expect(input.brand.color).toBe('teal');
+  });
+
+  it('names an input or a path the run input lacks, with the step references that fail', () => {
+    expect(
+      issuesOf(() =>
+        resolveParameters(
+          {
+            a: '{{input.budget}}',
+            b: 'x {{input.brand.logo}}',
+            c: ['{{input.brand.fonts.7}}'],
+            d: '{{input.toString}}',
+            e: '{{input.product_name}} {{steps.broken.output}}',
+          },
+          results,
+          input,
+        ),
+      ),
+    ).toEqual([
+      "parameters.a: '{{input.budget}}': the run input has no 'budget'",
+      "parameters.b: '{{input.brand.logo}}': the run input 'brand' has no 'logo'",
+      "parameters.c.0: '{{input.brand.fonts.7}}': the run input 'brand' has no 'fonts.7'",
+      "parameters.d: '{{input.toString}}': the run input has no 'toString'",
+      "parameters.e: '{{steps.broken.output}}': step 'broken' has no output: it failed",
+    ]);
+  });
+
+  it('decideStep resolves inputs when the step runs, and without an input a reference fails', () => {
+    const step = {
+      step_id: 'next',
+      parameters: {
+        prompt: '{{input.product_name}}: {{steps.research.output.summary}}',
+        n: '{{input.count}}',
+      },
+      dependencies: ['research'],
+    };
+    expect(decideStep(step, results, input)).toEqual({
+      run: true,
+      parameters: { prompt: 'Aurora Lamp: AI tools grow 30%', n: 3 },
+    });
+    expect(() => decideStep(step, results)).toThrow(
+      "'{{input.product_name}}': the run input has no 'product_name'",
+    );
+    expect(decideStep({ ...step, dependencies: ['broken'] }, results, input)).toMatchObject({ run: false });
+  });
+});

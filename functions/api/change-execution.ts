@@ -1,0 +1,16 @@
+import { paths, schemas } from '../../lib/handler/api-schemas.ts';
+import { httpRoute } from '../../lib/handler/http-route.ts';
+import { workflowService } from '../../lib/wiring/workflows.ts';
+
+/**
+ * POST /executions/{executionId}/changes: changes a paused run (see `WorkflowService.change`).
+ * 400/422 for an invalid change (naming the field), 409 when the run is not paused, a step
+ * still runs, or the change touches a step that has started.
+ */
+export const handler = httpRoute({
+  path: paths.executionId,
+  body: schemas.changeExecution,
+  async handle({ path, body }) {
+    return { status: 200, body: await workflowService().change(path.executionId, body) };
+  },
+});
