@@ -13,13 +13,16 @@ import { assertWithin, jsonBytes } from '../limits.ts';
 import { identifier } from '../names.ts';
 import type { CallObservation } from '../statistics.ts';
 import { parseInput } from '../validation.ts';
-import { type CompileStats, compileWorkflow, executionInput } from './compile.ts';
+import { type CompileStats, compileWorkflow, executionInput, TIMED_OUT_ERROR } from './compile.ts';
+import { applyRunChange, type RunChangeRecord, runChangeSchema } from './run-change.ts';
+import { openReadyGates } from './run-control.ts';
 import { parseStepToken } from './step-token.ts';
-import { validateTemplate, type WorkflowTemplateInput } from './template.ts';
+import { validateTemplate, type WorkflowTemplate, type WorkflowTemplateInput } from './template.ts';
 import { applyInputs, type InputDeclarations } from './template-inputs.ts';
 import type { ExecutionDescription, WorkflowEngine, WorkflowRepository } from './workflow-ports.ts';
 import type {
   ExecutionStatus,
+  RunEnd,
   StepRecord,
   WorkflowEngineType,
   WorkflowExecutionRecord,
@@ -99,6 +102,8 @@ export interface ExecutionView {
   steps: StepRecord[];
   results: Record<string, unknown>;
   error?: { error?: string | undefined; cause?: string | undefined } | undefined;
+  /** Who changed the run, what and when (absent when it never was). */
+  changes?: RunChangeRecord[] | undefined;
 }
 
 /**
@@ -272,10 +277,11 @@ export class WorkflowService {
       return { created: false, execution: await this.describe(existing.executionName) };
     }
     try {
+      const deadline = new Date(now.getTime() + (head.timeoutSeconds ?? 3_600) * 1000).toISOString();
       const { executionId } = await this.#ports.engine.start(
         head.aliasArn,
         executionName,
-        executionInput(input),
+        executionInput(input, { id: executionName, deadline }),
       );
       await this.#ports.workflows.setExecutionArn(executionName, executionId, this.#ports.now());
     } catch (error) {
@@ -296,33 +302,37 @@ export class WorkflowService {
     return { created: true, execution };
   }
 
-  /** Status, per-step status, current steps and results, the same locally and on AWS. */
+  /**
+   * Status, per-step status, current steps and results, the same locally and on AWS. A run that
+   * has ended reads from its own record (kept when it ended), so its history does not depend on
+   * the engine remembering it.
+   */
   async describe(executionName: string): Promise<ExecutionView> {
     const record = await this.#execution(executionName);
     const steps = (await this.#ports.workflows.listSteps(record.executionName)).sort((a, b) =>
       (a.startedAt ?? '~').localeCompare(b.startedAt ?? '~'),
     );
-    const engine = record.executionArn ? await this.#engineView(record) : undefined;
+    const engine = record.ended
+      ? endView(record)
+      : record.executionArn
+        ? await this.#engineView(record)
+        : undefined;
+    if (engine && engine.status !== 'RUNNING' && !record.ended) await this.#keepEnd(record, engine);
     const ended = engine !== undefined && engine.status !== 'RUNNING';
     const status: ExecutionStatus =
       record.control === 'cancelled'
         ? 'CANCELLED'
         : !record.executionArn
           ? 'PENDING'
-          : engine === undefined
-            ? 'FAILED' // the engine no longer knows it: a local runtime restarted while it ran
-            : engine.status === 'RUNNING'
-              ? record.control === 'paused'
-                ? 'PAUSED'
-                : 'RUNNING'
-              : engine.status === 'SUCCEEDED'
-                ? 'SUCCEEDED'
-                : engine.status === 'ABORTED'
-                  ? 'CANCELLED'
-                  : 'FAILED';
+          : engine === undefined || engine.status === 'RUNNING'
+            ? // Unknown to the engine: a local runtime stopped while it ran, and resumes it when it starts.
+              record.control === 'paused'
+              ? 'PAUSED'
+              : 'RUNNING'
+            : runStatus(engine);
     // A step still marked running after the run ended was cut off (timeout, stop).
     const settled = steps.map((s) =>
-      (ended || engine === undefined) && IN_PROGRESS.includes(s.status)
+      ended && IN_PROGRESS.includes(s.status)
         ? {
             ...s,
             status: 'FAILED' as const,
@@ -344,12 +354,182 @@ export class WorkflowService {
         settled.filter((s) => s.status === 'SUCCEEDED').map((s) => [s.stepId, s.output]),
       ),
       error: engine?.error ? { error: engine.error, cause: engine.cause } : undefined,
+      ...(record.changes ? { changes: record.changes } : {}),
     };
   }
 
+  /** Keeps how a run ended with the run (the first end recorded stays). */
+  async #keepEnd(record: WorkflowExecutionRecord, engine: EngineView): Promise<void> {
+    await this.#ports.workflows.recordRunEnd(
+      record.executionName,
+      {
+        status: engine.status === 'RUNNING' ? 'FAILED' : engine.status,
+        at: engine.stoppedAt ?? this.#ports.now().toISOString(),
+        error: engine.error,
+        cause: engine.cause,
+      },
+      { executionArn: record.executionArn },
+    );
+  }
+
   /**
-   * What the engine says of a run. An Express run is not described by Step Functions: it records
-   * its own end, and one that has not within its timeout (and a minute) ran out of time.
+   * Runs a FAILED or TIMED_OUT run again from the steps that did not succeed, in a new execution
+   * of the same version: the steps that succeeded are not called again (their outputs stay), the
+   * others run again, and the run gets its whole time limit anew.
+   */
+  async redrive(executionName: string): Promise<ExecutionView> {
+    const before = await this.describe(executionName);
+    if (before.status !== 'FAILED' && before.status !== 'TIMED_OUT') {
+      throw new ConflictError(
+        `cannot redrive execution '${before.executionId}': it is ${before.status}; only FAILED and TIMED_OUT runs are redriven`,
+      );
+    }
+    const record = await this.#execution(executionName);
+    const reopen = (await this.#stepIds(record)).filter(
+      (id) => !before.steps.some((s) => s.stepId === id && s.status === 'SUCCEEDED'),
+    );
+    await this.#rerun(record, { reopen, carry: [] });
+    return this.describe(executionName);
+  }
+
+  /**
+   * Carries on a run whose execution the engine no longer knows (the local runtime stopped while
+   * it ran or was paused): a new execution skips the steps that ended, runs again the ones that
+   * were running, and keeps the steps waiting for a callback waiting for the same callback.
+   * Returns false when the run has ended or is still known to the engine.
+   */
+  async resumeInterrupted(executionName: string): Promise<boolean> {
+    const record = await this.#execution(executionName);
+    if (record.ended || record.control === 'cancelled' || !record.executionArn) return false;
+    if ((await this.#engineView(record)) !== undefined) return false;
+    const steps = await this.#ports.workflows.listSteps(record.executionName);
+    const carry = steps.filter((s) => s.status === 'CALLBACK').map((s) => s.stepId);
+    await this.#rerun(record, { reopen: [], carry });
+    return true;
+  }
+
+  async #stepIds(record: WorkflowExecutionRecord): Promise<string[]> {
+    const template = await this.#templateOf(record);
+    if (template) return template.steps.map((s) => s.step_id);
+    return (await this.#ports.workflows.listSteps(record.executionName)).map((s) => s.stepId);
+  }
+
+  /**
+   * Changes a paused run: adds steps, replaces the parameters of steps not yet started, skips
+   * steps not yet started. The run's template becomes a version of its own, validated like any
+   * template, and the run carries on under it in a new execution (still paused: resume it), the
+   * steps that ended being skipped as in a redrive. Who changed what, and when, stays with the run.
+   */
+  async change(executionName: string, input: unknown): Promise<ExecutionView> {
+    const change = parseInput(runChangeSchema, input, 'body');
+    const record = await this.#execution(executionName);
+    const view = await this.describe(executionName);
+    if (record.engine === 'express') {
+      throw new ConflictError(
+        `cannot change execution '${view.executionId}': express runs cannot be paused or changed`,
+      );
+    }
+    if (view.status !== 'PAUSED') {
+      throw new ConflictError(
+        `cannot change execution '${view.executionId}': it is ${view.status}; pause it first, then change it once no step is running`,
+      );
+    }
+    const running = view.steps.filter((s) => s.status === 'RUNNING').map((s) => s.stepId);
+    if (running.length > 0) {
+      throw new ConflictError(
+        `cannot change execution '${view.executionId}' while ${running.map((id) => `'${id}'`).join(', ')} ${running.length > 1 ? 'run' : 'runs'}: try again once ${running.length > 1 ? 'they have' : 'it has'} finished`,
+      );
+    }
+    const base = await this.#templateOf(record);
+    if (!base) {
+      throw new ConflictError(
+        `cannot change execution '${view.executionId}': workflow '${record.workflowId}' is deployed with the stack`,
+      );
+    }
+    const started = new Set(view.steps.filter((s) => s.status !== 'WAITING').map((s) => s.stepId));
+    const template = validateTemplate(applyRunChange(base, change, started), {
+      capabilities: await this.#ports.capabilities(),
+    });
+    const at = this.#ports.now().toISOString();
+    const entry: RunChangeRecord = {
+      changedBy: change.changedBy,
+      at,
+      ...(change.reason === undefined ? {} : { reason: change.reason }),
+      added: change.addSteps.map((s) => s.step_id),
+      replaced: Object.keys(change.replaceParameters),
+      skipped: change.skipSteps,
+      version: (record.changes?.length ?? 0) + 1,
+    };
+    await this.#ports.workflows.recordChange(record.executionName, { template, entry });
+    for (const stepId of change.skipSteps) {
+      await this.#ports.workflows.updateStep(record.executionName, stepId, {
+        status: 'SKIPPED',
+        at,
+        endedAt: at,
+        error: `skipped by a change from ${change.changedBy}`,
+      });
+      await this.#ports.workflows.endStep(record.executionName, stepId, 'SKIPPED');
+    }
+    const previous = record.executionArn;
+    const carry = view.steps.filter((s) => s.status === 'CALLBACK').map((s) => s.stepId);
+    await this.#rerun({ ...record, runTemplate: template }, { reopen: [], carry });
+    if (previous) await this.#ports.engine.stop(previous, 'the run carries on under a changed template');
+    return this.describe(executionName);
+  }
+
+  /** The template the run runs: its own once changed, else its version's (none for deployed workflows). */
+  async #templateOf(record: WorkflowExecutionRecord): Promise<WorkflowTemplate | undefined> {
+    return (
+      record.runTemplate ??
+      (await this.#ports.workflows.getVersion(record.workflowId, record.version))?.template
+    );
+  }
+
+  /** The state machine (version) a new execution of the run starts on. */
+  async #machineOf(record: WorkflowExecutionRecord): Promise<string> {
+    if (record.runTemplate) {
+      // A changed run's template is published on a state machine of its own, so the workflow's
+      // versions (and the alias) are left as they are.
+      const { definition, type } = compileWorkflow(record.runTemplate, {
+        runStepFunctionArn: this.#ports.runStepFunction,
+      });
+      const deployed = await this.#ports.engine.deploy(
+        stateMachineName(`${record.workflowId}-changed`, this.#ports.stateMachinePrefix),
+        definition,
+        `${record.executionName} changed (${record.changes?.length ?? 1})`,
+        { type },
+      );
+      return deployed.versionArn;
+    }
+    const deployed = this.#ports.deployed?.[record.workflowId];
+    if (deployed) return deployed.arn;
+    const version = await this.#ports.workflows.getVersion(record.workflowId, record.version);
+    if (!version) throw new NotFoundError('workflow version', `${record.workflowId}@${record.version}`);
+    return version.versionArn;
+  }
+
+  /** Starts a new execution of the run (its version, or its own template) for the same run (see `RunRef`). */
+  async #rerun(record: WorkflowExecutionRecord, steps: { reopen: string[]; carry: string[] }): Promise<void> {
+    const machine = await this.#machineOf(record);
+    await this.#ports.workflows.prepareRerun(record.executionName, {
+      all: await this.#stepIds(record),
+      ...steps,
+    });
+    const now = this.#ports.now();
+    const deadline = new Date(now.getTime() + (record.timeoutSeconds ?? 3_600) * 1000).toISOString();
+    const attempt = (record.executions ?? 1) + 1;
+    const { executionId } = await this.#ports.engine.start(
+      machine,
+      `${record.executionName.slice(0, 72)}-r${attempt}`,
+      executionInput(record.input, { id: record.executionName, deadline }),
+    );
+    await this.#ports.workflows.restartExecution(record.executionName, executionId, now);
+  }
+
+  /**
+   * What the engine says of a run. An Express run is not described by Step Functions, and one
+   * that has not recorded its end within its timeout (and a minute) ran out of time. Undefined
+   * when the engine does not know the run.
    */
   async #engineView(record: WorkflowExecutionRecord): Promise<EngineView | undefined> {
     try {
@@ -358,15 +538,6 @@ export class WorkflowService {
       if ((error as Error).name !== 'ExecutionNotDescribable') return undefined;
     }
     const startedAt = record.createdAt;
-    if (record.ended) {
-      return {
-        status: record.ended.status,
-        startedAt,
-        stoppedAt: record.ended.at,
-        error: record.ended.stepId && 'StepFailed',
-        cause: record.ended.stepId && `step '${record.ended.stepId}' failed`,
-      };
-    }
     const deadline = Date.parse(startedAt) + ((record.timeoutSeconds ?? 300) + 60) * 1000;
     if (this.#ports.now().getTime() < deadline) return { status: 'RUNNING', startedAt };
     return {
@@ -388,6 +559,7 @@ export class WorkflowService {
     return this.#control(executionName, ['running'], 'paused', 'pause');
   }
 
+  /** The run goes on: the steps held while it was paused are released. */
   async resume(executionName: string): Promise<ExecutionView> {
     return this.#control(executionName, ['paused'], 'running', 'resume');
   }
@@ -420,8 +592,10 @@ export class WorkflowService {
     const output =
       message.status === 'succeeded' ? await keptOutput(message.output, this.#ports.keepOutput) : undefined;
     const now = this.#ports.now().toISOString();
-    if (!(await this.#ports.workflows.consumeStepToken(executionName, stepId, tokenHash(engineToken))))
-      throw new ConflictError(`step '${stepId}' is not waiting for this callback`);
+    const taken = await this.#ports.workflows.consumeStepToken(executionName, stepId, tokenHash(engineToken));
+    if (!taken) throw new ConflictError(`step '${stepId}' is not waiting for this callback`);
+    // A step carried into a later execution of the run waits there with that execution's token.
+    const waitingToken = taken.engineToken ?? engineToken;
     // The step is settled in the record first, so a reader never sees the run end before its step.
     // A callback can overtake the step handler's own "waiting" mark, so RUNNING counts as waiting too.
     const settled = await this.#ports.workflows.updateStep(executionName, stepId, {
@@ -434,11 +608,16 @@ export class WorkflowService {
       onlyIf: ['RUNNING', 'CALLBACK'],
     });
     if (!settled) throw new ConflictError(`step '${stepId}' is not waiting for this callback`);
+    // Ended for good before the engine hears of it: what follows the step reads how it ended.
+    const run =
+      message.status === 'succeeded'
+        ? await this.#ports.workflows.endStep(executionName, stepId, 'SUCCEEDED')
+        : undefined;
     try {
       if (message.status === 'succeeded') {
-        await this.#ports.engine.sendTaskSuccess(engineToken, { status: 'SUCCEEDED' });
+        await this.#ports.engine.sendTaskSuccess(waitingToken, { status: 'SUCCEEDED' });
       } else {
-        await this.#ports.engine.sendTaskFailure(engineToken, 'StepFailed', failureText(message.error));
+        await this.#ports.engine.sendTaskFailure(waitingToken, 'StepFailed', failureText(message.error));
       }
     } catch (error) {
       if ((error as Error).name === 'TaskTimedOut' || (error as Error).name === 'TaskDoesNotExist') {
@@ -448,12 +627,14 @@ export class WorkflowService {
           endedAt: now,
           error: 'the callback came after the step had timed out',
         });
+        if (run) await this.#ports.workflows.endStep(executionName, stepId, 'FAILED');
         throw new ConflictError(
           `step '${stepId}' is no longer waiting for this callback (timed out or already answered)`,
         );
       }
       throw error;
     }
+    if (run) await openReadyGates(run, this.#ports.engine);
     const started = settled.startedAt === undefined ? Date.parse(now) : Date.parse(settled.startedAt);
     await this.#ports.recordCalls([
       {
@@ -479,10 +660,12 @@ export class WorkflowService {
     verb: string,
   ): Promise<ExecutionView> {
     const before = await this.describe(executionName);
-    const ended = ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(before.status);
-    if (ended || !(await this.#ports.workflows.setControl(before.executionId, from, to, this.#ports.now()))) {
-      throw new ConflictError(`cannot ${verb} execution '${before.executionId}': it is ${before.status}`);
-    }
+    const refused = () =>
+      new ConflictError(`cannot ${verb} execution '${before.executionId}': it is ${before.status}`);
+    if (!['PENDING', 'RUNNING', 'PAUSED'].includes(before.status)) throw refused();
+    const after = await this.#ports.workflows.setControl(before.executionId, from, to, this.#ports.now());
+    if (!after) throw refused();
+    await openReadyGates(after, this.#ports.engine);
     return this.describe(executionName);
   }
 
@@ -509,6 +692,25 @@ export class WorkflowService {
     if (!record) throw new NotFoundError('execution', name);
     return record;
   }
+}
+
+/** A run's status from how its execution ended (a run out of time fails with `WorkflowTimedOut`). */
+function runStatus(engine: EngineView): ExecutionStatus {
+  if (engine.status === 'TIMED_OUT' || engine.error === TIMED_OUT_ERROR) return 'TIMED_OUT';
+  if (engine.status === 'ABORTED') return 'CANCELLED';
+  return engine.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED';
+}
+
+/** The engine's view of a run, from the end kept with it. */
+function endView(record: WorkflowExecutionRecord): EngineView {
+  const end = record.ended as RunEnd;
+  return {
+    status: end.status,
+    startedAt: record.createdAt,
+    stoppedAt: end.at,
+    error: end.error ?? (end.stepId && 'StepFailed'),
+    cause: end.cause ?? (end.stepId && `step '${end.stepId}' failed`),
+  };
 }
 
 /** State machine names allow letters, digits, `-` and `_`, up to 80 characters. */
