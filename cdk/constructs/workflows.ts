@@ -219,6 +219,14 @@ export class Workflows extends Construct {
           'Executions of those state machines, named at run time',
       });
     }
+    // The step handler opens gates: SendTaskSuccess on the tokens they park (not resources either).
+    stepFunction.function.addToRolePolicy(
+      new PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: ['*'] }),
+    );
+    acknowledge(stepFunction.function, {
+      'AwsSolutions-IAM5[Resource::*]':
+        'Task tokens are not resources, so SendTaskSuccess (opening workflow gates) cannot be scoped',
+    });
     stepFunction.function.addEnvironment('VOBEE_CALLBACK_URL', props.apiUrl);
     for (const manager of props.managers) manager.function.addEnvironment('VOBEE_CALLBACK_URL', props.apiUrl);
   }

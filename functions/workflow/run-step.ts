@@ -9,14 +9,12 @@ import { stepRunner } from '../../lib/wiring/step-runner.ts';
  * state machine's Retry and Catch. Gates, failure records and an Express run's end come
  * through here too.
  */
-export const handler = observed<RunStepPayload, StepAnswer>('stepId').handler(
-  async (payload) => {
-    const answer = await stepRunner().run(payload);
-    metrics.addMetric(
-      `WorkflowStep${answer.status[0]}${answer.status.slice(1).toLowerCase()}`,
-      MetricUnit.Count,
-      1,
-    );
-    return answer;
-  },
-);
+export const handler = observed<RunStepPayload, StepAnswer>('stepId').handler(async (payload) => {
+  const answer = await stepRunner().run(payload);
+  metrics.addMetric(
+    `WorkflowStep${answer.status[0]}${answer.status.slice(1).toLowerCase()}`,
+    MetricUnit.Count,
+    1,
+  );
+  return answer;
+});

@@ -335,7 +335,7 @@ function registerWorkflowGroup(program: Command, state: CliState): void {
 function registerExecutionGroup(program: Command, state: CliState): void {
   const executions = program
     .command('executions')
-    .description('follow workflow runs; pause, resume and cancel them');
+    .description('follow workflow runs; pause, resume, cancel and redrive them');
   const errors = {
     conflictHint:
       'The run has already ended, or is not in that state: see it with `vobee executions show ID`.',
@@ -370,6 +370,11 @@ function registerExecutionGroup(program: Command, state: CliState): void {
     ['pause', 'pause a run: running steps finish, no new step starts until resume', 'Paused'],
     ['resume', 'resume a paused run', 'Resumed'],
     ['cancel', 'cancel a run: no new step starts and it ends CANCELLED', 'Cancelled'],
+    [
+      'redrive',
+      'run a FAILED or TIMED_OUT run again from the steps that did not succeed (succeeded steps are not called again)',
+      'Redriven',
+    ],
   ] as const;
   for (const [verb, description, done] of controls) {
     addCommand(executions, state, {
@@ -382,7 +387,7 @@ function registerExecutionGroup(program: Command, state: CliState): void {
             `${done} execution ${body.executionId}: ${body.status}`,
             verb === 'pause'
               ? `Resume it with: vobee executions resume ${body.executionId}`
-              : verb === 'resume'
+              : verb === 'resume' || verb === 'redrive'
                 ? `Follow it with: vobee executions watch ${body.executionId}`
                 : undefined,
           ]
