@@ -193,12 +193,13 @@ function registerWorkflowGroup(program: Command, state: CliState): void {
 
   const registerFile = async (ctx: ActionContext, file: string) => {
     const raw = readJsonObject(ctx.io, 'template', file);
-    checkTemplate(raw, file, ctx.hint);
+    const template = checkTemplate(raw, file, ctx.hint);
     const registered = await register(ctx.client, raw);
     ctx.result(registered, () =>
-      [describeRegistered(registered), `Run it with: vobee workflows run ${registered.workflowId}`].join(
-        '\n',
-      ),
+      [
+        describeRegistered(registered, template),
+        `Run it with: vobee workflows run ${registered.workflowId}`,
+      ].join('\n'),
     );
   };
   addCommand(workflows, state, {
@@ -300,7 +301,7 @@ function registerWorkflowGroup(program: Command, state: CliState): void {
       if (request.file !== undefined) {
         const registered = await register(ctx.client, request.file.raw);
         // A note, not the result: stdout carries only the run, so `--json` stays one document.
-        ctx.io.stderr.write(`${describeRegistered(registered)}\n`);
+        ctx.io.stderr.write(`${describeRegistered(registered, request.file.template)}\n`);
         drawing = { steps: request.file.template.steps, version: registered.currentVersion };
       }
       const workflowId = request.workflowId as string;
@@ -404,9 +405,10 @@ async function register(client: ApiClient, template: Record<string, unknown>): P
   return (await client.request<Registered>('POST', '/workflows', { body: template })).body;
 }
 
-function describeRegistered(registered: Registered): string {
+/** The steps are counted in the template: the compiled Task states include gates. */
+function describeRegistered(registered: Registered, template: WorkflowTemplate): string {
   const { compiled } = registered;
-  return `Registered workflow ${registered.workflowId} v${registered.currentVersion}: ${compiled.taskStates} steps, ${compiled.states} states (${compiled.strategy})`;
+  return `Registered workflow ${registered.workflowId} v${registered.currentVersion}: ${template.steps.length} steps, ${compiled.states} states (${compiled.strategy})`;
 }
 
 async function getExecution(client: ApiClient, id: string): Promise<ExecutionView> {
