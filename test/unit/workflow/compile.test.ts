@@ -8,13 +8,24 @@ import {
   compileWorkflow,
   criticalPathMakespan,
   definitionMakespan,
+  executionInput,
+  gateOf,
   isStepTask,
-  MAX_BRANCHES,
   MAX_DEFINITION_BYTES,
   RECORD_END_STATE,
+  STEPS_STATE,
+  taskStepId,
 } from '../../../lib/core/workflow/compile.ts';
+import { planBranches } from '../../../lib/core/workflow/dag.ts';
 import { generateAndAnalyze, productLaunchCampaign } from '../../../lib/core/workflow/examples.ts';
-import type { WorkflowStepInput } from '../../../lib/core/workflow/template.ts';
+import { LAMBDA_INVOKE, LAMBDA_INVOKE_WAIT_FOR_TOKEN } from '../../../lib/core/workflow/step-kinds.ts';
+import {
+  MAX_TIMEOUT_SECONDS,
+  stepDag,
+  validateTemplate,
+  type WorkflowStepInput,
+  type WorkflowTemplateInput,
+} from '../../../lib/core/workflow/template.ts';
 import { dagCase, durationsOf, sid, structuralPredecessors, templateOf } from './support.ts';
 
 type AslValidator = (
@@ -31,7 +42,7 @@ function expectValidAsl(definition: AslStateMachine) {
   expect(isValid, errorsText('\n')).toBe(true);
 }
 
-/** Every state of the definition, nested ones included, by name. */
+/** Every state of the definition, nested ones included, by name; fails on a name used twice. */
 function allStates(machine: AslStateMachine): Map<string, AslState> {
   const found = new Map<string, AslState>();
   const walk = (m: AslStateMachine) => {
@@ -45,33 +56,36 @@ function allStates(machine: AslStateMachine): Map<string, AslState> {
   return found;
 }
 
-/** The States of the definition and of every Parallel branch in it, each map by itself. */
-function stateMaps(machine: AslStateMachine): Record<string, AslState>[] {
-  return [
-    machine.States,
-    ...Object.values(machine.States).flatMap((state) =>
-      state.Type === 'Parallel' ? (state.Branches as AslStateMachine[]).flatMap(stateMaps) : [],
-    ),
-  ];
-}
-
-/** The names along the success path of the top level: from StartAt, following Next. */
-function topLevelPath(machine: AslStateMachine): string[] {
+/** The names along a machine's success path: from StartAt, following Next. */
+function successPath(machine: AslStateMachine): string[] {
   const path: string[] = [];
   for (let name: string | undefined = machine.StartAt; name !== undefined; ) {
     path.push(name);
-    name = (machine.States[name] as AslState).Next as string | undefined;
+    const state = machine.States[name] as AslState;
+    name = state.End === true ? undefined : (state.Next as string | undefined);
   }
   return path;
 }
 
-const compile = (template: Parameters<typeof compileWorkflow>[0]) =>
-  compileWorkflow(template, { runStepFunctionArn: ARN });
+/** The branches of the `Steps` Parallel state (the definition itself when there is none). */
+function branchesOf(machine: AslStateMachine): AslStateMachine[] {
+  const parallel = machine.States[STEPS_STATE];
+  return parallel ? (parallel.Branches as AslStateMachine[]) : [machine];
+}
+
+/** The step ids along each branch's success path. */
+function chains(machine: AslStateMachine): string[][] {
+  return branchesOf(machine).map((branch) =>
+    successPath(branch).filter((name) => isStepTask(branch.States[name] as AslState)),
+  );
+}
+
+const compile = (template: WorkflowTemplateInput) => compileWorkflow(template, { runStepFunctionArn: ARN });
 
 const { timeout: _, ...untimedCampaign } = productLaunchCampaign;
-const expressCampaign = { ...untimedCampaign, engine: 'express' as const };
+const expressCampaign: WorkflowTemplateInput = { ...untimedCampaign, engine: 'express' };
 
-/** The Lambda faults an end record retries. */
+/** Lambda's own faults, which gates, failure records and end records retry. */
 const LAMBDA_RETRY = {
   ErrorEquals: [
     'Lambda.ServiceException',
@@ -84,23 +98,38 @@ const LAMBDA_RETRY = {
   BackoffRate: 2,
 };
 
-/** A Task state of the campaign calling the step function with `payload`, beside the run's ids. */
-const campaignLambdaTask = (payload: Record<string, unknown>) => ({
+/** A Task state sending `payload` to the step handler, beside the run's ids. */
+const handlerTask = (workflowId: string, payload: Record<string, unknown>, resource = LAMBDA_INVOKE) => ({
   Type: 'Task',
-  Resource: 'arn:aws:states:::lambda:invoke',
+  Comment: expect.any(String),
+  Resource: resource,
   Parameters: {
     FunctionName: ARN,
-    Payload: { 'executionId.$': '$$.Execution.Id', workflowId: 'product-launch-campaign', ...payload },
+    Payload: { 'executionId.$': '$$.Execution.Id', 'run.$': '$.run', workflowId, ...payload },
   },
+  ResultPath: null,
 });
 
-/** The Lambda Task with which an Express run of the campaign records its end `end`. */
-const recordEndTask = (end: Record<string, string>, rest: Partial<AslState>) => ({
-  ...campaignLambdaTask({ end, 'results.$': '$.results' }),
-  Comment: expect.any(String),
-  ResultPath: null,
+/** The gate of a Standard step: waits for a task token, then enters the step. */
+const standardGate = (workflowId: string, stepId: string, after: string[]) => ({
+  ...handlerTask(
+    workflowId,
+    { gate: { stepId, after }, 'taskToken.$': '$$.Task.Token' },
+    LAMBDA_INVOKE_WAIT_FOR_TOKEN,
+  ),
   Retry: [LAMBDA_RETRY],
-  ...rest,
+  Next: stepId,
+});
+
+/** The Task that records a step's failure; `next` is where an on_failure 'continue' step goes on. */
+const failedTask = (workflowId: string, stepId: string, endsRun: boolean, next: object) => ({
+  ...handlerTask(workflowId, {
+    failed: { stepId, endsRun },
+    'error.$': '$.failure.Error',
+    'cause.$': '$.failure.Cause',
+  }),
+  Retry: [LAMBDA_RETRY],
+  ...next,
 });
 
 /** A step of a template, by id. */
@@ -112,123 +141,123 @@ function stepOf(template: { steps: readonly WorkflowStepInput[] }, stepId: strin
 
 /** A random mix of step options, so the property tests cover every kind of Task state. */
 const stepOptions =
-  (seed: number) =>
+  (seed: number, callbacks = false) =>
   (i: number): Partial<WorkflowStepInput> => {
     const k = (seed + i * 7) % 12;
     return {
       on_failure: k % 3 === 0 ? 'continue' : 'fail',
       ...(k % 4 === 0 ? {} : { retries: k % 5 }),
       ...(k % 2 === 0 ? { timeout_seconds: 30 + k } : {}),
+      ...(callbacks && k % 5 === 1 ? { callback: true, ...(k > 6 ? { heartbeat_seconds: 60 } : {}) } : {}),
     };
   };
 
-describe('compileWorkflow: the product launch seed', () => {
-  const { definition, stats } = compile(productLaunchCampaign);
+// The smallest graph that is not series-parallel: a -> c, b -> c, b -> d.
+const nShape: WorkflowTemplateInput = {
+  workflow_id: 'n-shape',
+  name: 'N',
+  steps: [
+    { step_id: 'a', name: 'A', factory_type: 'f', action: 'x' },
+    { step_id: 'b', name: 'B', factory_type: 'f', action: 'x' },
+    { step_id: 'c', name: 'C', factory_type: 'f', action: 'x', dependencies: ['a', 'b'] },
+    { step_id: 'd', name: 'D', factory_type: 'f', action: 'x', dependencies: ['b'] },
+  ],
+};
 
-  it('starts with one Parallel state that runs the two independent chains, and nothing else at top level', () => {
-    expect(definition.StartAt).toBe('Parallel 1');
-    expect(Object.keys(definition.States)).toEqual(['Parallel 1']);
-    expect(definition.TimeoutSeconds).toBe(3_600);
-    const parallel = definition.States['Parallel 1'] as AslState;
-    expect(parallel.End).toBe(true);
-    const [left, right] = parallel.Branches as [AslStateMachine, AslStateMachine];
-    expect(left.StartAt).toBe('research_market');
-    expect(left.States.research_market?.Next).toBe('generate_images');
-    expect(left.States.generate_images?.Next).toBe('generate_video');
-    expect(left.States.generate_video?.End).toBe(true);
-    expect(right.StartAt).toBe('discover_trends');
-    expect(right.States.discover_trends?.End).toBe(true);
-    expect(parallel.ResultSelector).toEqual({
-      'input.$': '$[0].input',
-      'results.$': 'States.JsonMerge($[0].results, $[1].results, false)',
-    });
+describe('executionInput', () => {
+  it('puts the run beside the input, where every step Task reads them', () => {
+    const run = { id: 'run-1', deadline: '2027-01-01T01:00:00.000Z' };
+    expect(executionInput({ product: 'VoBee' }, run)).toEqual({ input: { product: 'VoBee' }, run });
+  });
+});
+
+describe('compileWorkflow: the product launch seed', () => {
+  const { definition, stats, type } = compile(productLaunchCampaign);
+  const id = productLaunchCampaign.workflow_id;
+
+  it('runs its two chains as the branches of one Parallel, leaving the state as it was', () => {
+    expect(definition.StartAt).toBe(STEPS_STATE);
+    expect(Object.keys(definition.States)).toEqual([STEPS_STATE]);
+    const parallel = definition.States[STEPS_STATE] as AslState;
+    expect(parallel).toMatchObject({ Type: 'Parallel', ResultPath: null, End: true });
+    expect(chains(definition)).toEqual([
+      ['research_market', 'generate_images', 'generate_video'],
+      ['discover_trends'],
+    ]);
+    // No branch head waits for anything: no gate is on the success path.
+    expect(branchesOf(definition).map((b) => b.StartAt)).toEqual(['research_market', 'discover_trends']);
+    for (const branch of branchesOf(definition)) {
+      for (const name of successPath(branch)) expect(isStepTask(branch.States[name] as AslState)).toBe(true);
+    }
   });
 
-  it('makes each step a Lambda Task that records its result under its id, with retry and catch', () => {
-    const task = allStates(definition).get('generate_images');
-    const payload = {
-      stepId: 'generate_images',
-      // The template's step, with the defaults filled in.
-      step: {
-        ...stepOf(productLaunchCampaign, 'generate_images'),
-        any_of: [],
-        on_failure: 'fail',
-        retries: 3,
-      },
-      'input.$': '$.input',
-      'results.$': '$.results',
-    };
-    expect(task).toEqual({
-      ...campaignLambdaTask(payload),
+  it("takes Step Functions' longest timeout: the run's own limit is active time, checked by the step handler", () => {
+    expect(definition.TimeoutSeconds).toBe(MAX_TIMEOUT_SECONDS);
+    expect(type).toBe('STANDARD');
+  });
+
+  it('makes each step a Lambda Task that leaves the state alone, with retry, pause and failure catches', () => {
+    expect(allStates(definition).get('generate_images')).toEqual({
+      ...handlerTask(id, {
+        stepId: 'generate_images',
+        // The template's step, with the defaults filled in.
+        step: {
+          ...stepOf(productLaunchCampaign, 'generate_images'),
+          any_of: [],
+          on_failure: 'fail',
+          retries: 3,
+        },
+        'input.$': '$.input',
+      }),
       Comment: 'Product Images',
-      ResultSelector: { 'status.$': '$.Payload.status' },
-      ResultPath: '$.results.generate_images',
       Retry: [
-        { ErrorEquals: ['WorkflowPaused'], IntervalSeconds: 5, BackoffRate: 1, MaxAttempts: 99_999_999 },
-        { ErrorEquals: ['WorkflowCancelled', 'ValidationError'], MaxAttempts: 0 },
+        {
+          ErrorEquals: ['WorkflowPaused', 'WorkflowCancelled', 'ValidationError', 'WorkflowTimedOut'],
+          MaxAttempts: 0,
+        },
         { ErrorEquals: ['States.ALL'], MaxAttempts: 3, IntervalSeconds: 1, BackoffRate: 2 },
       ],
       Catch: [
-        {
-          ErrorEquals: ['States.ALL'],
-          ResultPath: '$.results.generate_images',
-          Next: 'generate_images (failed)',
-        },
+        { ErrorEquals: ['WorkflowPaused'], ResultPath: null, Next: 'generate_images (gate)' },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'generate_images (failed)' },
       ],
       Next: 'generate_video',
     });
   });
 
-  it('records a caught failure in place, then fails the workflow (on_failure fail)', () => {
+  it('gives every step a gate, entered here only when a paused run holds the step', () => {
     const states = allStates(definition);
-    expect(states.get('generate_images (failed)')).toEqual({
-      Type: 'Pass',
-      Comment: expect.any(String),
-      Parameters: { status: 'FAILED', 'error.$': '$.results.generate_images.Error' },
-      ResultPath: '$.results.generate_images',
-      Next: 'generate_images (fail workflow)',
-    });
+    expect(states.get('generate_images (gate)')).toEqual(
+      standardGate(id, 'generate_images', ['research_market']),
+    );
+    expect(states.get('research_market (gate)')).toEqual(standardGate(id, 'research_market', []));
+  });
+
+  it("records a caught failure in a Task, then fails the workflow (on_failure 'fail')", () => {
+    const states = allStates(definition);
+    expect(states.get('generate_images (failed)')).toEqual(
+      failedTask(id, 'generate_images', true, { Next: 'generate_images (fail workflow)' }),
+    );
     expect(states.get('generate_images (fail workflow)')).toEqual({
       Type: 'Fail',
       Comment: expect.any(String),
-      ErrorPath: '$.results.generate_images.error',
+      ErrorPath: '$.failure.Error',
       Cause: "step 'generate_images' failed",
     });
   });
 
   it('reports its shape', () => {
     expect(stats).toEqual({
-      states: 1 + 4 * 3,
-      taskStates: 4,
+      // Per step: its Task, its gate, its failure record and its Fail state; and the Parallel.
+      states: 1 + 4 * 4,
+      steps: 4,
+      gates: 0,
+      branches: 2,
+      taskStates: 4 * 3,
       parallelStates: 1,
-      passStates: 4,
       failStates: 4,
-      parallelDepth: 1,
-      strategy: 'series-parallel',
-      cuts: 0,
+      strategy: 'gated-parallel',
     });
-  });
-
-  it('is a Standard state machine unless the template asks for Express', () => {
-    expect(compile(productLaunchCampaign).type).toBe('STANDARD');
-    const express = compile(expressCampaign);
-    expect(express.type).toBe('EXPRESS');
-    expect(express.definition.TimeoutSeconds).toBe(300);
-  });
-
-  it('records no end: every Task state is a step, and the top level ends in the Parallel', () => {
-    const states = allStates(definition);
-    expect(states.has(RECORD_END_STATE)).toBe(false);
-    expect([...states.keys()].filter((name) => name.includes('(record end)'))).toEqual([]);
-    const tasks = [...states.values()].filter((state) => state.Type === 'Task');
-    expect(tasks).toHaveLength(4);
-    for (const task of tasks) expect(isStepTask(task)).toBe(true);
-    expect(topLevelPath(definition)).toEqual(['Parallel 1']);
-  });
-
-  it('passes asl-validator, as does the other seed', () => {
-    expectValidAsl(definition);
-    expectValidAsl(compile(generateAndAnalyze).definition);
   });
 
   it('achieves the critical path', () => {
@@ -237,74 +266,127 @@ describe('compileWorkflow: the product launch seed', () => {
     expect(compiledMakespan(productLaunchCampaign, durations)).toBe(20);
     expect(compiledMakespan(productLaunchCampaign, { ...durations, generate_video: 30 })).toBe(39);
   });
+
+  it('passes asl-validator', () => {
+    expectValidAsl(definition);
+  });
 });
 
-describe('compileWorkflow: an Express definition reports the end of its run', () => {
-  const { definition, stats } = compile(expressCampaign);
-  const standard = compile(productLaunchCampaign).definition;
-  const steps = ['research_market', 'generate_images', 'generate_video', 'discover_trends'];
+describe('compileWorkflow: the generate-and-analyze seed, a single chain', () => {
+  const { definition, stats } = compile(generateAndAnalyze);
 
-  it("ends the top level's success path in one 'Record end' Task after the Parallel", () => {
-    expect(Object.keys(definition.States)).toEqual(['Parallel 1', RECORD_END_STATE]);
-    expect(topLevelPath(definition)).toEqual(['Parallel 1', RECORD_END_STATE]);
-    const parallel = definition.States['Parallel 1'] as AslState;
-    expect(parallel.End).toBeUndefined();
-    const [left, right] = parallel.Branches as [AslStateMachine, AslStateMachine];
-    expect(left.States.generate_video?.End).toBe(true);
-    expect(right.States.discover_trends?.End).toBe(true);
-    expect(definition.States[RECORD_END_STATE]).toEqual(
-      recordEndTask({ status: 'SUCCEEDED' }, { End: true }),
-    );
+  it('puts the chain at the top level, without a Parallel', () => {
+    expect(definition.StartAt).toBe('step1');
+    expect(successPath(definition)).toEqual(['step1', 'step2']);
+    expect(definition.States.step2?.End).toBe(true);
+    expect(stats).toMatchObject({ branches: 1, gates: 0, parallelStates: 0, strategy: 'sequential' });
+    expect(compiledMakespan(generateAndAnalyze, { step1: 2, step2: 3 })).toBe(5);
+    expectValidAsl(definition);
+  });
+});
+
+describe('compileWorkflow: the N shape (a -> c, b -> c, b -> d)', () => {
+  const { definition, stats } = compile(nShape);
+
+  it('starts d right after b, and holds c at a gate for a and b', () => {
+    expect(chains(definition)).toEqual([['a'], ['b', 'd'], ['c']]);
+    const [, second, third] = branchesOf(definition) as [AslStateMachine, AslStateMachine, AslStateMachine];
+    expect(second.StartAt).toBe('b');
+    expect(successPath(second)).toEqual(['b', 'd']);
+    expect(third.StartAt).toBe('c (gate)');
+    expect(successPath(third)).toEqual(['c (gate)', 'c']);
+    expect(third.States['c (gate)']).toEqual(standardGate('n-shape', 'c', ['a', 'b']));
+    expect(stats).toMatchObject({ steps: 4, gates: 1, branches: 3, strategy: 'gated-parallel' });
   });
 
-  it("reports a failing on_failure 'fail' step in a Task between its Pass and its Fail, in its branch", () => {
-    const [left] = (definition.States['Parallel 1'] as AslState).Branches as AslStateMachine[];
-    expect(left?.States['generate_images (failed)']?.Next).toBe('generate_images (record end)');
-    expect(left?.States['generate_images (record end)']).toEqual(
-      recordEndTask(
-        { status: 'FAILED', stepId: 'generate_images' },
-        {
-          Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'generate_images (fail workflow)' }],
-          Next: 'generate_images (fail workflow)',
-        },
-      ),
-    );
+  it('takes the critical path whichever steps are slow, with no estimate given', () => {
+    expect(compiledMakespan(nShape, { a: 10, b: 1, c: 1, d: 10 })).toBe(11);
+    expect(compiledMakespan(nShape, { a: 1, b: 1, c: 1, d: 10 })).toBe(11);
+    expect(compiledMakespan(nShape, { a: 1, b: 1, c: 10, d: 1 })).toBe(11);
+    expect(compiledMakespan(nShape, { a: 10, b: 1, c: 10, d: 1 })).toBe(20);
+  });
+
+  it('passes asl-validator on both engines', () => {
+    expectValidAsl(definition);
+    expectValidAsl(compile({ ...nShape, engine: 'express' }).definition);
+  });
+});
+
+describe('compileWorkflow: an Express definition', () => {
+  const { definition, stats, type } = compile(expressCampaign);
+  const standard = compile(productLaunchCampaign);
+
+  it("is an Express state machine bounded by the template's timeout", () => {
+    expect(type).toBe('EXPRESS');
+    expect(definition.TimeoutSeconds).toBe(300);
+    expect(compile({ ...expressCampaign, timeout: 120 }).definition.TimeoutSeconds).toBe(120);
+  });
+
+  it("ends the success path in one 'Record end' Task after the steps", () => {
+    expect(successPath(definition)).toEqual([STEPS_STATE, RECORD_END_STATE]);
+    expect(definition.States[RECORD_END_STATE]).toEqual({
+      ...handlerTask('product-launch-campaign', { end: { status: 'SUCCEEDED' } }),
+      Retry: [LAMBDA_RETRY],
+      End: true,
+    });
+    expect(definition.States[STEPS_STATE]?.End).toBeUndefined();
+  });
+
+  it('has no pause catch and no gate where no branch head waits (runs cannot be paused)', () => {
     const states = allStates(definition);
-    for (const id of steps) {
-      expect(states.get(`${id} (failed)`)?.Next).toBe(`${id} (record end)`);
-      expect(states.get(`${id} (record end)`)?.Next).toBe(`${id} (fail workflow)`);
-      expect(states.get(`${id} (fail workflow)`)?.Type).toBe('Fail');
-      expect(states.get(`${id} (fail workflow)`)).toEqual(allStates(standard).get(`${id} (fail workflow)`));
-    }
+    expect([...states.keys()].filter((name) => name.endsWith('(gate)'))).toEqual([]);
+    expect(states.get('generate_images')?.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'generate_images (failed)' },
+    ]);
+    // The run's end on failure is recorded by the failure record, which knows the step failed.
+    expect(states.get('generate_images (failed)')).toEqual(
+      failedTask('product-launch-campaign', 'generate_images', true, {
+        Next: 'generate_images (fail workflow)',
+      }),
+    );
   });
 
-  it('keeps the step Tasks of the Standard definition, and adds only the end records', () => {
-    const expressStates = allStates(definition);
-    const standardStates = allStates(standard);
-    for (const id of steps) expect(expressStates.get(id)).toEqual(standardStates.get(id));
-    expect([...expressStates.keys()].sort()).toEqual(
-      [...standardStates.keys(), RECORD_END_STATE, ...steps.map((id) => `${id} (record end)`)].sort(),
-    );
-    // The Standard shape (pinned above), with four step end records and the run's end record.
-    expect(stats).toEqual({
-      ...compile(productLaunchCampaign).stats,
-      states: 1 + 4 * 4 + 1,
-      taskStates: 4 + 4 + 1,
+  it('holds a gated head at a plain Lambda gate: the handler waits for its dependencies in-process', () => {
+    const states = allStates(compile({ ...nShape, engine: 'express' }).definition);
+    expect([...states.keys()].filter((name) => name.endsWith('(gate)'))).toEqual(['c (gate)']);
+    expect(states.get('c (gate)')).toEqual({
+      ...handlerTask('n-shape', { gate: { stepId: 'c', after: ['a', 'b'] } }),
+      Retry: [LAMBDA_RETRY],
+      Next: 'c',
     });
   });
 
-  it('has the makespan of the Standard definition: the end records are not steps', () => {
+  it('keeps the step Tasks of the Standard definition, less the pause catch', () => {
+    const expressStates = allStates(definition);
+    const standardStates = allStates(standard.definition);
+    for (const id of ['research_market', 'generate_images', 'generate_video', 'discover_trends']) {
+      const { Catch, ...rest } = standardStates.get(id) as AslState;
+      expect(expressStates.get(id)).toEqual({
+        ...rest,
+        Catch: (Catch as Array<{ ErrorEquals: string[] }>).filter(
+          (c) => c.ErrorEquals[0] !== 'WorkflowPaused',
+        ),
+      });
+    }
+    expect(stats).toEqual({
+      ...standard.stats,
+      // The four gates go, the end record comes.
+      states: standard.stats.states - 4 + 1,
+      taskStates: standard.stats.taskStates - 4 + 1,
+    });
+  });
+
+  it('has the makespan of the Standard definition: the end record is not a step', () => {
     const durations = { research_market: 5, discover_trends: 20, generate_images: 4, generate_video: 3 };
     expect(definitionMakespan(definition, durations)).toBe(20);
     expect(compiledMakespan(expressCampaign, { ...durations, generate_video: 30 })).toBe(39);
   });
 
-  it("ends in 'Record end' after a last Task, and after a continued failure of the last step", () => {
+  it("ends in 'Record end' after a sequential chain, and after a continued failure of the last step", () => {
     const sequential = compile({ ...expressCampaign, parallel_execution: false }).definition;
-    const path = topLevelPath(sequential);
+    const path = successPath(sequential);
     expect(path).toHaveLength(5);
     expect(path.at(-1)).toBe(RECORD_END_STATE);
-    expect(sequential.States[path.at(-2) as string]?.Next).toBe(RECORD_END_STATE);
     expectValidAsl(sequential);
 
     const continued = compile({
@@ -325,7 +407,7 @@ describe('compileWorkflow: an Express definition reports the end of its run', ()
 });
 
 describe('compileWorkflow: options of steps and templates', () => {
-  const base = {
+  const base: WorkflowTemplateInput = {
     workflow_id: 'w',
     name: 'W',
     steps: [
@@ -335,7 +417,7 @@ describe('compileWorkflow: options of steps and templates', () => {
         factory_type: 'media',
         action: 'x',
         retries: 0,
-        on_failure: 'continue' as const,
+        on_failure: 'continue',
       },
       {
         step_id: 'b',
@@ -348,26 +430,65 @@ describe('compileWorkflow: options of steps and templates', () => {
     ],
   };
 
-  it('continues after a failed step with on_failure continue, and retries only pauses for 0 retries', () => {
+  it("goes on to the next step after recording a failure (on_failure 'continue'), with no Fail state", () => {
     const states = allStates(compile(base).definition);
-    expect(
-      (states.get('a')?.Retry as Array<{ ErrorEquals: string[] }> | undefined)?.map((r) => r.ErrorEquals[0]),
-    ).toEqual(['WorkflowPaused', 'WorkflowCancelled']);
-    expect(states.get('a (failed)')?.Next).toBe('b');
+    expect(states.get('a (failed)')).toEqual(failedTask('w', 'a', false, { Next: 'b' }));
     expect(states.has('a (fail workflow)')).toBe(false);
+    // The last step of a branch ends it.
+    const last = allStates(compile(nShape).definition);
+    expect(
+      allStates(
+        compile({ ...nShape, steps: nShape.steps.map((s) => ({ ...s, on_failure: 'continue' as const })) })
+          .definition,
+      ).get('d (failed)')?.End,
+    ).toBe(true);
+    expect(last.get('d (failed)')?.Next).toBe('d (fail workflow)');
+  });
+
+  it('retries no error of a step with 0 retries', () => {
+    const states = allStates(compile(base).definition);
+    expect(states.get('a')?.Retry).toEqual([
+      {
+        ErrorEquals: ['WorkflowPaused', 'WorkflowCancelled', 'ValidationError', 'WorkflowTimedOut'],
+        MaxAttempts: 0,
+      },
+    ]);
   });
 
   it('uses the workflow max_retries for steps without retries, and the step timeout', () => {
     const states = allStates(compile({ ...base, max_retries: 5, timeout: 600 }).definition);
-    expect(states.get('b')).toMatchObject({ TimeoutSeconds: 90, Retry: [{}, {}, { MaxAttempts: 5 }] });
-    expect(compile({ ...base, timeout: 600 }).definition.TimeoutSeconds).toBe(600);
+    expect(states.get('b')).toMatchObject({ TimeoutSeconds: 90, Retry: [{}, { MaxAttempts: 5 }] });
+    expect(states.get('a')?.TimeoutSeconds).toBeUndefined();
+    // A Standard run's timeout is kept by the step handler, not by the definition.
+    expect(compile({ ...base, timeout: 600 }).definition.TimeoutSeconds).toBe(MAX_TIMEOUT_SECONDS);
+  });
+
+  it('waits for a callback step with its task token and a heartbeat', () => {
+    const template: WorkflowTemplateInput = {
+      ...base,
+      steps: [
+        base.steps[0] as WorkflowStepInput,
+        { ...(base.steps[1] as WorkflowStepInput), callback: true, heartbeat_seconds: 45 },
+      ],
+    };
+    const states = allStates(compile(template).definition);
+    expect(states.get('b')).toMatchObject({
+      Resource: LAMBDA_INVOKE_WAIT_FOR_TOKEN,
+      HeartbeatSeconds: 45,
+      ResultPath: null,
+      Parameters: { Payload: { 'taskToken.$': '$$.Task.Token', step: { callback: true } } },
+    });
+    expect(states.get('a')?.Resource).toBe(LAMBDA_INVOKE);
+    const { heartbeat_seconds: _heartbeat, ...quiet } = template.steps[1] as WorkflowStepInput;
+    const defaulted = compile({ ...template, steps: [{ ...quiet, dependencies: [] }] });
+    expect(allStates(defaulted.definition).get('b')?.HeartbeatSeconds).toBe(300);
   });
 
   it.each(['standard', 'express'] as const)(
     'keeps state names unique and within 80 characters for the longest step ids (%s)',
     (engine) => {
       const long = (c: string) => c.repeat(64);
-      const { definition } = compile({
+      const { definition, stats } = compile({
         workflow_id: 'w',
         name: 'W',
         engine,
@@ -383,6 +504,7 @@ describe('compileWorkflow: options of steps and templates', () => {
           },
         ],
       });
+      expect(stats.gates).toBe(1);
       for (const name of allStates(definition).keys()) expect(name.length).toBeLessThanOrEqual(80);
       expectValidAsl(definition);
     },
@@ -393,41 +515,22 @@ describe('compileWorkflow: options of steps and templates', () => {
     const { definition, stats } = compile(
       templateOf(deps, { order: [4, 3, 2, 1, 0], parallel_execution: false }),
     );
-    const chain: string[] = [];
-    for (let name: string | undefined = definition.StartAt; name; ) {
-      const state = definition.States[name] as AslState;
-      if (state.Type === 'Task') chain.push(name);
-      name = state.Next as string | undefined;
-    }
-    expect(chain).toEqual([sid(3), sid(1), sid(0), sid(2), sid(4)]);
-    expect(stats).toMatchObject({ strategy: 'sequential', parallelStates: 0 });
+    expect(successPath(definition)).toEqual([sid(3), sid(1), sid(0), sid(2), sid(4)]);
+    expect(stats).toMatchObject({ strategy: 'sequential', parallelStates: 0, branches: 1, gates: 0 });
+    // Each step still has its gate, for a pause.
+    expect(allStates(definition).get(`${sid(4)} (gate)`)).toMatchObject({
+      Parameters: { Payload: { gate: { stepId: sid(4), after: [sid(2), sid(1)] } } },
+    });
+    expect(definitionMakespan(definition, durationsOf([1, 2, 3, 4, 5]))).toBe(15);
     expectValidAsl(definition);
   });
 
-  it(`nests wide groups so that no Parallel state has more than ${MAX_BRANCHES} branches`, () => {
+  it('runs as many branches as there are independent steps, in one Parallel', () => {
     const deps = Array.from({ length: 150 }, () => []);
     const { definition, stats } = compile(templateOf(deps));
-    const parallels = [...allStates(definition).values()].filter((s) => s.Type === 'Parallel');
-    for (const p of parallels) {
-      expect((p.Branches as unknown[]).length).toBeLessThanOrEqual(MAX_BRANCHES);
-      const merge = (p.ResultSelector as Record<string, string>)['results.$'] as string;
-      expect(merge.split('States.JsonMerge').length - 1).toBeLessThanOrEqual(MAX_BRANCHES - 1);
-    }
-    expect(stats.parallelDepth).toBe(3);
+    expect(stats).toMatchObject({ branches: 150, parallelStates: 1, gates: 0 });
     expect(definitionMakespan(definition, durationsOf(deps.map((_, i) => i + 1)))).toBe(150);
     expectValidAsl(definition);
-  });
-
-  it('cuts a graph that is not series-parallel, and says so', () => {
-    const { stats } = compile(templateOf([[], [], [0, 1], [1]]));
-    expect(stats).toMatchObject({ strategy: 'series-parallel-cuts', cuts: 1 });
-  });
-
-  it('lets estimated durations choose the cut', () => {
-    const template = templateOf([[], [], [0, 1], [1]]);
-    const durations = durationsOf([1, 1, 1, 10]);
-    expect(criticalPathMakespan(template, durations)).toBe(11);
-    expect(compiledMakespan(template, durations, { estimatedDurations: durations })).toBe(11);
   });
 
   it('refuses a template whose definition would exceed the Step Functions size limit', () => {
@@ -447,7 +550,12 @@ describe('compileWorkflow: options of steps and templates', () => {
       steps: [{ step_id: 'only', name: 'O', factory_type: 'f', action: 'x' }],
     });
     expect(single.definition.StartAt).toBe('only');
-    expect(Object.keys(single.definition.States)).toEqual(['only', 'only (failed)', 'only (fail workflow)']);
+    expect(Object.keys(single.definition.States)).toEqual([
+      'only',
+      'only (gate)',
+      'only (failed)',
+      'only (fail workflow)',
+    ]);
     expectValidAsl(single.definition);
   });
 
@@ -456,12 +564,32 @@ describe('compileWorkflow: options of steps and templates', () => {
   });
 });
 
+describe('definitionMakespan', () => {
+  it('counts steps only, gates and records taking no time, and a missing duration as 0', () => {
+    const { definition } = compile(nShape);
+    expect(definitionMakespan(definition, {})).toBe(0);
+    expect(definitionMakespan(definition, { c: 7 })).toBe(7);
+  });
+
+  it('refuses gates that wait for each other', () => {
+    const { definition } = compile(nShape);
+    const broken = structuredClone(definition);
+    const [first] = (broken.States[STEPS_STATE] as AslState).Branches as AslStateMachine[];
+    // Hold a behind a gate that waits for c, which waits for a.
+    (first as AslStateMachine).StartAt = 'a (gate)';
+    (
+      (first as AslStateMachine).States['a (gate)'] as { Parameters: { Payload: { gate: object } } }
+    ).Parameters.Payload.gate = { stepId: 'a', after: ['c'] };
+    expect(() => definitionMakespan(broken, {})).toThrow('the gates of the definition wait for each other');
+  });
+});
+
 describe('compileWorkflow on random DAGs (10-60 steps)', () => {
   it('always emits a definition that asl-validator accepts', () => {
     // asl-validator compiles its JSON schemas on every call (~0.1 s), hence fewer runs here.
     fc.assert(
       fc.property(
-        dagCase('any'),
+        dagCase(),
         fc.boolean(),
         fc.constantFrom('standard' as const, 'express' as const),
         fc.nat(),
@@ -470,93 +598,216 @@ describe('compileWorkflow on random DAGs (10-60 steps)', () => {
             order,
             parallel_execution: parallel,
             engine,
-            step: stepOptions(seed),
+            step: stepOptions(seed, engine === 'standard'),
           });
           expectValidAsl(compile(template).definition);
         },
       ),
-      { numRuns: 25 },
-    );
-  });
-
-  it("routes an Express run's success through 'Record end' once, and each fail-workflow Fail through a report", () => {
-    fc.assert(
-      fc.property(dagCase('any'), fc.boolean(), fc.nat(), ({ deps, order }, parallel, seed) => {
-        const options = stepOptions(seed);
-        const template = templateOf(deps, {
-          order,
-          parallel_execution: parallel,
-          engine: 'express',
-          step: options,
-        });
-        const { definition } = compile(template);
-        expect(topLevelPath(definition).at(-1)).toBe(RECORD_END_STATE);
-        expect(definition.States[RECORD_END_STATE]?.End).toBe(true);
-        const maps = stateMaps(definition);
-        // Branches end within their Parallel: nothing in them reaches the top level's end record.
-        for (const states of maps.slice(1)) {
-          for (const state of Object.values(states)) expect(state.Next).not.toBe(RECORD_END_STATE);
-        }
-        const failing = deps.map((_, i) => sid(i)).filter((_, i) => options(i).on_failure !== 'continue');
-        for (const id of failing) {
-          const states = maps.find((m) => `${id} (fail workflow)` in m) ?? {};
-          expect(states[`${id} (failed)`]?.Next).toBe(`${id} (record end)`);
-          expect(states[`${id} (record end)`]).toMatchObject({
-            Parameters: { Payload: { end: { status: 'FAILED', stepId: id } } },
-            Catch: [{ Next: `${id} (fail workflow)` }],
-            Next: `${id} (fail workflow)`,
-          });
-        }
-        const tasks = [...allStates(definition).values()].filter((state) => state.Type === 'Task');
-        expect(tasks.filter((state) => !isStepTask(state))).toHaveLength(1 + failing.length);
-      }),
-      { numRuns: 100 },
+      { numRuns: 30 },
     );
   });
 
   it('runs every step exactly once, after all of its dependencies, under unique short names', () => {
     fc.assert(
-      fc.property(dagCase('any'), fc.boolean(), fc.nat(), ({ deps, order }, parallel, seed) => {
-        const template = templateOf(deps, { order, parallel_execution: parallel, step: stepOptions(seed) });
-        const { definition, stats } = compile(template);
-        const { before, occurrences } = structuralPredecessors(definition);
-        expect([...occurrences.keys()].sort()).toEqual(deps.map((_, i) => sid(i)).sort());
-        for (const count of occurrences.values()) expect(count).toBe(1);
-        deps.forEach((ds, j) => {
-          for (const d of ds) expect(before.get(sid(j))?.has(sid(d))).toBe(true);
-        });
-        for (const name of allStates(definition).keys()) expect(name.length).toBeLessThanOrEqual(80);
-        expect(stats.taskStates).toBe(deps.length);
-      }),
+      fc.property(
+        dagCase(),
+        fc.boolean(),
+        fc.constantFrom('standard' as const, 'express' as const),
+        fc.nat(),
+        ({ deps, order }, parallel, engine, seed) => {
+          const template = templateOf(deps, {
+            order,
+            parallel_execution: parallel,
+            engine,
+            step: stepOptions(seed, engine === 'standard'),
+          });
+          const { definition } = compile(template);
+          const { before, occurrences } = structuralPredecessors(definition);
+          expect([...occurrences.keys()].sort()).toEqual(deps.map((_, i) => sid(i)).sort());
+          for (const count of occurrences.values()) expect(count).toBe(1);
+          deps.forEach((ds, j) => {
+            for (const d of ds) expect(before.get(sid(j))?.has(sid(d))).toBe(true);
+          });
+          for (const name of allStates(definition).keys()) expect(name.length).toBeLessThanOrEqual(80);
+        },
+      ),
       { numRuns: 150 },
     );
   });
 
-  it('never beats the critical path, and takes the sum of durations when sequential', () => {
+  it('achieves exactly the critical path, with durations the compiler does not know', () => {
     fc.assert(
-      fc.property(dagCase('any'), ({ deps, order, durations }) => {
-        const times = durationsOf(durations);
-        const critical = criticalPathMakespan(templateOf(deps, { order }), times);
-        expect(compiledMakespan(templateOf(deps, { order }), times)).toBeGreaterThanOrEqual(critical);
-        const sequential = templateOf(deps, { order, parallel_execution: false });
-        expect(compiledMakespan(sequential, times)).toBe(durations.reduce((a, b) => a + b, 0));
-        expect(compiledMakespan(templateOf(deps, { order, engine: 'express' }), times)).toBe(
-          compiledMakespan(templateOf(deps, { order }), times),
+      fc.property(
+        dagCase(),
+        fc.constantFrom('standard' as const, 'express' as const),
+        ({ deps, order, durations }, engine) => {
+          const template = templateOf(deps, { order, engine });
+          const times = durationsOf(durations);
+          expect(compiledMakespan(template, times)).toBe(criticalPathMakespan(template, times));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('takes the sum of durations when sequential, in topological order and without a Parallel', () => {
+    fc.assert(
+      fc.property(dagCase(), ({ deps, order, durations }) => {
+        const template = templateOf(deps, { order, parallel_execution: false });
+        const { definition, stats } = compile(template);
+        expect(stats).toMatchObject({ parallelStates: 0, branches: 1, gates: 0, strategy: 'sequential' });
+        const path = successPath(definition).filter((name) =>
+          isStepTask(definition.States[name] as AslState),
+        );
+        const position = new Map(path.map((id, i) => [id, i]));
+        expect(path).toHaveLength(deps.length);
+        deps.forEach((ds, j) => {
+          for (const d of ds) expect(position.get(sid(d))).toBeLessThan(position.get(sid(j)) as number);
+        });
+        expect(definitionMakespan(definition, durationsOf(durations))).toBe(
+          durations.reduce((a, b) => a + b, 0),
         );
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 
-  it('achieves exactly the critical path on series-parallel DAGs', () => {
+  it('follows the branch plan: chains without gates, gated heads entered through theirs', () => {
     fc.assert(
-      fc.property(dagCase('series-parallel'), ({ deps, order, durations }) => {
-        const template = templateOf(deps, { order });
-        const times = durationsOf(durations);
-        expect(compile(template).stats.strategy).toBe('series-parallel');
-        expect(compiledMakespan(template, times)).toBe(criticalPathMakespan(template, times));
+      fc.property(
+        dagCase(),
+        fc.constantFrom('standard' as const, 'express' as const),
+        ({ deps, order }, engine) => {
+          const template = templateOf(deps, { order, engine });
+          const { definition, stats } = compile(template);
+          const plan = planBranches(stepDag(validateTemplate(template)));
+          expect(chains(definition)).toEqual(plan.branches);
+          const gatesEntered = branchesOf(definition).flatMap((branch) =>
+            successPath(branch)
+              .map((name) => gateOf(branch.States[name] as AslState))
+              .filter((gate) => gate !== undefined),
+          );
+          expect(gatesEntered.map((gate) => gate.stepId).sort()).toEqual([...plan.gated].sort());
+          for (const gate of gatesEntered) {
+            expect(gate.after).toEqual(deps[Number(gate.stepId.slice(1))]?.map(sid));
+          }
+          expect(stats).toMatchObject({
+            steps: deps.length,
+            gates: plan.gated.size,
+            branches: plan.branches.length,
+            parallelStates: plan.branches.length > 1 ? 1 : 0,
+            strategy: plan.branches.length > 1 ? 'gated-parallel' : 'sequential',
+          });
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('wires every step to its gate, its failure record and its Fail state, as its engine and on_failure say', () => {
+    fc.assert(
+      fc.property(
+        dagCase(),
+        fc.boolean(),
+        fc.constantFrom('standard' as const, 'express' as const),
+        fc.nat(),
+        ({ deps, order }, parallel, engine, seed) => {
+          const options = stepOptions(seed, engine === 'standard');
+          const template = templateOf(deps, { order, parallel_execution: parallel, engine, step: options });
+          const { definition, stats } = compile(template);
+          const express = engine === 'express';
+          const states = allStates(definition);
+          const gated = new Set(
+            branchesOf(definition)
+              .map((b) => b.StartAt)
+              .filter((name) => name.endsWith(' (gate)'))
+              .map((name) => name.slice(0, -' (gate)'.length)),
+          );
+          // Where each step goes on success: the next step of its chain, or the end of its branch.
+          const next = new Map<string, string | undefined>();
+          for (const branch of branchesOf(definition)) {
+            const path = successPath(branch);
+            path.forEach((name, i) => {
+              if (isStepTask(branch.States[name] as AslState)) next.set(name, path[i + 1]);
+            });
+          }
+          for (let i = 0; i < deps.length; i++) {
+            const id = sid(i);
+            const step = states.get(id) as AslState;
+            expect(taskStepId(step)).toBe(id);
+            const callback = options(i).callback === true;
+            expect(step.Resource).toBe(callback ? LAMBDA_INVOKE_WAIT_FOR_TOKEN : LAMBDA_INVOKE);
+            expect(step.ResultPath).toBeNull();
+            const gate = states.get(`${id} (gate)`);
+            if (express && !gated.has(id)) expect(gate).toBeUndefined();
+            else {
+              expect(gate).toMatchObject({
+                Resource: express ? LAMBDA_INVOKE : LAMBDA_INVOKE_WAIT_FOR_TOKEN,
+                Next: id,
+                Parameters: { Payload: { gate: { stepId: id, after: (deps[i] as number[]).map(sid) } } },
+              });
+              const payload = (gate?.Parameters as { Payload?: object } | undefined)?.Payload ?? {};
+              expect('taskToken.$' in payload).toBe(!express);
+            }
+            expect(step.Catch).toEqual([
+              ...(express
+                ? []
+                : [{ ErrorEquals: ['WorkflowPaused'], ResultPath: null, Next: `${id} (gate)` }]),
+              { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: `${id} (failed)` },
+            ]);
+            const fails = options(i).on_failure !== 'continue';
+            const failed = states.get(`${id} (failed)`) as AslState;
+            expect(failed).toMatchObject({
+              Type: 'Task',
+              ResultPath: null,
+              Parameters: { Payload: { failed: { stepId: id, endsRun: fails } } },
+            });
+            const after = next.get(id);
+            expect(step.Next).toBe(after);
+            expect(step.End).toBe(after === undefined ? true : undefined);
+            if (fails) {
+              expect(failed.Next).toBe(`${id} (fail workflow)`);
+              expect(states.get(`${id} (fail workflow)`)).toMatchObject({ Type: 'Fail' });
+            } else {
+              expect(states.has(`${id} (fail workflow)`)).toBe(false);
+              expect(failed.Next).toBe(after);
+              expect(failed.End).toBe(after === undefined ? true : undefined);
+            }
+          }
+          const failing = deps.filter((_, i) => options(i).on_failure !== 'continue').length;
+          const gates = express ? gated.size : deps.length;
+          expect(stats.failStates).toBe(failing);
+          expect(stats.taskStates).toBe(2 * deps.length + gates + (express ? 1 : 0));
+          expect(stats.states).toBe(stats.taskStates + failing + stats.parallelStates);
+          for (const state of states.values()) expect(state.Type).not.toBe('Pass');
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it("routes an Express run's success through 'Record end' once, at the top level", () => {
+    fc.assert(
+      fc.property(dagCase(), fc.boolean(), fc.nat(), ({ deps, order }, parallel, seed) => {
+        const template = templateOf(deps, {
+          order,
+          parallel_execution: parallel,
+          engine: 'express',
+          step: stepOptions(seed),
+        });
+        const { definition } = compile(template);
+        expect(successPath(definition).at(-1)).toBe(RECORD_END_STATE);
+        expect(definition.States[RECORD_END_STATE]?.End).toBe(true);
+        const ends = [...allStates(definition).values()].filter(
+          (state) => (state.Parameters as { Payload?: { end?: unknown } } | undefined)?.Payload?.end,
+        );
+        expect(ends).toHaveLength(1);
+        // Inside branches, nothing reaches the end record: the branches end within their Parallel.
+        for (const branch of definition.States[STEPS_STATE] ? branchesOf(definition) : []) {
+          for (const state of Object.values(branch.States)) expect(state.Next).not.toBe(RECORD_END_STATE);
+        }
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 });
