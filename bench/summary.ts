@@ -27,6 +27,10 @@ export const SUMMARY_KEYS = [
   'local_workflow_ratio_to_floor_50ms',
   'local_workflow_single_overhead_ms_50ms',
   'cost_per_1k_tasks_at_load_usd',
+  'compile_makespan_ratio_mean',
+  'compile_makespan_ratio_worst',
+  'transitions_per_step',
+  'gates_per_step',
 ] as const;
 
 export type SummaryKey = (typeof SUMMARY_KEYS)[number];

@@ -1,20 +1,20 @@
 /**
- * Workflow compile: how close the compiled structure comes to the best possible schedule, how
- * many states a successful run enters (Standard workflows bill each one), and how long
- * compilation takes, on random step DAGs from the workflow tests' own generator.
+ * Workflow compile: how close the compiled structure comes to the best possible schedule (with
+ * step durations the compiler does not know), how many gates and states a successful run enters
+ * (Standard workflows bill each state), and how long compilation takes, on random step DAGs from
+ * the workflow tests' own generator.
  */
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import {
   type AslState,
   type AslStateMachine,
-  compiledMakespan,
   compileWorkflow,
   criticalPathMakespan,
   definitionMakespan,
   executionInput,
   MAX_DEFINITION_BYTES,
 } from '../lib/core/workflow/compile.ts';
-import { seriesParallelize } from '../lib/core/workflow/dag.ts';
+import { planBranches } from '../lib/core/workflow/dag.ts';
 import { productLaunchCampaign } from '../lib/core/workflow/examples.ts';
 import { MAX_STEPS, type WorkflowTemplateInput } from '../lib/core/workflow/template.ts';
 import { durationsOf, randomDag, seeded, sid, templateOf } from '../test/unit/workflow/support.ts';
@@ -25,8 +25,9 @@ const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:vobee-run-step';
 /**
  * State transitions of a run in which every state succeeds at its first attempt: every state
  * entered counts once; a Parallel state counts itself plus the states entered in each branch.
- * Failure-path states (the `(failed)` Pass and the Fail state of each step) are not entered.
- * This is how Step Functions bills Standard workflows (retries would add one per attempt).
+ * The gates of gated branch heads are on the success path; the failure path (each step's
+ * `(failed)` Task and Fail state) and the gates entered only when a paused run holds a step are
+ * not. This is how Step Functions bills Standard workflows (retries would add one per attempt).
  */
 export function successTransitions(machine: AslStateMachine): number {
   let count = 0;
@@ -60,17 +61,23 @@ export function taskStateNames(machine: AslStateMachine): string[] {
  * Executes a definition with aws-local-stepfunctions, Task states answered by `handlers` (by
  * state name), Wait states skipped, and counts the states entered: a check on
  * {@link successTransitions} that does not share its reading of the structure, and the only way
- * to count a definition with Choice states.
+ * to count a definition with Choice states. A `.waitForTaskToken` Task (a Standard gate, a
+ * callback step) is answered by its handler like a plain one: its handler's answer stands for
+ * the task success that would release it, and `$$.Task.Token` reads a fixed token.
  */
 export async function executedTransitions(
   definition: object,
   handlers: Record<string, LocalHandler>,
   input: unknown = {},
 ): Promise<{ transitions: number; entered: string[] }> {
-  const waits = Object.entries((definition as AslStateMachine).States)
+  const { TimeoutSeconds, ...rest } = definition as AslStateMachine;
+  const waits = Object.entries(rest.States)
     .filter(([, state]) => state.Type === 'Wait')
     .map(([name]) => [name, 0]);
-  const machine = new StateMachine(definition as unknown as StateMachineDefinition, {
+  // The interpreter times a run with one Node.js timer, which fires at once beyond about 24.8
+  // days: a Standard definition's one-year timeout is left out, as the local engine does.
+  const runnable = TimeoutSeconds !== undefined && TimeoutSeconds <= MAX_TIMER_SECONDS ? definition : rest;
+  const machine = new StateMachine(runnable as unknown as StateMachineDefinition, {
     validationOptions: { checkArn: false },
   });
   // The events of Parallel branches reach the root log through one async hop per level, and the
@@ -90,7 +97,10 @@ export async function executedTransitions(
       taskResourceLocalHandlers: paced as never,
       waitTimeOverrides: Object.fromEntries(waits),
     },
-    context: { Execution: { Id: 'arn:aws:states:us-east-1:123456789012:execution:bench:run' } } as never,
+    context: {
+      Execution: { Id: 'arn:aws:states:us-east-1:123456789012:execution:bench:run' },
+      Task: { Token: 'bench-token' },
+    } as never,
   });
   const entered: string[] = [];
   for await (const event of execution.eventLogs) {
@@ -100,13 +110,20 @@ export async function executedTransitions(
   return { transitions: entered.length, entered };
 }
 
+/** The longest delay a Node.js timer takes, in seconds. */
+const MAX_TIMER_SECONDS = Math.floor(2 ** 31 / 1000) - 1;
+
+/** The run every bench execution works for. */
+const RUN = { id: 'bench-run', deadline: '2099-01-01T00:00:00.000Z' };
+
+/** Steps, gates and records alike answer at once: every state succeeds at its first attempt. */
 const stepSucceeded: LocalHandler = () => ({ StatusCode: 200, Payload: { status: 'SUCCEEDED', output: {} } });
 
 /** States a successful run of a compiled template enters, by executing it. */
 export async function workflowTransitions(template: WorkflowTemplateInput) {
   const { definition } = compileWorkflow(template, { runStepFunctionArn: ARN });
   const handlers = Object.fromEntries(taskStateNames(definition).map((name) => [name, stepSucceeded]));
-  return executedTransitions(definition, handlers, executionInput({}));
+  return executedTransitions(definition, handlers, executionInput({}, RUN));
 }
 
 export interface WorkflowCompileOptions {
@@ -132,9 +149,9 @@ export const DEFAULT_WORKFLOW_OPTIONS: WorkflowCompileOptions = {
 
 interface DagResult {
   steps: number;
-  seriesParallel: boolean;
   ratio: number;
-  ratioWithEstimates: number;
+  gatesPerStep: number;
+  branchesPerStep: number;
   transitionsPerStep: number;
   statesPerStep: number;
   definitionBytesPerStep: number;
@@ -175,16 +192,17 @@ export async function workflowCompile(options: WorkflowCompileOptions = DEFAULT_
     const transitions = successTransitions(definition);
     if (d < options.executedChecks) {
       const handlers = Object.fromEntries(taskStateNames(definition).map((name) => [name, stepSucceeded]));
-      const executed = await executedTransitions(definition, handlers, executionInput({}));
+      const executed = await executedTransitions(definition, handlers, executionInput({}, RUN));
       checked++;
       if (executed.transitions !== transitions)
         mismatches.push({ dag: d, structural: transitions, executed: executed.transitions });
     }
     results.push({
       steps: n,
-      seriesParallel: stats.cuts === 0,
+      // The compiler never sees the durations: the definition is simulated with them afterwards.
       ratio: definitionMakespan(definition, durations) / critical,
-      ratioWithEstimates: compiledMakespan(template, durations, { estimatedDurations: durations }) / critical,
+      gatesPerStep: stats.gates / n,
+      branchesPerStep: stats.branches / n,
       transitionsPerStep: transitions / n,
       statesPerStep: stats.states / n,
       definitionBytesPerStep: new TextEncoder().encode(JSON.stringify(definition)).length / n,
@@ -195,10 +213,10 @@ export async function workflowCompile(options: WorkflowCompileOptions = DEFAULT_
   const pick = (key: keyof DagResult) => spread(results.map((r) => Number(r[key])));
 
   // The template schema stops at MAX_STEPS, so the 1,000-step figure is the planning core
-  // (series-parallel decomposition and cuts), and the whole compiler is timed at the limit.
+  // (the branches and gates of planBranches), and the whole compiler is timed at the limit.
   const large = randomCase(options.largeSteps, seeded(options.seed + 1));
   const largeDag = new Map(large.deps.map((deps, i) => [sid(i), deps.map(sid)]));
-  const planMs = Array.from({ length: options.timingRuns }, () => timeMs(() => seriesParallelize(largeDag)));
+  const planMs = Array.from({ length: options.timingRuns }, () => timeMs(() => planBranches(largeDag)));
   let largeCompile: { error?: string } = {};
   try {
     compileWorkflow(large.template, { runStepFunctionArn: ARN });
@@ -223,15 +241,18 @@ export async function workflowCompile(options: WorkflowCompileOptions = DEFAULT_
         'test/unit/workflow/support.ts randomDag (each step waits for 0-3 earlier ones), template order permuted, durations uniform integers 1-100',
       seed: options.seed,
       definitions: {
-        ratio: 'makespan of the compiled definition (no duration estimates) / critical path of the DAG',
-        ratioWithEstimates: 'the same with the exact durations given as estimatedDurations',
+        ratio:
+          'makespan of the compiled definition, simulated with durations the compiler never saw / critical path of the DAG',
+        gatesPerStep: 'gates on the success path (branch heads with dependencies) / steps',
+        branchesPerStep: 'branches of the Parallel state (1 without one) / steps',
         transitions:
-          'states entered by a run where every step succeeds at its first attempt: each Task, each Parallel (itself plus its branches); failure-path Pass and Fail states not entered',
-        statesPerStep: 'all states of the definition (failure paths included) / steps',
+          'states entered by a run where every step succeeds at its first attempt: each step Task, each gate of a gated head, the Parallel (itself plus its branches); failure-path Tasks and Fail states, and gates entered only on pause, not entered',
+        statesPerStep: 'all states of the definition (gates and failure paths included) / steps',
       },
     },
-    makespan: { ratio: pick('ratio'), ratioWithEstimates: pick('ratioWithEstimates') },
-    seriesParallelShare: results.filter((r) => r.seriesParallel).length / results.length,
+    makespan: { ratio: pick('ratio') },
+    gatesPerStep: pick('gatesPerStep'),
+    branchesPerStep: pick('branchesPerStep'),
     transitionsPerStep: pick('transitionsPerStep'),
     statesPerStep: pick('statesPerStep'),
     definitionBytesPerStep: pick('definitionBytesPerStep'),
