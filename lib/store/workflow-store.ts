@@ -168,13 +168,20 @@ export class WorkflowStore implements WorkflowRepository {
     return runControl(after ?? {});
   }
 
-  async endStep(executionName: string, stepId: string, status: StepEnd): Promise<RunControl> {
+  async endStep(
+    executionName: string,
+    stepId: string,
+    status: StepEnd,
+    options: { onlyFirst?: boolean } = {},
+  ): Promise<RunControl> {
     const after = await this.#memory.update(memoryKeys.runControl(executionName), {
       UpdateExpression: 'SET #e = :status REMOVE #g',
+      ...(options.onlyFirst ? { ConditionExpression: 'attribute_not_exists(#e)' } : {}),
       ExpressionAttributeNames: { '#e': `e:${stepId}`, '#g': `g:${stepId}` },
       ExpressionAttributeValues: { ':status': status },
     });
-    return runControl(after ?? {});
+    // Refused: the step had ended already (its attempt was timed out and recorded FAILED).
+    return after ? runControl(after) : this.readControl(executionName);
   }
 
   async startStep(

@@ -78,7 +78,7 @@ const detail = {
       version: 1,
       versionArn: `${head.stateMachineArn}:1`,
       states: 9,
-      strategy: 'series-parallel',
+      strategy: 'gated-parallel',
       createdAt: at(-60),
       steps: 4,
     },
@@ -366,8 +366,7 @@ describe('workflows run: waits with progress on stderr, the result on stdout', (
           passStates: 3,
           failStates: 1,
           parallelDepth: 1,
-          strategy: 'series-parallel',
-          cuts: 0,
+          strategy: 'gated-parallel',
         },
       },
     });
@@ -382,7 +381,7 @@ describe('workflows run: waits with progress on stderr, the result on stdout', (
       `GET /executions/${ID}`,
     ]);
     expect(recorded[0]?.body).toEqual(productLaunchCampaign);
-    expect(stderr.split('\n')[0]).toBe(`Registered workflow ${WF} v2: 4 steps, 9 states (series-parallel)`);
+    expect(stderr.split('\n')[0]).toBe(`Registered workflow ${WF} v2: 4 steps, 9 states (gated-parallel)`);
     // The run is v1 in the script while the file was registered as v2: the view says so.
     expect(stdout).toContain('Drawn from the template of v2, the current version; this run is v1.');
   });
@@ -502,7 +501,7 @@ describe('workflows list, show, register, rollback', () => {
     on(`GET /workflows/${WF}`, { status: 200, body: detail });
     const { stdout } = await vobee(['workflows', 'show', WF]);
     expect(stdout).toContain('    2  generate_video   Product Video    media     generate_video');
-    expect(stdout).toMatch(/v1\s+yes\s+4\s+9\s+series-parallel/);
+    expect(stdout).toMatch(/v1\s+yes\s+4\s+9\s+gated-parallel/);
   });
 
   it('registers a checked template and says how to run it', async () => {
@@ -510,7 +509,7 @@ describe('workflows list, show, register, rollback', () => {
       status: 201,
       body: {
         ...head,
-        compiled: { states: 9, taskStates: 4, strategy: 'series-parallel', cuts: 0 },
+        compiled: { states: 9, taskStates: 4, strategy: 'gated-parallel', },
       },
     });
     const { code, stdout } = await vobee(['workflows', 'register', 'launch.json'], {
@@ -518,7 +517,7 @@ describe('workflows list, show, register, rollback', () => {
     });
     expect(code).toBe(EXIT_CODES.ok);
     expect(stdout).toBe(
-      `Registered workflow ${WF} v1: 4 steps, 9 states (series-parallel)\nRun it with: vobee workflows run ${WF}\n`,
+      `Registered workflow ${WF} v1: 4 steps, 9 states (gated-parallel)\nRun it with: vobee workflows run ${WF}\n`,
     );
   });
 
@@ -562,7 +561,7 @@ describe('workflows export and import', () => {
     ...head,
     currentVersion: 2,
     latestVersion: 2,
-    compiled: { states: 9, taskStates: 4, strategy: 'series-parallel', cuts: 0 },
+    compiled: { states: 9, taskStates: 4, strategy: 'gated-parallel', },
   };
 
   it('export prints the template as registered, without its version, as 2-space JSON ending in a newline', async () => {
@@ -640,7 +639,7 @@ describe('workflows export and import', () => {
     });
     expect(stdout).toBe(register.stdout);
     expect(stdout).toBe(
-      `Registered workflow ${WF} v2: 4 steps, 9 states (series-parallel)\nRun it with: vobee workflows run ${WF}\n`,
+      `Registered workflow ${WF} v2: 4 steps, 9 states (gated-parallel)\nRun it with: vobee workflows run ${WF}\n`,
     );
   });
 

@@ -36,8 +36,16 @@ export interface WorkflowRepository {
   readControl(executionName: string): Promise<RunControl>;
   /** Parks a gate on the control item; returns the item after. */
   parkGate(executionName: string, stepId: string, gate: ParkedGate): Promise<RunControl>;
-  /** Records how a step ended for good; returns the control item after. */
-  endStep(executionName: string, stepId: string, status: StepEnd): Promise<RunControl>;
+  /**
+   * Records how a step ended for good; returns the control item after. With `onlyFirst`, an end
+   * already recorded stays (a late success does not undo the failure its timeout recorded).
+   */
+  endStep(
+    executionName: string,
+    stepId: string,
+    status: StepEnd,
+    options?: { onlyFirst?: boolean },
+  ): Promise<RunControl>;
 
   /** The outputs of succeeded steps, by step id (read consistently: a step may have just ended). */
   stepOutputs(executionName: string, stepIds: readonly string[]): Promise<Record<string, unknown>>;

@@ -611,7 +611,7 @@ export class WorkflowService {
     // Ended for good before the engine hears of it: what follows the step reads how it ended.
     const run =
       message.status === 'succeeded'
-        ? await this.#ports.workflows.endStep(executionName, stepId, 'SUCCEEDED')
+        ? await this.#ports.workflows.endStep(executionName, stepId, 'SUCCEEDED', { onlyFirst: true })
         : undefined;
     try {
       if (message.status === 'succeeded') {

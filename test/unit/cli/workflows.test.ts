@@ -191,7 +191,7 @@ describe('formatting workflows', () => {
       version: v,
       versionArn: `arn:sm:${v}`,
       states: 9,
-      strategy: 'series-parallel',
+      strategy: 'gated-parallel',
       createdAt: '2026-01-15T10:00:00.000Z',
       steps: 4,
     });
@@ -215,9 +215,9 @@ describe('formatting workflows', () => {
         '    1  generate_images  Product Images   media     generate_images            3  fail        research_market',
         '    2  generate_video   Product Video    media     generate_video             3  fail        generate_images',
         '',
-        'VERSION  LIVE  STEPS  STATES  STRATEGY         CREATED',
-        '     v1  yes       4       9  series-parallel  2026-01-15T10:00:00.000Z',
-        '     v2  -         4       9  series-parallel  2026-01-15T10:00:00.000Z',
+        'VERSION  LIVE  STEPS  STATES  STRATEGY        CREATED',
+        '     v1  yes       4       9  gated-parallel  2026-01-15T10:00:00.000Z',
+        '     v2  -         4       9  gated-parallel  2026-01-15T10:00:00.000Z',
       ].join('\n'),
     );
   });
