@@ -55,7 +55,7 @@ const RUN_TONES: Readonly<Record<ExecutionStatus, Tone | undefined>> = {
 };
 
 /** Statuses after which a run changes no more. */
-export const ENDED: ReadonlySet<ExecutionStatus> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+export const ENDED: ReadonlySet<ExecutionStatus> = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED']);
 const ACTIVE: ReadonlySet<StepRunStatus> = new Set(['RUNNING', 'CALLBACK']);
 
 /** Every step a step waits for: its `dependencies` and each member of its `any_of` groups, once. */
@@ -285,6 +285,13 @@ export function outcomeLines(
     }
     case 'CANCELLED':
       return [style.paint(`Cancelled after ${elapsed}: ${done}.`, 'bad')];
+    case 'TIMED_OUT':
+      return [
+        style.paint(
+          `Timed out after ${elapsed}: ${done}. Run it again from where it stopped with: vobee executions redrive ${id}`,
+          'bad',
+        ),
+      ];
     case 'PAUSED':
       return [`Paused after ${elapsed}: ${done}. Resume it with: vobee executions resume ${id}`];
     default:

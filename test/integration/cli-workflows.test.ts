@@ -461,6 +461,28 @@ describe('executions', () => {
     ]);
   });
 
+  it('redrive posts to the run and says how to follow it; a run that did not fail cannot be redriven', async () => {
+    on(`POST /executions/${ID}/redrive`, { status: 200, body: execution('RUNNING', []) });
+    const redrive = await vobee(['executions', 'redrive', ID]);
+    expect(redrive.code).toBe(EXIT_CODES.ok);
+    expect(redrive.stdout).toBe(
+      `Redriven execution ${ID}: RUNNING\nFollow it with: vobee executions watch ${ID}\n`,
+    );
+    expect(recorded.map((r) => `${r.method} ${r.path}`)).toEqual([`POST /executions/${ID}/redrive`]);
+    on(`POST /executions/${ID}/redrive`, {
+      status: 409,
+      body: {
+        error: {
+          type: 'ConflictError',
+          message: `cannot redrive execution '${ID}': it is SUCCEEDED; only FAILED and TIMED_OUT runs are redriven`,
+        },
+      },
+    });
+    const refused = await vobee(['executions', 'redrive', ID]);
+    expect(refused.code).toBe(EXIT_CODES.conflict);
+    expect(refused.stderr).toContain('only FAILED and TIMED_OUT runs are redriven');
+  });
+
   it('a run that already ended cannot be paused: exit 4 with a hint', async () => {
     on(`POST /executions/${ID}/pause`, {
       status: 409,
@@ -509,7 +531,7 @@ describe('workflows list, show, register, rollback', () => {
       status: 201,
       body: {
         ...head,
-        compiled: { states: 9, taskStates: 4, strategy: 'gated-parallel', },
+        compiled: { states: 9, taskStates: 4, strategy: 'gated-parallel' },
       },
     });
     const { code, stdout } = await vobee(['workflows', 'register', 'launch.json'], {
@@ -561,7 +583,7 @@ describe('workflows export and import', () => {
     ...head,
     currentVersion: 2,
     latestVersion: 2,
-    compiled: { states: 9, taskStates: 4, strategy: 'gated-parallel', },
+    compiled: { states: 9, taskStates: 4, strategy: 'gated-parallel' },
   };
 
   it('export prints the template as registered, without its version, as 2-space JSON ending in a newline', async () => {

@@ -75,7 +75,7 @@ const EXECUTION = subject(
   'Check the execution id: it is printed by `vobee workflows run`.',
 );
 const EXIT_HELP = `
-Exit codes when waiting: 0 SUCCEEDED, ${EXIT_CODES.taskFailed} FAILED, ${EXIT_CODES.cancelled} CANCELLED.`;
+Exit codes when waiting: 0 SUCCEEDED, ${EXIT_CODES.taskFailed} FAILED or TIMED_OUT, ${EXIT_CODES.cancelled} CANCELLED.`;
 
 /** What `POST /workflows` answers: the new head with how its template compiled, side by side. */
 type Registered = RegisteredWorkflow['workflow'] & Pick<RegisteredWorkflow, 'compiled'>;
@@ -488,7 +488,7 @@ async function followToEnd(ctx: ActionContext, first: ExecutionView, drawing: Dr
   const failure = failureLine(view);
   if (failure !== undefined) io.stderr.write(`${failure}\n`);
   ctx.setExitCode(
-    view.status === 'FAILED'
+    view.status === 'FAILED' || view.status === 'TIMED_OUT'
       ? EXIT_CODES.taskFailed
       : view.status === 'CANCELLED'
         ? EXIT_CODES.cancelled
@@ -499,6 +499,8 @@ async function followToEnd(ctx: ActionContext, first: ExecutionView, drawing: Dr
 /** One stderr line for a run that did not succeed, naming the failed step and its error. */
 function failureLine(view: ExecutionView): string | undefined {
   if (view.status === 'CANCELLED') return `Execution ${view.executionId} was CANCELLED`;
+  if (view.status === 'TIMED_OUT')
+    return `Execution ${view.executionId} TIMED OUT: ${view.error?.cause ?? 'it used up its time'}`;
   if (view.status !== 'FAILED') return undefined;
   const failed = view.steps.find((s) => s.status === 'FAILED');
   return failed
