@@ -214,7 +214,7 @@ describe('least privilege', () => {
   });
 
   it.each(FUNCTIONS.map((f) => [f.id, f] as const))(
-    '%s: uses Step Functions only if it manages workflows',
+    '%s: uses Step Functions only if it manages workflows or opens their gates',
     (id, spec) => {
       const states = statementsOf(id).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
       if (spec.managesWorkflows) {
@@ -222,6 +222,11 @@ describe('least privilege', () => {
         const resources = JSON.stringify(states.map((s) => s.Resource));
         expect(states.flatMap(actionsOf)).not.toContain('states:DeleteStateMachine');
         expect(resources).toContain(':stateMachine:vobee-dev-wf-*');
+      } else if (spec.workflowStep) {
+        // The step handler only opens gates: SendTaskSuccess on the tokens they park.
+        expect(states.flatMap(actionsOf).filter((a) => a.startsWith('states:'))).toEqual([
+          'states:SendTaskSuccess',
+        ]);
       } else {
         expect(states).toEqual([]);
       }

@@ -85,18 +85,15 @@ const compile = (template: WorkflowTemplateInput) => compileWorkflow(template, {
 const { timeout: _, ...untimedCampaign } = productLaunchCampaign;
 const expressCampaign: WorkflowTemplateInput = { ...untimedCampaign, engine: 'express' };
 
-/** Lambda's own faults, which gates, failure records and end records retry. */
-const LAMBDA_RETRY = {
-  ErrorEquals: [
-    'Lambda.ServiceException',
-    'Lambda.AWSLambdaException',
-    'Lambda.SdkClientException',
-    'Lambda.TooManyRequestsException',
-  ],
-  IntervalSeconds: 1,
-  MaxAttempts: 3,
-  BackoffRate: 2,
-};
+/**
+ * What gates, failure records and end records retry: not a cancelled or timed-out run; an
+ * Express gate still waiting, for as long as an Express run lasts; anything else three times.
+ */
+const SUPPORT_RETRY = [
+  { ErrorEquals: ['WorkflowCancelled', 'WorkflowTimedOut'], MaxAttempts: 0 },
+  { ErrorEquals: ['GateStillWaiting'], IntervalSeconds: 1, BackoffRate: 1, MaxAttempts: 15 },
+  { ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 },
+];
 
 /** A Task state sending `payload` to the step handler, beside the run's ids. */
 const handlerTask = (workflowId: string, payload: Record<string, unknown>, resource = LAMBDA_INVOKE) => ({
@@ -117,7 +114,7 @@ const standardGate = (workflowId: string, stepId: string, after: string[]) => ({
     { gate: { stepId, after }, 'taskToken.$': '$$.Task.Token' },
     LAMBDA_INVOKE_WAIT_FOR_TOKEN,
   ),
-  Retry: [LAMBDA_RETRY],
+  Retry: SUPPORT_RETRY,
   Next: stepId,
 });
 
@@ -128,7 +125,7 @@ const failedTask = (workflowId: string, stepId: string, endsRun: boolean, next: 
     'error.$': '$.failure.Error',
     'cause.$': '$.failure.Cause',
   }),
-  Retry: [LAMBDA_RETRY],
+  Retry: SUPPORT_RETRY,
   ...next,
 });
 
@@ -326,7 +323,7 @@ describe('compileWorkflow: an Express definition', () => {
     expect(successPath(definition)).toEqual([STEPS_STATE, RECORD_END_STATE]);
     expect(definition.States[RECORD_END_STATE]).toEqual({
       ...handlerTask('product-launch-campaign', { end: { status: 'SUCCEEDED' } }),
-      Retry: [LAMBDA_RETRY],
+      Retry: SUPPORT_RETRY,
       End: true,
     });
     expect(definition.States[STEPS_STATE]?.End).toBeUndefined();
@@ -351,7 +348,7 @@ describe('compileWorkflow: an Express definition', () => {
     expect([...states.keys()].filter((name) => name.endsWith('(gate)'))).toEqual(['c (gate)']);
     expect(states.get('c (gate)')).toEqual({
       ...handlerTask('n-shape', { gate: { stepId: 'c', after: ['a', 'b'] } }),
-      Retry: [LAMBDA_RETRY],
+      Retry: SUPPORT_RETRY,
       Next: 'c',
     });
   });
