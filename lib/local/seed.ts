@@ -52,14 +52,13 @@ export function bundledWorkflowTemplates(): WorkflowTemplateInput[] {
     .map((file) => JSON.parse(readFileSync(resolve(folder, file), 'utf8')) as WorkflowTemplateInput);
 }
 
-/** Registers each bundled template that is not registered yet (a restart keeps later versions). */
+/**
+ * Registers each bundled template that is not registered yet (a restart keeps later versions),
+ * all at once: each is a workflow of its own.
+ */
 export async function seedWorkflows(orchestrator: Orchestrator): Promise<string[]> {
   const known = new Set((await orchestrator.workflows.list()).map((w) => w.workflowId));
-  const done: string[] = [];
-  for (const template of bundledWorkflowTemplates()) {
-    if (known.has(template.workflow_id)) continue;
-    await orchestrator.workflows.register(template);
-    done.push(`workflow ${template.workflow_id}`);
-  }
-  return done;
+  const missing = bundledWorkflowTemplates().filter((t) => !known.has(t.workflow_id));
+  await Promise.all(missing.map((template) => orchestrator.workflows.register(template)));
+  return missing.map((template) => `workflow ${template.workflow_id}`);
 }
