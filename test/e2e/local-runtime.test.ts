@@ -91,7 +91,8 @@ describe('npm start, end to end over HTTP and the CLI', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('serves tasks and workflows, and keeps its state across a restart', async () => {
+  // Two cold starts of `npm start` as a child process: on a busy 2-core machine each takes up to 20 s.
+  it('serves tasks and workflows, and keeps its state across a restart', { timeout: 150_000 }, async () => {
     const first = await startRuntime(dataDir);
     closers.push(async () => first.child.exitCode === null && stopRuntime(first));
     const api = apiClient(first.apiUrl);
