@@ -22,6 +22,11 @@ export const memoryKeys = {
     pk: memoryKeys.run(executionName),
     sk: `${STEP_PREFIX}${stepId}`,
   }),
+  /** One item of a fan-out step: sorts after every step, so reading a run's steps never reads its items. */
+  runStepItem: (executionName: string, stepId: string, index: number): Key => ({
+    pk: memoryKeys.run(executionName),
+    sk: `${STEP_ITEM_PREFIX}${stepId}#${String(index).padStart(6, '0')}`,
+  }),
 };
 
 /** Sort keys inside a run's partition; `CONTROL` < `EXECUTION` < `STEP#…`, so ranges read them together. */
@@ -30,6 +35,8 @@ export const RUN_START = 'EXECUTION';
 export const STEP_PREFIX = 'STEP#';
 /** Sorts after every step of a run. */
 export const LAST_STEP = 'STEP#~';
+/** Items of fan-out steps: `STEPITEM#` sorts after `LAST_STEP`. */
+export const STEP_ITEM_PREFIX = 'STEPITEM#';
 
 /** The patterns table: call counters and statistics, task types, learned patterns, suggestions. */
 export const patternKeys = {
