@@ -26,8 +26,13 @@ interface StateDefinition {
   Resource?: string;
   Parameters?: { FunctionName?: string };
   Branches?: Array<{ States: Record<string, StateDefinition> }>;
-  ItemProcessor?: { States: Record<string, StateDefinition> };
+  ItemProcessor?: { States: Record<string, StateDefinition>; ProcessorConfig?: { Mode?: string } };
   Iterator?: { States: Record<string, StateDefinition> };
+  ItemReader?: { Resource: string; Parameters?: object; ReaderConfig?: { InputType?: string } };
+  Next?: string;
+  End?: boolean;
+  Catch?: unknown[];
+  [field: string]: unknown;
 }
 interface Definition {
   States: Record<string, StateDefinition>;
@@ -60,6 +65,11 @@ interface PendingToken {
  * `lambda:invoke` Task state is mapped, by its `FunctionName`, to a local function: the same
  * handler code that runs in Lambda. Results are wrapped as the service integration wraps them
  * (`{ Payload }`), so definitions are identical locally and on AWS.
+ *
+ * The interpreter has no Distributed Map: one is run as an inline Map (same items, item states
+ * and `MaxConcurrency`) whose items a Task reads first, through `readObject`, from where its
+ * `ItemReader` points (a JSON list in the local S3); its `ResultWriter` is left out (see
+ * {@link withInlineMaps}).
  */
 export class LocalEngine implements WorkflowEngine {
   readonly #machines = new Map<string, { definition: Definition; machine: StateMachine }>();
@@ -72,6 +82,7 @@ export class LocalEngine implements WorkflowEngine {
   readonly #skipWaits: boolean;
   readonly #retryIntervalMs: number | undefined;
   readonly #onEnd: ((ended: EndedExecution) => Promise<void>) | undefined;
+  readonly #readObject: ((bucket: string, key: string) => Promise<string>) | undefined;
 
   /**
    * @param functions resolves a `FunctionName` (name or ARN) to its local handler.
@@ -79,6 +90,8 @@ export class LocalEngine implements WorkflowEngine {
    * @param options.retryIntervalMs every `Retry` waits this long instead of its own interval.
    * @param options.onEnd told of each execution that ends, with its input: the engine forgets
    *   everything when the process stops, so the runtime keeps the ends where they last.
+   * @param options.readObject reads an object of the local S3 as text: what a Distributed Map's
+   *   `ItemReader` reads (without it, such a Map fails when it runs).
    */
   constructor(
     functions: (functionName: string) => LocalFunction | undefined,
@@ -86,9 +99,11 @@ export class LocalEngine implements WorkflowEngine {
       skipWaits?: boolean;
       retryIntervalMs?: number;
       onEnd?: (ended: EndedExecution) => Promise<void>;
+      readObject?: (bucket: string, key: string) => Promise<string>;
     } = {},
   ) {
     this.#onEnd = options.onEnd;
+    this.#readObject = options.readObject;
     this.#functions = functions;
     this.#skipWaits = options.skipWaits ?? false;
     this.#retryIntervalMs = options.retryIntervalMs;
@@ -96,10 +111,11 @@ export class LocalEngine implements WorkflowEngine {
 
   /** Registers (or replaces) a state machine under `arn`. */
   register(arn: string, definition: object): void {
-    const machine = new StateMachine(withinTimerRange(withoutTaskTokenPaths(definition)) as never, {
+    const local = withInlineMaps(definition as Definition);
+    const machine = new StateMachine(withinTimerRange(withoutTaskTokenPaths(local)) as never, {
       validationOptions: { checkArn: false },
     });
-    this.#machines.set(arn, { definition: definition as Definition, machine });
+    this.#machines.set(arn, { definition: local, machine });
   }
 
   /** The type the state machine (unqualified ARN) was deployed with, if it was deployed. */
@@ -260,6 +276,10 @@ export class LocalEngine implements WorkflowEngine {
     const handlers: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
     for (const [stateName, state] of allStates(definition)) {
       if (state.Type !== 'Task') continue;
+      if (state.Resource === S3_GET_OBJECT) {
+        handlers[stateName] = (input) => this.#readItems(input as { Bucket?: string; Key?: string });
+        continue;
+      }
       if (state.Resource !== LAMBDA_INVOKE && state.Resource !== LAMBDA_INVOKE_WAIT_FOR_TOKEN) {
         throw new Error(`state ${stateName}: only ${LAMBDA_INVOKE} (and .waitForTaskToken) run locally`);
       }
@@ -317,6 +337,18 @@ export class LocalEngine implements WorkflowEngine {
     return settled;
   }
 
+  /** The JSON list a Distributed Map's `ItemReader` names, read from the local S3. */
+  async #readItems(where: { Bucket?: string; Key?: string }): Promise<JSONValue> {
+    if (!this.#readObject)
+      throw new Error('a Distributed Map reads its items from S3: this local engine was given no readObject');
+    const items = JSON.parse(await this.#readObject(String(where.Bucket), String(where.Key))) as JSONValue;
+    if (!Array.isArray(items))
+      throw Object.assign(new Error(`s3://${where.Bucket}/${where.Key} holds no JSON list`), {
+        name: 'States.ItemReaderFailed',
+      });
+    return items;
+  }
+
   #retryOverrides(definition: Definition): Record<string, number> | undefined {
     const interval = this.#retryIntervalMs;
     if (interval === undefined) return undefined;
@@ -343,6 +375,70 @@ function withoutTaskTokenPaths(definition: object): object {
     const payload = (state.Parameters as { Payload?: Record<string, unknown> } | undefined)?.Payload;
     if (state.Resource === LAMBDA_INVOKE_WAIT_FOR_TOKEN && payload) delete payload['taskToken.$'];
   }
+  return copy;
+}
+
+const S3_GET_OBJECT = 'arn:aws:states:::s3:getObject';
+/** Where a Distributed Map run locally finds the items its reader read. */
+const LOCAL_ITEMS_PATH = '$.localItemReader';
+
+/**
+ * The definition with each Distributed Map (a Map with an `ItemReader`) made something the
+ * interpreter runs: under the Map's name, a Task reads the items (`s3:getObject` with the reader's
+ * parameters; see `#readItems`) into the state, and goes to the Map, now inline, renamed
+ * `<name> (local)`, iterating those items with its own ItemSelector, item states and
+ * MaxConcurrency; then a Pass clears the items and goes where the Map went. The `ResultWriter` is
+ * dropped, so a Map whose results were written to S3 has none (its `ResultPath` should be null).
+ * Only JSON lists are read (`InputType: 'JSON'`).
+ */
+export function withInlineMaps(definition: Definition): Definition {
+  const copy = structuredClone(definition);
+  const rewrite = (states: Record<string, StateDefinition>) => {
+    for (const [name, state] of Object.entries(states)) {
+      for (const branch of state.Branches ?? []) rewrite(branch.States);
+      const processor = state.ItemProcessor ?? state.Iterator;
+      if (processor) rewrite(processor.States);
+      if (state.Type !== 'Map' || !state.ItemReader) continue;
+      const reader = state.ItemReader;
+      if (reader.Resource !== S3_GET_OBJECT || (reader.ReaderConfig?.InputType ?? 'JSON') !== 'JSON')
+        throw new Error(`state ${name}: only a JSON list read with ${S3_GET_OBJECT} runs locally`);
+      const {
+        ItemReader: _reader,
+        ResultWriter: _writer,
+        Label: _label,
+        Next: next,
+        End: end,
+        ...rest
+      } = state;
+      const local = `${name} (local)`;
+      const clear = `${name} (local end)`;
+      states[name] = {
+        Type: 'Task',
+        Comment: 'reads the items of the Distributed Map below (run locally as an inline Map)',
+        Resource: S3_GET_OBJECT,
+        Parameters: reader.Parameters,
+        ResultPath: LOCAL_ITEMS_PATH,
+        ...(state.Catch ? { Catch: state.Catch } : {}),
+        Next: local,
+      };
+      states[local] = {
+        ...rest,
+        ItemsPath: LOCAL_ITEMS_PATH,
+        ItemProcessor: {
+          ...(processor as object),
+          ProcessorConfig: { Mode: 'INLINE' },
+        } as StateDefinition['ItemProcessor'],
+        Next: clear,
+      };
+      states[clear] = {
+        Type: 'Pass',
+        Result: {},
+        ResultPath: LOCAL_ITEMS_PATH,
+        ...(end ? { End: true } : { Next: next }),
+      };
+    }
+  };
+  rewrite(copy.States);
   return copy;
 }
 

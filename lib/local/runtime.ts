@@ -20,7 +20,7 @@ import { LocalEventBus } from './local-event-bus.ts';
 import { LocalQueue, type LocalQueueOptions } from './local-queue.ts';
 import { LocalSchedules } from './local-schedules.ts';
 import { keepRunEnd, restoreWorkflows } from './restore-workflows.ts';
-import { localArtifactStore, startLocalS3 } from './s3.ts';
+import { localArtifactStore, localObjectReader, startLocalS3 } from './s3.ts';
 
 const RUN_STEP_FUNCTION = FUNCTIONS.find((f) => f.workflowStep)?.id ?? 'RunWorkflowStep';
 /** The example factories listen on loopback. */
@@ -102,6 +102,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       keepRunEnd(runs, description, input).catch((error: Error) =>
         log(`could not keep the end of ${description.executionId}: ${error.message}`),
       ),
+    // What a Distributed Map's ItemReader reads (the engine runs it as an inline Map).
+    readObject: localObjectReader(s3),
   });
   const queues = localQueues(options, log);
   const bus = new LocalEventBus(EVENT_BUS_NAME);

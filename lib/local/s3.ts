@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { S3ArtifactStore } from '../store/artifact-store.ts';
 
@@ -46,7 +46,25 @@ export async function startLocalS3(
 
 /** The artifact store on a local S3-compatible server: the client code that runs on AWS. */
 export function localArtifactStore(s3: Pick<LocalS3, 'endpoint' | 'bucket'>): S3ArtifactStore {
-  const client = new S3Client({
+  return new S3ArtifactStore(localS3Client(s3), { bucket: s3.bucket });
+}
+
+/**
+ * Reads an object of the local S3-compatible server as text: what the local engine's stand-in for
+ * a Distributed Map's `ItemReader` reads (`LocalEngine`'s `readObject`).
+ */
+export function localObjectReader(
+  s3: Pick<LocalS3, 'endpoint'>,
+): (bucket: string, key: string) => Promise<string> {
+  const client = localS3Client(s3);
+  return async (bucket, key) => {
+    const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return (await object.Body?.transformToString('utf8')) ?? '';
+  };
+}
+
+function localS3Client(s3: Pick<LocalS3, 'endpoint'>): S3Client {
+  return new S3Client({
     region: 'us-east-1',
     endpoint: s3.endpoint,
     forcePathStyle: true,
@@ -54,5 +72,4 @@ export function localArtifactStore(s3: Pick<LocalS3, 'endpoint' | 'bucket'>): S3
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
-  return new S3ArtifactStore(client, { bucket: s3.bucket });
 }

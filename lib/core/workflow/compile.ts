@@ -14,8 +14,9 @@
  * anyway). On the random DAGs of the bench, 0.44 gates per step.
  *
  * **State.** The execution input is `{ input, run }` (build it with {@link executionInput}); no
- * Task writes to the state (`ResultPath: null`), so it stays that size whatever the steps return:
- * each step's status is on the run's control item and its output in its step record. A failure
+ * step's Task writes to the state (`ResultPath: null`; a fan-out's list is the one exception,
+ * bounded, see below), so it stays that size whatever the steps return: each step's status is on
+ * the run's control item and its output in its step record. A failure
  * that outlives the step's retries is caught into `$.failure` and reported by a `<step> (failed)`
  * Task (entered only on failure), which records the step as FAILED and releases its dependents
  * (they are skipped); then the run fails (`on_failure: 'fail'`) or the branch goes on
@@ -32,14 +33,44 @@
  * handler ({@link RunEndPayload}): a `Record end` Task after the steps, and the `(failed)` Task
  * of an `on_failure: 'fail'` step.
  *
- * **Names.** A step's Task state is named by its step id; the other states carry a space (which a
- * step id cannot), so names never collide, and they stay within the 80-character limit.
+ * **Fan-out** (`for_each`, see `fan-out.ts`): the step is `<id> (items)`, a Task that starts it
+ * as a step starts (gate, pause, skip) and resolves its list (literal, run input, or an earlier
+ * step's output), answering it into `$.fanout`: inline when it has at most 40 items and 32 KiB,
+ * else as `{ bucket, key, count }` of a JSON artifact it stores (the list size is known only at
+ * run time, so both Maps are emitted). A Choice (`<id> (list size)`) sends an inline list to
+ * `<id> (inline)`, an inline Map (`ItemsPath`), an artifact to `<id> (distributed)`, a
+ * Distributed Map reading it (`ItemReader` s3:getObject, JSON) whose children are Express when
+ * the item's `timeout_seconds`, retries and back-off surely end within five minutes, Standard
+ * otherwise, and whose children's statuses go to `artifacts/map-runs/` (`ResultWriter`), not the
+ * state; a step that ended without running (skipped, or in an earlier execution) goes on. Both
+ * Maps run one Task per item (`item`/`index` from the Map's context, through `ItemSelector`) with
+ * the step's timeout and retries, at most `MaxConcurrency` at a time, and keep only its status;
+ * a failure that outlives an item's retries fails the Map into the step's `(failed)`. Then
+ * `<id> (collect)` gathers the items' outputs, in order, into the step's output and ends the step
+ * like any step (the gates waiting for it open), putting a status in place of the list. Express
+ * has no Distributed Map: there the list always travels in the state, up to 64 KiB.
+ *
+ * Per fan-out step of n items: on Standard, 4 state transitions in the parent (`(items)`, the
+ * Choice, the Map, `(collect)`) plus one per item attempt (inline: in the parent's history,
+ * which is why long lists go to the Distributed Map; Distributed: in each Standard child, or one
+ * Express child request each); n + 2 invocations; DynamoDB requests: `(items)` 1 (the step's
+ * start, the pause and cancel check), each item 2 (its record, and the statistics of its call;
+ * one more when the parameters reference outputs), `(collect)` 2 plus one consistent query page
+ * per MB of item records (the step's record, and its end on the control item): 2n + 4. Items do
+ * not read the control item: a fan-out that started runs its items as a step runs its call (a
+ * pause holds what comes after it; a cancel stops the execution).
+ *
+ * **Names.** A step's Task state is named by its step id (a fan-out's first state is
+ * `<id> (items)`); the other states carry a space (which a step id cannot), so names never
+ * collide, and they stay within the 80-character limit.
  */
 import { ValidationError } from '../errors.ts';
 import { criticalPath, type Durations, planBranches, topologicalOrder } from './dag.ts';
+import { childExecutionType, type ForEach, mapLabel } from './fan-out.ts';
 import { kindOf, LAMBDA_INVOKE, LAMBDA_INVOKE_WAIT_FOR_TOKEN, STEP_KINDS } from './step-kinds.ts';
 import {
   effectiveRetries,
+  MAX_EXPRESS_TIMEOUT_SECONDS,
   MAX_TIMEOUT_SECONDS,
   stepDag,
   validateTemplate,
@@ -61,7 +92,7 @@ export const NOT_RETRIED_ERRORS = ['WorkflowCancelled', 'ValidationError', TIMED
 export const RECORD_END_STATE = 'Record end';
 /** The Parallel state whose branches are the step chains. */
 export const STEPS_STATE = 'Steps';
-/** Lambda's own transient faults, retried on gates and records (a step retries every error anyway). */
+/** Lambda's own transient faults. */
 const LAMBDA_RETRY = {
   ErrorEquals: [
     'Lambda.ServiceException',
@@ -73,6 +104,25 @@ const LAMBDA_RETRY = {
   MaxAttempts: 3,
   BackoffRate: 2,
 };
+/** An Express gate whose dependencies are still running after {@link GATE_WAIT_SECONDS}: asked again. */
+export const GATE_WAITING_ERROR = 'GateStillWaiting';
+/** How long an Express gate waits in one invocation, well within the step handler's 30 s. */
+export const GATE_WAIT_SECONDS = 20;
+/**
+ * The retries of gates and records (a step has its own): transient faults (Lambda's, a throttled
+ * request) are tried again, a cancelled or timed-out run is not, and an Express gate still waiting
+ * is asked again for as long as an Express run may last.
+ */
+const SUPPORT_RETRY = [
+  { ErrorEquals: ['WorkflowCancelled', TIMED_OUT_ERROR], MaxAttempts: 0 },
+  {
+    ErrorEquals: [GATE_WAITING_ERROR],
+    IntervalSeconds: 1,
+    BackoffRate: 1,
+    MaxAttempts: Math.ceil(MAX_EXPRESS_TIMEOUT_SECONDS / GATE_WAIT_SECONDS),
+  },
+  { ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 },
+];
 
 export type AslState = Record<string, unknown>;
 
@@ -273,7 +323,8 @@ function chainsOf(definition: AslStateMachine): AslState[][] {
       const state: AslState | undefined = machine.States[name];
       if (!state) throw new Error(`state '${name}' is missing`);
       states.push(state);
-      name = state.End === true ? undefined : (state.Next as string | undefined);
+      // A fan-out's Choice: its success path runs the items and goes on to the next step.
+      name = state.End === true ? undefined : ((state.Next ?? state.Default) as string | undefined);
     }
     return states;
   };
@@ -332,10 +383,15 @@ class Emitter {
     let following = next;
     for (const id of [...chain].reverse()) {
       this.#step(this.#steps.get(id) as WorkflowStep, following, gated.has(id), states);
-      following = id;
+      following = this.#entry(id);
     }
     const head = chain[0] as string;
-    return gated.has(head) ? gateName(head) : head;
+    return gated.has(head) ? gateName(head) : this.#entry(head);
+  }
+
+  /** The state a step starts with when it has no gate: its Task, or a fan-out's `(items)`. */
+  #entry(stepId: string): string {
+    return this.#steps.get(stepId)?.for_each ? fanOutNames(stepId).items : stepId;
   }
 
   /** A step's states; a `gated` step is entered through its gate. */
@@ -373,41 +429,47 @@ class Emitter {
           `holds '${id}' until its dependencies have ended and the run is not paused`,
           !this.#express,
         ),
-        Next: id,
+        Next: this.#entry(id),
       };
     }
-    states[id] = {
-      Type: 'Task',
-      Comment: step.name,
-      Resource: task.Resource,
-      Parameters: {
-        FunctionName: this.#arn,
-        Payload: {
-          'executionId.$': '$$.Execution.Id',
-          'run.$': '$.run',
-          workflowId: this.#template.workflow_id,
-          stepId: id,
-          step: definition,
-          'input.$': '$.input',
-          ...task.payload,
+    const retry = [
+      // Paused, cancelled, out of time, or input that cannot become valid: trying again cannot help.
+      { ErrorEquals: [PAUSED_ERROR, ...NOT_RETRIED_ERRORS], MaxAttempts: 0 },
+      ...(retries > 0
+        ? [{ ErrorEquals: ['States.ALL'], MaxAttempts: retries, IntervalSeconds: 1, BackoffRate: 2 }]
+        : []),
+    ];
+    const catches = [
+      ...(gate && !this.#express ? [{ ErrorEquals: [PAUSED_ERROR], ResultPath: null, Next: gate }] : []),
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: failed },
+    ];
+    if (step.for_each) {
+      this.#forEach(step, step.for_each, { definition, retry, catches, failed, next }, states);
+    } else {
+      states[id] = {
+        Type: 'Task',
+        Comment: step.name,
+        Resource: task.Resource,
+        Parameters: {
+          FunctionName: this.#arn,
+          Payload: {
+            'executionId.$': '$$.Execution.Id',
+            'run.$': '$.run',
+            workflowId: this.#template.workflow_id,
+            stepId: id,
+            step: definition,
+            'input.$': '$.input',
+            ...task.payload,
+          },
         },
-      },
-      ResultPath: null,
-      ...(step.timeout_seconds !== undefined ? { TimeoutSeconds: step.timeout_seconds } : {}),
-      ...task.extra,
-      Retry: [
-        // Paused, cancelled, out of time, or input that cannot become valid: trying again cannot help.
-        { ErrorEquals: [PAUSED_ERROR, ...NOT_RETRIED_ERRORS], MaxAttempts: 0 },
-        ...(retries > 0
-          ? [{ ErrorEquals: ['States.ALL'], MaxAttempts: retries, IntervalSeconds: 1, BackoffRate: 2 }]
-          : []),
-      ],
-      Catch: [
-        ...(gate && !this.#express ? [{ ErrorEquals: [PAUSED_ERROR], ResultPath: null, Next: gate }] : []),
-        { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: failed },
-      ],
-      ...link(next),
-    };
+        ResultPath: null,
+        ...(step.timeout_seconds !== undefined ? { TimeoutSeconds: step.timeout_seconds } : {}),
+        ...task.extra,
+        Retry: retry,
+        Catch: catches,
+        ...link(next),
+      };
+    }
     states[failed] = {
       ...this.#task(
         {
@@ -429,6 +491,162 @@ class Emitter {
     }
   }
 
+  /**
+   * The states of a fan-out step (see the module comment): `(items)` resolves the list, a Choice
+   * sends it to the inline Map (in the state) or the Distributed Map (a JSON artifact), or past
+   * both when the step ended without running; each item runs in the Map's one Task with the
+   * step's retries; `(collect)` gathers the items' outputs into the step's. A failure anywhere
+   * goes to the step's `(failed)`.
+   */
+  #forEach(
+    step: WorkflowStep,
+    forEach: ForEach,
+    parts: {
+      definition: Record<string, unknown>;
+      retry: AslState[];
+      catches: AslState[];
+      failed: string;
+      next: string | undefined;
+    },
+    states: Record<string, AslState>,
+  ): void {
+    const id = step.step_id;
+    const names = fanOutNames(id);
+    const { definition, retry, catches, failed, next } = parts;
+    const workflowId = this.#template.workflow_id;
+    const toFailed = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: failed }];
+    states[names.items] = {
+      Type: 'Task',
+      Comment: `${step.name}: the list of items`,
+      Resource: LAMBDA_INVOKE,
+      Parameters: {
+        FunctionName: this.#arn,
+        Payload: {
+          'executionId.$': '$$.Execution.Id',
+          'run.$': '$.run',
+          workflowId,
+          stepId: id,
+          step: definition,
+          'input.$': '$.input',
+          items: { from: forEach.items, distributed: !this.#express },
+        },
+      },
+      ResultSelector: { 'list.$': '$.Payload' },
+      ResultPath: '$.fanout',
+      Retry: retry,
+      Catch: catches,
+      Next: names.size,
+    };
+    const after = next ?? names.ended;
+    states[names.size] = {
+      Type: 'Choice',
+      Comment: this.#express
+        ? `the items of '${id}' travel in the state; a step that has ended goes on`
+        : `a short list travels in the state (inline Map), a long one as an artifact (Distributed Map); a step that has ended goes on`,
+      Choices: [
+        { Variable: '$.fanout.list.items', IsPresent: true, Next: names.inline },
+        ...(this.#express
+          ? []
+          : [{ Variable: '$.fanout.list.bucket', IsPresent: true, Next: names.distributed }]),
+      ],
+      Default: after,
+    };
+    if (next === undefined) states[names.ended] = { Type: 'Pass', Comment: `'${id}' has ended`, End: true };
+    // Each item's run gets what a step's Task gets, with the item: the Map's context holds it.
+    const selector = {
+      'executionId.$': '$$.Execution.Id',
+      'run.$': '$.run',
+      'input.$': '$.input',
+      'item.$': '$$.Map.Item.Value',
+      'index.$': '$$.Map.Item.Index',
+    };
+    const itemTask = (name: string) => ({
+      StartAt: name,
+      States: {
+        [name]: {
+          Type: 'Task',
+          Comment: `${step.name}: one item`,
+          Resource: LAMBDA_INVOKE,
+          Parameters: {
+            FunctionName: this.#arn,
+            Payload: {
+              'executionId.$': '$.executionId',
+              'run.$': '$.run',
+              workflowId,
+              stepId: id,
+              step: definition,
+              'input.$': '$.input',
+              'item.$': '$.item',
+              'index.$': '$.index',
+            },
+          },
+          // An item's run ends with its status alone: its output is in its item record.
+          ResultSelector: { 'status.$': '$.Payload.status' },
+          ResultPath: '$',
+          ...(step.timeout_seconds !== undefined ? { TimeoutSeconds: step.timeout_seconds } : {}),
+          Retry: retry,
+          End: true,
+        },
+      },
+    });
+    states[names.inline] = {
+      Type: 'Map',
+      Comment: `runs each item of '${id}', at most ${forEach.max_concurrency} at a time`,
+      ItemsPath: '$.fanout.list.items',
+      ItemSelector: selector,
+      ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, ...itemTask(names.item) },
+      MaxConcurrency: forEach.max_concurrency,
+      ResultPath: null,
+      Catch: toFailed,
+      Next: names.collect,
+    };
+    if (!this.#express) {
+      states[names.distributed] = {
+        Type: 'Map',
+        Comment: `runs each item of '${id}' as a child execution, at most ${forEach.max_concurrency} at a time, reading the list from its artifact`,
+        Label: mapLabel(id),
+        ItemReader: {
+          Resource: 'arn:aws:states:::s3:getObject',
+          ReaderConfig: { InputType: 'JSON' },
+          Parameters: { 'Bucket.$': '$.fanout.list.bucket', 'Key.$': '$.fanout.list.key' },
+        },
+        ItemSelector: selector,
+        ItemProcessor: {
+          ProcessorConfig: {
+            Mode: 'DISTRIBUTED',
+            ExecutionType: childExecutionType(step.timeout_seconds, effectiveRetries(step, this.#template)),
+          },
+          ...itemTask(names.child),
+        },
+        MaxConcurrency: forEach.max_concurrency,
+        // The children's statuses go to the bucket, not into the state (which they could outgrow).
+        ResultWriter: {
+          Resource: 'arn:aws:states:::s3:putObject',
+          Parameters: { 'Bucket.$': '$.fanout.list.bucket', Prefix: `${MAP_RUNS_PREFIX}${workflowId}/${id}` },
+        },
+        ResultPath: null,
+        Catch: toFailed,
+        Next: names.collect,
+      };
+    }
+    states[names.collect] = {
+      ...this.#task(
+        { collect: { stepId: id, 'count.$': '$.fanout.list.count' } },
+        `gathers the outputs of the items of '${id}' into its output and releases what waits for it`,
+      ),
+      // The list is done with: the state keeps a status in its place.
+      ResultSelector: { 'status.$': '$.Payload.status' },
+      ResultPath: '$.fanout',
+      // A transient failure should not waste the items' work; missing or failed items stay so.
+      Retry: [
+        { ErrorEquals: ['StepFailed', ...NOT_RETRIED_ERRORS], MaxAttempts: 0 },
+        { ErrorEquals: ['States.ALL'], MaxAttempts: 3, IntervalSeconds: 1, BackoffRate: 2 },
+      ],
+      Catch: toFailed,
+      ...link(next),
+    };
+  }
+
   /** A Task that sends `fields` to the step handler and leaves the state as it was. */
   #task(fields: Record<string, unknown>, comment: string, waitForToken = false): AslState {
     return {
@@ -446,13 +664,42 @@ class Emitter {
         },
       },
       ResultPath: null,
-      Retry: [LAMBDA_RETRY],
+      Retry: SUPPORT_RETRY,
     };
   }
 }
 
 function gateName(stepId: string): string {
   return `${stepId} (gate)`;
+}
+
+/** Where a Distributed Map writes its children's statuses: under the artifact prefix, so the bucket's lifecycle rule applies. */
+export const MAP_RUNS_PREFIX = 'artifacts/map-runs/';
+
+/** The states of a fan-out step (see {@link fanOutNames}). */
+export interface FanOutStateNames {
+  items: string;
+  size: string;
+  ended: string;
+  inline: string;
+  distributed: string;
+  item: string;
+  child: string;
+  collect: string;
+}
+
+/** The states of a fan-out step; each suffix keeps the name within 80 characters. */
+export function fanOutNames(stepId: string): FanOutStateNames {
+  return {
+    items: `${stepId} (items)`,
+    size: `${stepId} (list size)`,
+    ended: `${stepId} (ended)`,
+    inline: `${stepId} (inline)`,
+    distributed: `${stepId} (distributed)`,
+    item: `${stepId} (item)`,
+    child: `${stepId} (child item)`,
+    collect: `${stepId} (collect)`,
+  };
 }
 
 function link(next: string | undefined): { Next: string } | { End: true } {
@@ -467,7 +714,8 @@ function reorder(states: Record<string, AslState>, start: string): Record<string
     const state = states[name] as AslState;
     ordered[name] = state;
     for (const c of (state.Catch as { Next: string }[] | undefined) ?? []) visit(c.Next);
-    visit(state.Next as string | undefined);
+    for (const c of (state.Choices as { Next: string }[] | undefined) ?? []) visit(c.Next);
+    visit((state.Next ?? state.Default) as string | undefined);
   };
   visit(start);
   for (const [name, state] of Object.entries(states)) if (!(name in ordered)) ordered[name] = state;
@@ -487,6 +735,7 @@ function countStates(
         stats.parallelStates++;
         for (const branch of state.Branches as AslStateMachine[]) walk(branch);
       }
+      if (state.Type === 'Map') walk(state.ItemProcessor as AslStateMachine);
     }
   };
   walk(machine);

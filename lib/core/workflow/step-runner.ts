@@ -7,11 +7,35 @@ import type { HealthChange } from '../passive-health.ts';
 import type { Router, RoutingDecision } from '../routing/router.ts';
 import type { Service } from '../service.ts';
 import type { CallObservation, ServiceStats } from '../statistics.ts';
-import { taskSchema } from '../task.ts';
-import { type RunOutcome, TaskRun, type TaskRunPorts } from '../task-run.ts';
-import type { GatePayload, RunEndPayload, RunRef, StepFailurePayload } from './compile.ts';
+import { type Task, taskSchema } from '../task.ts';
+import type { CallAttempt } from '../task-record.ts';
+import { type CallbackOffers, type RunOutcome, TaskRun, type TaskRunPorts } from '../task-run.ts';
+import {
+  GATE_WAIT_SECONDS,
+  type GatePayload,
+  type RunEndPayload,
+  type RunRef,
+  type StepFailurePayload,
+} from './compile.ts';
+import {
+  type CollectPayload,
+  checkItemList,
+  collectOutputs,
+  type ItemList,
+  type ItemPayload,
+  type ItemsPayload,
+  objectLocation,
+  placeItems,
+  withItem,
+} from './fan-out.ts';
 import { openGate, openReadyGates, outOfTime, type RunControl, type StepEnd } from './run-control.ts';
-import { decideStep, referencedOutputs, type StepResult, type StepResults } from './step-readiness.ts';
+import {
+  decideStep,
+  referencedOutputs,
+  resolveParameters,
+  type StepResult,
+  type StepResults,
+} from './step-readiness.ts';
 import { stepCallbackToken } from './step-token.ts';
 import type { WorkflowStep } from './template.ts';
 import type { WorkflowEngine, WorkflowRepository } from './workflow-ports.ts';
@@ -29,6 +53,14 @@ export class WorkflowCancelled extends VobeeError {
   constructor(executionName: string) {
     super(`execution '${executionName}' was cancelled`);
     this.name = 'WorkflowCancelled';
+  }
+}
+
+/** An Express gate's dependencies are still running: the state machine asks again (see `SUPPORT_RETRY`). */
+export class GateStillWaiting extends VobeeError {
+  constructor(stepId: string) {
+    super(`'${stepId}' still waits for its dependencies`);
+    this.name = 'GateStillWaiting';
   }
 }
 
@@ -68,12 +100,22 @@ export interface StepPayload {
 }
 
 /** Everything the compiled state machine sends to the step handler. */
-export type RunStepPayload = StepPayload | GatePayload | StepFailurePayload | RunEndPayload;
+export type RunStepPayload =
+  | StepPayload
+  | GatePayload
+  | StepFailurePayload
+  | RunEndPayload
+  | ItemsPayload
+  | ItemPayload
+  | CollectPayload;
 
-/** What the step handler answers (the state discards it: statuses live on the control item). */
-export type StepAnswer = {
-  status: 'SUCCEEDED' | 'FAILED' | 'SKIPPED' | 'CALLBACK' | 'RECORDED' | 'WAITING' | 'OPEN';
-};
+/**
+ * What the step handler answers. The state discards it (statuses live on the control item), but
+ * for a fan-out's list, which the Choice after `(items)` reads.
+ */
+export type StepAnswer =
+  | { status: 'SUCCEEDED' | 'FAILED' | 'SKIPPED' | 'CALLBACK' | 'RECORDED' | 'WAITING' | 'OPEN' }
+  | ItemList;
 
 export interface StepRunnerPorts extends Omit<TaskRunPorts, 'router'> {
   workflows: WorkflowRepository;
@@ -94,7 +136,7 @@ export interface StepRunnerPorts extends Omit<TaskRunPorts, 'router'> {
 }
 
 /** Longest pause between two looks of an Express gate at its dependencies. */
-const EXPRESS_GATE_MAX_POLL_MS = 1_000;
+const EXPRESS_GATE_MAX_POLL_MS = 500;
 
 /**
  * Runs one workflow step in one invocation with three writes: the start (which is also the check
@@ -123,6 +165,9 @@ export class StepRunner {
     }
     if ('gate' in payload) return this.#gate(executionName, payload);
     if ('failed' in payload) return this.#failed(executionName, payload);
+    if ('collect' in payload) return this.#collect(executionName, payload);
+    if ('items' in payload) return this.#items(executionName, payload);
+    if ('index' in payload) return this.#item(executionName, payload);
     return this.#step(executionName, payload);
   }
 
@@ -198,54 +243,27 @@ export class StepRunner {
       resources:
         payload.step.timeout_seconds === undefined ? {} : { timeoutSeconds: payload.step.timeout_seconds },
     });
-    const [services, stats, decision] = await Promise.all([
-      this.#ports.services(),
-      this.#ports.statsFor(task.type),
-      this.#ports.brain.decideTask(task),
-    ]);
-    let route: RoutingDecision | undefined;
-    let outcome: RunOutcome | undefined;
-    try {
-      route = await this.#ports.router.routeTask(task);
-    } catch (error) {
-      if (!(error instanceof NoRouteError)) throw error;
-      outcome = { kind: 'failed', error: { kind: 'no_route', message: error.message } };
-    }
-    const run = new TaskRun(this.#ports, {
-      task,
-      decision,
-      route,
-      attempts: [],
-      startedAt,
-      services: new Map(services.map((s) => [s.name, s])),
-      stats,
-    });
     const engineToken = payload.taskToken;
-    outcome ??= await run.proceed({
-      retries: false,
-      callback:
-        engineToken === undefined
-          ? undefined
-          : (_attempt, service) => {
-              const token = stepCallbackToken({
-                executionName,
-                stepId,
-                service,
-                taskType: task.type,
-                engineToken,
-              });
-              return {
-                token,
-                tokenHash: tokenHash(engineToken),
-                url: `${(this.#ports.callbackBaseUrl as string).replace(/\/+$/, '')}/callbacks/${encodeURIComponent(token)}`,
-              };
-            },
-    });
-    const learned = Promise.all([
-      this.#ports.recordCalls(run.observations),
-      this.#ports.recordHealth(run.healthChanges),
-    ]);
-    const calls = run.attempts;
+    const { outcome, calls, learned } = await this.#call(
+      task,
+      startedAt,
+      engineToken === undefined
+        ? undefined
+        : (_attempt, service) => {
+            const token = stepCallbackToken({
+              executionName,
+              stepId,
+              service,
+              taskType: task.type,
+              engineToken,
+            });
+            return {
+              token,
+              tokenHash: tokenHash(engineToken),
+              url: `${(this.#ports.callbackBaseUrl as string).replace(/\/+$/, '')}/callbacks/${encodeURIComponent(token)}`,
+            };
+          },
+    );
     if (outcome.kind === 'waiting') {
       // The callback may already have come and settled the step: only a running step starts waiting.
       await Promise.all([
@@ -289,6 +307,224 @@ export class StepRunner {
   }
 
   /**
+   * Decides, routes and calls a task (a step's, or one item's), failing over within the
+   * invocation. What the statistics learned is being written when this returns.
+   */
+  async #call(
+    task: Task,
+    startedAt: string,
+    callback: CallbackOffers | undefined,
+  ): Promise<{ outcome: RunOutcome; calls: CallAttempt[]; learned: Promise<unknown> }> {
+    const [services, stats, decision] = await Promise.all([
+      this.#ports.services(),
+      this.#ports.statsFor(task.type),
+      this.#ports.brain.decideTask(task),
+    ]);
+    let route: RoutingDecision | undefined;
+    let outcome: RunOutcome | undefined;
+    try {
+      route = await this.#ports.router.routeTask(task);
+    } catch (error) {
+      if (!(error instanceof NoRouteError)) throw error;
+      outcome = { kind: 'failed', error: { kind: 'no_route', message: error.message } };
+    }
+    const run = new TaskRun(this.#ports, {
+      task,
+      decision,
+      route,
+      attempts: [],
+      startedAt,
+      services: new Map(services.map((s) => [s.name, s])),
+      stats,
+    });
+    outcome ??= await run.proceed({ retries: false, callback });
+    const learned = Promise.all([
+      this.#ports.recordCalls(run.observations),
+      this.#ports.recordHealth(run.healthChanges),
+    ]);
+    return { outcome, calls: run.attempts, learned };
+  }
+
+  /**
+   * A fan-out's `(items)`: starts the step as any step starts (pause, cancel, time, skipped
+   * dependencies), checks its parameters' step and input references once, and resolves its list:
+   * answered inline when it is short, else stored as a JSON artifact whose place is answered (a
+   * Distributed Map reads it). One write, plus one read when the parameters or the list reference
+   * outputs, plus the artifact.
+   */
+  async #items(executionName: string, payload: ItemsPayload): Promise<StepAnswer> {
+    const { workflows } = this.#ports;
+    const stepId = payload.stepId;
+    const startedAt = this.#ports.now().toISOString();
+    const start = await workflows.startStep(executionName, stepId, { startedAt });
+    if (!start.started) {
+      if ('ended' in start) return this.#endedBefore(executionName, stepId, start.ended, undefined);
+      if (start.control === 'cancelled') throw new WorkflowCancelled(executionName);
+      throw new WorkflowPaused(executionName);
+    }
+    if (outOfTime(start.run, payload.run?.deadline, this.#ports.now())) {
+      await workflows.updateStep(executionName, stepId, {
+        status: 'FAILED',
+        at: startedAt,
+        endedAt: startedAt,
+        error: 'the run used up its time before the step started',
+      });
+      throw new WorkflowTimedOut(executionName);
+    }
+    const statuses: Record<string, StepResult> = Object.fromEntries(
+      Object.entries(start.run.ended).map(([id, status]) => [id, { status }]),
+    );
+    // One read for the outputs both the parameters and the list reference.
+    const from = payload.items.from;
+    const parameters = { p: payload.step.parameters, ...(typeof from === 'string' ? { l: from } : {}) };
+    const referencing = { ...payload, step: { ...payload.step, parameters } };
+    const results = await this.#withOutputs(executionName, referencing, statuses);
+    // `{{item}}` and `{{index}}` are left for each item; everything else is checked here, once.
+    const readiness = decideStep(payload.step, results, payload.input);
+    if (!readiness.run) {
+      const at = this.#ports.now().toISOString();
+      await workflows.updateStep(executionName, stepId, {
+        status: 'SKIPPED',
+        at,
+        endedAt: at,
+        error: readiness.reason,
+      });
+      await this.#ended(executionName, stepId, 'SKIPPED');
+      return { status: 'SKIPPED' };
+    }
+    const field = `steps.${stepId}.for_each.items`;
+    let resolved: unknown = from;
+    if (typeof from === 'string') {
+      try {
+        resolved = resolveParameters({ items: from }, results, payload.input).items;
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        throw new ValidationError(error.issues.map((issue) => ({ ...issue, field })));
+      }
+    }
+    const list = checkItemList(resolved, field);
+    if (placeItems(list, payload.items.distributed, field) === 'inline')
+      return { status: 'ITEMS', count: list.length, items: list };
+    const { artifacts } = this.#ports;
+    if (!artifacts)
+      throw new StepFailed(
+        `a list of ${list.length} items runs from an artifact: it needs the artifact store configured`,
+      );
+    const stored = await artifacts.put(new TextEncoder().encode(JSON.stringify(list)), 'application/json');
+    return { status: 'ITEMS', count: list.length, ...objectLocation(stored.uri) };
+  }
+
+  /**
+   * One item of a fan-out: the step's parameters with the outputs they reference (one read, when
+   * they do) and the item, decided, routed and called like a step, and the item's own record
+   * written with what the statistics learned. A failure is thrown for the item's Retry; the Map
+   * fails the step when one outlives it. The run's control item is not read: the fan-out step
+   * started as a whole (a pause holds the steps after it; a cancel stops the execution).
+   */
+  async #item(executionName: string, payload: ItemPayload): Promise<StepAnswer> {
+    const { stepId, index } = payload;
+    const now = () => this.#ports.now().toISOString();
+    const startedAt = now();
+    // `(items)` checked that the referenced steps succeeded.
+    const statuses: Record<string, StepResult> = Object.fromEntries(
+      [...referencedOutputs(payload.step.parameters).keys()].map((id) => [id, { status: 'SUCCEEDED' }]),
+    );
+    const results = await this.#withOutputs(executionName, payload, statuses);
+    const parameters = withItem(
+      resolveParameters(payload.step.parameters, results, payload.input),
+      payload.item,
+      index,
+    );
+    const parametersBytes = jsonBytes(parameters);
+    if (parametersBytes > LIMITS.taskParameters.bytes) {
+      throw new ValidationError([
+        {
+          field: `steps.${stepId}.parameters`,
+          message: `${overLimitMessage('taskParameters', parametersBytes)} with item ${index}`,
+        },
+      ]);
+    }
+    const suffix = `.${index}`;
+    const task = taskSchema.parse({
+      id: `${executionName}.${stepId}`.slice(0, 128 - suffix.length) + suffix,
+      type: payload.step.action,
+      action: payload.step.action,
+      factoryType: payload.step.factory_type,
+      parameters,
+      resources:
+        payload.step.timeout_seconds === undefined ? {} : { timeoutSeconds: payload.step.timeout_seconds },
+    });
+    const { outcome, calls, learned } = await this.#call(task, startedAt, undefined);
+    const failure =
+      outcome.kind === 'failed'
+        ? outcome.error.message
+        : outcome.kind === 'succeeded'
+          ? inlineRefusal(outcome.output)
+          : 'the item ended without a result';
+    const at = now();
+    const recorded =
+      failure === undefined && outcome.kind === 'succeeded'
+        ? { status: 'SUCCEEDED' as const, service: outcome.service, output: outcome.output ?? null }
+        : { status: 'FAILED' as const, error: failure ?? 'the item ended without a result' };
+    await Promise.all([
+      this.#ports.workflows.putStepItem(executionName, stepId, {
+        ...recorded,
+        index,
+        startedAt,
+        endedAt: at,
+        calls,
+      }),
+      learned,
+    ]);
+    if (recorded.status === 'FAILED') throw new StepFailed(`item ${index} of '${stepId}': ${recorded.error}`);
+    return { status: 'SUCCEEDED' };
+  }
+
+  /**
+   * A fan-out's `(collect)`, once every item succeeded: the items' outputs, read in order (one
+   * consistent query, a page per MB), become the step's output (kept as a JSON artifact above the
+   * inline limit), the step is recorded SUCCEEDED and ended like any step, opening the gates that
+   * waited for it.
+   */
+  async #collect(executionName: string, payload: CollectPayload): Promise<StepAnswer> {
+    const { stepId, count } = payload.collect;
+    const results = await this.#ports.workflows.stepItems(executionName, stepId, count);
+    let outputs: unknown[];
+    try {
+      outputs = collectOutputs(results, count);
+    } catch (error) {
+      throw new StepFailed(`'${stepId}': ${(error as Error).message}`);
+    }
+    const bytes = jsonBytes(outputs);
+    if (bytes > LIMITS.factoryAnswer.bytes) {
+      throw new StepFailed(
+        `the outputs of the ${count} items of '${stepId}' take ${bytes} bytes, more than the ${LIMITS.factoryAnswer.bytes} a step's output may take: let the items answer smaller outputs or artifact references`,
+      );
+    }
+    let output: unknown = outputs;
+    if (bytes > LIMITS.inlineOutput.bytes) {
+      const { artifacts } = this.#ports;
+      if (!artifacts) throw new StepFailed(inlineRefusal(outputs) as string);
+      // The items' outputs were checked as each item kept them: they are stored as they are.
+      output = {
+        artifact: await artifacts.put(new TextEncoder().encode(JSON.stringify(outputs)), 'application/json'),
+      };
+    }
+    const services = [...new Set(results.map((r) => r.service).filter((s) => s !== undefined))];
+    const at = this.#ports.now().toISOString();
+    await this.#ports.workflows.updateStep(executionName, stepId, {
+      status: 'SUCCEEDED',
+      at,
+      endedAt: at,
+      output,
+      items: count,
+      ...(services.length === 1 ? { service: services[0] } : {}),
+    });
+    await this.#ended(executionName, stepId, 'SUCCEEDED');
+    return { status: 'SUCCEEDED' };
+  }
+
+  /**
    * A step that ended in an earlier execution of the run is not run again: the state machine is
    * told how it ended (a callback step through its token, since the state waits for one).
    */
@@ -307,7 +543,7 @@ export class StepRunner {
   /** Records that a step ended for good, and opens the gates that were waiting only for it. */
   async #ended(executionName: string, stepId: string, status: StepEnd): Promise<void> {
     await openReadyGates(
-      await this.#ports.workflows.endStep(executionName, stepId, status),
+      await this.#ports.workflows.endStep(executionName, stepId, status, { onlyFirst: true }),
       this.#ports.engine,
     );
   }
@@ -332,7 +568,10 @@ export class StepRunner {
       return { status: 'OPEN' };
     }
     const sleep = this.#ports.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+    const giveUpAt = this.#ports.now().getTime() + GATE_WAIT_SECONDS * 1000;
     for (let wait = 25; !check(await this.#ports.workflows.readControl(executionName)); ) {
+      // The state machine asks again (the gate's Retry): one invocation stays within its timeout.
+      if (this.#ports.now().getTime() >= giveUpAt) throw new GateStillWaiting(stepId);
       await sleep(wait);
       wait = Math.min(wait * 2, EXPRESS_GATE_MAX_POLL_MS);
     }

@@ -4,6 +4,7 @@ import { findCycle } from '../graph.ts';
 import { identifier } from '../names.ts';
 import { parseInput } from '../validation.ts';
 import { type Dag, topologicalOrder } from './dag.ts';
+import { forEachIssues, forEachSchema, itemReferenceIssues } from './fan-out.ts';
 import { engineIssue, misplacedFields } from './step-kinds.ts';
 import { inputDeclarationsSchema, inputReferenceIssues } from './template-inputs.ts';
 
@@ -59,6 +60,12 @@ export const workflowStepSchema = z
     callback: z.boolean().default(false),
     /** With `callback`: the longest silence allowed between calls from the factory, in seconds. */
     heartbeat_seconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).optional(),
+    /**
+     * Runs the step once per item of a list, at most `max_concurrency` at a time; its parameters
+     * may use `{{item}}`, `{{item.<path>}}` and `{{index}}`, and its output is the list of the
+     * items' outputs, in order (see `fan-out.ts`).
+     */
+    for_each: forEachSchema.optional(),
   })
   .strict()
   .superRefine((step, ctx) => {
@@ -167,6 +174,9 @@ export function validateTemplate(input: unknown, options: ValidateTemplateOption
       },
       string: (text, field) => issues.push(...inputReferenceIssues(text, field, template.inputs)),
     });
+    walkJson(step.parameters, `steps.${i}.parameters`, {
+      string: (text, field) => issues.push(...itemReferenceIssues(text, field, step.for_each !== undefined)),
+    });
   });
 
   if (edgesValid) {
@@ -179,6 +189,7 @@ export function validateTemplate(input: unknown, options: ValidateTemplateOption
       issues.push({ field: `steps.${index}.${via}`, message: `dependency cycle: ${cycle.join(' -> ')}` });
     } else {
       issues.push(...referenceIssues(template, dag, indexById));
+      issues.push(...forEachIssues(template.steps, dag, template.inputs));
     }
   }
   if (issues.length > 0) throw new ValidationError(issues);
