@@ -80,6 +80,7 @@ export class VobeeStack extends Stack {
       stepFunction,
       managers: all.filter(({ spec }) => spec.managesWorkflows),
       apiUrl,
+      artifacts: this.artifacts,
     });
 
     const intake = onlyConsumerOf(all, 'intake');

@@ -1,12 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ArnFormat, Stack } from 'aws-cdk-lib';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ArnFormat, type CfnResource, Stack } from 'aws-cdk-lib';
+import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { compileWorkflow } from '../../lib/core/workflow/compile.ts';
+import { compileWorkflow, MAP_RUNS_PREFIX } from '../../lib/core/workflow/compile.ts';
 import type { WorkflowTemplateInput } from '../../lib/core/workflow/template.ts';
 import { validateTemplate } from '../../lib/core/workflow/template.ts';
 import type { InputDeclarations } from '../../lib/core/workflow/template-inputs.ts';
@@ -27,6 +28,8 @@ export interface WorkflowsProps {
   apiUrl: string;
   /** The templates deployed with the stack: those in `cdk/workflows/*.json` unless given. */
   templates?: readonly WorkflowTemplateInput[];
+  /** The artifact bucket: a Distributed Map reads its items from it and writes its results there. */
+  artifacts: IBucket;
 }
 
 /** The templates in `cdk/workflows/*.json`, by file name. */
@@ -101,9 +104,68 @@ export class Workflows extends Construct {
       [`AwsSolutions-IAM5[Resource::<${stack.getLogicalId(stepFunction.function.node.defaultChild as CfnFunction)}.Arn>:*]`]:
         'grantInvoke covers the step handler and its versions; no other function',
     };
+    const machineArn = (name: string) =>
+      stack.formatArn({
+        service: 'states',
+        resource: 'stateMachine',
+        resourceName: name,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    const executionArn = (name: string) =>
+      stack.formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName: name,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    /**
+     * A Distributed Map (a fan-out over a large list) reads its items from the artifact bucket,
+     * writes its results under the map-runs prefix, and runs its items as child executions of
+     * the state machine `name` (a pattern for the run-time role).
+     */
+    const allowDistributedMaps = (role: Role | IRole, name: string) => {
+      role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['states:StartExecution'],
+          resources: [machineArn(name), `${machineArn(name)}:*`],
+        }),
+      );
+      role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['states:DescribeExecution', 'states:StopExecution'],
+          resources: [executionArn(`${name}/*`)],
+        }),
+      );
+      props.artifacts.grantRead(role, 'artifacts/*');
+      props.artifacts.grantPut(role, `${MAP_RUNS_PREFIX}*`);
+      role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['s3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
+          resources: [props.artifacts.arnForObjects(`${MAP_RUNS_PREFIX}*`)],
+        }),
+      );
+    };
+    allowDistributedMaps(this.runtimeRole, `${prefix}-*`);
+    const distributedMapReasons = (name: string) => ({
+      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:${name}:*]`]:
+        'A Distributed Map starts its items as child executions of its own state machine, whose versions are not known at deploy',
+      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${name}/*]`]:
+        'The child executions of a Distributed Map are named at run time',
+      'AwsSolutions-IAM5[Action::s3:GetObject*]': 'grantRead on the artifact prefix only',
+      'AwsSolutions-IAM5[Action::s3:GetBucket*]': 'grantRead on the artifact bucket only',
+      'AwsSolutions-IAM5[Action::s3:List*]': 'grantRead on the artifact bucket only',
+      'AwsSolutions-IAM5[Action::s3:Abort*]': 'grantPut on the map-runs prefix only',
+      [`AwsSolutions-IAM5[Resource::<${stack.getLogicalId(props.artifacts.node.defaultChild as CfnResource)}.Arn>/artifacts/*]`]:
+        'Items of a Distributed Map are read from the artifact prefix, objects named at run time',
+      [`AwsSolutions-IAM5[Resource::<${stack.getLogicalId(props.artifacts.node.defaultChild as CfnResource)}.Arn>/${MAP_RUNS_PREFIX}*]`]:
+        'A Distributed Map writes its results under the map-runs prefix, objects named at run time',
+    });
     acknowledge(this.runtimeRole, {
       'AwsSolutions-IAM5[Resource::*]': `${XRAY_WILDCARD_REASON}; ${LOG_DELIVERY_REASON}`,
       ...invokeVersions,
+      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:${prefix}-*]`]:
+        'A Distributed Map starts its items as child executions of its own state machine, registered at run time',
+      ...distributedMapReasons(`${prefix}-*`),
     });
     // One log group for every run-time workflow: a slash keeps its name apart from any deployed
     // workflow's (`<prefix>-<workflow_id>`; ids have no slash), and /aws/vendedlogs/ keeps the
@@ -139,7 +201,11 @@ export class Workflows extends Construct {
         tracingEnabled: true,
       });
       stepFunction.function.grantInvoke(machine);
+      const machineName = `${prefix}-${template.workflow_id}`.slice(0, 80);
+      const distributed = JSON.stringify(definition).includes('"DISTRIBUTED"');
+      if (distributed) allowDistributedMaps(machine.role, machineName);
       acknowledge(machine.role, {
+        ...(distributed ? distributedMapReasons(machineName) : {}),
         ...invokeVersions,
         'AwsSolutions-IAM5[Resource::*]': `${LOG_DELIVERY_REASON}; ${XRAY_WILDCARD_REASON}`,
       });
@@ -151,20 +217,6 @@ export class Workflows extends Construct {
       this.deployed[template.workflow_id] = machine;
     }
 
-    const machineArn = (name: string) =>
-      stack.formatArn({
-        service: 'states',
-        resource: 'stateMachine',
-        resourceName: name,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      });
-    const executionArn = (name: string) =>
-      stack.formatArn({
-        service: 'states',
-        resource: 'execution',
-        resourceName: name,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      });
     // What the managing functions need of each deployed workflow (see `DeployedWorkflow`).
     const deployedArns = JSON.stringify(
       Object.fromEntries(

@@ -11,6 +11,7 @@ import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -566,6 +567,27 @@ describe('workflows', () => {
     }
   });
 
+  it('lets a workflow with a Distributed Map start its item executions and use the artifact bucket, and no other', () => {
+    const roleStatements = (machine: StateMachine) => {
+      const roleId = logicalId(machine.role);
+      return Object.values(resources)
+        .filter((r) => r.Type === 'AWS::IAM::Policy')
+        .filter((r) => JSON.stringify(r.Properties.Roles).includes(`"${roleId}"`))
+        .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    };
+    const fanOut = stack.workflows.deployed['product-image-set'] as StateMachine;
+    const granted = JSON.stringify(roleStatements(fanOut));
+    expect(granted).toContain('states:StartExecution');
+    expect(granted).toContain(':stateMachine:vobee-dev-wf-product-image-set');
+    expect(granted).toContain('s3:GetObject');
+    expect(granted).toContain('/artifacts/map-runs/*');
+    const plain = JSON.stringify(
+      roleStatements(stack.workflows.deployed['generate-and-analyze'] as StateMachine),
+    );
+    expect(plain).not.toContain('states:StartExecution');
+    expect(plain).not.toContain('s3:');
+  });
+
   it('tells the managers where and how run-time workflows log: one log group, ERROR, no execution data', () => {
     const group = resources[logicalId(stack.workflows.runtimeLogGroup)];
     expect(group?.Properties.LogGroupName).toBe('/aws/vendedlogs/states/vobee-dev-wf/registered');
@@ -660,6 +682,7 @@ describe('workflows', () => {
       managers: [manifestFunction(managers[0])],
       apiUrl: 'https://api.example.test',
       templates: [{ ...untimed, engine: 'express' }],
+      artifacts,
     });
     const machine = workflows.deployed[generateAndAnalyze.workflow_id];
     if (!machine) throw new Error('the express template was not deployed');
