@@ -186,7 +186,8 @@ export class LocalEngine implements WorkflowEngine {
   async start(stateMachineArn: string, name: string, input: unknown): Promise<{ executionId: string }> {
     const entry = this.#machines.get(stateMachineArn);
     if (!entry) throw new NotFoundError('state machine', stateMachineArn);
-    const machineName = stateMachineArn.split(':').pop() ?? 'machine';
+    // As on Step Functions, executions are named after the state machine, not the version or alias.
+    const machineName = stateMachineArn.split(':stateMachine:')[1]?.split(':')[0] ?? 'machine';
     const executionId = `arn:aws:states:local:000000000000:execution:${machineName}:${executionName(name)}`;
     const serialized = JSON.stringify(input);
     const existing = this.#executions.get(executionId);

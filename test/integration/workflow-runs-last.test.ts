@@ -64,8 +64,9 @@ describe('runs across restarts of the local runtime', () => {
     });
     closers.push(factory.close);
 
-    let first = await start();
-    closers.push(() => first.runtime.stop(1_000));
+    const first = await start();
+    let firstStopped = false;
+    closers.push(async () => firstStopped || first.runtime.stop(1_000));
     await first.runtime.orchestrator.services.register({
       name: 'studio',
       endpoint: factory.endpoint,
@@ -137,8 +138,9 @@ describe('runs across restarts of the local runtime', () => {
     expect(factory.count('render')).toBe(1);
 
     await first.runtime.stop(1_000);
+    firstStopped = true;
     const second = await start();
-    first = second;
+    closers.push(() => second.runtime.stop(1_000));
 
     // History reads back unchanged.
     expect((await second.api.get(`/executions/${quick.body.executionId}`)).body).toEqual(finished);
@@ -165,7 +167,6 @@ describe('runs across restarts of the local runtime', () => {
     expect(factory.count('slow_prepare')).toBe(1);
     expect(factory.count('prepare')).toBe(2);
     expect(factory.count('publish')).toBe(3);
-    await second.runtime.stop(1_000);
   });
 });
 
