@@ -323,18 +323,23 @@ export function perRun(tally: RequestTally, runs: number) {
 
 /**
  * The local engine's id of a run started on `startedArn` (state machine, version or alias ARN)
- * under `name`: `arn:aws:states:<region>:<account>:execution:<last part of the ARN>:<name>`, as
+ * under `name`: `arn:aws:states:<region>:<account>:execution:<state machine name>:<name>`, as
  * `LocalEngine.start` makes it. Waiting on a wrong id fails at once (the engine does not know it).
  */
 export function localExecutionArn(startedArn: string, name: string): string {
-  const parts = startedArn.split(':');
-  return [...parts.slice(0, 5), 'execution', parts.at(-1), name].join(':');
+  const [account, machine] = startedArn.split(':stateMachine:') as [string, string];
+  return `${account}:execution:${machine.split(':')[0]}:${name}`;
 }
 
-/** The step results a campaign run ended with are all SUCCEEDED: the four steps really ran. */
-export function campaignSucceeded(output: unknown): boolean {
-  const results = (output as { results?: Record<string, { status?: string }> } | undefined)?.results ?? {};
-  return Object.keys(CAMPAIGN_DEPENDENCIES).every((id) => results[id]?.status === 'SUCCEEDED');
+/**
+ * Whether the engine ran this run of the campaign to the end: every campaign step has
+ * `on_failure: 'fail'`, so a SUCCEEDED execution had all four steps succeed, and its final
+ * state names the run it worked for.
+ */
+export function campaignSucceeded(end: { status: string; output?: unknown }, runId: string): boolean {
+  return (
+    end.status === 'SUCCEEDED' && (end.output as { run?: { id?: string } } | undefined)?.run?.id === runId
+  );
 }
 
 // ---- the two sides over HTTP -------------------------------------------------------------------
@@ -381,7 +386,7 @@ async function runThroughRuntime(runtime: LocalRuntime, aliasArn: string): Promi
     throw new Error(`POST executions answered ${response.status}: ${JSON.stringify(body).slice(0, 200)}`);
   const end = await runtime.engine.waitFor(localExecutionArn(aliasArn, body.executionId));
   if (end.status !== 'SUCCEEDED') throw new Error(`run ${end.status}: ${end.error ?? ''} ${end.cause ?? ''}`);
-  if (!campaignSucceeded(end.output)) throw new Error('run SUCCEEDED without four succeeded steps');
+  if (!campaignSucceeded(end, body.executionId)) throw new Error('run SUCCEEDED without naming its run');
 }
 
 /** Requests counted under `<command> <table>`, and the request units they consumed. */

@@ -214,14 +214,12 @@ describe('the figures', () => {
     expect(perRun({ requests: new Map(), readUnits: 0, writeUnits: 0 }, 0).total).toBeNaN();
   });
 
-  it('call a run successful only when all four steps succeeded', () => {
-    const ok = { status: 'SUCCEEDED', output: {} };
-    const all = { research_market: ok, discover_trends: ok, generate_images: ok, generate_video: ok };
-    expect(campaignSucceeded({ input: {}, results: all })).toBe(true);
-    expect(campaignSucceeded({ input: {}, results: { ...all, generate_video: { status: 'SKIPPED' } } })).toBe(
-      false,
-    );
-    expect(campaignSucceeded(undefined)).toBe(false);
+  it('call a run successful only when the engine ran it to success for that run', () => {
+    const output = { input: {}, run: { id: 'run-1', deadline: '2026-01-15T11:00:00.000Z' } };
+    expect(campaignSucceeded({ status: 'SUCCEEDED', output }, 'run-1')).toBe(true);
+    expect(campaignSucceeded({ status: 'SUCCEEDED', output }, 'run-2')).toBe(false);
+    expect(campaignSucceeded({ status: 'FAILED', output }, 'run-1')).toBe(false);
+    expect(campaignSucceeded({ status: 'SUCCEEDED' }, 'run-1')).toBe(false);
   });
 });
 
