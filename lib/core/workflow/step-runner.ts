@@ -171,28 +171,35 @@ export class StepRunner {
     return this.#step(executionName, payload);
   }
 
-  async #step(executionName: string, payload: StepPayload): Promise<StepAnswer> {
+  /**
+   * What every start of a step does: the conditional start write, then what it may find: the run
+   * paused or cancelled (thrown), the step ended in an earlier execution or waiting for a callback
+   * carried over from one (answered), or the run out of time (thrown, the step recorded FAILED);
+   * else when it started and how the other steps ended.
+   */
+  async #begin(
+    executionName: string,
+    stepId: string,
+    payload: { run?: RunRef | undefined; taskToken?: string | undefined },
+  ): Promise<{ answer: StepAnswer } | { startedAt: string; statuses: Record<string, StepResult> }> {
     const { workflows } = this.#ports;
-    const stepId = payload.stepId;
-    const now = () => this.#ports.now().toISOString();
-    const startedAt = now();
+    const startedAt = this.#ports.now().toISOString();
+    const token = payload.taskToken;
     const start = await workflows.startStep(executionName, stepId, {
       startedAt,
-      tokenHash: payload.taskToken === undefined ? undefined : tokenHash(payload.taskToken),
+      tokenHash: token === undefined ? undefined : tokenHash(token),
     });
     if (!start.started) {
-      if ('ended' in start) return this.#endedBefore(executionName, stepId, start.ended, payload.taskToken);
+      if ('ended' in start)
+        return { answer: await this.#endedBefore(executionName, stepId, start.ended, token) };
       if (start.control === 'cancelled') throw new WorkflowCancelled(executionName);
       throw new WorkflowPaused(executionName);
     }
     const carried = start.run.carried[stepId];
-    if (carried !== undefined && payload.taskToken !== undefined) {
+    if (carried !== undefined && token !== undefined) {
       // Its factory still holds the callback token of the earlier execution: it keeps waiting for it.
-      await workflows.rebindCallback(executionName, stepId, {
-        tokenHash: carried,
-        engineToken: payload.taskToken,
-      });
-      return { status: 'CALLBACK' };
+      await workflows.rebindCallback(executionName, stepId, { tokenHash: carried, engineToken: token });
+      return { answer: { status: 'CALLBACK' } };
     }
     if (outOfTime(start.run, payload.run?.deadline, this.#ports.now())) {
       await workflows.updateStep(executionName, stepId, {
@@ -203,9 +210,20 @@ export class StepRunner {
       });
       throw new WorkflowTimedOut(executionName);
     }
-    const statuses: Record<string, StepResult> = Object.fromEntries(
+    // How the other steps ended, as the results the step's readiness is decided on.
+    const statuses = Object.fromEntries(
       Object.entries(start.run.ended).map(([id, status]) => [id, { status }]),
     );
+    return { startedAt, statuses };
+  }
+
+  async #step(executionName: string, payload: StepPayload): Promise<StepAnswer> {
+    const { workflows } = this.#ports;
+    const stepId = payload.stepId;
+    const now = () => this.#ports.now().toISOString();
+    const begun = await this.#begin(executionName, stepId, payload);
+    if ('answer' in begun) return begun.answer;
+    const { startedAt, statuses } = begun;
     const results = { ...statuses, ...payload.results };
     const readiness = decideStep(
       payload.step,
@@ -355,25 +373,9 @@ export class StepRunner {
   async #items(executionName: string, payload: ItemsPayload): Promise<StepAnswer> {
     const { workflows } = this.#ports;
     const stepId = payload.stepId;
-    const startedAt = this.#ports.now().toISOString();
-    const start = await workflows.startStep(executionName, stepId, { startedAt });
-    if (!start.started) {
-      if ('ended' in start) return this.#endedBefore(executionName, stepId, start.ended, undefined);
-      if (start.control === 'cancelled') throw new WorkflowCancelled(executionName);
-      throw new WorkflowPaused(executionName);
-    }
-    if (outOfTime(start.run, payload.run?.deadline, this.#ports.now())) {
-      await workflows.updateStep(executionName, stepId, {
-        status: 'FAILED',
-        at: startedAt,
-        endedAt: startedAt,
-        error: 'the run used up its time before the step started',
-      });
-      throw new WorkflowTimedOut(executionName);
-    }
-    const statuses: Record<string, StepResult> = Object.fromEntries(
-      Object.entries(start.run.ended).map(([id, status]) => [id, { status }]),
-    );
+    const begun = await this.#begin(executionName, stepId, payload);
+    if ('answer' in begun) return begun.answer;
+    const { startedAt, statuses } = begun;
     // One read for the outputs both the parameters and the list reference.
     const from = payload.items.from;
     const parameters = { p: payload.step.parameters, ...(typeof from === 'string' ? { l: from } : {}) };
