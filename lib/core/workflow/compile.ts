@@ -453,9 +453,7 @@ class Emitter {
         Parameters: {
           FunctionName: this.#arn,
           Payload: {
-            'executionId.$': '$$.Execution.Id',
-            'run.$': '$.run',
-            workflowId: this.#template.workflow_id,
+            ...this.#runFields(),
             stepId: id,
             step: definition,
             'input.$': '$.input',
@@ -522,9 +520,7 @@ class Emitter {
       Parameters: {
         FunctionName: this.#arn,
         Payload: {
-          'executionId.$': '$$.Execution.Id',
-          'run.$': '$.run',
-          workflowId,
+          ...this.#runFields(),
           stepId: id,
           step: definition,
           'input.$': '$.input',
@@ -647,6 +643,11 @@ class Emitter {
     };
   }
 
+  /** What every payload to the step handler carries: which execution, run and workflow. */
+  #runFields(): Record<string, string> {
+    return { 'executionId.$': '$$.Execution.Id', 'run.$': '$.run', workflowId: this.#template.workflow_id };
+  }
+
   /** A Task that sends `fields` to the step handler and leaves the state as it was. */
   #task(fields: Record<string, unknown>, comment: string, waitForToken = false): AslState {
     return {
@@ -656,9 +657,7 @@ class Emitter {
       Parameters: {
         FunctionName: this.#arn,
         Payload: {
-          'executionId.$': '$$.Execution.Id',
-          'run.$': '$.run',
-          workflowId: this.#template.workflow_id,
+          ...this.#runFields(),
           ...fields,
           ...(waitForToken ? { 'taskToken.$': '$$.Task.Token' } : {}),
         },
