@@ -54,6 +54,21 @@ export function topologicalOrder(dag: Dag): string[] {
   return order;
 }
 
+/** Each node -> every node it waits for, directly or not. */
+export function ancestorsOf(dag: Dag): Map<string, Set<string>> {
+  const ancestors = new Map<string, Set<string>>();
+  for (const node of topologicalOrder(dag)) {
+    const all = new Set<string>();
+    for (const dep of dag.get(node) ?? []) {
+      if (!dag.has(dep)) continue;
+      all.add(dep);
+      for (const a of ancestors.get(dep) ?? []) all.add(a);
+    }
+    ancestors.set(node, all);
+  }
+  return ancestors;
+}
+
 /** The longest chain of dependencies by total duration: the least time any schedule needs. */
 export function criticalPath(dag: Dag, durations: Durations): { length: number; path: string[] } {
   const finish = new Map<string, number>();
@@ -97,17 +112,11 @@ export interface BranchPlan {
 
 export function planBranches(dag: Dag): BranchPlan {
   const order = topologicalOrder(dag);
-  const ancestors = new Map<string, Set<string>>();
+  const ancestors = ancestorsOf(dag);
   const follower = new Map<string, string>();
   const chained = new Set<string>();
   for (const node of order) {
     const deps = unique(dag.get(node) ?? []).filter((d) => dag.has(d));
-    const all = new Set<string>();
-    for (const dep of deps) {
-      all.add(dep);
-      for (const a of ancestors.get(dep) ?? []) all.add(a);
-    }
-    ancestors.set(node, all);
     const latest = deps.filter((d) => !deps.some((other) => other !== d && ancestors.get(other)?.has(d)));
     const only = latest.length === 1 ? (latest[0] as string) : undefined;
     if (only !== undefined && !follower.has(only)) {

@@ -11,7 +11,8 @@
 import * as z from 'zod';
 import { type FieldIssue, ValidationError } from '../errors.ts';
 import { humanBytes, jsonBytes, LIMITS } from '../limits.ts';
-import { type Dag, topologicalOrder } from './dag.ts';
+import { ancestorsOf, type Dag } from './dag.ts';
+import { scanReferences } from './references.ts';
 import type { StepPayload } from './step-runner.ts';
 import { findInputReferences, type InputDeclarations, inputReferenceIssues } from './template-inputs.ts';
 
@@ -163,20 +164,6 @@ export function forEachIssues(
   return issues;
 }
 
-/** Each step -> every step it waits for, directly or not. */
-function ancestorsOf(dag: Dag): Map<string, Set<string>> {
-  const ancestors = new Map<string, Set<string>>();
-  for (const id of topologicalOrder(dag)) {
-    const set = new Set<string>();
-    for (const dep of dag.get(id) ?? []) {
-      set.add(dep);
-      for (const a of ancestors.get(dep) ?? []) set.add(a);
-    }
-    ancestors.set(id, set);
-  }
-  return ancestors;
-}
-
 /** An `{{item}}`, `{{item.<path>}}` or `{{index}}` reference found in a parameter string. */
 export interface ItemReference {
   text: string;
@@ -184,27 +171,17 @@ export interface ItemReference {
   path: string[];
 }
 
-const CANDIDATE = /\{\{([^{}]*)\}\}/g;
-const ITEM_REFERENCE = /^\s*(?:(item)((?:\.[^.\s]+)*)|(index))\s*$/;
+const ITEM_REFERENCE = /^\s*(item|index)((?:\.[^.\s]+)*)\s*$/;
 
 /** The item references in a string, and the `{{item...}}` / `{{index...}}` snippets that do not parse. */
 export function findItemReferences(text: string): { references: ItemReference[]; malformed: string[] } {
+  const found = scanReferences(text, /^\s*(item|index)\b/, ITEM_REFERENCE);
   const references: ItemReference[] = [];
-  const malformed: string[] = [];
-  for (const match of text.matchAll(CANDIDATE)) {
-    const inner = match[1] as string;
-    if (!/^\s*(item|index)\b/.test(inner)) continue;
-    const parsed = ITEM_REFERENCE.exec(inner);
-    if (!parsed) {
-      malformed.push(match[0]);
-      continue;
-    }
-    const tail = parsed[2] ?? '';
-    references.push({
-      text: match[0],
-      kind: parsed[3] ? 'index' : 'item',
-      path: tail ? tail.slice(1).split('.') : [],
-    });
+  const malformed = [...found.malformed];
+  for (const { text: snippet, name, path } of found.references) {
+    // An index is a number: nothing to look into.
+    if (name === 'index' && path.length > 0) malformed.push(snippet);
+    else references.push({ text: snippet, kind: name === 'index' ? 'index' : 'item', path });
   }
   return { references, malformed };
 }

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { type FieldIssue, ValidationError } from '../errors.ts';
+import { type FoundReference, scanReferences } from './references.ts';
 
 export const INPUT_TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array'] as const;
 export type InputType = (typeof INPUT_TYPES)[number];
@@ -63,39 +64,16 @@ export type InputDeclaration = z.output<typeof inputDeclarationSchema>;
 export type InputDeclarations = z.output<typeof inputDeclarationsSchema>;
 
 /** A `{{input.<name>.<dotted.path>}}` reference found in a parameter string. */
-export interface InputReference {
-  /** The reference as written, braces included. */
-  text: string;
-  name: string;
-  /** Segments after the name; empty for the whole input. Numeric segments index arrays. */
-  path: string[];
-}
+export type InputReference = FoundReference;
 
-const CANDIDATE = /\{\{([^{}]*)\}\}/g;
 const REFERENCE = /^\s*input\.([A-Za-z][A-Za-z0-9_]*)((?:\.[^.\s]+)*)\s*$/;
 
 /**
  * The input references in a string, plus the `{{input...}}` (or `{{inputs...}}`) snippets that
- * look like references but do not parse. Other `{{...}}` text is left alone.
+ * look like references but do not parse (see `scanReferences`).
  */
 export function findInputReferences(text: string): { references: InputReference[]; malformed: string[] } {
-  const references: InputReference[] = [];
-  const malformed: string[] = [];
-  for (const match of text.matchAll(CANDIDATE)) {
-    if (!/^\s*inputs?\b/.test(match[1] as string)) continue;
-    const parsed = REFERENCE.exec(match[1] as string);
-    if (!parsed) {
-      malformed.push(match[0]);
-      continue;
-    }
-    const tail = parsed[2] as string;
-    references.push({
-      text: match[0],
-      name: parsed[1] as string,
-      path: tail ? tail.slice(1).split('.') : [],
-    });
-  }
-  return { references, malformed };
+  return scanReferences(text, /^\s*inputs?\b/, REFERENCE);
 }
 
 /**

@@ -3,8 +3,9 @@ import { type FieldIssue, ValidationError } from '../errors.ts';
 import { findCycle } from '../graph.ts';
 import { identifier } from '../names.ts';
 import { parseInput } from '../validation.ts';
-import { type Dag, topologicalOrder } from './dag.ts';
+import { ancestorsOf, type Dag } from './dag.ts';
 import { forEachIssues, forEachSchema, itemReferenceIssues } from './fan-out.ts';
+import { scanReferences } from './references.ts';
 import { engineIssue, misplacedFields } from './step-kinds.ts';
 import { inputDeclarationsSchema, inputReferenceIssues } from './template-inputs.ts';
 
@@ -220,32 +221,15 @@ export interface StepReference {
   path: string[];
 }
 
-const CANDIDATE = /\{\{([^{}]*)\}\}/g;
 const REFERENCE = /^\s*steps\.([A-Za-z][A-Za-z0-9_]*)\.output((?:\.[^.\s]+)*)\s*$/;
 
 /**
  * The step references in a string, plus the `{{steps...}}` snippets that look like references but
- * do not parse. Other `{{...}}` text is left alone, since factories may use braces themselves.
+ * do not parse (see `scanReferences`).
  */
 export function findReferences(text: string): { references: StepReference[]; malformed: string[] } {
-  const references: StepReference[] = [];
-  const malformed: string[] = [];
-  for (const match of text.matchAll(CANDIDATE)) {
-    const inner = match[1] as string;
-    if (!/^\s*steps\b/.test(inner)) continue;
-    const parsed = REFERENCE.exec(inner);
-    if (!parsed) {
-      malformed.push(match[0]);
-      continue;
-    }
-    const tail = parsed[2] as string;
-    references.push({
-      text: match[0],
-      stepId: parsed[1] as string,
-      path: tail ? tail.slice(1).split('.') : [],
-    });
-  }
-  return { references, malformed };
+  const { references, malformed } = scanReferences(text, /^\s*steps\b/, REFERENCE);
+  return { references: references.map(({ name, ...ref }) => ({ ...ref, stepId: name })), malformed };
 }
 
 /** Visits every key and string of a JSON value, with its dotted field path. */
@@ -296,15 +280,7 @@ function capabilityIssues(
 }
 
 function referenceIssues(template: WorkflowTemplate, dag: Dag, indexById: Map<string, number>): FieldIssue[] {
-  const ancestors = new Map<string, Set<string>>();
-  for (const id of topologicalOrder(dag)) {
-    const set = new Set<string>();
-    for (const dep of dag.get(id) ?? []) {
-      set.add(dep);
-      for (const a of ancestors.get(dep) ?? []) set.add(a);
-    }
-    ancestors.set(id, set);
-  }
+  const ancestors = ancestorsOf(dag);
   const issues: FieldIssue[] = [];
   template.steps.forEach((step, i) => {
     walkJson(step.parameters, `steps.${i}.parameters`, {
