@@ -356,7 +356,12 @@ export class WorkflowStore implements WorkflowRepository {
 
   async prepareRerun(
     executionName: string,
-    steps: { all: readonly string[]; reopen: readonly string[]; carry: readonly string[] },
+    steps: {
+      all: readonly string[];
+      reopen: readonly string[];
+      carry: readonly string[];
+      succeeded: readonly string[];
+    },
   ): Promise<void> {
     const run = await this.#memory.get(memoryKeys.runControl(executionName), { consistent: true });
     const names: Record<string, string> = {};
@@ -371,6 +376,12 @@ export class WorkflowStore implements WorkflowRepository {
       names[`#e${i}`] = `e:${id}`;
       names[`#t${i}`] = `t:${id}`;
       remove.push(`#e${i}`, `#t${i}`);
+    });
+    // Steps that succeeded are marked so, to be skipped (a success no gate waited for was not).
+    steps.succeeded.forEach((id, i) => {
+      names[`#s${i}`] = `e:${id}`;
+      values[':succeeded'] = 'SUCCEEDED';
+      set.push(`#s${i} = :succeeded`);
     });
     steps.carry.forEach((id, i) => {
       const hash = run?.[`t:${id}`];

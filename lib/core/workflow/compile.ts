@@ -338,6 +338,8 @@ class Emitter {
   readonly #template: WorkflowTemplate;
   readonly #arn: string;
   readonly #express: boolean;
+  /** Steps some gate waits for (see `workflow`). */
+  readonly #releasing = new Set<string>();
 
   constructor(template: WorkflowTemplate, arn: string) {
     this.#template = template;
@@ -348,6 +350,11 @@ class Emitter {
 
   /** Adds every state to `states`: the chains (in a Parallel when there are several), then the end. */
   workflow(branches: string[][], gated: ReadonlySet<string>, states: Record<string, AslState>): string {
+    // A step whose success a gate waits for records it on the control item; other successes are
+    // known from the chain having moved on (every other end is always recorded).
+    for (const id of gated)
+      for (const dep of stepDag({ steps: [this.#steps.get(id) as WorkflowStep] }).get(id) ?? [])
+        this.#releasing.add(dep);
     const end = this.#express ? RECORD_END_STATE : undefined;
     if (end) {
       states[end] = {
@@ -417,6 +424,7 @@ class Emitter {
       retries,
     };
     if (step.timeout_seconds !== undefined) definition.timeout_seconds = step.timeout_seconds;
+    if (this.#releasing.has(id)) definition.releases = true;
     const kind = STEP_KINDS[kindOf(step)];
     Object.assign(definition, kind.definition(step));
     const task = kind.taskState(step);
@@ -425,7 +433,8 @@ class Emitter {
     if (gate) {
       states[gate] = {
         ...this.#task(
-          { gate: { stepId: id, after: stepDag({ steps: [step] }).get(id) ?? [] } },
+          // A chained step's gate only ever holds it while paused: its dependencies have ended.
+          { gate: { stepId: id, after: gated ? (stepDag({ steps: [step] }).get(id) ?? []) : [] } },
           `holds '${id}' until its dependencies have ended and the run is not paused`,
           !this.#express,
         ),

@@ -92,6 +92,8 @@ export interface StepPayload {
     'step_id' | 'factory_type' | 'action' | 'parameters' | 'dependencies' | 'any_of' | 'timeout_seconds'
   > & {
     callback?: boolean;
+    /** A gate waits for this step: its success is recorded on the control item (see the compiler). */
+    releases?: boolean;
   };
   input: Record<string, unknown>;
   /** Definitions compiled before step statuses moved to the control item carry them here. */
@@ -224,7 +226,7 @@ export class StepRunner {
     const begun = await this.#begin(executionName, stepId, payload);
     if ('answer' in begun) return begun.answer;
     const { startedAt, statuses } = begun;
-    const results = { ...statuses, ...payload.results };
+    const results = { ...dependenciesEnded(payload.step, statuses), ...payload.results };
     const readiness = decideStep(
       payload.step,
       await this.#withOutputs(executionName, payload, results),
@@ -320,7 +322,7 @@ export class StepRunner {
       throw new StepFailed(error);
     }
     await end({ status: 'SUCCEEDED', service: outcome.service, output: outcome.output ?? null });
-    await this.#ended(executionName, stepId, 'SUCCEEDED');
+    if (payload.step.releases) await this.#ended(executionName, stepId, 'SUCCEEDED');
     return { status: 'SUCCEEDED' };
   }
 
@@ -380,7 +382,11 @@ export class StepRunner {
     const from = payload.items.from;
     const parameters = { p: payload.step.parameters, ...(typeof from === 'string' ? { l: from } : {}) };
     const referencing = { ...payload, step: { ...payload.step, parameters } };
-    const results = await this.#withOutputs(executionName, referencing, statuses);
+    const results = await this.#withOutputs(
+      executionName,
+      referencing,
+      dependenciesEnded(payload.step, statuses),
+    );
     // `{{item}}` and `{{index}}` are left for each item; everything else is checked here, once.
     const readiness = decideStep(payload.step, results, payload.input);
     if (!readiness.run) {
@@ -542,7 +548,11 @@ export class StepRunner {
     return { status: ended };
   }
 
-  /** Records that a step ended for good, and opens the gates that were waiting only for it. */
+  /**
+   * Records that a step ended for good, and opens the gates that were waiting only for it. A
+   * step's success is recorded only when a gate waits for it (`releases`): what follows it in
+   * its branch knows it from the branch having moved on.
+   */
   async #ended(executionName: string, stepId: string, status: StepEnd): Promise<void> {
     await openReadyGates(
       await this.#ports.workflows.endStep(executionName, stepId, status, { onlyFirst: true }),
@@ -658,4 +668,19 @@ export class StepRunner {
     const bytes = await artifacts.read(String(output.artifact.id), LIMITS.factoryAnswer.bytes);
     return JSON.parse(new TextDecoder().decode(bytes));
   }
+}
+
+/**
+ * The results a step's readiness is decided on. A step starts only once its dependencies have
+ * ended (its branch moved on, or its gate saw them end), and every end but a success that no
+ * gate waits for is on the control item: a dependency with no recorded end succeeded.
+ */
+function dependenciesEnded(
+  step: Pick<StepPayload['step'], 'dependencies' | 'any_of'>,
+  ended: Readonly<Record<string, StepResult>>,
+): Record<string, StepResult> {
+  const results: Record<string, StepResult> = { ...ended };
+  for (const dep of [...step.dependencies, ...(step.any_of ?? []).flat()])
+    results[dep] ??= { status: 'SUCCEEDED' };
+  return results;
 }

@@ -93,11 +93,17 @@ export interface WorkflowRepository {
   ): Promise<{ engineToken?: string } | undefined>;
   /**
    * Before a run moves to a new execution: forgets every parked gate, how the `reopen` steps
-   * ended (they run again), and keeps the callback token of the `carry` steps (still waiting).
+   * ended (they run again), keeps the callback token of the `carry` steps (still waiting), and
+   * marks the `succeeded` steps so (they are not run again).
    */
   prepareRerun(
     executionName: string,
-    steps: { all: readonly string[]; reopen: readonly string[]; carry: readonly string[] },
+    steps: {
+      all: readonly string[];
+      reopen: readonly string[];
+      carry: readonly string[];
+      succeeded: readonly string[];
+    },
   ): Promise<void>;
   /** A carried callback step waits in the new execution with `engineToken` (see `RunControl.carried`). */
   rebindCallback(

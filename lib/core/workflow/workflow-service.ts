@@ -113,6 +113,7 @@ export interface ExecutionView {
  */
 export class WorkflowService {
   readonly #ports: WorkflowServicePorts;
+  readonly #versions = new Map<string, WorkflowVersion>();
   constructor(ports: WorkflowServicePorts) {
     this.#ports = ports;
   }
@@ -204,7 +205,7 @@ export class WorkflowService {
         steps: template.steps.length,
       }),
     );
-    const current = await this.#ports.workflows.getVersion(head.workflowId, head.currentVersion);
+    const current = await this.#version(head.workflowId, head.currentVersion);
     return { ...head, template: current?.template, versions };
   }
 
@@ -217,7 +218,7 @@ export class WorkflowService {
       );
     }
     const version = parseInput(workflowVersionNumber, versionInput, 'version');
-    const target = await this.#ports.workflows.getVersion(head.workflowId, version);
+    const target = await this.#version(head.workflowId, version);
     if (!target) throw new NotFoundError('workflow version', `${head.workflowId}@${version}`);
     await this.#ports.engine.setAlias(head.stateMachineArn, LIVE_ALIAS, target.versionArn);
     const next = {
@@ -247,7 +248,7 @@ export class WorkflowService {
     const deployed = this.#ports.deployed?.[head.workflowId];
     const inputs = deployed
       ? deployed.inputs
-      : (await this.#ports.workflows.getVersion(head.workflowId, head.currentVersion))?.template.inputs;
+      : (await this.#version(head.workflowId, head.currentVersion))?.template.inputs;
     const input = applyInputs({ inputs }, given);
     // The input travels in the state of every step (Step Functions: 256 KB).
     assertWithin('runInput', jsonBytes(input));
@@ -479,10 +480,7 @@ export class WorkflowService {
 
   /** The template the run runs: its own once changed, else its version's (none for deployed workflows). */
   async #templateOf(record: WorkflowExecutionRecord): Promise<WorkflowTemplate | undefined> {
-    return (
-      record.runTemplate ??
-      (await this.#ports.workflows.getVersion(record.workflowId, record.version))?.template
-    );
+    return record.runTemplate ?? (await this.#version(record.workflowId, record.version))?.template;
   }
 
   /** The state machine (version) a new execution of the run starts on. */
@@ -503,7 +501,7 @@ export class WorkflowService {
     }
     const deployed = this.#ports.deployed?.[record.workflowId];
     if (deployed) return deployed.arn;
-    const version = await this.#ports.workflows.getVersion(record.workflowId, record.version);
+    const version = await this.#version(record.workflowId, record.version);
     if (!version) throw new NotFoundError('workflow version', `${record.workflowId}@${record.version}`);
     return version.versionArn;
   }
@@ -511,8 +509,12 @@ export class WorkflowService {
   /** Starts a new execution of the run (its version, or its own template) for the same run (see `RunRef`). */
   async #rerun(record: WorkflowExecutionRecord, steps: { reopen: string[]; carry: string[] }): Promise<void> {
     const machine = await this.#machineOf(record);
+    const succeeded = (await this.#ports.workflows.listSteps(record.executionName))
+      .filter((s) => s.status === 'SUCCEEDED')
+      .map((s) => s.stepId);
     await this.#ports.workflows.prepareRerun(record.executionName, {
       all: await this.#stepIds(record),
+      succeeded,
       ...steps,
     });
     const now = this.#ports.now();
@@ -667,6 +669,16 @@ export class WorkflowService {
     if (!after) throw refused();
     await openReadyGates(after, this.#ports.engine);
     return this.describe(executionName);
+  }
+
+  /** A published version: never changed once written, so each process reads it once. */
+  async #version(workflowId: string, version: number): Promise<WorkflowVersion | undefined> {
+    const key = `${workflowId}@${version}`;
+    const known = this.#versions.get(key);
+    if (known) return known;
+    const read = await this.#ports.workflows.getVersion(workflowId, version);
+    if (read) this.#versions.set(key, read);
+    return read;
   }
 
   async #head(workflowId: string): Promise<WorkflowHead> {

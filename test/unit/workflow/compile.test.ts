@@ -224,9 +224,8 @@ describe('compileWorkflow: the product launch seed', () => {
 
   it('gives every step a gate, entered here only when a paused run holds the step', () => {
     const states = allStates(definition);
-    expect(states.get('generate_images (gate)')).toEqual(
-      standardGate(id, 'generate_images', ['research_market']),
-    );
+    // A chained step is held only once its dependencies have ended: its gate waits for nothing else.
+    expect(states.get('generate_images (gate)')).toEqual(standardGate(id, 'generate_images', []));
     expect(states.get('research_market (gate)')).toEqual(standardGate(id, 'research_market', []));
   });
 
@@ -514,9 +513,9 @@ describe('compileWorkflow: options of steps and templates', () => {
     );
     expect(successPath(definition)).toEqual([sid(3), sid(1), sid(0), sid(2), sid(4)]);
     expect(stats).toMatchObject({ strategy: 'sequential', parallelStates: 0, branches: 1, gates: 0 });
-    // Each step still has its gate, for a pause.
+    // Each step still has its gate, for a pause; it holds the step only while the run is paused.
     expect(allStates(definition).get(`${sid(4)} (gate)`)).toMatchObject({
-      Parameters: { Payload: { gate: { stepId: sid(4), after: [sid(2), sid(1)] } } },
+      Parameters: { Payload: { gate: { stepId: sid(4), after: [] } } },
     });
     expect(definitionMakespan(definition, durationsOf([1, 2, 3, 4, 5]))).toBe(15);
     expectValidAsl(definition);
@@ -732,6 +731,11 @@ describe('compileWorkflow on random DAGs (10-60 steps)', () => {
             const id = sid(i);
             const step = states.get(id) as AslState;
             expect(taskStepId(step)).toBe(id);
+            // A step records its success only when a gate waits for it.
+            const awaited = [...gated].some((g) => (deps[Number(g.slice(1))] as number[]).includes(i));
+            const definitionOf = (step.Parameters as { Payload: { step: { releases?: boolean } } }).Payload
+              .step;
+            expect(definitionOf.releases === true).toBe(awaited);
             const callback = options(i).callback === true;
             expect(step.Resource).toBe(callback ? LAMBDA_INVOKE_WAIT_FOR_TOKEN : LAMBDA_INVOKE);
             expect(step.ResultPath).toBeNull();
@@ -741,7 +745,11 @@ describe('compileWorkflow on random DAGs (10-60 steps)', () => {
               expect(gate).toMatchObject({
                 Resource: express ? LAMBDA_INVOKE : LAMBDA_INVOKE_WAIT_FOR_TOKEN,
                 Next: id,
-                Parameters: { Payload: { gate: { stepId: id, after: (deps[i] as number[]).map(sid) } } },
+                Parameters: {
+                  Payload: {
+                    gate: { stepId: id, after: gated.has(id) ? (deps[i] as number[]).map(sid) : [] },
+                  },
+                },
               });
               const payload = (gate?.Parameters as { Payload?: object } | undefined)?.Payload ?? {};
               expect('taskToken.$' in payload).toBe(!express);
