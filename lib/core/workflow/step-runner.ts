@@ -232,17 +232,7 @@ export class StepRunner {
       await this.#withOutputs(executionName, payload, results),
       payload.input,
     );
-    if (!readiness.run) {
-      const at = now();
-      await workflows.updateStep(executionName, stepId, {
-        status: 'SKIPPED',
-        at,
-        endedAt: at,
-        error: readiness.reason,
-      });
-      await this.#ended(executionName, stepId, 'SKIPPED');
-      return { status: 'SKIPPED' };
-    }
+    if (!readiness.run) return this.#skipped(executionName, stepId, readiness.reason);
     if (payload.taskToken !== undefined && !this.#ports.callbackBaseUrl)
       throw new StepFailed('a callback step needs the callback URL configured (VOBEE_CALLBACK_URL)');
     const parametersBytes = jsonBytes(readiness.parameters);
@@ -389,17 +379,7 @@ export class StepRunner {
     );
     // `{{item}}` and `{{index}}` are left for each item; everything else is checked here, once.
     const readiness = decideStep(payload.step, results, payload.input);
-    if (!readiness.run) {
-      const at = this.#ports.now().toISOString();
-      await workflows.updateStep(executionName, stepId, {
-        status: 'SKIPPED',
-        at,
-        endedAt: at,
-        error: readiness.reason,
-      });
-      await this.#ended(executionName, stepId, 'SKIPPED');
-      return { status: 'SKIPPED' };
-    }
+    if (!readiness.run) return this.#skipped(executionName, stepId, readiness.reason);
     const field = `steps.${stepId}.for_each.items`;
     let resolved: unknown = from;
     if (typeof from === 'string') {
@@ -546,6 +526,19 @@ export class StepRunner {
       throw new StepFailed(`step '${stepId}' failed in an earlier execution of '${executionName}'`);
     if (taskToken !== undefined) await openGate(taskToken, this.#ports.engine);
     return { status: ended };
+  }
+
+  /** Records a step skipped (a dependency did not succeed), for good. */
+  async #skipped(executionName: string, stepId: string, reason: string): Promise<StepAnswer> {
+    const at = this.#ports.now().toISOString();
+    await this.#ports.workflows.updateStep(executionName, stepId, {
+      status: 'SKIPPED',
+      at,
+      endedAt: at,
+      error: reason,
+    });
+    await this.#ended(executionName, stepId, 'SKIPPED');
+    return { status: 'SKIPPED' };
   }
 
   /**
