@@ -363,7 +363,11 @@ export class WorkflowStore implements WorkflowRepository {
       succeeded: readonly string[];
     },
   ): Promise<void> {
-    const run = await this.#memory.get(memoryKeys.runControl(executionName), { consistent: true });
+    // The hashes of the carried callbacks' tokens are on the control item: read only when needed.
+    const run =
+      steps.carry.length > 0
+        ? await this.#memory.get(memoryKeys.runControl(executionName), { consistent: true })
+        : undefined;
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
     const remove: string[] = [];

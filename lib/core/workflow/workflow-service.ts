@@ -309,7 +309,10 @@ export class WorkflowService {
    * the engine remembering it.
    */
   async describe(executionName: string): Promise<ExecutionView> {
-    const record = await this.#execution(executionName);
+    return this.#view(await this.#execution(executionName));
+  }
+
+  async #view(record: WorkflowExecutionRecord): Promise<ExecutionView> {
     const steps = (await this.#ports.workflows.listSteps(record.executionName)).sort((a, b) =>
       (a.startedAt ?? '~').localeCompare(b.startedAt ?? '~'),
     );
@@ -379,17 +382,16 @@ export class WorkflowService {
    * others run again, and the run gets its whole time limit anew.
    */
   async redrive(executionName: string): Promise<ExecutionView> {
-    const before = await this.describe(executionName);
+    const record = await this.#execution(executionName);
+    const before = await this.#view(record);
     if (before.status !== 'FAILED' && before.status !== 'TIMED_OUT') {
       throw new ConflictError(
         `cannot redrive execution '${before.executionId}': it is ${before.status}; only FAILED and TIMED_OUT runs are redriven`,
       );
     }
-    const record = await this.#execution(executionName);
-    const reopen = (await this.#stepIds(record)).filter(
-      (id) => !before.steps.some((s) => s.stepId === id && s.status === 'SUCCEEDED'),
-    );
-    await this.#rerun(record, { reopen, carry: [] });
+    const succeeded = succeededSteps(before.steps);
+    const reopen = (await this.#stepIds(record, before.steps)).filter((id) => !succeeded.includes(id));
+    await this.#rerun(record, before.steps, { reopen, carry: [] });
     return this.describe(executionName);
   }
 
@@ -405,14 +407,14 @@ export class WorkflowService {
     if ((await this.#engineView(record)) !== undefined) return false;
     const steps = await this.#ports.workflows.listSteps(record.executionName);
     const carry = steps.filter((s) => s.status === 'CALLBACK').map((s) => s.stepId);
-    await this.#rerun(record, { reopen: [], carry });
+    await this.#rerun(record, steps, { reopen: [], carry });
     return true;
   }
 
-  async #stepIds(record: WorkflowExecutionRecord): Promise<string[]> {
+  /** The run's step ids: its template's, or (a workflow deployed with the stack) those that started. */
+  async #stepIds(record: WorkflowExecutionRecord, steps: readonly StepRecord[]): Promise<string[]> {
     const template = await this.#templateOf(record);
-    if (template) return template.steps.map((s) => s.step_id);
-    return (await this.#ports.workflows.listSteps(record.executionName)).map((s) => s.stepId);
+    return template ? template.steps.map((s) => s.step_id) : steps.map((s) => s.stepId);
   }
 
   /**
@@ -424,7 +426,7 @@ export class WorkflowService {
   async change(executionName: string, input: unknown): Promise<ExecutionView> {
     const change = parseInput(runChangeSchema, input, 'body');
     const record = await this.#execution(executionName);
-    const view = await this.describe(executionName);
+    const view = await this.#view(record);
     if (record.engine === 'express') {
       throw new ConflictError(
         `cannot change execution '${view.executionId}': express runs cannot be paused or changed`,
@@ -473,7 +475,7 @@ export class WorkflowService {
     }
     const previous = record.executionArn;
     const carry = view.steps.filter((s) => s.status === 'CALLBACK').map((s) => s.stepId);
-    await this.#rerun({ ...record, runTemplate: template }, { reopen: [], carry });
+    await this.#rerun({ ...record, runTemplate: template }, view.steps, { reopen: [], carry });
     if (previous) await this.#ports.engine.stop(previous, 'the run carries on under a changed template');
     return this.describe(executionName);
   }
@@ -507,15 +509,16 @@ export class WorkflowService {
   }
 
   /** Starts a new execution of the run (its version, or its own template) for the same run (see `RunRef`). */
-  async #rerun(record: WorkflowExecutionRecord, steps: { reopen: string[]; carry: string[] }): Promise<void> {
+  async #rerun(
+    record: WorkflowExecutionRecord,
+    steps: readonly StepRecord[],
+    changes: { reopen: string[]; carry: string[] },
+  ): Promise<void> {
     const machine = await this.#machineOf(record);
-    const succeeded = (await this.#ports.workflows.listSteps(record.executionName))
-      .filter((s) => s.status === 'SUCCEEDED')
-      .map((s) => s.stepId);
     await this.#ports.workflows.prepareRerun(record.executionName, {
-      all: await this.#stepIds(record),
-      succeeded,
-      ...steps,
+      all: await this.#stepIds(record, steps),
+      succeeded: succeededSteps(steps),
+      ...changes,
     });
     const now = this.#ports.now();
     const deadline = new Date(now.getTime() + (record.timeoutSeconds ?? 3_600) * 1000).toISOString();
@@ -704,6 +707,11 @@ export class WorkflowService {
     if (!record) throw new NotFoundError('execution', name);
     return record;
   }
+}
+
+/** The ids of the steps that succeeded. */
+function succeededSteps(steps: readonly StepRecord[]): string[] {
+  return steps.filter((s) => s.status === 'SUCCEEDED').map((s) => s.stepId);
 }
 
 /** A run's status from how its execution ended (a run out of time fails with `WorkflowTimedOut`). */
