@@ -31,11 +31,15 @@ export interface RunControl {
   pausedAt?: string | undefined;
 }
 
-/** The parked gates whose dependencies have all ended, when the run is running. */
+/** Whether a gate waiting for `after` may open: the run is running and they have all ended. */
+export function gateReady(run: RunControl, after: readonly string[]): boolean {
+  return run.control === 'running' && after.every((id) => Object.hasOwn(run.ended, id));
+}
+
+/** The parked gates that may open (see {@link gateReady}). */
 export function readyGates(run: RunControl): Array<{ stepId: string; token: string }> {
-  if (run.control !== 'running') return [];
   return Object.entries(run.gates)
-    .filter(([, gate]) => gate.after.every((id) => Object.hasOwn(run.ended, id)))
+    .filter(([, gate]) => gateReady(run, gate.after))
     .map(([stepId, gate]) => ({ stepId, token: gate.token }));
 }
 

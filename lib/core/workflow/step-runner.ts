@@ -28,7 +28,14 @@ import {
   placeItems,
   withItem,
 } from './fan-out.ts';
-import { openGate, openReadyGates, outOfTime, type RunControl, type StepEnd } from './run-control.ts';
+import {
+  gateReady,
+  openGate,
+  openReadyGates,
+  outOfTime,
+  type RunControl,
+  type StepEnd,
+} from './run-control.ts';
 import {
   decideStep,
   referencedOutputs,
@@ -143,7 +150,7 @@ const EXPRESS_GATE_MAX_POLL_MS = 500;
 /**
  * Runs one workflow step in one invocation with three writes: the start (which is also the check
  * that the run is not paused or cancelled), the end (status, calls, output), and the statistics
- * of each call. A step whose dependencies did not succeed is recorded as skipped. The step's task
+ * of each call; a fourth, its end on the control item, when a gate waits for it. A step whose dependencies did not succeed is recorded as skipped. The step's task
  * is decided, routed and called like a single task, failing over within the invocation; retrying
  * the step with back-off is the state machine's `Retry`.
  */
@@ -563,7 +570,7 @@ export class StepRunner {
     const check = (run: RunControl) => {
       if (run.control === 'cancelled') throw new WorkflowCancelled(executionName);
       if (outOfTime(run, payload.run?.deadline, this.#ports.now())) throw new WorkflowTimedOut(executionName);
-      return run.control === 'running' && after.every((id) => Object.hasOwn(run.ended, id));
+      return gateReady(run, after);
     };
     const token = payload.taskToken;
     if (token !== undefined) {
