@@ -194,21 +194,34 @@ export class HttpFactoryClient implements FactoryCaller {
       options.body === undefined
         ? options.headers
         : { ...options.headers, 'content-length': String(Buffer.byteLength(options.body)) };
-    const response = await new Promise<IncomingMessage>((resolve, reject) => {
-      const sent = (secure ? httpsRequest : httpRequest)(
-        target,
-        {
-          method: options.method,
-          headers,
-          agent: secure ? this.#https : this.#http,
-          lookup: pinnedLookup(address),
-          signal,
-        },
-        resolve,
-      );
-      sent.on('error', reject);
-      sent.end(options.body);
-    });
+    const attempt = () =>
+      new Promise<IncomingMessage>((resolve, reject) => {
+        const sent = (secure ? httpsRequest : httpRequest)(
+          target,
+          {
+            method: options.method,
+            headers,
+            agent: secure ? this.#https : this.#http,
+            lookup: pinnedLookup(address),
+            signal,
+          },
+          resolve,
+        );
+        sent.on('error', (error: NodeJS.ErrnoException) =>
+          reject(staleConnection(sent.reusedSocket, error) ? new StaleConnection(error) : error),
+        );
+        sent.end(options.body);
+      });
+    let response: IncomingMessage | undefined;
+    // A kept-alive connection the factory closed while it sat idle fails as it is reused, before the
+    // factory read anything: send again. Each such failure drops one stale connection from the pool.
+    while (!response) {
+      try {
+        response = await attempt();
+      } catch (error) {
+        if (!(error instanceof StaleConnection) || signal.aborted) throw error;
+      }
+    }
     const status = response.statusCode ?? 0;
     const redirect = status >= 300 && status < 400;
     if (redirect) abandon(response);
@@ -218,6 +231,17 @@ export class HttpFactoryClient implements FactoryCaller {
       body: redirect ? { text: '' } : await readLimited(response, response.headers['content-length']),
     };
   }
+}
+
+/** A reused kept-alive connection that was already closed by the other end. */
+class StaleConnection extends Error {
+  constructor(cause: Error) {
+    super(cause.message, { cause });
+  }
+}
+
+function staleConnection(reused: boolean, error: NodeJS.ErrnoException): boolean {
+  return reused && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
 }
 
 interface Abandonable {

@@ -124,3 +124,69 @@ describe('HttpFactoryClient and Retry-After', () => {
     }
   });
 });
+
+describe('HttpFactoryClient and kept-alive connections', () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+    server = undefined;
+  });
+
+  /**
+   * A factory that closes a connection unanswered when `drop(n)` says so for the n-th request on
+   * it, as a server closing an idle connection does at the moment the client reuses it.
+   */
+  async function factory(drop: (requestOnConnection: number) => boolean) {
+    const answered: string[] = [];
+    const perConnection = new WeakMap<object, number>();
+    let connections = 0;
+    server = createServer(async (req, res) => {
+      const n = (perConnection.get(req.socket) ?? 0) + 1;
+      perConnection.set(req.socket, n);
+      if (drop(n)) {
+        req.socket.destroy();
+        return;
+      }
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      answered.push((JSON.parse(body) as { taskId: string }).taskId);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'ok', output: 'done' }));
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return { endpoint, answered, connections: () => connections };
+  }
+
+  it('sends again on a new connection when a reused one turns out closed', async () => {
+    const f = await factory((n) => n > 1);
+    const client = new HttpFactoryClient({ allowed: ['127.0.0.1'] });
+    try {
+      expect(await client.execute(f.endpoint, { ...call, taskId: 'first' }, 5_000)).toMatchObject({
+        ok: true,
+      });
+      expect(await client.execute(f.endpoint, { ...call, taskId: 'second' }, 5_000)).toMatchObject({
+        ok: true,
+        output: 'done',
+      });
+      expect(f.answered).toEqual(['first', 'second']);
+      expect(f.connections()).toBe(2);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('reports a connection reset on a new connection as a retryable failure, sent once', async () => {
+    const f = await factory(() => true);
+    const client = new HttpFactoryClient({ allowed: ['127.0.0.1'] });
+    try {
+      const result = await client.execute(f.endpoint, call, 5_000);
+      expect(result).toMatchObject({ ok: false, retryable: true, error: { kind: 'error' } });
+      expect(f.connections()).toBe(1);
+    } finally {
+      await client.close();
+    }
+  });
+});
