@@ -92,18 +92,6 @@ export const NOT_RETRIED_ERRORS = ['WorkflowCancelled', 'ValidationError', TIMED
 export const RECORD_END_STATE = 'Record end';
 /** The Parallel state whose branches are the step chains. */
 export const STEPS_STATE = 'Steps';
-/** Lambda's own transient faults. */
-const LAMBDA_RETRY = {
-  ErrorEquals: [
-    'Lambda.ServiceException',
-    'Lambda.AWSLambdaException',
-    'Lambda.SdkClientException',
-    'Lambda.TooManyRequestsException',
-  ],
-  IntervalSeconds: 1,
-  MaxAttempts: 3,
-  BackoffRate: 2,
-};
 /** An Express gate whose dependencies are still running after {@link GATE_WAIT_SECONDS}: asked again. */
 export const GATE_WAITING_ERROR = 'GateStillWaiting';
 /** How long an Express gate waits in one invocation, well within the step handler's 30 s. */

@@ -370,11 +370,10 @@ export class StepRunner {
    * outputs, plus the artifact.
    */
   async #items(executionName: string, payload: ItemsPayload): Promise<StepAnswer> {
-    const { workflows } = this.#ports;
     const stepId = payload.stepId;
     const begun = await this.#begin(executionName, stepId, payload);
     if ('answer' in begun) return begun.answer;
-    const { startedAt, statuses } = begun;
+    const { statuses } = begun;
     // One read for the outputs both the parameters and the list reference.
     const from = payload.items.from;
     const parameters = { p: payload.step.parameters, ...(typeof from === 'string' ? { l: from } : {}) };
