@@ -79,6 +79,10 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     sendsTasks: true,
     artifacts: 'write',
   }),
+  api('ListTasks', 'GET /tasks', {
+    description: 'Lists tasks, newest first, by status, type and time',
+    tables: { memory: 'read' },
+  }),
   api('GetTask', 'GET /tasks/{taskId}', {
     description: 'Reads a task and its outcome',
     tables: { memory: 'read' },
@@ -191,6 +195,10 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Starts a workflow run',
     tables: { registry: 'read', memory: 'write' },
     managesWorkflows: true,
+  }),
+  api('ListExecutions', 'GET /executions', {
+    description: 'Lists workflow runs, newest first, by status, workflow and time',
+    tables: { memory: 'read' },
   }),
   api('GetExecution', 'GET /executions/{executionId}', {
     description: 'Reads a workflow run',

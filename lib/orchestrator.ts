@@ -8,7 +8,7 @@ import type { SelfImprovement } from './core/self-improvement.ts';
 import type { ServiceRegistry } from './core/service-registry.ts';
 import type { TaskCallbacks } from './core/task-callbacks.ts';
 import type { TaskMessage, TaskQueue } from './core/task-message.ts';
-import { TaskQueries } from './core/task-queries.ts';
+import type { TaskQueries } from './core/task-queries.ts';
 import type { TaskSubmission } from './core/task-submission.ts';
 import type { TaskWorker } from './core/task-worker.ts';
 import type { StepRunner } from './core/workflow/step-runner.ts';
@@ -16,7 +16,6 @@ import type { WorkflowEngine } from './core/workflow/workflow-ports.ts';
 import type { DeployedWorkflow, WorkflowService } from './core/workflow/workflow-service.ts';
 import { HttpFactoryClient } from './factories/http-factory-client.ts';
 import type { TableNames } from './store/tables.ts';
-import { TaskStore } from './store/task-store.ts';
 import { buildSelfImprovement } from './wiring/improvement.ts';
 import { buildMemory } from './wiring/memory.ts';
 import { buildModuleManager } from './wiring/modules.ts';
@@ -26,6 +25,7 @@ import { buildRouting, type Routing } from './wiring/routing.ts';
 import { buildServiceRegistry } from './wiring/services.ts';
 import { buildStepRunner } from './wiring/step-runner.ts';
 import { buildTaskCallbacks } from './wiring/task-callbacks.ts';
+import { buildTaskQueries } from './wiring/task-queries.ts';
 import { buildTaskSubmission } from './wiring/task-submission.ts';
 import { buildTaskWorker } from './wiring/task-worker.ts';
 import { buildWorkflowService } from './wiring/workflows.ts';
@@ -104,7 +104,6 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     cacheMs: options.cacheMs ?? 5_000,
     storeTaskResult: (result) => memory.storeTaskResult(result),
   });
-  const tasks = new TaskStore(doc, { table: tables.memory });
   return {
     brain: routing.brain,
     router: routing.router,
@@ -115,7 +114,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     modules: buildModuleManager(base),
     services: buildServiceRegistry({ ...base, allowedEndpoints: options.allowedEndpoints ?? [] }),
     tasks: buildTaskSubmission({ ...base, queue, artifacts: options.artifacts }),
-    taskQueries: new TaskQueries({ getTask: (id) => tasks.getTask(id) }),
+    taskQueries: buildTaskQueries(base),
     worker: buildTaskWorker({
       ...base,
       routing,

@@ -11,10 +11,15 @@ import {
   suggestionStatus,
 } from '../core/self-improvement.ts';
 import { healthState, serviceInputSchema, servicePatchSchema } from '../core/service.ts';
+import { taskListQuery } from '../core/task-queries.ts';
 import { submitTaskSchema } from '../core/task-record.ts';
 import { runChangeSchema } from '../core/workflow/run-change.ts';
 import { workflowTemplateSchema } from '../core/workflow/template.ts';
-import { executionInputSchema, workflowVersionNumber } from '../core/workflow/workflow-service.ts';
+import {
+  executionInputSchema,
+  executionListQuery,
+  workflowVersionNumber,
+} from '../core/workflow/workflow-service.ts';
 
 /**
  * The request schemas of the HTTP API, in one place: the handlers validate with them, and the
@@ -56,6 +61,8 @@ export const queries = {
     .strict(),
   /** `?version=N`: the workflow with the template of that published version. */
   getWorkflow: z.object({ version: z.coerce.number().pipe(workflowVersionNumber).optional() }).strict(),
+  listTasks: taskListQuery,
+  listExecutions: executionListQuery,
   none: z.object({}).strict(),
 } as const;
 

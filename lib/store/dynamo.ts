@@ -188,6 +188,15 @@ export class Table {
     return items;
   }
 
+  /** One page of a query, and the key to go on from when there is more. */
+  async queryPage(input: Omit<QueryCommandInput, 'TableName'>): Promise<{ items: Item[]; lastKey?: Item }> {
+    const page = await this.doc.send(new QueryCommand({ ...input, TableName: this.name }));
+    return {
+      items: (page.Items ?? []) as Item[],
+      ...(page.LastEvaluatedKey ? { lastKey: page.LastEvaluatedKey as Item } : {}),
+    };
+  }
+
   /** Every item of a partition, optionally only those whose sort key starts with `prefix`. */
   queryPartition(pk: string, options: { prefix?: string; consistent?: boolean } = {}): Promise<Item[]> {
     return this.query({
@@ -250,6 +259,6 @@ export function epochSeconds(date: Date): number {
 
 /** Removes the key and index attributes from an item before it is handed to the domain. */
 export function stripKeys<T>(item: Item): T {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, expiresAt: _e, ...rest } = item;
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, gsi2pk: _g3, gsi2sk: _g4, expiresAt: _e, ...rest } = item;
   return rest as T;
 }

@@ -22,6 +22,10 @@ export const memoryKeys = {
     pk: memoryKeys.run(executionName),
     sk: `${STEP_PREFIX}${stepId}`,
   }),
+  /** `byTime` partition of the tasks or runs created on a UTC day (`yyyy-mm-dd`), in one of a few shards. */
+  listed: (kind: 'TASK' | 'RUN', day: string, shard: number): string => `LIST#${kind}#${day}#${shard}`,
+  /** `byTime` sort key: creation order. */
+  listedPosition: (createdAt: string, id: string): string => `${createdAt}#${id}`,
   /** One item of a fan-out step: sorts after every step, so reading a run's steps never reads its items. */
   runStepItem: (executionName: string, stepId: string, index: number): Key => ({
     pk: memoryKeys.run(executionName),

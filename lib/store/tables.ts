@@ -45,13 +45,45 @@ export const RESULTS_BY_TYPE_INDEX: IndexDefinition = {
   projection: { type: 'INCLUDE', attributes: ['status', 'features'] },
 };
 
+/**
+ * GSI of the memory table listing tasks and workflow runs newest first (see `listing.ts`). It holds
+ * what a list shows and filters on, never parameters or outputs, so an entry stays a few hundred
+ * bytes whatever the task carries.
+ */
+export const BY_TIME_INDEX: IndexDefinition = {
+  indexName: 'byTime',
+  partitionKey: 'gsi2pk',
+  sortKey: 'gsi2sk',
+  projection: {
+    type: 'INCLUDE',
+    attributes: [
+      // tasks
+      'status',
+      'taskType',
+      'priority',
+      'service',
+      'error',
+      'completedAt',
+      // runs
+      'workflowId',
+      'version',
+      'control',
+      'ended',
+      'executionArn',
+      // both
+      'createdAt',
+      'updatedAt',
+    ],
+  },
+};
+
 export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
   memory: {
     id: 'memory',
     partitionKey: 'pk',
     sortKey: 'sk',
     timeToLiveAttribute: 'expiresAt',
-    globalIndexes: [RESULTS_BY_TYPE_INDEX],
+    globalIndexes: [RESULTS_BY_TYPE_INDEX, BY_TIME_INDEX],
     description:
       'Task records (every task, its decision, calls and result), named contexts, workflow runs and their steps',
   },

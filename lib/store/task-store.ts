@@ -1,9 +1,12 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ListWindow } from '../core/list-window.ts';
+import type { TaskFilter, TaskPage, TaskSummary } from '../core/task-queries.ts';
 import type { TaskRecord } from '../core/task-record.ts';
 import { parameterFeatures } from '../core/task-result.ts';
 import type { TaskProgress } from '../core/task-worker.ts';
 import { assignments, epochSeconds, IF_ABSENT, type Item, stripKeys, Table } from './dynamo.ts';
 import { memoryKeys } from './keys.ts';
+import { listingKeys, listNewest, shardOf } from './listing.ts';
 import { RESULTS_BY_TYPE_INDEX } from './tables.ts';
 
 /**
@@ -26,8 +29,9 @@ export class TaskStore {
   }
 
   putTaskIfAbsent(record: TaskRecord): Promise<TaskRecord | undefined> {
-    return this.#table.createOrRead({ ...memoryKeys.task(record.taskId), ...record }, () =>
-      this.getTask(record.taskId),
+    return this.#table.createOrRead(
+      { ...memoryKeys.task(record.taskId), ...record, ...listingAttributes(record) },
+      () => this.getTask(record.taskId),
     );
   }
 
@@ -37,6 +41,7 @@ export class TaskStore {
       {
         ...memoryKeys.task(record.taskId),
         ...record,
+        ...listingAttributes(record),
         ...this.#resultAttributes(
           record.task.type,
           record.taskId,
@@ -78,8 +83,10 @@ export class TaskStore {
   saveTask(taskId: string, expectedSeq: number, progress: TaskProgress): Promise<boolean> {
     const { taskType, features, ...fields } = progress;
     const finished = progress.completedAt !== undefined;
+    const last = progress.attempts[progress.attempts.length - 1];
     const { set, remove, names, values } = assignments({
       ...fields,
+      ...(last ? { service: last.service } : {}),
       seq: expectedSeq + 1,
       ...(finished
         ? this.#resultAttributes(taskType, taskId, progress.completedAt as string, features ?? [])
@@ -91,6 +98,19 @@ export class TaskStore {
       ExpressionAttributeNames: { ...names, '#seq': 'seq' },
       ExpressionAttributeValues: { ...values, ':expected': expectedSeq },
     });
+  }
+
+  /** A page of tasks, newest first, of a status and type when given (see `listing.ts`). */
+  async listTasks(filter: TaskFilter, window: ListWindow): Promise<TaskPage> {
+    const page = await listNewest(
+      this.#table,
+      'TASK',
+      window,
+      (item) =>
+        (filter.status === undefined || item.status === filter.status) &&
+        (filter.type === undefined || item.taskType === filter.type),
+    );
+    return { tasks: page.items.map(toSummary), next: page.next };
   }
 
   /** The newest finished tasks of a type (newest first), at most `limit`. */
@@ -164,7 +184,7 @@ export class TaskStore {
 
   #resultAttributes(taskType: string, taskId: string, completedAt: string, features: string[]) {
     return {
-      gsi1pk: memoryKeys.resultsOfType(taskType, shardOf(taskId)),
+      gsi1pk: memoryKeys.resultsOfType(taskType, shardOf(taskId, RESULT_SHARDS)),
       gsi1sk: memoryKeys.resultPosition(completedAt, taskId),
       features,
       expiresAt: epochSeconds(new Date(completedAt)) + this.#retentionSeconds,
@@ -172,8 +192,47 @@ export class TaskStore {
   }
 }
 
+/** What the `byTime` index lists a task by, besides its status and times: see `listing.ts`. */
+interface TaskListing {
+  taskType: string;
+  priority: string;
+  /** The service of the latest call. */
+  service?: string | undefined;
+}
+
+function listingAttributes(record: TaskRecord): TaskListing & { gsi2pk: string; gsi2sk: string } {
+  const last = record.attempts[record.attempts.length - 1];
+  return {
+    ...listingKeys('TASK', record.createdAt, record.taskId),
+    taskType: record.task.type,
+    priority: record.task.priority,
+    ...(last ? { service: last.service } : {}),
+  };
+}
+
+function toSummary(item: Item): TaskSummary {
+  const [, taskId] = (item.gsi2sk as string).split('#');
+  return {
+    taskId: taskId as string,
+    type: item.taskType as string,
+    status: item.status as TaskSummary['status'],
+    priority: item.priority as TaskSummary['priority'],
+    createdAt: item.createdAt as string,
+    updatedAt: item.updatedAt as string,
+    ...(item.completedAt === undefined ? {} : { completedAt: item.completedAt as string }),
+    ...(item.service === undefined ? {} : { service: item.service as string }),
+    ...(item.error === undefined ? {} : { error: item.error as TaskSummary['error'] }),
+  };
+}
+
 function toRecord(item: Item): TaskRecord {
-  const { features: _features, ...record } = stripKeys<TaskRecord & { features?: string[] }>(item);
+  const {
+    features: _features,
+    taskType: _type,
+    priority: _priority,
+    service: _service,
+    ...record
+  } = stripKeys<TaskRecord & TaskListing & { features?: string[] }>(item);
   return record;
 }
 
@@ -182,12 +241,4 @@ function shards(taskType: string): string[] {
   return Array.from({ length: RESULT_SHARDS }, (_, shard) => memoryKeys.resultsOfType(taskType, shard));
 }
 
-/** The shard of a task: a small stable hash (FNV-1a) of its id. */
-function shardOf(taskId: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < taskId.length; i++) {
-    hash ^= taskId.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % RESULT_SHARDS;
-}
+

@@ -6,6 +6,7 @@ import type { WorkflowTemplate } from '../core/workflow/template.ts';
 import type { WorkflowRepository } from '../core/workflow/workflow-ports.ts';
 import type {
   ExecutionControl,
+  ListedRun,
   RunEnd,
   StepItemRecord,
   StepRecord,
@@ -15,6 +16,7 @@ import type {
   WorkflowHead,
   WorkflowVersion,
 } from '../core/workflow/workflow-records.ts';
+import type { ListWindow } from '../core/list-window.ts';
 import { assignments, IF_PRESENT, type Item, ifVersion, oneOf, stripKeys, Table } from './dynamo.ts';
 import {
   LAST_STEP,
@@ -25,6 +27,7 @@ import {
   STEP_PREFIX,
   VERSION_PREFIX,
 } from './keys.ts';
+import { listingKeys, listNewest } from './listing.ts';
 
 /**
  * Workflows and their runs.
@@ -94,9 +97,23 @@ export class WorkflowStore implements WorkflowRepository {
   /** Records a run once; returns the existing record when the name is taken. */
   putExecutionIfAbsent(record: WorkflowExecutionRecord): Promise<WorkflowExecutionRecord | undefined> {
     const { control: _control, ...started } = record;
-    return this.#memory.createOrRead({ ...memoryKeys.runStart(record.executionName), ...started }, () =>
-      this.getExecution(record.executionName),
+    return this.#memory.createOrRead(
+      {
+        ...memoryKeys.runStart(record.executionName),
+        ...started,
+        ...listingKeys('RUN', record.createdAt, record.executionName),
+      },
+      () => this.getExecution(record.executionName),
     );
+  }
+
+  /** A page of runs, newest first, that `accept` takes (see `listing.ts`). */
+  async listExecutions(
+    window: ListWindow,
+    accept: (run: ListedRun) => boolean,
+  ): Promise<{ runs: ListedRun[]; next?: string | undefined }> {
+    const page = await listNewest(this.#memory, 'RUN', window, (item) => accept(listedRun(item)));
+    return { runs: page.items.map(listedRun), next: page.next };
   }
 
   async getExecution(executionName: string): Promise<WorkflowExecutionRecord | undefined> {
@@ -151,7 +168,16 @@ export class WorkflowStore implements WorkflowRepository {
         ...timing.values,
       },
     });
-    return after && runControl(after);
+    if (!after) return undefined;
+    // The start item carries the control too, for lists (the `byTime` index holds start items):
+    // a copy, written after the control item that decides.
+    await this.#memory.update(memoryKeys.runStart(executionName), {
+      UpdateExpression: 'SET #c = :to',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#c': 'control' },
+      ExpressionAttributeValues: { ':to': to },
+    });
+    return runControl(after);
   }
 
   async readControl(executionName: string): Promise<RunControl> {
@@ -481,6 +507,20 @@ export class WorkflowStore implements WorkflowRepository {
       ConsistentRead: true,
     });
   }
+}
+
+/** A run as the `byTime` index holds it. */
+function listedRun(item: Item): ListedRun {
+  const [, executionName] = (item.gsi2sk as string).split('#');
+  return {
+    executionName: executionName as string,
+    workflowId: item.workflowId as string,
+    version: item.version as number,
+    control: (item.control as ExecutionControl | undefined) ?? 'running',
+    started: item.executionArn !== undefined,
+    ended: item.ended as RunEnd | undefined,
+    createdAt: item.createdAt as string,
+  };
 }
 
 /** The control item as the step handler reads it (see `RunControl`). */

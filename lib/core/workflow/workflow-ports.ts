@@ -1,9 +1,11 @@
+import type { ListWindow } from '../list-window.ts';
 import type { StateMachineType } from './compile.ts';
 import type { RunChangeRecord } from './run-change.ts';
 import type { ParkedGate, RunControl, StepEnd } from './run-control.ts';
 import type { WorkflowTemplate } from './template.ts';
 import type {
   ExecutionControl,
+  ListedRun,
   RunEnd,
   StepItemRecord,
   StepRecord,
@@ -24,6 +26,11 @@ export interface WorkflowRepository {
   listVersions(workflowId: string): Promise<WorkflowVersion[]>;
   putExecutionIfAbsent(record: WorkflowExecutionRecord): Promise<WorkflowExecutionRecord | undefined>;
   getExecution(executionName: string): Promise<WorkflowExecutionRecord | undefined>;
+  /** A page of runs, newest first, that `accept` takes; `next` is where the next page starts. */
+  listExecutions(
+    window: ListWindow,
+    accept: (run: ListedRun) => boolean,
+  ): Promise<{ runs: ListedRun[]; next?: string | undefined }>;
   setExecutionArn(executionName: string, executionArn: string, now: Date): Promise<void>;
   deleteExecution(executionName: string): Promise<void>;
   /** Moves the control from one of `from` to `to`: the control item after, undefined when refused. */

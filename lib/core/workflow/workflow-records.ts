@@ -83,6 +83,18 @@ export interface WorkflowExecutionRecord {
   updatedAt: string;
 }
 
+/** A run as lists show it, from its start item alone. */
+export interface ListedRun {
+  executionName: string;
+  workflowId: string;
+  version: number;
+  control: ExecutionControl;
+  /** Whether an engine execution was started for it. */
+  started: boolean;
+  ended?: RunEnd | undefined;
+  createdAt: string;
+}
+
 /** What the step handler records about one step of one run. */
 export interface StepRecord {
   stepId: string;

@@ -10,6 +10,7 @@ import {
   sha256Hex,
 } from '../idempotency.ts';
 import { assertWithin, jsonBytes } from '../limits.ts';
+import { IN_ORDER, listWindow, listWindowShape, nextToken } from '../list-window.ts';
 import { identifier } from '../names.ts';
 import type { CallObservation } from '../statistics.ts';
 import { parseInput } from '../validation.ts';
@@ -22,6 +23,7 @@ import { applyInputs, type InputDeclarations } from './template-inputs.ts';
 import type { ExecutionDescription, WorkflowEngine, WorkflowRepository } from './workflow-ports.ts';
 import type {
   ExecutionStatus,
+  ListedRun,
   RunEnd,
   StepRecord,
   WorkflowEngineType,
@@ -89,6 +91,30 @@ export interface StartedRun {
 }
 
 type EngineView = Omit<ExecutionDescription, 'executionId'>;
+
+/** `GET /executions`: which runs, newest first (see `list-window.ts` for the window). */
+export const executionListQuery = z
+  .object({
+    status: z
+      .enum(['PENDING', 'RUNNING', 'PAUSED', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED'])
+      .optional(),
+    workflowId: identifier.optional(),
+    ...listWindowShape,
+  })
+  .strict()
+  .refine(IN_ORDER.check, IN_ORDER.issue);
+export type ExecutionListQuery = z.output<typeof executionListQuery>;
+
+/** A run as `GET /executions` lists it. */
+export interface ExecutionSummary {
+  executionId: string;
+  workflowId: string;
+  version: number;
+  status: ExecutionStatus;
+  startedAt: string;
+  stoppedAt?: string | undefined;
+  error?: { error?: string | undefined; cause?: string | undefined } | undefined;
+}
 
 /** What `GET /executions/{id}` answers. */
 export interface ExecutionView {
@@ -312,28 +338,32 @@ export class WorkflowService {
     return this.#view(await this.#execution(executionName));
   }
 
+  /** Runs newest first, of a workflow and status when given, a page at a time. */
+  async listExecutions(
+    query: ExecutionListQuery,
+  ): Promise<{ executions: ExecutionSummary[]; nextToken?: string }> {
+    const page = await this.#ports.workflows.listExecutions(
+      listWindow(query, this.#ports.now()),
+      (run) =>
+        (query.workflowId === undefined || run.workflowId === query.workflowId) &&
+        (query.status === undefined || summarize(run).status === query.status),
+    );
+    const token = nextToken(page.next);
+    return { executions: page.runs.map(summarize), ...(token === undefined ? {} : { nextToken: token }) };
+  }
+
   async #view(record: WorkflowExecutionRecord): Promise<ExecutionView> {
     const steps = (await this.#ports.workflows.listSteps(record.executionName)).sort((a, b) =>
       (a.startedAt ?? '~').localeCompare(b.startedAt ?? '~'),
     );
     const engine = record.ended
-      ? endView(record)
+      ? endView(record.createdAt, record.ended)
       : record.executionArn
         ? await this.#engineView(record)
         : undefined;
     if (engine && engine.status !== 'RUNNING' && !record.ended) await this.#keepEnd(record, engine);
     const ended = engine !== undefined && engine.status !== 'RUNNING';
-    const status: ExecutionStatus =
-      record.control === 'cancelled'
-        ? 'CANCELLED'
-        : !record.executionArn
-          ? 'PENDING'
-          : engine === undefined || engine.status === 'RUNNING'
-            ? // Unknown to the engine: a local runtime stopped while it ran, and resumes it when it starts.
-              record.control === 'paused'
-              ? 'PAUSED'
-              : 'RUNNING'
-            : runStatus(engine);
+    const status = executionStatus(record.control, record.executionArn !== undefined, engine);
     // A step still marked running after the run ended was cut off (timeout, stop).
     const settled = steps.map((s) =>
       ended && IN_PROGRESS.includes(s.status)
@@ -715,6 +745,35 @@ function succeededSteps(steps: readonly StepRecord[]): string[] {
 }
 
 /** A run's status from how its execution ended (a run out of time fails with `WorkflowTimedOut`). */
+/**
+ * A run's status from its control, whether an engine execution was started, and what the engine
+ * says of it (undefined: unknown to the engine, as a run a stopped local runtime resumes at start).
+ */
+function executionStatus(
+  control: WorkflowExecutionRecord['control'],
+  started: boolean,
+  engine: EngineView | undefined,
+): ExecutionStatus {
+  if (control === 'cancelled') return 'CANCELLED';
+  if (!started) return 'PENDING';
+  if (engine === undefined || engine.status === 'RUNNING') return control === 'paused' ? 'PAUSED' : 'RUNNING';
+  return runStatus(engine);
+}
+
+/** A run as a list shows it, from its start item alone: a run not known to have ended is running. */
+function summarize(run: ListedRun): ExecutionSummary {
+  const engine = run.ended ? endView(run.createdAt, run.ended) : undefined;
+  return {
+    executionId: run.executionName,
+    workflowId: run.workflowId,
+    version: run.version,
+    status: executionStatus(run.control, run.started, engine),
+    startedAt: run.createdAt,
+    ...(engine?.stoppedAt === undefined ? {} : { stoppedAt: engine.stoppedAt }),
+    ...(engine?.error === undefined ? {} : { error: { error: engine.error, cause: engine.cause } }),
+  };
+}
+
 function runStatus(engine: EngineView): ExecutionStatus {
   if (engine.status === 'TIMED_OUT' || engine.error === TIMED_OUT_ERROR) return 'TIMED_OUT';
   if (engine.status === 'ABORTED') return 'CANCELLED';
@@ -722,11 +781,10 @@ function runStatus(engine: EngineView): ExecutionStatus {
 }
 
 /** The engine's view of a run, from the end kept with it. */
-function endView(record: WorkflowExecutionRecord): EngineView {
-  const end = record.ended as RunEnd;
+function endView(startedAt: string, end: RunEnd): EngineView {
   return {
     status: end.status,
-    startedAt: record.createdAt,
+    startedAt,
     stoppedAt: end.at,
     error: end.error ?? (end.stepId && 'StepFailed'),
     cause: end.cause ?? (end.stepId && `step '${end.stepId}' failed`),
