@@ -1,12 +1,18 @@
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listWindow, nextToken } from '../../lib/core/list-window.ts';
 import type { TaskRecord, TaskStatus } from '../../lib/core/task-record.ts';
+import { LOCAL_AWS } from '../../lib/local/dynamodb.ts';
 import { type RunningExampleFactory, startExampleFactory } from '../../lib/local/factories/index.ts';
 import { invoke } from '../../lib/local/functions.ts';
 import { seedExamples, seedWorkflows } from '../../lib/local/seed.ts';
+import { toDocumentClient } from '../../lib/store/client.ts';
+import { createTables } from '../../lib/store/create-tables.ts';
 import { Table } from '../../lib/store/dynamo.ts';
 import { listNewest } from '../../lib/store/listing.ts';
+import { BY_TIME_INDEX, TABLES, tableNames } from '../../lib/store/tables.ts';
+import { TaskStore } from '../../lib/store/task-store.ts';
 import { apiEvent } from '../helpers/events.ts';
 import { startTestRuntime } from '../helpers/local-runtime.ts';
 import {
@@ -299,5 +305,53 @@ describe('lists on the local runtime', () => {
     expect((await api.get('/executions?workflowId=product-launch-campaign')).body).toEqual({
       executions: [],
     });
+  });
+});
+
+describe('tables kept by an older version', () => {
+  it('gain the list index at start, keeping their items, and list what is written after', async () => {
+    const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: backend.endpoint });
+    const tables = tableNames(`t${Math.random().toString(36).slice(2, 10)}`);
+    const memory = TABLES.memory;
+    // The memory table as it was before the list index.
+    await client.send(
+      new CreateTableCommand({
+        TableName: tables.memory,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk'].map((n) => ({
+          AttributeName: n,
+          AttributeType: 'S',
+        })),
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: memory.globalIndexes
+          .filter((i) => i.indexName !== BY_TIME_INDEX.indexName)
+          .map((i) => ({
+            IndexName: i.indexName,
+            KeySchema: [
+              { AttributeName: i.partitionKey, KeyType: 'HASH' },
+              { AttributeName: i.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          })),
+      }),
+    );
+    const doc = toDocumentClient(client);
+    const before = new TaskStore(doc, { table: tables.memory });
+    await before.putTaskIfAbsent(record('kept', 'research', 'SUCCEEDED', '2026-02-28T10:00:00.000Z'));
+
+    await createTables(client, tables, { timeToLive: false });
+
+    const described = await client.send(new DescribeTableCommand({ TableName: tables.memory }));
+    expect(described.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort()).toEqual(
+      memory.globalIndexes.map((i) => i.indexName).sort(),
+    );
+    expect((await before.getTask('kept'))?.status).toBe('SUCCEEDED');
+    await before.putTaskIfAbsent(record('new', 'research', 'PENDING', '2026-02-28T11:00:00.000Z'));
+    const window = listWindow({ since: '2026-02-28' }, new Date(NOW));
+    const page = await before.listTasks({}, window);
+    expect(page.tasks.map((t) => t.taskId)).toEqual(['new', 'kept']);
   });
 });
