@@ -108,6 +108,10 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Sets the health of a service',
     tables: { registry: 'write' },
   }),
+  api('ServiceStats', 'GET /services/{name}/stats', {
+    description: "A service's calls per minute or hour: successes, failures, timeouts, p50 and p95",
+    tables: { registry: 'read', patterns: 'read' },
+  }),
   api('FactoryStatus', 'GET /services/{name}/status', {
     description: 'Asks a factory for its status',
     tables: { registry: 'read' },

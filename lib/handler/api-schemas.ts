@@ -11,6 +11,7 @@ import {
   suggestionStatus,
 } from '../core/self-improvement.ts';
 import { healthState, serviceInputSchema, servicePatchSchema } from '../core/service.ts';
+import { seriesQuery } from '../core/service-series.ts';
 import { taskListQuery } from '../core/task-queries.ts';
 import { submitTaskSchema } from '../core/task-record.ts';
 import { runChangeSchema } from '../core/workflow/run-change.ts';
@@ -63,6 +64,7 @@ export const queries = {
   getWorkflow: z.object({ version: z.coerce.number().pipe(workflowVersionNumber).optional() }).strict(),
   listTasks: taskListQuery,
   listExecutions: executionListQuery,
+  serviceStats: seriesQuery,
   none: z.object({}).strict(),
 } as const;
 

@@ -119,6 +119,46 @@ export class StatsStore {
    * hourly items, plus the minutes each of them does not hold yet.
    */
   async windowStats(from: Date, to: Date): Promise<ServiceStats[]> {
+    const rows = await this.#windowRows(from, to);
+    const groups = Map.groupBy(rows, (s) => `${s.taskType}#${s.service}`);
+    return [...groups.values()].map((group) => ({
+      taskType: (group[0] as ServiceStats).taskType,
+      service: (group[0] as ServiceStats).service,
+      ...mergeCounters(group),
+    }));
+  }
+
+  /**
+   * One service's counters over every task type, per minute (`yyyy-mm-ddThh:mm`, from the minute
+   * counters: the last 7 days) or per hour (`yyyy-mm-ddThh`, as {@link windowStats} reads them),
+   * from `from` to `to`.
+   */
+  async serviceCounters(
+    service: string,
+    from: Date,
+    to: Date,
+    granularity: 'minute' | 'hour',
+  ): Promise<Array<{ period: string; counters: OutcomeCounters }>> {
+    const width = granularity === 'minute' ? 16 : 13;
+    const rows =
+      granularity === 'hour'
+        ? await this.#windowRows(from, to)
+        : (
+            await Promise.all(
+              (await this.taskTypes()).map((type) => this.#minutes(type, minuteOf(from.toISOString()))),
+            )
+          )
+            .flat()
+            .filter((m) => m.minute <= minuteOf(to.toISOString()));
+    const byPeriod = Map.groupBy(
+      rows.filter((r) => r.service === service),
+      (r) => ('minute' in r ? (r.minute as string) : (r as { hour: string }).hour).slice(0, width),
+    );
+    return [...byPeriod].map(([period, group]) => ({ period, counters: mergeCounters(group) }));
+  }
+
+  /** Every (type, service)'s counters of each hour from `from` to `to`: hourly items, and the minutes they do not hold yet. */
+  async #windowRows(from: Date, to: Date): Promise<Array<ServiceStats & { hour: string }>> {
     const hours: string[] = [];
     for (let t = Math.floor(from.getTime() / 3_600_000); t <= Math.floor(to.getTime() / 3_600_000); t++) {
       hours.push(new Date(t * 3_600_000).toISOString().slice(0, 13));
@@ -151,13 +191,10 @@ export class StatsStore {
         }),
       )
     ).flat();
-    const rows = [...hourItems.map(({ item }) => toServiceStats(item)), ...unrolled];
-    const groups = Map.groupBy(rows, (s) => `${s.taskType}#${s.service}`);
-    return [...groups.values()].map((group) => ({
-      taskType: (group[0] as ServiceStats).taskType,
-      service: (group[0] as ServiceStats).service,
-      ...mergeCounters(group),
-    }));
+    return [
+      ...hourItems.map(({ hour, item }) => ({ ...toServiceStats(item), hour })),
+      ...unrolled.map((m) => ({ ...m, hour: m.minute.slice(0, 13) })),
+    ];
   }
 
   async taskTypes(): Promise<string[]> {
