@@ -83,6 +83,23 @@ function oneOf<T extends string>(name: string, value: unknown, levels: readonly 
   return level as T;
 }
 
+/** A standard SNS topic: `arn:<partition>:sns:<region>:<account>:<name>` (alarms cannot notify FIFO topics). */
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+
+/**
+ * The context value `alarmTopicArn`: the SNS topic every alarm notifies, an existing topic in the
+ * stack's region (CloudWatch notifies no other). Unset or empty, alarms are made without actions.
+ */
+export function alarmTopicArnSetting(value: unknown): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !SNS_TOPIC_ARN.test(value)) {
+    throw new Error(
+      `invalid alarmTopicArn '${String(value)}': use the ARN of a standard SNS topic, arn:aws:sns:<region>:<account>:<name>`,
+    );
+  }
+  return value;
+}
+
 function workflowLogExecutionData(value: unknown): boolean {
   if (value === undefined) return false;
   // `-c name=value` gives strings; cdk.json may give booleans.

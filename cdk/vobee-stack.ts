@@ -10,10 +10,11 @@ import { ArtifactBucket } from './constructs/artifacts.ts';
 import { VobeeHttpApi } from './constructs/http-api.ts';
 import { Intake } from './constructs/intake.ts';
 import { ManifestFunction } from './constructs/manifest-function.ts';
+import { Monitoring } from './constructs/monitoring.ts';
 import { VobeeTables } from './constructs/tables.ts';
 import { TaskQueue } from './constructs/task-queue.ts';
 import { Workflows } from './constructs/workflows.ts';
-import type { StageSettings } from './settings.ts';
+import { alarmTopicArnSetting, type StageSettings } from './settings.ts';
 
 export interface VobeeStackProps extends StackProps {
   settings: StageSettings;
@@ -30,6 +31,7 @@ export class VobeeStack extends Stack {
   readonly taskQueue: TaskQueue;
   readonly intake: Intake;
   readonly workflows: Workflows;
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: VobeeStackProps) {
     super(scope, id, props);
@@ -98,6 +100,18 @@ export class VobeeStack extends Stack {
         targets: [new LambdaFunction(fn, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
       });
     }
+
+    // Last: it alarms on every dead-letter queue made above.
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      settings,
+      alarmTopicArn: alarmTopicArnSetting(this.node.tryGetContext('alarmTopicArn')),
+      api: this.api.api,
+      functions: all,
+      worker,
+      stepFunction,
+      workflows: this.workflows.deployed,
+      tables: this.tables,
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url });
     new CfnOutput(this, 'TaskQueueUrl', { value: this.taskQueue.queue.queueUrl });

@@ -1,6 +1,11 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { RunStepPayload, StepAnswer } from '../../lib/core/workflow/step-runner.ts';
+import {
+  type RunStepPayload,
+  type StepAnswer,
+  WorkflowTimedOut,
+} from '../../lib/core/workflow/step-runner.ts';
 import { metrics, observed } from '../../lib/handler/observability.ts';
+import { failedRunOf, publishFailedRun } from '../../lib/handler/outcome-metrics.ts';
 import { stepRunner } from '../../lib/wiring/step-runner.ts';
 
 /**
@@ -10,7 +15,16 @@ import { stepRunner } from '../../lib/wiring/step-runner.ts';
  * through here too.
  */
 export const handler = observed<RunStepPayload, StepAnswer>('stepId').handler(async (payload) => {
-  const answer = await stepRunner().run(payload);
+  // A failed run is counted once its end is recorded: when the handler answers, or throws that
+  // the run timed out (after recording it). Any other error is retried and counted then.
+  const failedRun = failedRunOf(payload);
+  const answer = await stepRunner()
+    .run(payload)
+    .catch((error: unknown) => {
+      if (failedRun !== undefined && error instanceof WorkflowTimedOut) publishFailedRun(failedRun);
+      throw error;
+    });
+  if (failedRun !== undefined) publishFailedRun(failedRun);
   metrics.addMetric(
     `WorkflowStep${answer.status[0]}${answer.status.slice(1).toLowerCase()}`,
     MetricUnit.Count,

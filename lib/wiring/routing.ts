@@ -5,6 +5,7 @@ import { type HealthChange, PassiveHealth } from '../core/passive-health.ts';
 import { Router, type RouterOptions } from '../core/routing/router.ts';
 import { DEFAULT_OUTLIER_POLICY, type Service } from '../core/service.ts';
 import type { CallObservation } from '../core/statistics.ts';
+import { publishFactoryCalls } from '../handler/outcome-metrics.ts';
 import { RegistryStore } from '../store/registry-store.ts';
 import { StatsStore } from '../store/stats-store.ts';
 import { type BaseDeps, config, memo, wiring } from './context.ts';
@@ -101,7 +102,12 @@ export function callPorts(routing: Routing) {
     statsFor: (type: string) => routing.live.allTime(type),
     health: routing.health,
     observe: (call: CallObservation) => routing.live.observe(call),
-    recordCalls: (calls: readonly CallObservation[]) => routing.stats.recordCalls(calls),
+    // Each settled call is written once, after its task or step is saved: where it is counted per
+    // service for the alarms too (EMF log lines, no request of their own).
+    recordCalls: (calls: readonly CallObservation[]) => {
+      publishFactoryCalls(calls);
+      return routing.stats.recordCalls(calls);
+    },
     recordHealth: (changes: readonly HealthChange[]) => routing.recordHealth(changes),
   };
 }

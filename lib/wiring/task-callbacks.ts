@@ -1,6 +1,7 @@
 import type { ArtifactStore } from '../core/artifacts.ts';
 import { TaskCallbacks } from '../core/task-callbacks.ts';
 import type { TaskQueue } from '../core/task-message.ts';
+import { publishFactoryCalls } from '../handler/outcome-metrics.ts';
 import { StatsStore } from '../store/stats-store.ts';
 import { TaskStore } from '../store/task-store.ts';
 import { artifactStore, outputKeeper } from './artifacts.ts';
@@ -20,7 +21,10 @@ export function buildTaskCallbacks(
   return new TaskCallbacks({
     getTask: (id) => tasks.getTask(id),
     saveTask: (id, seq, progress) => tasks.saveTask(id, seq, progress),
-    recordCalls: (calls) => stats.recordCalls(calls),
+    recordCalls: (calls) => {
+      publishFactoryCalls(calls);
+      return stats.recordCalls(calls);
+    },
     queue: deps.queue,
     keepOutput: outputKeeper(deps.artifacts),
     now: deps.now,

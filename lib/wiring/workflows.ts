@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import type { ArtifactStore } from '../core/artifacts.ts';
 import type { WorkflowEngine } from '../core/workflow/workflow-ports.ts';
 import { WorkflowService } from '../core/workflow/workflow-service.ts';
+import { publishFactoryCalls } from '../handler/outcome-metrics.ts';
 import { RegistryStore } from '../store/registry-store.ts';
 import { StatsStore } from '../store/stats-store.ts';
 import type { TableNames } from '../store/tables.ts';
@@ -38,7 +39,10 @@ export function buildWorkflowService(deps: {
     runStepFunction: deps.config.runStepFunction ?? 'RunWorkflowStep',
     stateMachinePrefix: deps.config.workflowPrefix,
     deployed: deps.config.deployedWorkflows,
-    recordCalls: (calls) => stats.recordCalls(calls),
+    recordCalls: (calls) => {
+      publishFactoryCalls(calls);
+      return stats.recordCalls(calls);
+    },
     keepOutput: outputKeeper(deps.artifacts),
     capabilities: async () => {
       const byType: Record<string, string[]> = {};
