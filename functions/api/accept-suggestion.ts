@@ -1,3 +1,4 @@
+import * as responses from '../../lib/handler/api-responses.ts';
 import { paths, schemas } from '../../lib/handler/api-schemas.ts';
 import { httpRoute } from '../../lib/handler/http-route.ts';
 import { selfImprovement } from '../../lib/wiring/improvement.ts';
@@ -6,6 +7,7 @@ import { selfImprovement } from '../../lib/wiring/improvement.ts';
 export const handler = httpRoute({
   path: paths.suggestionId,
   body: schemas.decideSuggestion,
+  responses: { 200: responses.suggestion },
   async handle({ path, body }) {
     return { status: 200, body: await selfImprovement().accept(path.id, body) };
   },

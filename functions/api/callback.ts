@@ -1,4 +1,5 @@
 import { TaskCallbacks } from '../../lib/core/task-callbacks.ts';
+import * as responses from '../../lib/handler/api-responses.ts';
 import { paths, schemas } from '../../lib/handler/api-schemas.ts';
 import { httpRoute } from '../../lib/handler/http-route.ts';
 import { taskCallbacks } from '../../lib/wiring/task-callbacks.ts';
@@ -12,6 +13,7 @@ import { workflowService } from '../../lib/wiring/workflows.ts';
 export const handler = httpRoute({
   path: paths.token,
   body: schemas.callback,
+  responses: { 200: responses.callbackAnswer },
   async handle({ path, body }) {
     const settled = TaskCallbacks.owns(path.token)
       ? await taskCallbacks().complete(path.token, body)

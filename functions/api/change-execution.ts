@@ -1,3 +1,4 @@
+import * as responses from '../../lib/handler/api-responses.ts';
 import { paths, schemas } from '../../lib/handler/api-schemas.ts';
 import { httpRoute } from '../../lib/handler/http-route.ts';
 import { workflowService } from '../../lib/wiring/workflows.ts';
@@ -10,6 +11,7 @@ import { workflowService } from '../../lib/wiring/workflows.ts';
 export const handler = httpRoute({
   path: paths.executionId,
   body: schemas.changeExecution,
+  responses: { 200: responses.execution },
   async handle({ path, body }) {
     return { status: 200, body: await workflowService().change(path.executionId, body) };
   },

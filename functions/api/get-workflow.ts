@@ -1,4 +1,5 @@
 import { NotFoundError } from '../../lib/core/errors.ts';
+import * as responses from '../../lib/handler/api-responses.ts';
 import { paths, queries } from '../../lib/handler/api-schemas.ts';
 import { httpRoute } from '../../lib/handler/http-route.ts';
 import { workflowService, workflowStore } from '../../lib/wiring/workflows.ts';
@@ -10,6 +11,7 @@ import { workflowService, workflowStore } from '../../lib/wiring/workflows.ts';
 export const handler = httpRoute({
   path: paths.workflowId,
   query: queries.getWorkflow,
+  responses: { 200: responses.workflowDetail },
   async handle({ path, query }) {
     const detail = await workflowService().get(path.workflowId);
     if (query.version === undefined || query.version === detail.currentVersion)

@@ -1,3 +1,4 @@
+import * as responses from '../../lib/handler/api-responses.ts';
 import { schemas } from '../../lib/handler/api-schemas.ts';
 import { httpRoute } from '../../lib/handler/http-route.ts';
 import { workflowService } from '../../lib/wiring/workflows.ts';
@@ -8,6 +9,7 @@ import { workflowService } from '../../lib/wiring/workflows.ts';
  */
 export const handler = httpRoute({
   body: schemas.registerWorkflow,
+  responses: { 201: responses.registeredWorkflow },
   async handle({ body }) {
     const { workflow, compiled } = await workflowService().register(body);
     return {

@@ -1,4 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import * as responses from '../../lib/handler/api-responses.ts';
 import { schemas } from '../../lib/handler/api-schemas.ts';
 import { httpRoute } from '../../lib/handler/http-route.ts';
 import { metrics } from '../../lib/handler/observability.ts';
@@ -11,6 +12,7 @@ import { taskSubmission } from '../../lib/wiring/task-submission.ts';
  */
 export const handler = httpRoute({
   body: schemas.submitTask,
+  responses: { 202: responses.taskRecord, 200: responses.taskRecord },
   async handle({ body, headers }) {
     const { created, task } = await taskSubmission().submit(body, {
       idempotencyKey: headers['idempotency-key'],

@@ -1,5 +1,6 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type * as z from 'zod';
 
 /** The local runtime's API, used when neither `--endpoint` nor `VOBEE_ENDPOINT` says otherwise. */
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:3000';
@@ -91,6 +92,18 @@ export interface RequestOptions {
 export interface ApiResponse<T> {
   status: number;
   body: T;
+}
+
+/**
+ * One call of the API with the schema its route declares for the answer (see `api-calls.ts`):
+ * the answer takes the schema's type. The schema types the answer; it is not checked at run time,
+ * so a CLI older or newer than the API still shows what it gets.
+ */
+export interface ApiCall<S extends z.ZodType> {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  answers: S;
+  options?: RequestOptions;
 }
 
 /**
@@ -199,6 +212,11 @@ export class ApiClient {
     const redirected = options.redirect === 'manual' && response.status >= 300 && response.status < 400;
     if (!response.ok && !redirected) throw toApiError(response, parsed, text);
     return { status: response.status, body: parsed as T };
+  }
+
+  /** Sends one {@link ApiCall}: {@link request}, with the answer typed by the call's schema. */
+  async call<S extends z.ZodType>(call: ApiCall<S>): Promise<ApiResponse<z.output<S>>> {
+    return this.request<z.output<S>>(call.method, call.path, call.options);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { workflowService } from '../wiring/workflows.ts';
+import { execution } from './api-responses.ts';
 import { paths } from './api-schemas.ts';
 import { httpRoute } from './http-route.ts';
 
@@ -10,6 +11,7 @@ import { httpRoute } from './http-route.ts';
 export function controlExecution(action: 'pause' | 'resume' | 'cancel' | 'redrive') {
   return httpRoute({
     path: paths.executionId,
+    responses: { 200: execution },
     async handle({ path }) {
       return { status: 200, body: await workflowService()[action](path.executionId) };
     },

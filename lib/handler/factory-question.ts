@@ -1,5 +1,6 @@
 import { factoryClient } from '../wiring/factories.ts';
 import { serviceRegistry } from '../wiring/services.ts';
+import { factoryCapabilities, factoryStatus } from './api-responses.ts';
 import { paths } from './api-schemas.ts';
 import { httpRoute } from './http-route.ts';
 
@@ -10,6 +11,7 @@ import { httpRoute } from './http-route.ts';
 export function factoryQuestion(question: 'status' | 'capabilities') {
   return httpRoute({
     path: paths.name,
+    responses: { 200: question === 'status' ? factoryStatus : factoryCapabilities },
     async handle({ path }) {
       const service = await serviceRegistry().get(path.name);
       let answer: unknown;

@@ -1,10 +1,11 @@
 import type { MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import jsonBodyParser from '@middy/http-json-body-parser';
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod';
 import type { FieldIssue } from '../core/errors.ts';
 import { assertWithin } from '../core/limits.ts';
+import { errorBody } from './api-responses.ts';
 import { bodyLimitOf } from './body-limit.ts';
 import { httpErrors, json, RequestValidationError } from './http-errors.ts';
 import { observed } from './observability.ts';
@@ -18,14 +19,51 @@ export interface RouteRequest<B, Q, P> {
   event: APIGatewayProxyEventV2;
 }
 
+/** The statuses a route answers when it did what was asked. */
+export type SuccessStatus = 200 | 201 | 202 | 204;
+
 export interface RouteSpec<B, Q, P> {
   /** Schema of the JSON body; without one the route takes no body. */
   body?: z.ZodType<B>;
   query?: z.ZodType<Q>;
   path?: z.ZodType<P>;
+  /**
+   * The body of each success status the route answers (shared shapes are in `api-responses.ts`):
+   * the OpenAPI document describes them, and with `VOBEE_CHECK_RESPONSES=1` every answer is
+   * checked against them.
+   */
+  responses?: Partial<Record<SuccessStatus, z.ZodType>>;
+  /** The body of a route that answers with a redirect (302) whose body the caller may read. */
+  redirect?: z.ZodType;
   handle(
     request: RouteRequest<B, Q, P>,
   ): Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
+}
+
+/** What a route declares about its requests and answers: what `openapi.ts` describes. */
+export interface RouteContract {
+  body?: z.ZodType | undefined;
+  query?: z.ZodType | undefined;
+  path?: z.ZodType | undefined;
+  responses: Partial<Record<SuccessStatus, z.ZodType>>;
+  redirect?: z.ZodType | undefined;
+}
+
+/** An HTTP API handler, with the contract it was built from. */
+export type RouteHandler = ((
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyResultV2>) & { contract: RouteContract };
+
+/**
+ * A route answered something its contract does not allow. Only raised while
+ * `VOBEE_CHECK_RESPONSES=1` (the tests); it names the route, the status and each field.
+ */
+export class ResponseContractError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ResponseContractError';
+  }
 }
 
 /**
@@ -36,8 +74,15 @@ export interface RouteSpec<B, Q, P> {
  */
 export function httpRoute<B = undefined, Q = Record<string, never>, P = Record<string, never>>(
   spec: RouteSpec<B, Q, P>,
-) {
-  return observed<APIGatewayProxyEventV2, APIGatewayProxyResultV2>('requestContext.requestId')
+): RouteHandler {
+  const contract: RouteContract = {
+    body: spec.body,
+    query: spec.query,
+    path: spec.path,
+    responses: spec.responses ?? {},
+    redirect: spec.redirect,
+  };
+  const handler = observed<APIGatewayProxyEventV2, APIGatewayProxyResultV2>('requestContext.requestId')
     .use(bodyWithinLimit())
     .use(httpHeaderNormalizer())
     .use(spec.body ? jsonBody() : noBody())
@@ -59,6 +104,38 @@ export function httpRoute<B = undefined, Q = Record<string, never>, P = Record<s
       });
       return json(result.status, result.body, result.headers);
     });
+  // Read once, when the handler is made: in production the check costs nothing at all.
+  if (process.env.VOBEE_CHECK_RESPONSES !== '1') return Object.assign(handler, { contract });
+  const checked = async (event: APIGatewayProxyEventV2, context: Context) => {
+    const answer = await handler(event, context);
+    checkAnswer(event.routeKey, contract, answer);
+    return answer;
+  };
+  return Object.assign(checked, { contract });
+}
+
+/**
+ * Checks an answer against the route's contract: a success against its status's schema, a
+ * redirect against the redirect's, a refusal or fault against the one error shape. Thrown past
+ * the error shaper, so the caller (a test) sees it as it is.
+ */
+function checkAnswer(routeKey: string, contract: RouteContract, answer: APIGatewayProxyResultV2): void {
+  const { statusCode: status = 200, body: text } = typeof answer === 'string' ? { body: answer } : answer;
+  const schema =
+    status < 300 ? contract.responses[status as SuccessStatus] : status < 400 ? contract.redirect : errorBody;
+  if (!schema) {
+    throw new ResponseContractError(`${routeKey} answered ${status}, a status its contract does not declare`);
+  }
+  // What the client receives: the JSON text, not the object the handler returned.
+  const body = text === undefined || text === '' ? undefined : JSON.parse(text);
+  const result = schema.safeParse(body);
+  if (result.success) return;
+  const fields = result.error.issues.map(
+    (issue) => `${['body', ...issue.path.map(String)].join('.')}: ${issue.message}`,
+  );
+  throw new ResponseContractError(
+    `${routeKey} answered ${status} with a body its contract does not allow: ${fields.join('; ')}`,
+  );
 }
 
 function validate(

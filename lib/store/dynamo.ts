@@ -259,6 +259,15 @@ export function epochSeconds(date: Date): number {
 
 /** Removes the key and index attributes from an item before it is handed to the domain. */
 export function stripKeys<T>(item: Item): T {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, gsi2pk: _g3, gsi2sk: _g4, expiresAt: _e, ...rest } = item;
+  const {
+    pk: _pk,
+    sk: _sk,
+    gsi1pk: _g1,
+    gsi1sk: _g2,
+    gsi2pk: _g3,
+    gsi2sk: _g4,
+    expiresAt: _e,
+    ...rest
+  } = item;
   return rest as T;
 }

@@ -240,5 +240,3 @@ function toRecord(item: Item): TaskRecord {
 function shards(taskType: string): string[] {
   return Array.from({ length: RESULT_SHARDS }, (_, shard) => memoryKeys.resultsOfType(taskType, shard));
 }
-
-

@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../core/errors.ts';
+import type { ListWindow } from '../core/list-window.ts';
 import type { RunChangeRecord } from '../core/workflow/run-change.ts';
 import type { ParkedGate, RunControl, StepEnd } from '../core/workflow/run-control.ts';
 import type { WorkflowTemplate } from '../core/workflow/template.ts';
@@ -16,7 +17,6 @@ import type {
   WorkflowHead,
   WorkflowVersion,
 } from '../core/workflow/workflow-records.ts';
-import type { ListWindow } from '../core/list-window.ts';
 import { assignments, IF_PRESENT, type Item, ifVersion, oneOf, stripKeys, Table } from './dynamo.ts';
 import {
   LAST_STEP,

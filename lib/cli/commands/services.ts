@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Service } from '../../core/service.ts';
 import { paths, schemas } from '../../handler/api-schemas.ts';
+import type { Answer } from '../api-calls.ts';
 import { apiPath } from '../client.ts';
 import { type Column, type Field, formatFields, formatTable, healthTone, type Style } from '../format.ts';
 import {
@@ -55,7 +56,7 @@ export interface ServiceCapabilities {
 /** Registers the `services` commands. */
 export function registerServiceCommands(program: Command, state: CliState): void {
   const services = program.command('services').description('register factory services and manage them');
-  addReadCommand<{ services: Service[] }>(services, state, {
+  addReadCommand<Answer<'listServices'>>(services, state, {
     name: 'list',
     description: 'list registered services with health and load',
     path: '/services',
