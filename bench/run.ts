@@ -15,6 +15,7 @@ import { cpus, loadavg, platform } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MEMORY_MB, FUNCTIONS, memoryOf } from '../lib/app.ts';
+import { buildConsole } from '../lib/console/build.ts';
 import { productLaunchCampaign } from '../lib/core/workflow/examples.ts';
 import { MAX_EXPRESS_TIMEOUT_SECONDS } from '../lib/core/workflow/template.ts';
 import { type ColdStartReport, coldStart } from './cold-start.ts';
@@ -46,6 +47,7 @@ const BENCHMARKS = [
   'slow-factory',
   'workflow-throughput',
   'cold-start',
+  'console',
 ] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 
@@ -96,6 +98,7 @@ const hotRan = await run('hot-paths', 'hot paths', () => hotPaths());
 const slowRan = await run('slow-factory', 'slow factory', () => slowFactorySla());
 const throughputRan = await run('workflow-throughput', 'workflow throughput', () => workflowThroughput());
 const coldRan = await run('cold-start', 'cold start and size', () => coldStart());
+const consoleRan = await run('console', 'console bundle', () => buildConsole());
 const routing = reportOf(routingRan);
 const workflow = reportOf(workflowRan);
 const hot = reportOf(hotRan);
@@ -245,6 +248,11 @@ const summary: Summary = {
   compile_makespan_ratio_worst: from(workflowRan, (w) => w.makespan.ratio.max, NO_DAG),
   transitions_per_step: from(workflowRan, (w) => w.transitionsPerStep.mean, NO_DAG),
   gates_per_step: from(workflowRan, (w) => w.gatesPerStep.mean, NO_DAG),
+  console_bundle_gzip_kb: from(
+    consoleRan,
+    (b) => Math.round((b.gzipBytes / 1024) * 10) / 10,
+    'the console was not built',
+  ),
 };
 
 const loadAverageAtEnd = loadavg();

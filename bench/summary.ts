@@ -31,6 +31,7 @@ export const SUMMARY_KEYS = [
   'compile_makespan_ratio_worst',
   'transitions_per_step',
   'gates_per_step',
+  'console_bundle_gzip_kb',
 ] as const;
 
 export type SummaryKey = (typeof SUMMARY_KEYS)[number];

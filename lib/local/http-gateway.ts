@@ -7,6 +7,7 @@ import type {
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda';
 import { FUNCTIONS } from '../app.ts';
+import type { PageHandler, PageResponse } from '../console/static-site.ts';
 import { PayloadTooLargeError } from '../core/errors.ts';
 import { LIMITS, type LimitName, overLimitMessage } from '../core/limits.ts';
 import { bodyLimitOf } from '../handler/body-limit.ts';
@@ -57,9 +58,12 @@ function compile(method: string, template: string): Omit<CompiledRoute, 'functio
  */
 export class HttpGateway {
   readonly #routes: CompiledRoute[];
+  /** Local-only pages (the console), asked before the API's routes. */
+  readonly #pages: readonly PageHandler[];
   #server: Server | undefined;
 
-  constructor(extras: readonly ExtraRoute[] = []) {
+  constructor(extras: readonly ExtraRoute[] = [], pages: readonly PageHandler[] = []) {
+    this.#pages = pages;
     const routes: CompiledRoute[] = [
       ...FUNCTIONS.filter((f) => f.route).map((f) => ({
         ...compile(f.route?.method as string, f.route?.path as string),
@@ -94,6 +98,10 @@ export class HttpGateway {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const method = (req.method ?? 'GET').toUpperCase();
+      for (const page of this.#pages) {
+        const answer = await page({ method, path: url.pathname, headers: req.headers });
+        if (answer) return writePage(req, res, answer);
+      }
       const candidates = this.#routes.filter((r) => r.pattern.test(url.pathname));
       const route = candidates.find((r) => r.method === method);
       if (!route) {
@@ -213,6 +221,11 @@ function writeResult(req: IncomingMessage, res: ServerResponse, result: APIGatew
     ...closeUnlessRead(req),
   });
   res.end(body);
+}
+
+function writePage(req: IncomingMessage, res: ServerResponse, page: PageResponse): void {
+  res.writeHead(page.status, { ...page.headers, ...closeUnlessRead(req) });
+  res.end(page.body);
 }
 
 function send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { EVENT_BUS_NAME, FUNCTIONS, type QueueId, TASK_REQUESTED } from '../app.ts';
+import { sharedConsoleBundle } from '../console/build.ts';
+import { consolePages } from '../console/static-site.ts';
 import type { RouterOptions } from '../core/routing/router.ts';
 import type { TaskQueue } from '../core/task-message.ts';
 import { LocalEngine } from '../engine/local-engine.ts';
@@ -128,7 +130,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   );
 
   // The gateway listens first: its URL is where long-running factories post callbacks.
-  const gateway = new HttpGateway(localRoutes({ queues, bus, schedules, engine }));
+  // The web console is built the first time someone opens it, so a runtime nobody browses never pays for it.
+  const gateway = new HttpGateway(localRoutes({ queues, bus, schedules, engine }), [
+    consolePages(sharedConsoleBundle),
+  ]);
   const apiUrl = await gateway.listen(options.port, options.host);
   const taskQueue = taskQueueOn(queues.tasks);
   // The handlers of this process run on the local database, queue and engine.

@@ -105,6 +105,7 @@ const readyMs = Math.round(performance.now() - started);
 console.log(`VoBee Orchestrator (local) ready in ${readyMs} ms
 
   API          ${runtime.apiUrl}
+  console      ${runtime.apiUrl}/console
   DynamoDB     ${runtime.dynamoEndpoint} (dynalite; data ${dataDir ?? 'in memory'})
   artifacts    ${runtime.s3Endpoint} (s3rver; ${dataDir ? `data ${dataDir}/artifacts` : 'a temporary folder'})
   factories    ${factories.map((f) => `${f.name} ${f.endpoint}`).join('\n               ') || 'none'}

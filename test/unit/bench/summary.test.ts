@@ -35,6 +35,7 @@ const ISSUE_KEYS = [
   'compile_makespan_ratio_worst',
   'transitions_per_step',
   'gates_per_step',
+  'console_bundle_gzip_kb',
 ];
 
 /** Every key missing, then `figures` over it. */
