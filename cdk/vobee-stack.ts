@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -98,6 +98,33 @@ export class VobeeStack extends Stack {
         description: `${spec.id}: ${spec.schedule}`,
         schedule: Schedule.expression(spec.schedule),
         targets: [new LambdaFunction(fn, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
+      });
+    }
+
+    // Step Functions tells the default bus of every execution that ends: runs of this stage's
+    // state machines (deployed and registered ones share the prefix) have their end kept.
+    for (const { spec, function: fn } of all) {
+      if (!spec.runEnds) continue;
+      new Rule(this, `${spec.id}Events`, {
+        description: `${spec.id}: ends of workflow executions`,
+        eventPattern: {
+          source: ['aws.states'],
+          detailType: ['Step Functions Execution Status Change'],
+          detail: {
+            status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'],
+            stateMachineArn: [
+              {
+                prefix: this.formatArn({
+                  service: 'states',
+                  resource: 'stateMachine',
+                  resourceName: `${settings.prefix}-wf`,
+                  arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+                }),
+              },
+            ],
+          },
+        },
+        targets: [new LambdaFunction(fn, { retryAttempts: 8, maxEventAge: Duration.hours(24) })],
       });
     }
 

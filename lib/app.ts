@@ -26,6 +26,8 @@ export interface FunctionSpec {
   queue?: QueueId;
   /** EventBridge schedule expression. */
   schedule?: string;
+  /** Told of every end of a workflow execution (Step Functions' status change events on EventBridge). */
+  runEnds?: boolean;
   /** Sends messages to the task queue. */
   sendsTasks?: boolean;
   /** Creates, updates, starts, stops and answers workflow state machines. */
@@ -242,6 +244,10 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     artifacts: 'write',
     public: true,
   }),
+  api('OpenApiDocument', 'GET /openapi.json', {
+    description: 'The OpenAPI 3.1 document of this API',
+    tables: {},
+  }),
   {
     id: 'TaskWorker',
     entry: 'functions/tasks/worker.ts',
@@ -253,6 +259,13 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     artifacts: 'write',
     timeoutSeconds: 30,
     memoryMb: WAITS_ON_FACTORIES_MEMORY_MB,
+  },
+  {
+    id: 'RecordRunEnd',
+    entry: 'functions/workflow/record-run-end.ts',
+    description: 'Workflow: keeps how each run ended, from Step Functions events',
+    tables: { memory: 'write' },
+    runEnds: true,
   },
   {
     id: 'RunWorkflowStep',

@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Help } from 'commander';
+import packageJson from '../../package.json' with { type: 'json' };
 import {
   ApiError,
   ClientConfigError,
@@ -19,6 +20,7 @@ import {
   ExplainedApiError,
   UsageError,
 } from './commands/common.ts';
+import { registerConsoleCommand } from './commands/console.ts';
 import { registerContextCommands } from './commands/contexts.ts';
 import { registerImprovementCommands } from './commands/improvement.ts';
 import { registerMemoryCommands } from './commands/memory.ts';
@@ -31,6 +33,9 @@ import { registerTaskCommands } from './commands/task.ts';
 import { registerWorkflowCommands } from './commands/workflows.ts';
 
 export { type CliIO, EXIT_CODE_MEANINGS, EXIT_CODES, type ExitCode };
+
+/** The version `vobee --version` prints: the package's, bundled into the built command. */
+export const VERSION: string = packageJson.version;
 
 const EPILOG = `
 Global options go before the command (vobee --json services list) or after it.
@@ -57,6 +62,7 @@ export function createProgram(state: CliState): Command {
     .option('--endpoint <url>', `API base URL (default: VOBEE_ENDPOINT, else ${DEFAULT_ENDPOINT})`)
     .option('--region <region>', 'AWS region for request signing (default: AWS_REGION)')
     .option('--json', 'print the raw JSON response, for scripts')
+    .version(VERSION, '-v, --version', 'print the version of vobee')
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
@@ -94,6 +100,7 @@ export function createProgram(state: CliState): Command {
   registerSuggestionCommands(program, state);
   registerImprovementCommands(program, state);
   registerWorkflowCommands(program, state);
+  registerConsoleCommand(program, state);
   return program;
 }
 

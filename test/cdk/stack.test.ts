@@ -477,6 +477,29 @@ describe('schedules', () => {
   );
 });
 
+describe('ends of workflow runs', () => {
+  it("sends the ends of this stage's executions to the function that keeps them", () => {
+    const spec = FUNCTIONS.find((f) => f.runEnds);
+    expect(spec?.id).toBe('RecordRunEnd');
+    const rules = Object.values(template.findResources('AWS::Events::Rule')).filter(
+      (rule) => rule.Properties.EventPattern?.source?.[0] === 'aws.states',
+    );
+    expect(rules).toHaveLength(1);
+    const pattern = rules[0]?.Properties.EventPattern;
+    expect(pattern['detail-type']).toEqual(['Step Functions Execution Status Change']);
+    expect(pattern.detail.status).toEqual(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
+    // Prefixed by this stage's state machines, deployed and registered alike.
+    const prefix = /:stateMachine:([a-z0-9-]+-wf)/.exec(JSON.stringify(pattern.detail.stateMachineArn))?.[1];
+    expect(prefix).toBeDefined();
+    expect(rules[0]?.Properties.Targets).toEqual([
+      expect.objectContaining({ Arn: arnOf('RecordRunEnd'), RetryPolicy: expect.anything() }),
+    ]);
+    for (const machine of Object.values(stack.workflows.deployed)) {
+      expect(resources[logicalId(machine)]?.Properties.StateMachineName).toMatch(new RegExp(`^${prefix}-`));
+    }
+  });
+});
+
 describe('task queue', () => {
   const queueId = () => logicalId(stack.taskQueue.queue);
 

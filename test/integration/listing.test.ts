@@ -1,6 +1,7 @@
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../lib/cli/main.ts';
 import { listWindow, nextToken } from '../../lib/core/list-window.ts';
 import type { TaskRecord, TaskStatus } from '../../lib/core/task-record.ts';
 import { LOCAL_AWS } from '../../lib/local/dynamodb.ts';
@@ -13,13 +14,16 @@ import { Table } from '../../lib/store/dynamo.ts';
 import { listNewest } from '../../lib/store/listing.ts';
 import { BY_TIME_INDEX, TABLES, tableNames } from '../../lib/store/tables.ts';
 import { TaskStore } from '../../lib/store/task-store.ts';
+import { buildWorkflowStore } from '../../lib/wiring/workflows.ts';
 import { apiEvent } from '../helpers/events.ts';
+import { sink } from '../helpers/fake-api.ts';
 import { startTestRuntime } from '../helpers/local-runtime.ts';
 import {
   backends,
   createServingStack,
   createStack,
   manualClock,
+  type ServingStack,
   seededRandom,
   type TestStack,
 } from '../helpers/stack.ts';
@@ -185,8 +189,48 @@ describe('GET /tasks and GET /executions', () => {
     return { status: result.statusCode, body: JSON.parse(result.body as string) };
   }
 
+  let serving: ServingStack;
   beforeAll(async () => {
-    await createServingStack(backend);
+    serving = await createServingStack(backend);
+  });
+
+  it("keeps a run's end from Step Functions' event, for the execution that is the run's now only", async () => {
+    const store = buildWorkflowStore(serving);
+    const arn = (name: string) =>
+      `arn:aws:states:eu-west-1:123456789012:execution:vobee-dev-wf-launch:${name}`;
+    const at = new Date().toISOString();
+    await store.putExecutionIfAbsent({
+      executionName: 'evt-run',
+      workflowId: 'launch',
+      version: 1,
+      control: 'running',
+      input: {},
+      requestHash: 'h',
+      createdAt: at,
+      updatedAt: at,
+    });
+    await store.setExecutionArn('evt-run', arn('evt-run-r2'), new Date());
+    const ended = (name: string, status: string) =>
+      invoke('RecordRunEnd', {
+        'detail-type': 'Step Functions Execution Status Change',
+        source: 'aws.states',
+        detail: {
+          executionArn: arn(name),
+          name,
+          status,
+          stopDate: Date.now(),
+          input: JSON.stringify({ input: {}, run: { id: 'evt-run' } }),
+        },
+      });
+    // An earlier execution of the run ends late: not the run's end.
+    await ended('evt-run', 'FAILED');
+    let listed = await call('ListExecutions', 'GET /executions', { workflowId: 'launch' });
+    expect(listed.body.executions.map((e: { status: string }) => e.status)).toEqual(['RUNNING']);
+    await ended('evt-run-r2', 'SUCCEEDED');
+    listed = await call('ListExecutions', 'GET /executions', { workflowId: 'launch' });
+    expect(listed.body.executions).toEqual([
+      expect.objectContaining({ executionId: 'evt-run', status: 'SUCCEEDED', stoppedAt: expect.any(String) }),
+    ]);
   });
 
   it.each([
@@ -272,6 +316,37 @@ describe('lists on the local runtime', () => {
         .map((r) => r.taskId)
         .reverse(),
     );
+  });
+
+  it('lists them with the CLI, the same filters as flags, and a command for the next page', async () => {
+    const run = async (line: string) => {
+      const stdout = sink();
+      const stderr = sink();
+      const code = await main(['--endpoint', runtime.apiUrl, ...line.split(' ')], {
+        stdout,
+        stderr,
+        env: {},
+        sleep: async () => {},
+      });
+      return { code, stdout: stdout.text, stderr: stderr.text };
+    };
+    const page = await run('tasks list --type market_analysis --limit 1');
+    expect(page.code).toBe(0);
+    expect(page.stdout).toMatch(/^TASK +TYPE +STATUS/);
+    expect(page.stdout).toContain('list-b');
+    expect(page.stdout).not.toContain('list-a');
+    const next = /More: (vobee tasks list .*)$/m.exec(page.stdout)?.[1];
+    expect(next).toContain('--type market_analysis --limit 1 --next-token ');
+    const rest = await run((next as string).replace(/^vobee /, ''));
+    expect(rest.stdout).toContain('list-a');
+    const json = JSON.parse((await run('task list --json --limit 100')).stdout);
+    expect(json.tasks.map((t: { taskId: string }) => t.taskId)).toEqual(['list-c', 'list-b', 'list-a']);
+    const refused = await run('tasks list --limit 500');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('--limit');
+    const runs = await run('executions list --status FAILED');
+    expect(runs.code).toBe(0);
+    expect(runs.stdout).toBe('No runs in that window.\n');
   });
 
   it('lists runs with the status their detail shows, by workflow and status', async () => {

@@ -1,9 +1,11 @@
 import { type Command, Option } from 'commander';
 import { STRATEGY_NAMES } from '../../core/routing/router.ts';
-import type { TaskRecord } from '../../core/task-record.ts';
-import { paths, schemas } from '../../handler/api-schemas.ts';
-import { type ApiClient, apiPath } from '../client.ts';
-import { type Field, formatFields, formatTable, type Style, type Tone } from '../format.ts';
+import type { TaskSummary } from '../../core/task-queries.ts';
+import { taskStatus } from '../../core/task-record.ts';
+import { paths, queries, schemas } from '../../handler/api-schemas.ts';
+import { type Answer, api } from '../api-calls.ts';
+import type { ApiClient } from '../client.ts';
+import { type Column, type Field, formatFields, formatTable, type Style, type Tone } from '../format.ts';
 import {
   type ActionContext,
   addCommand,
@@ -20,6 +22,10 @@ import {
   usageHint,
   validate,
 } from './common.ts';
+import { kebab, type ListWindowFlags, listQuery, nextPageHint, withListWindow } from './list-pages.ts';
+
+/** A task record as the API answers it (`GET /tasks/{taskId}`). */
+type TaskRecord = Answer<'getTask'>;
 
 /** Task fields and the `task submit` flags that set them. */
 const SUBMIT_FLAGS: Record<string, string> = {
@@ -90,9 +96,9 @@ export function buildSubmitRequest(
   return { body, idempotencyKey: checkIdempotencyKey(flags.idempotencyKey, hint) };
 }
 
-/** Registers `task submit` and `task get`. */
+/** Registers `task submit`, `task get` and `tasks list` (`task` and `tasks` are one command). */
 export function registerTaskCommands(program: Command, state: CliState): void {
-  const task = program.command('task').description('submit tasks and follow them');
+  const task = program.command('task').alias('tasks').description('submit tasks, find them and follow them');
   const notFoundHint = 'Check the task id: it is printed by `vobee task submit`.';
 
   addCommand(task, state, {
@@ -117,10 +123,7 @@ export function registerTaskCommands(program: Command, state: CliState): void {
         .option('--wait', 'wait until the task SUCCEEDED or FAILED (exit code 7 when it failed)'),
     run: async (ctx, flags: SubmitFlags & { wait?: boolean }) => {
       const { body, idempotencyKey } = buildSubmitRequest(flags, ctx.io);
-      const response = await ctx.client.request<TaskRecord>('POST', '/tasks', {
-        body,
-        headers: idempotencyHeaders(idempotencyKey),
-      });
+      const response = await ctx.client.call(api.submitTask(body, idempotencyHeaders(idempotencyKey)));
       const submitted = response.body;
       if (!flags.wait) {
         ctx.result(submitted, () =>
@@ -146,11 +149,39 @@ export function registerTaskCommands(program: Command, state: CliState): void {
   });
 
   addCommand(task, state, {
+    name: 'list',
+    description: 'tasks newest first, by status, type and time (GET /tasks)',
+    setup: (c) =>
+      withListWindow(
+        c
+          .addOption(
+            new Option('--status <status>', 'only tasks in this status').choices([...taskStatus.options]),
+          )
+          .option('--type <type>', 'only tasks of this type'),
+      ),
+    run: async (ctx, flags: ListWindowFlags & { status?: string; type?: string }) => {
+      const query = listQuery({ status: flags.status, type: flags.type }, flags);
+      validate(queries.listTasks, query, (field) => `--${kebab(field)}`, ctx.hint);
+      await ctx.show<{ tasks: TaskSummary[]; nextToken?: string }>(
+        'GET',
+        '/tasks',
+        (body) =>
+          (body.tasks.length === 0
+            ? 'No tasks in that window.'
+            : formatTable(body.tasks, TASK_COLUMNS, ctx.style)) +
+          nextPageHint('vobee tasks list', query, body.nextToken),
+        { query },
+      );
+    },
+  });
+
+  addCommand(task, state, {
     name: 'get',
     description: 'show a task, its route, attempts and outcome',
     subject: subject('<id>', 'task id', paths.taskId, 'taskId', notFoundHint),
     run: async (ctx, id: string) => {
-      await ctx.show<TaskRecord>('GET', apiPath('tasks', id), (body) => formatTask(body, ctx.style));
+      const { body } = await ctx.client.call(api.getTask(id));
+      ctx.result(body, () => formatTask(body, ctx.style));
     },
   });
 }
@@ -184,10 +215,19 @@ async function waitForTask(ctx: ActionContext, submitted: TaskRecord): Promise<T
 }
 
 async function getTask(client: ApiClient, id: string): Promise<TaskRecord> {
-  return (await client.request<TaskRecord>('GET', apiPath('tasks', id))).body;
+  return (await client.call(api.getTask(id))).body;
 }
 
 const STATUS_TONE: Record<string, Tone> = { SUCCEEDED: 'good', FAILED: 'bad', RUNNING: 'warn' };
+
+const TASK_COLUMNS: Column<TaskSummary>[] = [
+  { header: 'TASK', value: (t) => t.taskId },
+  { header: 'TYPE', value: (t) => t.type },
+  { header: 'STATUS', value: (t) => t.status, tone: (t) => STATUS_TONE[t.status] },
+  { header: 'SERVICE', value: (t) => t.service },
+  { header: 'CREATED', value: (t) => t.createdAt },
+  { header: 'ERROR', value: (t) => t.error?.message.slice(0, 80) },
+];
 
 /** A task record as label/value lines, then its attempts and output. */
 export function formatTask(record: TaskRecord, style: Style): string {

@@ -8,11 +8,13 @@ import {
 import type { InputDeclarations } from '../../core/workflow/template-inputs.ts';
 import type { WorkflowHead } from '../../core/workflow/workflow-records.ts';
 import type {
+  ExecutionSummary,
   ExecutionView,
   RegisteredWorkflow,
   WorkflowDetail,
 } from '../../core/workflow/workflow-service.ts';
-import { paths, schemas } from '../../handler/api-schemas.ts';
+import { paths, queries, schemas } from '../../handler/api-schemas.ts';
+import { api } from '../api-calls.ts';
 import { type ApiClient, ApiError, apiPath } from '../client.ts';
 import {
   type DagStep,
@@ -33,6 +35,7 @@ import {
   formatFields,
   formatTable,
   type Style,
+  type Tone,
 } from '../format.ts';
 import {
   type ActionContext,
@@ -56,6 +59,7 @@ import {
   validate,
   writeTextFile,
 } from './common.ts';
+import { kebab, type ListWindowFlags, listQuery, nextPageHint, withListWindow } from './list-pages.ts';
 
 /** The CLI's io, plus the clock the live view measures elapsed time with; tests fix it. */
 export interface WorkflowIO extends CliIO {
@@ -305,10 +309,8 @@ function registerWorkflowGroup(program: Command, state: CliState): void {
         drawing = { steps: request.file.template.steps, version: registered.currentVersion };
       }
       const workflowId = request.workflowId as string;
-      const response = await ctx.client.request<ExecutionView>(
-        'POST',
-        apiPath('workflows', workflowId, 'executions'),
-        { body: { input: request.input }, headers: idempotencyHeaders(request.idempotencyKey) },
+      const response = await ctx.client.call(
+        api.startExecution(workflowId, request.input, idempotencyHeaders(request.idempotencyKey)),
       );
       const started = response.body;
       if (flags.wait === false) {
@@ -333,6 +335,16 @@ function registerWorkflowGroup(program: Command, state: CliState): void {
   });
 }
 
+const RUN_TONE: Record<string, Tone> = { SUCCEEDED: 'good', FAILED: 'bad', TIMED_OUT: 'bad', PAUSED: 'warn' };
+const EXECUTION_COLUMNS: Column<ExecutionSummary>[] = [
+  { header: 'EXECUTION', value: (e) => e.executionId },
+  { header: 'WORKFLOW', value: (e) => `${e.workflowId} v${e.version}` },
+  { header: 'STATUS', value: (e) => e.status, tone: (e) => RUN_TONE[e.status] },
+  { header: 'STARTED', value: (e) => e.startedAt },
+  { header: 'STOPPED', value: (e) => e.stoppedAt },
+  { header: 'ERROR', value: (e) => e.error?.error },
+];
+
 function registerExecutionGroup(program: Command, state: CliState): void {
   const executions = program
     .command('executions')
@@ -341,6 +353,41 @@ function registerExecutionGroup(program: Command, state: CliState): void {
     conflictHint:
       'The run has already ended, or is not in that state: see it with `vobee executions show ID`.',
   };
+
+  addCommand(executions, state, {
+    name: 'list',
+    description: 'workflow runs newest first, by status, workflow and time (GET /executions)',
+    setup: (c) =>
+      withListWindow(
+        c
+          .addOption(
+            new Option('--status <status>', 'only runs in this status').choices([
+              'PENDING',
+              'RUNNING',
+              'PAUSED',
+              'SUCCEEDED',
+              'FAILED',
+              'TIMED_OUT',
+              'CANCELLED',
+            ]),
+          )
+          .option('--workflow-id <id>', 'only runs of this workflow'),
+      ),
+    run: async (ctx, flags: ListWindowFlags & { status?: string; workflowId?: string }) => {
+      const query = listQuery({ status: flags.status, workflowId: flags.workflowId }, flags);
+      validate(queries.listExecutions, query, (field) => `--${kebab(field)}`, ctx.hint);
+      await ctx.show<{ executions: ExecutionSummary[]; nextToken?: string }>(
+        'GET',
+        '/executions',
+        (body) =>
+          (body.executions.length === 0
+            ? 'No runs in that window.'
+            : formatTable(body.executions, EXECUTION_COLUMNS, ctx.style)) +
+          nextPageHint('vobee executions list', query, body.nextToken),
+        { query },
+      );
+    },
+  });
 
   addCommand(executions, state, {
     name: 'show',
@@ -412,7 +459,7 @@ function describeRegistered(registered: Registered, template: WorkflowTemplate):
 }
 
 async function getExecution(client: ApiClient, id: string): Promise<ExecutionView> {
-  return (await client.request<ExecutionView>('GET', apiPath('executions', id))).body;
+  return (await client.call(api.getExecution(id))).body;
 }
 
 /**
@@ -421,7 +468,7 @@ async function getExecution(client: ApiClient, id: string): Promise<ExecutionVie
  */
 async function fetchDrawing(client: ApiClient, workflowId: string): Promise<Drawing> {
   try {
-    const { body } = await client.request<WorkflowDetail>('GET', apiPath('workflows', workflowId));
+    const { body } = await client.call(api.getWorkflow(workflowId));
     return { steps: body.template?.steps, version: body.template ? body.currentVersion : undefined };
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) return { steps: undefined, version: undefined };
