@@ -4,10 +4,10 @@
  * `npm run build` runs it, and so does `prepare` (a fresh `npm install`, `npm pack`).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type BuildOptions, build } from 'esbuild';
+import { isEntryPoint } from '../entry-point.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -66,16 +66,7 @@ export async function buildCli(): Promise<{ entry: string; bytes: number }> {
   return { entry: CLI_ENTRY, bytes: output.contents.byteLength };
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  try {
-    return script !== undefined && realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   const { entry, bytes } = await buildCli();
   console.log(`built ${relative(ROOT, entry)} (${Math.round(bytes / 1024)} KiB)`);
 }

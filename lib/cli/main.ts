@@ -1,7 +1,6 @@
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Help } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
+import { isEntryPoint } from '../entry-point.ts';
 import {
   ApiError,
   ClientConfigError,
@@ -191,16 +190,6 @@ function report(error: unknown, io: CliIO): ExitCode {
   return EXIT_CODES.unexpected;
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
 /** Runs the CLI as a process: arguments from argv, the exit code on `process.exitCode`. */
 export async function run(): Promise<void> {
   // `vobee ... | head` closes the pipe early: that is not an error worth a stack trace.
@@ -211,4 +200,4 @@ export async function run(): Promise<void> {
   process.exitCode = await main(process.argv.slice(2));
 }
 
-if (isEntryPoint()) await run();
+if (isEntryPoint(import.meta.url)) await run();

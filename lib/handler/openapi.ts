@@ -8,11 +8,12 @@
  * `npm run openapi` writes it to `docs/openapi.json`; a test fails when that file is behind.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import * as z from 'zod';
 import { FUNCTIONS, type FunctionSpec } from '../app.ts';
+import { isEntryPoint } from '../entry-point.ts';
 import { errorBody } from './api-responses.ts';
 import type { RouteContract, RouteHandler } from './http-route.ts';
 
@@ -329,13 +330,4 @@ export async function writeOpenApiDocument(): Promise<string> {
   return OPENAPI_FILE;
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  try {
-    return script !== undefined && realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) console.log(`wrote ${await writeOpenApiDocument()}`);
+if (isEntryPoint(import.meta.url)) console.log(`wrote ${await writeOpenApiDocument()}`);
