@@ -23,7 +23,7 @@ import { type CallAttempt, type CallError, type TaskRecord, taskStatus } from '.
 import type { CompileStats } from '../core/workflow/compile.ts';
 import type { RunChangeRecord } from '../core/workflow/run-change.ts';
 import { workflowTemplateSchema } from '../core/workflow/template.ts';
-import type { StepRecord, WorkflowHead } from '../core/workflow/workflow-records.ts';
+import { executionStatus, type StepRecord, type WorkflowHead } from '../core/workflow/workflow-records.ts';
 import type { ExecutionSummary, ExecutionView, WorkflowDetail } from '../core/workflow/workflow-service.ts';
 
 /**
@@ -500,16 +500,6 @@ const runChangeRecord = z
     version: z.number().int().min(1),
   })
   .strict() satisfies z.ZodType<Wire<RunChangeRecord>>;
-
-const executionStatus = z.enum([
-  'PENDING',
-  'RUNNING',
-  'PAUSED',
-  'SUCCEEDED',
-  'FAILED',
-  'TIMED_OUT',
-  'CANCELLED',
-]);
 
 export const execution = z
   .object({

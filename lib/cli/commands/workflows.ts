@@ -6,7 +6,7 @@ import {
   workflowTemplateSchema,
 } from '../../core/workflow/template.ts';
 import type { InputDeclarations } from '../../core/workflow/template-inputs.ts';
-import type { WorkflowHead } from '../../core/workflow/workflow-records.ts';
+import { executionStatus, type WorkflowHead } from '../../core/workflow/workflow-records.ts';
 import type {
   ExecutionSummary,
   ExecutionView,
@@ -361,15 +361,7 @@ function registerExecutionGroup(program: Command, state: CliState): void {
       withListWindow(
         c
           .addOption(
-            new Option('--status <status>', 'only runs in this status').choices([
-              'PENDING',
-              'RUNNING',
-              'PAUSED',
-              'SUCCEEDED',
-              'FAILED',
-              'TIMED_OUT',
-              'CANCELLED',
-            ]),
+            new Option('--status <status>', 'only runs in this status').choices([...executionStatus.options]),
           )
           .option('--workflow-id <id>', 'only runs of this workflow'),
       ),

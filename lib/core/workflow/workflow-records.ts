@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import type { CallAttempt } from '../task-record.ts';
 import type { ItemResult } from './fan-out.ts';
 import type { RunChangeRecord } from './run-change.ts';
@@ -50,14 +51,16 @@ export interface WorkflowVersion {
 }
 
 export type ExecutionControl = 'running' | 'paused' | 'cancelled';
-export type ExecutionStatus =
-  | 'PENDING'
-  | 'RUNNING'
-  | 'PAUSED'
-  | 'SUCCEEDED'
-  | 'FAILED'
-  | 'TIMED_OUT'
-  | 'CANCELLED';
+export const executionStatus = z.enum([
+  'PENDING',
+  'RUNNING',
+  'PAUSED',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'CANCELLED',
+]);
+export type ExecutionStatus = z.output<typeof executionStatus>;
 export type StepRunStatus = 'WAITING' | 'RUNNING' | 'CALLBACK' | 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
 
 /** One run of a workflow, as stored when it is started; `control` is what pause, resume and cancel set. */

@@ -21,15 +21,16 @@ import { parseStepToken } from './step-token.ts';
 import { validateTemplate, type WorkflowTemplate, type WorkflowTemplateInput } from './template.ts';
 import { applyInputs, type InputDeclarations } from './template-inputs.ts';
 import type { ExecutionDescription, WorkflowEngine, WorkflowRepository } from './workflow-ports.ts';
-import type {
-  ExecutionStatus,
-  ListedRun,
-  RunEnd,
-  StepRecord,
-  WorkflowEngineType,
-  WorkflowExecutionRecord,
-  WorkflowHead,
-  WorkflowVersion,
+import {
+  type ExecutionStatus,
+  executionStatus,
+  type ListedRun,
+  type RunEnd,
+  type StepRecord,
+  type WorkflowEngineType,
+  type WorkflowExecutionRecord,
+  type WorkflowHead,
+  type WorkflowVersion,
 } from './workflow-records.ts';
 
 export interface WorkflowServicePorts {
@@ -95,9 +96,7 @@ type EngineView = Omit<ExecutionDescription, 'executionId'>;
 /** `GET /executions`: which runs, newest first (see `list-window.ts` for the window). */
 export const executionListQuery = z
   .object({
-    status: z
-      .enum(['PENDING', 'RUNNING', 'PAUSED', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED'])
-      .optional(),
+    status: executionStatus.optional(),
     workflowId: identifier.optional(),
     ...listWindowShape,
   })
@@ -116,18 +115,11 @@ export interface ExecutionSummary {
   error?: { error?: string | undefined; cause?: string | undefined } | undefined;
 }
 
-/** What `GET /executions/{id}` answers. */
-export interface ExecutionView {
-  executionId: string;
-  workflowId: string;
-  version: number;
-  status: ExecutionStatus;
-  startedAt: string;
-  stoppedAt?: string | undefined;
+/** What `GET /executions/{id}` answers: the run as listed, with its steps and results. */
+export interface ExecutionView extends ExecutionSummary {
   currentSteps: string[];
   steps: StepRecord[];
   results: Record<string, unknown>;
-  error?: { error?: string | undefined; cause?: string | undefined } | undefined;
   /** Who changed the run, what and when (absent when it never was). */
   changes?: RunChangeRecord[] | undefined;
 }
@@ -363,7 +355,7 @@ export class WorkflowService {
         : undefined;
     if (engine && engine.status !== 'RUNNING' && !record.ended) await this.#keepEnd(record, engine);
     const ended = engine !== undefined && engine.status !== 'RUNNING';
-    const status = executionStatus(record.control, record.executionArn !== undefined, engine);
+    const status = statusOf(record.control, record.executionArn !== undefined, engine);
     // A step still marked running after the run ended was cut off (timeout, stop).
     const settled = steps.map((s) =>
       ended && IN_PROGRESS.includes(s.status)
@@ -749,7 +741,7 @@ function succeededSteps(steps: readonly StepRecord[]): string[] {
  * A run's status from its control, whether an engine execution was started, and what the engine
  * says of it (undefined: unknown to the engine, as a run a stopped local runtime resumes at start).
  */
-function executionStatus(
+function statusOf(
   control: WorkflowExecutionRecord['control'],
   started: boolean,
   engine: EngineView | undefined,
@@ -767,7 +759,7 @@ function summarize(run: ListedRun): ExecutionSummary {
     executionId: run.executionName,
     workflowId: run.workflowId,
     version: run.version,
-    status: executionStatus(run.control, run.started, engine),
+    status: statusOf(run.control, run.started, engine),
     startedAt: run.createdAt,
     ...(engine?.stoppedAt === undefined ? {} : { stoppedAt: engine.stoppedAt }),
     ...(engine?.error === undefined ? {} : { error: { error: engine.error, cause: engine.cause } }),
