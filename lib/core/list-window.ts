@@ -23,7 +23,8 @@ export const MAX_LIST_LIMIT = 100;
 
 const TOKEN_MESSAGE = 'is not a nextToken from this list: pass it back as it was given';
 
-const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()], {
+/** A point in time as queries give it: an ISO-8601 date or date-time. */
+export const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()], {
   error: 'is not an ISO-8601 date or date-time',
 });
 

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { NotFoundError, ValidationError } from './errors.ts';
+import { instant } from './list-window.ts';
 import { identifier } from './names.ts';
 import { latencyQuantileMs, type OutcomeCounters } from './statistics.ts';
 import { parseInput } from './validation.ts';
@@ -16,10 +17,6 @@ export const MAX_SERIES_MS: Readonly<Record<Granularity, number>> = {
   minute: 86_400_000,
   hour: 7 * 86_400_000,
 };
-
-const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()], {
-  error: 'is not an ISO-8601 date or date-time',
-});
 
 export const seriesQuery = z
   .object({
