@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import type * as z from 'zod';
+import { type Column, formatTable } from '../format.ts';
+import { type ActionContext, validate } from './common.ts';
 
 /** The flags every list takes besides its own filters: the window and the page. */
 export interface ListWindowFlags {
@@ -46,4 +49,33 @@ export function nextPageHint(
 /** A query field as its flag names it: `workflowId` is `workflow-id`. */
 export function kebab(field: string): string {
   return field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** A list command's page: where it is read, what its rows are under, how they are shown. */
+export interface PageSpec<K extends string, T> {
+  path: string;
+  key: K;
+  /** The query's schema, checked before sending so flags are named in the error. */
+  schema: z.ZodType;
+  columns: readonly Column<T>[];
+  /** The command, as the hint for the next page writes it. */
+  command: string;
+  empty: string;
+}
+
+/** Checks a list's query, reads one page and prints it as a table, with the command for the next page. */
+export async function showPage<K extends string, T>(
+  ctx: ActionContext,
+  spec: PageSpec<K, T>,
+  query: Record<string, string>,
+): Promise<void> {
+  validate(spec.schema, query, (field) => `--${kebab(field)}`, ctx.hint);
+  await ctx.show<Record<K, T[]> & { nextToken?: string }>(
+    'GET',
+    spec.path,
+    (body) =>
+      (body[spec.key].length === 0 ? spec.empty : formatTable(body[spec.key], spec.columns, ctx.style)) +
+      nextPageHint(spec.command, query, body.nextToken),
+    { query },
+  );
 }

@@ -22,7 +22,7 @@ import {
   usageHint,
   validate,
 } from './common.ts';
-import { kebab, type ListWindowFlags, listQuery, nextPageHint, withListWindow } from './list-pages.ts';
+import { type ListWindowFlags, listQuery, type PageSpec, showPage, withListWindow } from './list-pages.ts';
 
 /** A task record as the API answers it (`GET /tasks/{taskId}`). */
 type TaskRecord = Answer<'getTask'>;
@@ -160,18 +160,7 @@ export function registerTaskCommands(program: Command, state: CliState): void {
           .option('--type <type>', 'only tasks of this type'),
       ),
     run: async (ctx, flags: ListWindowFlags & { status?: string; type?: string }) => {
-      const query = listQuery({ status: flags.status, type: flags.type }, flags);
-      validate(queries.listTasks, query, (field) => `--${kebab(field)}`, ctx.hint);
-      await ctx.show<{ tasks: TaskSummary[]; nextToken?: string }>(
-        'GET',
-        '/tasks',
-        (body) =>
-          (body.tasks.length === 0
-            ? 'No tasks in that window.'
-            : formatTable(body.tasks, TASK_COLUMNS, ctx.style)) +
-          nextPageHint('vobee tasks list', query, body.nextToken),
-        { query },
-      );
+      await showPage(ctx, TASK_PAGE, listQuery({ status: flags.status, type: flags.type }, flags));
     },
   });
 
@@ -228,6 +217,14 @@ const TASK_COLUMNS: Column<TaskSummary>[] = [
   { header: 'CREATED', value: (t) => t.createdAt },
   { header: 'ERROR', value: (t) => t.error?.message.slice(0, 80) },
 ];
+const TASK_PAGE: PageSpec<'tasks', TaskSummary> = {
+  path: '/tasks',
+  key: 'tasks',
+  schema: queries.listTasks,
+  columns: TASK_COLUMNS,
+  command: 'vobee tasks list',
+  empty: 'No tasks in that window.',
+};
 
 /** A task record as label/value lines, then its attempts and output. */
 export function formatTask(record: TaskRecord, style: Style): string {

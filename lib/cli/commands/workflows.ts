@@ -59,7 +59,7 @@ import {
   validate,
   writeTextFile,
 } from './common.ts';
-import { kebab, type ListWindowFlags, listQuery, nextPageHint, withListWindow } from './list-pages.ts';
+import { type ListWindowFlags, listQuery, type PageSpec, showPage, withListWindow } from './list-pages.ts';
 
 /** The CLI's io, plus the clock the live view measures elapsed time with; tests fix it. */
 export interface WorkflowIO extends CliIO {
@@ -344,6 +344,14 @@ const EXECUTION_COLUMNS: Column<ExecutionSummary>[] = [
   { header: 'STOPPED', value: (e) => e.stoppedAt },
   { header: 'ERROR', value: (e) => e.error?.error },
 ];
+const EXECUTION_PAGE: PageSpec<'executions', ExecutionSummary> = {
+  path: '/executions',
+  key: 'executions',
+  schema: queries.listExecutions,
+  columns: EXECUTION_COLUMNS,
+  command: 'vobee executions list',
+  empty: 'No runs in that window.',
+};
 
 function registerExecutionGroup(program: Command, state: CliState): void {
   const executions = program
@@ -366,17 +374,10 @@ function registerExecutionGroup(program: Command, state: CliState): void {
           .option('--workflow-id <id>', 'only runs of this workflow'),
       ),
     run: async (ctx, flags: ListWindowFlags & { status?: string; workflowId?: string }) => {
-      const query = listQuery({ status: flags.status, workflowId: flags.workflowId }, flags);
-      validate(queries.listExecutions, query, (field) => `--${kebab(field)}`, ctx.hint);
-      await ctx.show<{ executions: ExecutionSummary[]; nextToken?: string }>(
-        'GET',
-        '/executions',
-        (body) =>
-          (body.executions.length === 0
-            ? 'No runs in that window.'
-            : formatTable(body.executions, EXECUTION_COLUMNS, ctx.style)) +
-          nextPageHint('vobee executions list', query, body.nextToken),
-        { query },
+      await showPage(
+        ctx,
+        EXECUTION_PAGE,
+        listQuery({ status: flags.status, workflowId: flags.workflowId }, flags),
       );
     },
   });
