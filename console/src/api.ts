@@ -4,11 +4,9 @@
  * whole page: whether the API answered the last request, so a banner can say when it does not.
  */
 
-/** One problem with one field, as the API's 400 and 422 answers name them. */
-export interface ApiIssue {
-  field: string;
-  message: string;
-}
+import { type ApiIssue, errorBodyOf, parseJson, plainErrorText } from '../../lib/cli/error-body.ts';
+
+export type { ApiIssue };
 
 /** The API answered with an error status; `message` and `issues` come from its `{error}` body. */
 export class ApiFailure extends Error {
@@ -93,39 +91,11 @@ export async function api<T>(method: string, path: string, options: RequestOptio
   return parsed as T;
 }
 
-function parseJson(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 function toFailure(response: Response, parsed: unknown, text: string): ApiFailure {
-  const error = (parsed as { error?: unknown } | undefined)?.error;
-  if (typeof error === 'object' && error !== null) {
-    const e = error as { type?: unknown; message?: unknown; issues?: unknown };
-    const issues = Array.isArray(e.issues)
-      ? e.issues.filter(
-          (i): i is ApiIssue =>
-            typeof i === 'object' && i !== null && typeof (i as ApiIssue).message === 'string',
-        )
-      : [];
-    return new ApiFailure(
-      response.status,
-      typeof e.type === 'string' ? e.type : 'Error',
-      typeof e.message === 'string' ? e.message : response.statusText,
-      issues,
-    );
-  }
-  const message = (parsed as { message?: unknown } | undefined)?.message;
-  const detail =
-    typeof message === 'string'
-      ? message
-      : text.trim() !== '' && text.length < 300 && !text.trimStart().startsWith('<')
-        ? text.trim()
-        : `HTTP ${response.status} ${response.statusText}`;
+  const body = errorBodyOf(parsed, response.statusText);
+  if (body) return new ApiFailure(response.status, body.type, body.message, body.issues);
+  // Plain text of fewer than 300 characters is shown as it is.
+  const detail = plainErrorText(parsed, text, 299) ?? `HTTP ${response.status} ${response.statusText}`;
   return new ApiFailure(response.status, 'HttpError', detail);
 }
 

@@ -1,6 +1,7 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type * as z from 'zod';
+import { type ApiIssue, errorBodyOf, parseJson, plainErrorText } from './error-body.ts';
 
 /** The local runtime's API, used when neither `--endpoint` nor `VOBEE_ENDPOINT` says otherwise. */
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:3000';
@@ -17,11 +18,7 @@ export interface Credentials {
 }
 export type CredentialProvider = () => Promise<Credentials>;
 
-/** One problem with one field, as the API reports it. */
-export interface ApiIssue {
-  field: string;
-  message: string;
-}
+export type { ApiIssue } from './error-body.ts';
 
 /** The API answered with an error status; `type`, `message` and `issues` come from its `{error}` body. */
 export class ApiError extends Error {
@@ -271,44 +268,14 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-function parseJson(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Reads the API's `{error: {type, message, issues?}}`; anything else (API Gateway's own
  * `{message}`, a proxy's HTML page) still becomes an ApiError with what can be said.
  */
 function toApiError(response: Response, parsed: unknown, text: string): ApiError {
-  const error = (parsed as { error?: unknown } | undefined)?.error;
-  if (typeof error === 'object' && error !== null) {
-    const e = error as { type?: unknown; message?: unknown; issues?: unknown; requestId?: unknown };
-    const issues = Array.isArray(e.issues)
-      ? e.issues.filter(
-          (i): i is ApiIssue =>
-            typeof i === 'object' && i !== null && typeof (i as ApiIssue).message === 'string',
-        )
-      : [];
-    return new ApiError(
-      response.status,
-      typeof e.type === 'string' ? e.type : 'Error',
-      typeof e.message === 'string' ? e.message : response.statusText,
-      issues,
-      typeof e.requestId === 'string' ? e.requestId : undefined,
-    );
-  }
-  const message = (parsed as { message?: unknown } | undefined)?.message;
-  const detail =
-    typeof message === 'string'
-      ? message
-      : text.trim() !== '' && text.length <= 200 && !text.trimStart().startsWith('<')
-        ? text.trim()
-        : response.statusText || `HTTP ${response.status}`;
+  const body = errorBodyOf(parsed, response.statusText);
+  if (body) return new ApiError(response.status, body.type, body.message, body.issues, body.requestId);
+  const detail = plainErrorText(parsed, text, 200) ?? (response.statusText || `HTTP ${response.status}`);
   return new ApiError(response.status, 'HttpError', detail);
 }
 
