@@ -145,11 +145,11 @@ export class StatsStore {
         ? await this.#windowRows(from, to)
         : (
             await Promise.all(
-              (await this.taskTypes()).map((type) => this.#minutes(type, minuteOf(from.toISOString()))),
+              (
+                await this.taskTypes()
+              ).map((type) => this.#minutes(type, minuteOf(from.toISOString()), minuteOf(to.toISOString()))),
             )
-          )
-            .flat()
-            .filter((m) => m.minute <= minuteOf(to.toISOString()));
+          ).flat();
     const byPeriod = Map.groupBy(
       rows.filter((r) => r.service === service),
       (r) => ('minute' in r ? (r.minute as string) : (r as { hour: string }).hour).slice(0, width),
@@ -183,8 +183,7 @@ export class StatsStore {
         ).map(async (type) => {
           const rolled = await this.#rolledUp(type);
           const start = rolled.through === undefined || rolled.through < first ? first : rolled.through;
-          return (await this.#minutes(type, start)).filter((m) => {
-            if (m.minute > last) return false;
+          return (await this.#minutes(type, start, last)).filter((m) => {
             const through = covered.get(`${m.minute.slice(0, 13)}#${type}#${m.service}`);
             return through === undefined || m.minute > through;
           });
@@ -447,16 +446,30 @@ export class StatsStore {
     };
   }
 
-  /** The minute counters of a type from minute `from` on (every shard, summed per minute and service). */
-  async #minutes(taskType: string, from: string): Promise<MinuteCounters[]> {
+  /**
+   * The minute counters of a type from minute `from` on, up to minute `through` when given (every
+   * shard, summed per minute and service).
+   */
+  async #minutes(taskType: string, from: string, through?: string): Promise<MinuteCounters[]> {
+    if (through !== undefined && from > through) return [];
+    // DynamoDB refuses an empty key value: from the start is no lower bound at all. A minute's
+    // keys are `<minute>#<service>`: `~` sorts after `#`, so `<through>~` ends at that minute.
+    const condition =
+      from === ''
+        ? through === undefined
+          ? ''
+          : ' AND sk <= :through'
+        : through === undefined
+          ? ' AND sk >= :from'
+          : ' AND sk BETWEEN :from AND :through';
     const pages = await Promise.all(
       Array.from({ length: this.#shards }, (_, shard) =>
-        // DynamoDB refuses an empty key value: from the start is no sort key condition at all.
         this.#table.query({
-          KeyConditionExpression: from === '' ? 'pk = :pk' : 'pk = :pk AND sk >= :from',
+          KeyConditionExpression: `pk = :pk${condition}`,
           ExpressionAttributeValues: {
             ':pk': patternKeys.minutes(taskType, shard),
             ...(from === '' ? {} : { ':from': from }),
+            ...(through === undefined ? {} : { ':through': `${through}~` }),
           },
         }),
       ),
