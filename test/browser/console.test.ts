@@ -5,17 +5,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFactory } from '../helpers/factory-server.ts';
 import { type Api, apiClient } from '../helpers/local-runtime.ts';
-import {
-  type Browser,
-  launchBrowser,
-  ROOT,
-  SCREENSHOTS,
-  type StartedProcess,
-  screenshot,
-  startProcess,
-  startRuntime,
-  TSX,
-} from './browser.ts';
+import { ROOT, type StartedProcess, startProcess, startRuntime, TSX } from '../helpers/npm-start.ts';
+import { type Browser, launchBrowser, SCREENSHOTS, screenshot } from './browser.ts';
 import { FAKE_CREDENTIALS, FAKE_REGION, startSigV4Upstream } from './sigv4-upstream.ts';
 
 /**

@@ -1,68 +1,30 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startFactory } from '../helpers/factory-server.ts';
 import { apiClient } from '../helpers/local-runtime.ts';
+import { ROOT, type StartedProcess, startRuntime as startNpmStart } from '../helpers/npm-start.ts';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const run = promisify(execFile);
 
-interface Started {
-  child: ChildProcess;
+interface Started extends StartedProcess {
   apiUrl: string;
   readyMs: number;
-  output: () => string;
 }
 
 /** `npm start` as a user runs it, as a child process on free ports, with its data in `dataDir`. */
 async function startRuntime(dataDir: string): Promise<Started> {
   const spawnedAt = Date.now();
-  const child = spawn(
-    process.execPath,
-    [
-      TSX,
-      'lib/local/start.ts',
-      '--port',
-      '0',
-      '--db-port',
-      '0',
-      '--data',
-      dataDir,
-      '--no-schedules',
-      '--faults',
-      '{"research":{"latencyMs":{"kind":"fixed","ms":250}}}',
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR' } },
-  );
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  const deadline = Date.now() + 60_000;
-  while (!/API\s+(http:\/\/\S+)/.test(output)) {
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`the runtime did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    child,
-    apiUrl: (/API\s+(http:\/\/\S+)/.exec(output) as RegExpExecArray)[1] as string,
-    readyMs: Date.now() - spawnedAt,
-    output: () => output,
-  };
+  const started = startNpmStart(dataDir, { research: { latencyMs: { kind: 'fixed', ms: 250 } } });
+  const [, apiUrl] = await started.waitFor(/API\s+(http:\/\/\S+)/);
+  return { ...started, apiUrl: apiUrl as string, readyMs: Date.now() - spawnedAt };
 }
 
 async function stopRuntime(started: Started): Promise<string> {
-  const exited = new Promise<void>((resolve) => started.child.once('exit', () => resolve()));
-  started.child.kill('SIGINT');
-  await exited;
+  await started.stop();
   return started.output();
 }
 
