@@ -9,26 +9,16 @@ import {
   OUTCOME_METRICS,
   WORKFLOW_DIMENSION,
 } from '../../lib/handler/outcome-metrics.ts';
+import { captureEmf, type EmfLine } from '../helpers/emf.ts';
 import { startFactory } from '../helpers/factory-server.ts';
 import { backends, createServingStack, waitForTask } from '../helpers/stack.ts';
-
-type EmfLine = Record<string, unknown>;
 
 const backend = backends()[0] as ReturnType<typeof backends>[number];
 const closers: Array<() => Promise<unknown>> = [];
 let lines: EmfLine[];
 
 beforeEach(() => {
-  lines = [];
-  // The tests' config turns metrics off; the lines written while a test runs are read back.
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
-  const write = process.stdout.write.bind(process.stdout);
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    const text = String(chunk);
-    if (!text.includes('"_aws"')) return write(chunk, ...(rest as []));
-    for (const line of text.split('\n').filter(Boolean)) lines.push(JSON.parse(line) as EmfLine);
-    return true;
-  });
+  lines = captureEmf();
 });
 afterEach(async () => {
   vi.restoreAllMocks();

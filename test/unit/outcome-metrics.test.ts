@@ -10,26 +10,7 @@ import {
   publishFailedRun,
   WORKFLOW_DIMENSION,
 } from '../../lib/handler/outcome-metrics.ts';
-
-type EmfLine = Record<string, unknown> & {
-  _aws: {
-    CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }>;
-  };
-};
-
-/** The EMF lines Powertools writes to stdout while a test runs (the tests' config turns metrics off). */
-function captureEmf(): EmfLine[] {
-  const lines: EmfLine[] = [];
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
-  const write = process.stdout.write.bind(process.stdout);
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    const text = String(chunk);
-    if (!text.includes('"_aws"')) return write(chunk, ...(rest as []));
-    for (const line of text.split('\n').filter(Boolean)) lines.push(JSON.parse(line) as EmfLine);
-    return true;
-  });
-  return lines;
-}
+import { captureEmf, type EmfLine } from '../helpers/emf.ts';
 
 const call = (service: string, success: boolean): CallObservation => ({
   taskType: 'blog_post',
