@@ -215,34 +215,41 @@ export class WorkflowStore implements WorkflowRepository {
     stepId: string,
     fields: { startedAt: string; tokenHash?: string | undefined },
   ): Promise<StepStart> {
-    const updated = await this.#memory.update(memoryKeys.runControl(executionName), {
-      UpdateExpression: `SET #s = :at${fields.tokenHash ? ', #t = :hash' : ''} ADD #n :one REMOVE #g`,
-      ConditionExpression: '(attribute_not_exists(#c) OR #c = :running) AND attribute_not_exists(#e)',
-      ExpressionAttributeNames: {
-        '#c': 'control',
-        '#s': `s:${stepId}`,
-        '#n': `n:${stepId}`,
-        '#e': `e:${stepId}`,
-        '#g': `g:${stepId}`,
-        ...(fields.tokenHash ? { '#t': `t:${stepId}` } : {}),
-      },
-      ExpressionAttributeValues: {
-        ':at': fields.startedAt,
-        ':one': 1,
-        ':running': 'running',
-        ...(fields.tokenHash ? { ':hash': fields.tokenHash } : {}),
-      },
-    });
-    if (updated)
-      return { started: true, attempts: Number(updated[`n:${stepId}`] ?? 1), run: runControl(updated) };
-    // Refused (a rare path, worth one more read): the run is paused or cancelled, or the step
-    // ended in an earlier execution of the run (resumed after a restart, redriven, changed).
-    const run = await this.readControl(executionName);
-    const ended = run.ended[stepId];
-    if (ended) return { started: false, ended };
-    if (run.control === 'paused')
-      await this.updateStep(executionName, stepId, { status: 'WAITING', at: fields.startedAt });
-    return { started: false, control: run.control === 'paused' ? 'paused' : 'cancelled' };
+    // A refused start is read again: the step ended in an earlier execution of the run, or the
+    // run is paused or cancelled. A run resumed between the two is started again.
+    for (let tries = 0; tries < START_TRIES; tries++) {
+      const updated = await this.#memory.update(memoryKeys.runControl(executionName), {
+        UpdateExpression: `SET #s = :at${fields.tokenHash ? ', #t = :hash' : ''} ADD #n :one REMOVE #g`,
+        ConditionExpression: '(attribute_not_exists(#c) OR #c = :running) AND attribute_not_exists(#e)',
+        ExpressionAttributeNames: {
+          '#c': 'control',
+          '#s': `s:${stepId}`,
+          '#n': `n:${stepId}`,
+          '#e': `e:${stepId}`,
+          '#g': `g:${stepId}`,
+          ...(fields.tokenHash ? { '#t': `t:${stepId}` } : {}),
+        },
+        ExpressionAttributeValues: {
+          ':at': fields.startedAt,
+          ':one': 1,
+          ':running': 'running',
+          ...(fields.tokenHash ? { ':hash': fields.tokenHash } : {}),
+        },
+      });
+      if (updated)
+        return { started: true, attempts: Number(updated[`n:${stepId}`] ?? 1), run: runControl(updated) };
+      const run = await this.readControl(executionName);
+      const ended = run.ended[stepId];
+      if (ended) return { started: false, ended };
+      if (run.control === 'paused') {
+        await this.updateStep(executionName, stepId, { status: 'WAITING', at: fields.startedAt });
+        return { started: false, control: 'paused' };
+      }
+      if (run.control === 'cancelled') return { started: false, control: 'cancelled' };
+    }
+    throw new Error(
+      `step '${stepId}' of '${executionName}' could not start: the run kept being paused and resumed`,
+    );
   }
 
   async stepOutputs(executionName: string, stepIds: readonly string[]): Promise<Record<string, unknown>> {
@@ -522,6 +529,9 @@ function listedRun(item: Item): ListedRun {
     createdAt: item.createdAt as string,
   };
 }
+
+/** Starts of a step refused by a pause that was lifted before they read why (see `startStep`). */
+const START_TRIES = 5;
 
 /** The control item as the step handler reads it (see `RunControl`). */
 function runControl(item: Item): RunControl {

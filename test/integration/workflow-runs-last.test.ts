@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ExecutionView } from '../../lib/core/workflow/workflow-service.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../lib/local/runtime.ts';
+import { buildWorkflowStore } from '../../lib/wiring/workflows.ts';
 import { type FactoryCall, startFactory } from '../helpers/factory-server.ts';
 import { type Api, apiClient } from '../helpers/local-runtime.ts';
 import { backends, createServingStack, manualClock } from '../helpers/stack.ts';
@@ -18,7 +19,11 @@ const stepOf = (view: ExecutionView, id: string) => view.steps.find((s) => s.ste
 
 /** A factory that answers each action at once, counting calls per action. */
 async function countingFactory(
-  answer: (call: FactoryCall) => { status: number; body: unknown; delayMs?: number },
+  answer: (
+    call: FactoryCall,
+  ) =>
+    | { status: number; body: unknown; delayMs?: number }
+    | Promise<{ status: number; body: unknown; delayMs?: number }>,
 ) {
   const factory = await startFactory((call) => answer(call));
   const count = (action: string) => factory.calls.filter((c) => c.action === action).length;
@@ -288,11 +293,18 @@ describe('redrive and long pauses', () => {
   });
 
   it('changes a paused run: adds a step, replaces the parameters of one not started, skips another, and keeps who did it', async () => {
-    const factory = await countingFactory((call) => ({
-      status: 200,
-      body: { status: 'ok', output: { action: call.action, tone: call.parameters.tone ?? null } },
-      delayMs: call.action === 'prepare' ? 300 : 0,
-    }));
+    // `prepare` answers once the test lets it, so the run is changed while it runs, then after.
+    let letPrepareAnswer = () => {};
+    const prepareMayAnswer = new Promise<void>((resolve) => {
+      letPrepareAnswer = resolve;
+    });
+    const factory = await countingFactory(async (call) => {
+      if (call.action === 'prepare') await prepareMayAnswer;
+      return {
+        status: 200,
+        body: { status: 'ok', output: { action: call.action, tone: call.parameters.tone ?? null } },
+      };
+    });
     closers.push(factory.close);
     const stack = await createServingStack(backend);
     const { workflows } = stack.orchestrator;
@@ -321,12 +333,15 @@ describe('redrive and long pauses', () => {
     });
     const run = await workflows.start('copy', {});
     const id = run.execution.executionId;
+    for (let i = 0; i < 500 && stepOf(await workflows.describe(id), 'a')?.status !== 'RUNNING'; i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     await workflows.pause(id);
     // Only a paused run with no step running can change: `a` is still running.
     await expect(workflows.change(id, { changedBy: 'ana', skipSteps: ['c'] })).rejects.toThrow(
       /while 'a' runs/,
     );
-    for (let i = 0; i < 100 && stepOf(await workflows.describe(id), 'a')?.status !== 'SUCCEEDED'; i++)
+    letPrepareAnswer();
+    for (let i = 0; i < 500 && stepOf(await workflows.describe(id), 'a')?.status !== 'SUCCEEDED'; i++)
       await new Promise((resolve) => setTimeout(resolve, 20));
 
     // What cannot be: touching a step that has started, a cycle, an unknown factory.
@@ -359,7 +374,7 @@ describe('redrive and long pauses', () => {
     await workflows.resume(id);
     await stack.engine.settle(20_000);
     const done = await workflows.describe(id);
-    expect(done.status).toBe('SUCCEEDED');
+    expect(done.status, JSON.stringify(done)).toBe('SUCCEEDED');
     expect(done.results).toEqual({
       a: { action: 'prepare', tone: null },
       b: { action: 'write', tone: 'warm' },
@@ -368,5 +383,44 @@ describe('redrive and long pauses', () => {
     expect(stepOf(done, 'c')).toMatchObject({ status: 'SKIPPED', error: 'skipped by a change from ana' });
     expect(factory.count('prepare')).toBe(1);
     expect(factory.count('publish')).toBe(1);
+  });
+});
+
+describe('starting a step while the run is resumed', () => {
+  it('starts it, when the pause that refused it is lifted before the refusal is read', async () => {
+    const stack = await createServingStack(backends()[0] as ReturnType<typeof backends>[number]);
+    const store = buildWorkflowStore(stack);
+    const at = new Date().toISOString();
+    await store.putExecutionIfAbsent({
+      executionName: 'flip',
+      workflowId: 'copy',
+      version: 1,
+      control: 'running',
+      input: {},
+      requestHash: 'h',
+      createdAt: at,
+      updatedAt: at,
+    });
+    await store.setControl('flip', ['running'], 'paused', new Date());
+    // The first refused write is followed, before it is read, by a resume.
+    let resumed = false;
+    const doc = {
+      send: async (command: Parameters<typeof stack.doc.send>[0]) => {
+        try {
+          return await stack.doc.send(command);
+        } catch (error) {
+          if ((error as Error).name === 'ConditionalCheckFailedException' && !resumed) {
+            resumed = true;
+            await store.setControl('flip', ['paused'], 'running', new Date());
+          }
+          throw error;
+        }
+      },
+    } as typeof stack.doc;
+    const start = await buildWorkflowStore({ doc, tables: stack.tables }).startStep('flip', 'b', {
+      startedAt: at,
+    });
+    expect(resumed).toBe(true);
+    expect(start).toMatchObject({ started: true, attempts: 1 });
   });
 });
