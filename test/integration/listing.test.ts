@@ -1,4 +1,9 @@
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../lib/cli/main.ts';
@@ -412,6 +417,10 @@ describe('tables kept by an older version', () => {
             Projection: { ProjectionType: 'ALL' },
           })),
       }),
+    );
+    await waitUntilTableExists(
+      { client, maxWaitTime: 60, minDelay: 0.05, maxDelay: 0.5 },
+      { TableName: tables.memory },
     );
     const doc = toDocumentClient(client);
     const before = new TaskStore(doc, { table: tables.memory });
