@@ -145,6 +145,26 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Routing statistics',
     tables: { patterns: 'read' },
   }),
+  api('GetRoutingPolicy', 'GET /routing/policy', {
+    description: 'Reads the routing policy in force',
+    tables: { registry: 'read' },
+  }),
+  api('SetRoutingPolicy', 'PUT /routing/policy', {
+    description: 'Stores a routing policy as a new version, a draft unless activated',
+    tables: { registry: 'write' },
+  }),
+  api('ListRoutingPolicies', 'GET /routing/policies', {
+    description: 'Lists routing policy versions, who made each and why',
+    tables: { registry: 'read' },
+  }),
+  api('GetRoutingPolicyVersion', 'GET /routing/policies/{version}', {
+    description: 'Reads one routing policy version',
+    tables: { registry: 'read' },
+  }),
+  api('ActivateRoutingPolicy', 'POST /routing/policies/{version}/activate', {
+    description: 'Switches routing to a policy version (an older one rolls back)',
+    tables: { registry: 'write' },
+  }),
   api('MemorySummary', 'GET /memory/summary', {
     description: 'Memory summary',
     tables: { memory: 'read', patterns: 'read' },

@@ -121,7 +121,6 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       queue,
       factories,
       artifacts: options.artifacts,
-      defaultStrategy: options.router?.strategy ?? 'capability',
       callTimeoutMs,
       callbackBaseUrl: options.callbackBaseUrl,
     }),

@@ -23,6 +23,16 @@ export const api = {
       headers,
     }),
   getExecution: (executionId: string) => call('GET', apiPath('executions', executionId), responses.execution),
+  activePolicy: () => call('GET', '/routing/policy', responses.activePolicy),
+  policyVersion: (version: number) =>
+    call('GET', apiPath('routing', 'policies', String(version)), responses.policyVersion),
+  listPolicies: () => call('GET', '/routing/policies', responses.policyList),
+  setPolicy: (body: Record<string, unknown>) =>
+    call('PUT', '/routing/policy', responses.policyVersion, { body }),
+  activatePolicy: (version: number, body: Record<string, unknown>) =>
+    call('POST', apiPath('routing', 'policies', String(version), 'activate'), responses.activePolicy, {
+      body,
+    }),
 } as const;
 
 /** The body a call of {@link api} answers with, e.g. `Answer<'getTask'>`. */

@@ -12,10 +12,17 @@ export const callbackBody = z.discriminatedUnion('status', [
       status: z.literal('succeeded'),
       output: z.unknown().optional(),
       taskToken: z.string().optional(),
+      /** What the work cost (USD), when the factory says. */
+      cost: z.number().min(0).max(1_000_000).optional(),
     })
     .loose(),
   z
-    .object({ status: z.literal('failed'), error: z.unknown().optional(), taskToken: z.string().optional() })
+    .object({
+      status: z.literal('failed'),
+      error: z.unknown().optional(),
+      taskToken: z.string().optional(),
+      cost: z.number().min(0).max(1_000_000).optional(),
+    })
     .loose(),
 ]);
 export type CallbackBody = z.output<typeof callbackBody>;

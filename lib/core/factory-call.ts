@@ -5,6 +5,8 @@ export interface FactoryRequest {
   action: string;
   parameters: Record<string, unknown>;
   taskId: string;
+  /** The named context the task belongs to, when it has one; `context` is its data. */
+  contextId?: string;
   context: Record<string, unknown>;
   /** For long work: where the factory posts its result later, and the token it must send back. */
   callbackUrl?: string;
@@ -14,7 +16,8 @@ export interface FactoryRequest {
 }
 
 export type FactoryCallResult =
-  | { ok: true; output: unknown; latencyMs: number; accepted?: false }
+  /** `cost`: what the factory says the call cost (USD), when it says. */
+  | { ok: true; output: unknown; latencyMs: number; accepted?: false; cost?: number | undefined }
   /** The factory took the work (202) and will call back; only when the request gave a callback. */
   | { ok: true; accepted: true; latencyMs: number }
   | {

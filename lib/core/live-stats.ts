@@ -94,7 +94,10 @@ export class LiveStats {
     return (this.#pending.get(taskType) ?? []).map((call) => {
       const counters = emptyCounters();
       addObservation(counters, call);
-      return { taskType, service: call.service, ...counters };
+      const features = Object.fromEntries(
+        (call.features ?? []).map((f) => [f, { count: 1, successes: call.success ? 1 : 0 }]),
+      );
+      return { taskType, service: call.service, ...counters, features };
     });
   }
 

@@ -43,6 +43,8 @@ export interface Suggestion {
   decidedAt?: string | undefined;
   decidedBy?: string | undefined;
   decisionNote?: string | undefined;
+  /** The draft routing policy version an accepted routing suggestion became. */
+  policyVersion?: number | undefined;
   impact?:
     | { recordedAt: string; metrics: Record<string, MetricImpact>; notes?: string | undefined }
     | undefined;
@@ -189,9 +191,17 @@ export class SelfImprovement {
     return suggestion;
   }
 
-  /** A person accepts a pending suggestion: it is now theirs to carry out. Nothing is applied. */
-  accept(id: string, decision: { decidedBy: string; note?: string }): Promise<Suggestion> {
-    return this.#decide(id, 'accepted', decision);
+  /**
+   * A person accepts a pending suggestion: it is now theirs to carry out. Nothing is applied. With
+   * `draft`, a suggestion about routing first becomes a draft policy version (its number is kept
+   * on the suggestion), for a person to replay and activate.
+   */
+  accept(
+    id: string,
+    decision: { decidedBy: string; note?: string },
+    draft?: (suggestion: Suggestion, decidedBy: string) => Promise<number | undefined>,
+  ): Promise<Suggestion> {
+    return this.#decide(id, 'accepted', decision, draft);
   }
 
   reject(id: string, decision: { decidedBy: string; note?: string }): Promise<Suggestion> {
@@ -271,18 +281,27 @@ export class SelfImprovement {
     };
   }
 
-  async #decide(id: string, status: 'accepted' | 'rejected', decision: unknown): Promise<Suggestion> {
+  async #decide(
+    id: string,
+    status: 'accepted' | 'rejected',
+    decision: unknown,
+    draft?: (suggestion: Suggestion, decidedBy: string) => Promise<number | undefined>,
+  ): Promise<Suggestion> {
     const input = parseInput(suggestionDecisionSchema, decision, 'decision');
     const current = await this.getSuggestion(id);
     if (current.status !== 'pending') {
       throw new ConflictError(`suggestion '${current.id}' is already ${current.status}`);
     }
+    // The draft comes first: if the acceptance then loses a race, an unused draft that names its
+    // suggestion is left, never an accepted suggestion without the draft it promised.
+    const policyVersion = draft ? await draft(current, input.decidedBy) : undefined;
     const next: Suggestion = {
       ...current,
       status,
       decidedAt: this.#ports.now().toISOString(),
       decidedBy: input.decidedBy,
       decisionNote: input.note,
+      ...(policyVersion === undefined ? {} : { policyVersion }),
       version: current.version + 1,
     };
     await this.#ports.updateSuggestion(next, current.version);

@@ -15,6 +15,8 @@ const serviceFields = {
   weight: z.number().min(0).max(1_000),
   enabled: z.boolean(),
   health: healthState,
+  /** The price of one call (USD), when the service has one; a factory's reported `cost` takes precedence. */
+  costPerCall: z.number().min(0).max(1_000_000).optional(),
 };
 
 /** What a caller registers: a factory service the router can send work to. */

@@ -28,11 +28,23 @@ export interface OutcomeCounters {
   totalMs: number;
   /** Counts per latency bucket, indexed like {@link LATENCY_BUCKETS_MS} plus overflow. */
   histogram: number[];
+  /** Calls whose cost is known (reported by the factory, or the service's `costPerCall`). */
+  costed: number;
+  /** Their summed cost (USD). */
+  totalCost: number;
+}
+
+/** Calls and successes among the calls of tasks that had one feature (see `taskFeatures`). */
+export interface FeatureCounters {
+  count: number;
+  successes: number;
 }
 
 export interface ServiceStats extends OutcomeCounters {
   taskType: string;
   service: string;
+  /** Counters by task feature (`priority=high`, `keyword=video`...), where storage keeps them. */
+  features?: Record<string, FeatureCounters> | undefined;
 }
 
 export function emptyCounters(): OutcomeCounters {
@@ -43,6 +55,8 @@ export function emptyCounters(): OutcomeCounters {
     timeouts: 0,
     totalMs: 0,
     histogram: new Array(LATENCY_BUCKETS_MS.length + 1).fill(0),
+    costed: 0,
+    totalCost: 0,
   };
 }
 
@@ -55,6 +69,8 @@ export function mergeCounters(items: readonly OutcomeCounters[]): OutcomeCounter
     total.failures += item.failures;
     total.timeouts += item.timeouts;
     total.totalMs += item.totalMs;
+    total.costed += item.costed;
+    total.totalCost += item.totalCost;
     item.histogram.forEach((n, i) => {
       total.histogram[i] = (total.histogram[i] ?? 0) + n;
     });
@@ -64,6 +80,25 @@ export function mergeCounters(items: readonly OutcomeCounters[]): OutcomeCounter
 
 export function meanMs(counters: OutcomeCounters): number | undefined {
   return counters.count === 0 ? undefined : counters.totalMs / counters.count;
+}
+
+/** The mean cost of a call (USD), among the calls whose cost is known. */
+export function meanCost(counters: Pick<OutcomeCounters, 'costed' | 'totalCost'>): number | undefined {
+  return counters.costed === 0 ? undefined : counters.totalCost / counters.costed;
+}
+
+/** Feature counters summed, e.g. over the minutes of a window. */
+export function mergeFeatures(
+  items: ReadonlyArray<Record<string, FeatureCounters> | undefined>,
+): Record<string, FeatureCounters> {
+  const total: Record<string, FeatureCounters> = {};
+  for (const item of items) {
+    for (const [feature, c] of Object.entries(item ?? {})) {
+      const seen = total[feature] ?? { count: 0, successes: 0 };
+      total[feature] = { count: seen.count + c.count, successes: seen.successes + c.successes };
+    }
+  }
+  return total;
 }
 
 /** The latency below which `quantile` of the calls finished, as the bound of its histogram bucket. */
@@ -126,6 +161,10 @@ export interface CallObservation {
   at: string;
   /** On the first call of a routing decision: the strategy that chose the service. */
   routedBy?: string | undefined;
+  /** What the call cost (USD): the factory's report, else the service's `costPerCall`. */
+  cost?: number | undefined;
+  /** The task's features (see `taskFeatures`): contextual routing learns per feature. */
+  features?: readonly string[] | undefined;
 }
 
 /** Counters of one (task type, service) over one minute, as the per-call write keeps them. */
@@ -149,6 +188,10 @@ export function addObservation(counters: OutcomeCounters, call: CallObservation)
   else counters.failures++;
   if (call.timedOut) counters.timeouts++;
   counters.totalMs += call.latencyMs;
+  if (call.cost !== undefined) {
+    counters.costed++;
+    counters.totalCost += call.cost;
+  }
   const bucket = latencyBucket(call.latencyMs);
   counters.histogram[bucket] = (counters.histogram[bucket] ?? 0) + 1;
 }
@@ -161,5 +204,10 @@ export function sumByService(taskType: string, rows: readonly ServiceStats[]): S
     if (group) group.push(row);
     else groups.set(row.service, [row]);
   }
-  return [...groups].map(([service, group]) => ({ taskType, service, ...mergeCounters(group) }));
+  return [...groups].map(([service, group]) => {
+    const merged: ServiceStats = { taskType, service, ...mergeCounters(group) };
+    if (group.some((row) => row.features !== undefined))
+      merged.features = mergeFeatures(group.map((row) => row.features));
+    return merged;
+  });
 }

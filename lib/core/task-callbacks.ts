@@ -1,6 +1,7 @@
 import { type CallbackBody, callbackBody, failureText, keptOutput } from './callback-body.ts';
 import { taskIdOfToken, tokenHash } from './callback-tokens.ts';
 import { ConflictError, NotFoundError, NotReadyError } from './errors.ts';
+import { taskFeatures } from './routing/task-features.ts';
 import type { CallObservation } from './statistics.ts';
 import { followUp, stateOf, type TaskQueue } from './task-message.ts';
 import type { CallError, TaskRecord, TaskStatus } from './task-record.ts';
@@ -56,6 +57,8 @@ export class TaskCallbacks {
     const error = succeeded
       ? undefined
       : { kind: 'error' as const, message: failureText(message.error).slice(0, 2_000) };
+    // The factory's figure, else the price the call was made at (kept on the waiting attempt).
+    const cost = message.cost ?? call.cost;
     const attempts = record.attempts.map((a, i) =>
       i === index
         ? {
@@ -64,6 +67,7 @@ export class TaskCallbacks {
             latencyMs,
             error,
             at: now,
+            cost,
           }
         : a,
     );
@@ -91,6 +95,8 @@ export class TaskCallbacks {
       timedOut: false,
       latencyMs,
       at: now,
+      cost,
+      features: taskFeatures(record.task),
     };
     await Promise.all([
       this.#ports.recordCalls([observation]),

@@ -35,6 +35,8 @@ export interface CallAttempt {
   latencyMs: number;
   error?: CallError | undefined;
   at: string;
+  /** What the call cost (USD): the factory's report, else the service's `costPerCall`. */
+  cost?: number | undefined;
 }
 
 /** What a RUNNING task waits for. */
@@ -68,11 +70,23 @@ export interface TaskRecord {
   createdAt: string;
   updatedAt: string;
   completedAt?: string | undefined;
+  /** The summed cost of its calls (USD), when any call's cost is known. */
+  costUsd?: number | undefined;
 }
 
-/** What a client is shown of a record: everything but the callback token's hash. */
+/** The summed cost of calls (USD); undefined when no call's cost is known. */
+export function costOfCalls(attempts: readonly Pick<CallAttempt, 'cost'>[]): number | undefined {
+  const known = attempts.filter((a) => a.cost !== undefined);
+  if (known.length === 0) return undefined;
+  // Whole millionths of a dollar: sums of small prices stay free of float noise.
+  return Math.round(known.reduce((sum, a) => sum + (a.cost as number), 0) * 1e6) / 1e6;
+}
+
+/** What a client is shown of a record: everything but the callback token's hash, with its cost. */
 export function publicRecord(record: TaskRecord): TaskRecord {
-  if (record.waiting?.for !== 'callback') return record;
-  const { tokenHash: _hidden, ...waiting } = record.waiting;
-  return { ...record, waiting: waiting as TaskWaiting };
+  const costUsd = costOfCalls(record.attempts);
+  const shown = costUsd === undefined ? record : { ...record, costUsd };
+  if (shown.waiting?.for !== 'callback') return shown;
+  const { tokenHash: _hidden, ...waiting } = shown.waiting;
+  return { ...shown, waiting: waiting as TaskWaiting };
 }

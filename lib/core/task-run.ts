@@ -3,6 +3,7 @@ import type { FactoryCaller } from './factory-call.ts';
 import type { HealthChange, PassiveHealth } from './passive-health.ts';
 import { retryAfterDelaySeconds, retryDelaySeconds } from './retry-policy.ts';
 import type { FailoverResult, RoutingDecision } from './routing/router.ts';
+import { taskFeatures } from './routing/task-features.ts';
 import type { Service } from './service.ts';
 import { type CallObservation, latencyQuantileMs, type ServiceStats } from './statistics.ts';
 import type { Task } from './task.ts';
@@ -123,7 +124,7 @@ export class TaskRun {
     const at = this.#now();
     const latencyMs = Math.max(0, Date.parse(at) - Date.parse(waiting.at) + waiting.latencyMs);
     this.#state.attempts[index] = { ...waiting, outcome: 'failed', error, latencyMs, at };
-    this.#learn(waiting.service, false, error.kind === 'timeout', latencyMs, at, undefined);
+    this.#learn(waiting.service, false, error.kind === 'timeout', latencyMs, at, undefined, waiting.cost);
   }
 
   /**
@@ -229,6 +230,7 @@ export class TaskRun {
           action: task.action ?? task.type,
           parameters: task.parameters,
           taskId: task.id,
+          ...(task.contextId === undefined ? {} : { contextId: task.contextId }),
           context: this.#context ?? {},
           ...(callback ? { callbackUrl: callback.url, taskToken: callback.token } : {}),
         },
@@ -238,8 +240,16 @@ export class TaskRun {
       this.#ports.health.end(service);
     }
     const at = this.#now();
+    const price = this.#state.services.get(service)?.costPerCall;
     if (result.ok && result.accepted) {
-      this.#state.attempts.push({ service, attempt, outcome: 'waiting', latencyMs: result.latencyMs, at });
+      this.#state.attempts.push({
+        service,
+        attempt,
+        outcome: 'waiting',
+        latencyMs: result.latencyMs,
+        at,
+        ...(price === undefined ? {} : { cost: price }),
+      });
       const end = Date.parse(this.#state.startedAt) + this.#state.decision.resources.timeoutSeconds * 1000;
       return {
         kind: 'waiting',
@@ -249,6 +259,9 @@ export class TaskRun {
       };
     }
     const error = result.ok ? undefined : { ...result.error, message: result.error.message.slice(0, 2_000) };
+    // A call that failed before the factory did anything (a timeout, a refusal) is charged the
+    // service's price all the same: what the factory bills for an aborted call is not known here.
+    const cost = (result.ok ? result.cost : undefined) ?? price;
     this.#state.attempts.push({
       service,
       attempt,
@@ -256,6 +269,7 @@ export class TaskRun {
       latencyMs: result.latencyMs,
       error,
       at,
+      ...(cost === undefined ? {} : { cost }),
     });
     this.#learn(
       service,
@@ -264,6 +278,7 @@ export class TaskRun {
       result.latencyMs,
       at,
       first ? route.strategy : undefined,
+      cost,
     );
     if (result.ok) return { kind: 'succeeded', service, output: result.output, latencyMs: result.latencyMs };
     return {
@@ -281,6 +296,7 @@ export class TaskRun {
     latencyMs: number,
     at: string,
     routedBy: string | undefined,
+    cost?: number,
   ): void {
     const call: CallObservation = {
       taskType: this.#state.task.type,
@@ -290,6 +306,8 @@ export class TaskRun {
       latencyMs,
       at,
       routedBy,
+      cost,
+      features: taskFeatures(this.#state.task),
     };
     this.observations.push(call);
     this.#ports.observe(call);

@@ -3,7 +3,7 @@ import type { Brain, Decision } from './brain.ts';
 import { taskCallbackToken, tokenHash } from './callback-tokens.ts';
 import { NoRouteError } from './errors.ts';
 import type { HealthChange } from './passive-health.ts';
-import type { Router, RoutingDecision, StrategyName } from './routing/router.ts';
+import type { Router, RoutingDecision } from './routing/router.ts';
 import type { Service } from './service.ts';
 import type { CallObservation, ServiceStats } from './statistics.ts';
 import {
@@ -36,7 +36,6 @@ export interface TaskProgress {
 export interface TaskWorkerPorts extends Omit<TaskRunPorts, 'router'> {
   brain: Pick<Brain, 'decideTask'>;
   router: Pick<Router, 'routeTask' | 'failover'>;
-  defaultStrategy: StrategyName;
   /** The registry as routing sees it in this process (cached). */
   services(): Promise<Service[]>;
   /** All-time counters per service for a task type (cached). */
@@ -108,7 +107,7 @@ export class TaskWorker {
     let outcome: RunOutcome | undefined;
     if (!route) {
       try {
-        route = await ports.router.routeTask(task, message.strategy ?? ports.defaultStrategy);
+        route = await ports.router.routeTask(task, message.strategy);
       } catch (error) {
         if (!(error instanceof NoRouteError)) throw error;
         outcome = { kind: 'failed', error: { kind: 'no_route', message: error.message } };

@@ -147,7 +147,8 @@ export class HttpFactoryClient implements FactoryCaller {
         latencyMs,
       };
     }
-    return { ok: true, output: (json as { output?: unknown }).output ?? null, latencyMs };
+    const { output, cost } = json as { output?: unknown; cost?: unknown };
+    return { ok: true, output: output ?? null, latencyMs, ...(isCost(cost) ? { cost } : {}) };
   }
 
   /** `GET {endpoint}/status`: the factory's own view of its health and capacity. */
@@ -311,4 +312,9 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** A reported cost worth keeping: a finite, non-negative number of USD. Anything else is ignored. */
+export function isCost(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }

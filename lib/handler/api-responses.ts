@@ -5,6 +5,8 @@ import type { Context, MemorySummary } from '../core/memory.ts';
 import { type Module, type ModuleHealthSummary, moduleInputSchema } from '../core/modules.ts';
 import { priority } from '../core/priority.ts';
 import { retryPolicySchema } from '../core/retry-policy.ts';
+import type { ActivePolicyView, PolicyVersionView } from '../core/routing/policies.ts';
+import { routingPolicySchema } from '../core/routing/policy.ts';
 import type { RoutingDecision } from '../core/routing/router.ts';
 import type { PerformanceSummary, RoutingStats } from '../core/routing/routing-stats.ts';
 import { strategyName } from '../core/routing/strategy-name.ts';
@@ -98,6 +100,8 @@ export const callAttempt = z
     latencyMs: z.number().min(0),
     error: callError.optional(),
     at: timestamp,
+    /** What the call cost (USD): the factory's report, else the service's `costPerCall`. */
+    cost: z.number().min(0).optional(),
   })
   .strict()
   .meta({
@@ -146,6 +150,8 @@ export const routingDecision = z
           health: z.enum(['healthy', 'degraded', 'unhealthy']),
           load: z.number(),
           score: z.number().optional(),
+          /** The chance the strategy gave this candidate of coming first. */
+          probability: z.number().min(0).max(1).optional(),
         })
         .strict(),
     ),
@@ -153,6 +159,17 @@ export const routingDecision = z
     explored: z.boolean(),
     reason: z.string(),
     decidedAt: timestamp,
+    /** The routing policy version the decision was made under (0: the built-in policy). */
+    policyVersion: count.optional(),
+    /** The first decision, kept through failovers, for replay: candidates, choice, its probability. */
+    logged: z
+      .object({
+        candidates: z.array(z.string()),
+        chosen: z.string(),
+        propensity: z.number().gt(0).max(1),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .meta({
@@ -189,6 +206,8 @@ export const taskRecord = z
     createdAt: timestamp,
     updatedAt: timestamp,
     completedAt: timestamp.optional(),
+    /** The summed cost of its calls (USD), when any call's cost is known. */
+    costUsd: z.number().min(0).optional(),
   })
   .strict()
   .meta({
@@ -255,6 +274,46 @@ export const service = serviceInputSchema
   .meta({ id: 'Service', description: 'A registered factory service' }) satisfies z.ZodType<Wire<Service>>;
 
 export const serviceList = z.object({ services: z.array(service) }).strict();
+
+export const routingPolicy = routingPolicySchema.meta({
+  id: 'RoutingPolicy',
+  description:
+    'Default strategy, content rules and default target, retry policies by task type and service, exploration, cost weight and flow limits',
+});
+
+export const activePolicy = z
+  .object({
+    version: count,
+    policy: routingPolicy,
+    /** `built-in`: version 0, the deployment's own settings, in force until a version is activated. */
+    source: z.enum(['built-in', 'stored']),
+    activatedAt: timestamp.optional(),
+    activatedBy: z.string().optional(),
+  })
+  .strict()
+  .meta({ id: 'ActivePolicy', description: 'The routing policy in force' }) satisfies z.ZodType<
+  Wire<ActivePolicyView>
+>;
+
+export const policyVersion = z
+  .object({
+    version: count,
+    policy: routingPolicy,
+    createdBy: z.string(),
+    reason: z.string().optional(),
+    createdAt: timestamp,
+    /** The accepted suggestion this version embodies. */
+    suggestionId: z.string().optional(),
+    activations: z.array(z.object({ at: timestamp, by: z.string() }).strict()),
+    active: z.boolean(),
+  })
+  .strict()
+  .meta({
+    id: 'PolicyVersion',
+    description: 'A stored routing policy version: who made it, why, and when it was active',
+  }) satisfies z.ZodType<Wire<PolicyVersionView>>;
+
+export const policyList = z.object({ active: count, versions: z.array(policyVersion) }).strict();
 
 /** `GET /services/{name}/status`: the factory's own answer, or `{reachable: false, error}`. */
 export const factoryStatus = z.object({ service: z.string(), status: jsonValue }).strict();
@@ -352,6 +411,8 @@ export const suggestion = z
     decidedAt: timestamp.optional(),
     decidedBy: z.string().optional(),
     decisionNote: z.string().optional(),
+    /** The draft routing policy version an accepted routing suggestion became. */
+    policyVersion: count.optional(),
     impact: z
       .object({
         recordedAt: timestamp,

@@ -4,6 +4,7 @@ import { callbackBody } from '../core/callback-body.ts';
 import { contextInputSchema } from '../core/memory.ts';
 import { moduleInputSchema } from '../core/modules.ts';
 import { identifier } from '../core/names.ts';
+import { policyActivationSchema, policyChangeSchema } from '../core/routing/policies.ts';
 import {
   impactInputSchema,
   suggestionDecisionSchema,
@@ -39,6 +40,8 @@ export const schemas = {
   recordImpact: impactInputSchema,
   registerWorkflow: workflowTemplateSchema,
   rollbackWorkflow: z.object({ version: workflowVersionNumber }).strict(),
+  changePolicy: policyChangeSchema,
+  activatePolicy: policyActivationSchema,
   startExecution: z.object({ input: executionInputSchema.default({}) }).strict(),
   changeExecution: runChangeSchema,
   callback: callbackBody,
@@ -75,6 +78,14 @@ export const paths = {
   contextId: z.object({ contextId: identifier }).strict(),
   suggestionId: z.object({ id: identifier }).strict(),
   workflowId: z.object({ workflowId: identifier }).strict(),
+  policyVersion: z
+    .object({
+      version: z
+        .string()
+        .regex(/^\d{1,9}$/, 'must be a version number')
+        .transform(Number),
+    })
+    .strict(),
   executionId: z
     .object({
       executionId: z

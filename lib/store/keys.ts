@@ -91,6 +91,13 @@ export const registryKeys = {
     pk: registryKeys.workflowVersions(workflowId),
     sk: `${VERSION_PREFIX}${String(version).padStart(10, '0')}`,
   }),
+  /** Routing policy versions, and the pointer to the active one. */
+  policies: 'ROUTING_POLICY',
+  policyVersion: (version: number): Key => ({
+    pk: registryKeys.policies,
+    sk: `${VERSION_PREFIX}${String(version).padStart(10, '0')}`,
+  }),
+  activePolicy: (): Key => ({ pk: registryKeys.policies, sk: 'ACTIVE' }),
 };
 
 export const VERSION_PREFIX = 'V#';

@@ -4,10 +4,12 @@ import type { PatternCounters } from '../core/patterns.ts';
 import {
   type CallObservation,
   emptyCounters,
+  type FeatureCounters,
   LATENCY_BUCKETS_MS,
   latencyBucket,
   type MinuteCounters,
   mergeCounters,
+  mergeFeatures,
   minuteOf,
   type OutcomeCounters,
   type ServiceStats,
@@ -47,6 +49,8 @@ const TYPE_NOTE_INTERVAL_MS = 3_600_000;
 const OPEN_MINUTES = 2;
 /** The parameter features kept per task type (the most frequent). */
 const MAX_PARAMETER_FEATURES = 500;
+/** The task features an all-time item counts per service (the first seen). */
+const MAX_FEATURES_PER_SERVICE = 200;
 
 export class StatsStore {
   readonly #table: Table;
@@ -291,7 +295,7 @@ export class StatsStore {
     );
     await Promise.all(
       [...byService].map(([service, rows]) =>
-        this.#addToAllTime(taskType, service, rows, rolled.services.get(service)?.through, closed),
+        this.#addToAllTime(taskType, service, rows, rolled.services.get(service), closed),
       ),
     );
     const hours = new Set(fresh.map((m) => m.minute.slice(0, 13)));
@@ -360,9 +364,10 @@ export class StatsStore {
     taskType: string,
     service: string,
     rows: MinuteCounters[],
-    previous: string | undefined,
+    current: (ServiceStats & { through: string | undefined }) | undefined,
     through: string,
   ): Promise<void> {
+    const previous = current?.through;
     const sum = mergeCounters(rows);
     const adds: Record<string, number> = {
       count: sum.count,
@@ -370,7 +375,10 @@ export class StatsStore {
       failures: sum.failures,
       timeouts: sum.timeouts,
       totalMs: sum.totalMs,
+      costed: sum.costed,
+      totalCost: sum.totalCost,
       routes: rows.reduce((n, r) => n + r.routes, 0),
+      ...featureIncrements(mergeFeatures(rows.map((r) => r.features)), current?.features),
     };
     sum.histogram.forEach((n, i) => {
       if (n > 0) adds[`h${i}`] = n;
@@ -495,7 +503,36 @@ function increments(call: CallObservation): Record<string, number> {
     totalMs: call.latencyMs,
     [`h${latencyBucket(call.latencyMs)}`]: 1,
     ...(call.routedBy ? { routes: 1, [`strategy:${call.routedBy}`]: 1 } : {}),
+    ...(call.cost === undefined ? {} : { costed: 1, totalCost: call.cost }),
+    ...featureIncrements(
+      Object.fromEntries(
+        (call.features ?? []).map((f) => [f, { count: 1, successes: call.success ? 1 : 0 }]),
+      ),
+    ),
   };
+}
+
+/**
+ * The ADD amounts of feature counters: `f:<feature>:n` (calls) and `f:<feature>:s` (successes).
+ * With the features an item holds already, new ones are added only while it holds fewer than
+ * {@link MAX_FEATURES_PER_SERVICE}, so free-text keywords cannot grow an all-time item without bound.
+ */
+function featureIncrements(
+  features: Record<string, FeatureCounters>,
+  held?: Record<string, FeatureCounters>,
+): Record<string, number> {
+  const adds: Record<string, number> = {};
+  let room =
+    held === undefined ? Number.POSITIVE_INFINITY : MAX_FEATURES_PER_SERVICE - Object.keys(held).length;
+  for (const [feature, c] of Object.entries(features).sort((a, b) => b[1].count - a[1].count)) {
+    if (held !== undefined && held[feature] === undefined) {
+      if (room <= 0) continue;
+      room--;
+    }
+    adds[`f:${feature}:n`] = c.count;
+    adds[`f:${feature}:s`] = c.successes;
+  }
+  return adds;
 }
 
 /** All-time counters: each service's rolled-up counters plus its minutes after its `through`. */
@@ -514,7 +551,13 @@ function allTimeOf(
 function addMinutes(a: MinuteCounters, b: MinuteCounters): MinuteCounters {
   const byStrategy = { ...a.byStrategy };
   for (const [s, n] of Object.entries(b.byStrategy)) byStrategy[s] = (byStrategy[s] ?? 0) + n;
-  return { ...a, ...mergeCounters([a, b]), routes: a.routes + b.routes, byStrategy };
+  return {
+    ...a,
+    ...mergeCounters([a, b]),
+    routes: a.routes + b.routes,
+    byStrategy,
+    features: mergeFeatures([a.features, b.features]),
+  };
 }
 
 function toServiceStats(item: Item): ServiceStats {
@@ -525,7 +568,18 @@ function toServiceStats(item: Item): ServiceStats {
   counters.timeouts = Number(item.timeouts ?? 0);
   counters.totalMs = Number(item.totalMs ?? 0);
   counters.histogram = Array.from({ length: HISTOGRAM_SIZE }, (_, i) => Number(item[`h${i}`] ?? 0));
-  return { taskType: item.taskType as string, service: item.service as string, ...counters };
+  counters.costed = Number(item.costed ?? 0);
+  counters.totalCost = Number(item.totalCost ?? 0);
+  const features: Record<string, FeatureCounters> = {};
+  for (const [field, n] of Object.entries(item)) {
+    if (!field.startsWith('f:')) continue;
+    const feature = field.slice(2, -2);
+    const seen = features[feature] ?? { count: 0, successes: 0 };
+    if (field.endsWith(':n')) seen.count = Number(n);
+    else if (field.endsWith(':s')) seen.successes = Number(n);
+    features[feature] = seen;
+  }
+  return { taskType: item.taskType as string, service: item.service as string, ...counters, features };
 }
 
 function toMinuteCounters(item: Item): MinuteCounters {

@@ -2,10 +2,15 @@ import { Brain, type BrainPorts } from '../core/brain.ts';
 import { Cached } from '../core/cached.ts';
 import { LiveStats } from '../core/live-stats.ts';
 import { type HealthChange, PassiveHealth } from '../core/passive-health.ts';
-import { Router, type RouterOptions } from '../core/routing/router.ts';
+import { RoutingPolicies } from '../core/routing/policies.ts';
+import type { ActivePolicy } from '../core/routing/policy.ts';
+import { policyFromOptions, Router, type RouterOptions } from '../core/routing/router.ts';
+import { policyForSuggestion } from '../core/routing/suggested-policy.ts';
+import type { Suggestion } from '../core/self-improvement.ts';
 import { DEFAULT_OUTLIER_POLICY, type Service } from '../core/service.ts';
 import type { CallObservation } from '../core/statistics.ts';
 import { publishFactoryCalls } from '../handler/outcome-metrics.ts';
+import { PolicyStore, type PolicyVersion } from '../store/policy-store.ts';
 import { RegistryStore } from '../store/registry-store.ts';
 import { StatsStore } from '../store/stats-store.ts';
 import { type BaseDeps, config, memo, wiring } from './context.ts';
@@ -13,6 +18,9 @@ import { baseDeps } from './dynamo.ts';
 
 /** Learned routing judges services mostly on the last 15 minutes (history counts as a small prior). */
 export const RECENT_WINDOW_MS = 15 * 60_000;
+
+/** Workers read the active routing policy's pointer at most this often: a switch reaches them within it. */
+export const POLICY_CACHE_MS = 3_000;
 
 export interface RoutingDeps extends BaseDeps {
   router?: RouterOptions | undefined;
@@ -33,6 +41,8 @@ export interface Routing {
   stats: StatsStore;
   live: LiveStats;
   health: PassiveHealth;
+  /** The stored routing policy versions and the active one. */
+  policies: RoutingPolicies;
   /** The registry as routing sees it here: cached, with this process's passive health applied. */
   services(): Promise<Service[]>;
   /** Writes the health changes passive health asked for; a service removed since is skipped. */
@@ -51,6 +61,17 @@ export function buildRouting(deps: RoutingDeps): Routing {
     now,
   });
   const services = async () => health.apply(await registryCache.get());
+  const policyStore = new PolicyStore(doc, { table: tables.registry });
+  const policies = new RoutingPolicies({
+    builtIn: policyFromOptions(deps.router),
+    addVersion: (fields) => policyStore.addVersion(fields),
+    getVersion: (version) => policyStore.getVersion(version),
+    listVersions: () => policyStore.listVersions(),
+    pointer: () => policyStore.pointer({ consistent: true }),
+    activate: (version, by, at, expected) => policyStore.activate(version, by, at, expected),
+    now,
+  });
+  const activePolicy = activePolicyReader(policyStore, Math.min(deps.cacheMs, POLICY_CACHE_MS), now);
   const brain = new Brain({
     listServices: services,
     statsFor: (type) => live.allTime(type),
@@ -64,6 +85,7 @@ export function buildRouting(deps: RoutingDeps): Routing {
       statsFor: (type) => live.allTime(type),
       recentStatsFor: (type) => live.recent(type),
       routeCounters: () => stats.routeCounters(),
+      activePolicy,
       random,
       now,
     },
@@ -76,6 +98,7 @@ export function buildRouting(deps: RoutingDeps): Routing {
     stats,
     live,
     health,
+    policies,
     services,
     async recordHealth(changes) {
       await Promise.all(
@@ -86,6 +109,25 @@ export function buildRouting(deps: RoutingDeps): Routing {
         ),
       );
     },
+  };
+}
+
+/**
+ * The active policy as a worker reads it: the pointer every `ttlMs` at most (one small read), the
+ * version it names once (versions never change once stored).
+ */
+function activePolicyReader(
+  store: PolicyStore,
+  ttlMs: number,
+  now: () => Date,
+): () => Promise<ActivePolicy | undefined> {
+  const pointer = new Cached(() => store.pointer(), { ttlMs, now });
+  let last: PolicyVersion | undefined;
+  return async () => {
+    const active = await pointer.get();
+    if (!active || active.version === 0) return undefined;
+    if (last?.version !== active.version) last = await store.getVersion(active.version);
+    return last && { version: last.version, policy: last.policy };
   };
 }
 
@@ -110,6 +152,29 @@ export function callPorts(routing: Routing) {
     },
     recordHealth: (changes: readonly HealthChange[]) => routing.recordHealth(changes),
   };
+}
+
+/**
+ * Turns an accepted routing suggestion into a draft policy version made from the active policy
+ * (see `policyForSuggestion`); undefined for a suggestion that is not about routing.
+ */
+export async function draftForSuggestion(
+  suggestion: Suggestion,
+  decidedBy: string,
+): Promise<number | undefined> {
+  const { policies } = routing();
+  const active = await policies.active();
+  const policy = policyForSuggestion(active.policy, suggestion);
+  if (!policy) return undefined;
+  const stored = await policies.change(
+    {
+      policy,
+      changedBy: decidedBy,
+      reason: `from suggestion ${suggestion.id}: ${suggestion.proposedAction.description}`.slice(0, 2_000),
+    },
+    suggestion.id,
+  );
+  return stored.version;
 }
 
 /** The routing of this process, shared by everything in it that decides and routes. */

@@ -2,7 +2,6 @@ import type { ArtifactStore } from '../core/artifacts.ts';
 import { isExpired } from '../core/context-expiry.ts';
 import { NotFoundError } from '../core/errors.ts';
 import type { FactoryCaller } from '../core/factory-call.ts';
-import type { StrategyName } from '../core/routing/strategy-name.ts';
 import type { TaskQueue } from '../core/task-message.ts';
 import { TaskWorker } from '../core/task-worker.ts';
 import { ContextStore } from '../store/context-store.ts';
@@ -19,7 +18,6 @@ export interface WorkerDeps extends BaseDeps {
   queue: TaskQueue;
   factories: FactoryCaller;
   artifacts: ArtifactStore | undefined;
-  defaultStrategy: StrategyName;
   callTimeoutMs: number;
   callbackBaseUrl: string | undefined;
 }
@@ -30,7 +28,6 @@ export function buildTaskWorker(deps: WorkerDeps): TaskWorker {
   const contexts = new ContextStore(deps.doc, { table: deps.tables.memory });
   return new TaskWorker({
     ...callPorts(deps.routing),
-    defaultStrategy: deps.defaultStrategy,
     factories: withArtifacts(deps.factories, deps.artifacts),
     context: async (id) => {
       const context = await contexts.getContext(id);
@@ -54,7 +51,6 @@ export const taskWorker = memo(() =>
     queue: taskQueue(),
     factories: factoryClient(),
     artifacts: artifactStore(),
-    defaultStrategy: config().routingStrategy,
     callTimeoutMs: config().factoryCallTimeoutMs,
     callbackBaseUrl: config().callbackUrl,
   }),

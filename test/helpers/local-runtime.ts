@@ -1,7 +1,9 @@
-import { type LocalRuntime, startLocalRuntime } from '../../lib/local/runtime.ts';
+import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../lib/local/runtime.ts';
 
 /** The local runtime in memory on free ports, with retries waiting 50 ms instead of seconds. */
-export async function startTestRuntime(): Promise<LocalRuntime & { api: Api }> {
+export async function startTestRuntime(
+  options: Partial<LocalRuntimeOptions> = {},
+): Promise<LocalRuntime & { api: Api }> {
   const runtime = await startLocalRuntime({
     port: 0,
     dbPort: 0,
@@ -9,6 +11,7 @@ export async function startTestRuntime(): Promise<LocalRuntime & { api: Api }> {
     tablePrefix: `t${Math.random().toString(36).slice(2, 10)}`,
     schedules: false,
     retryIntervalMs: 50,
+    ...options,
   });
   return { ...runtime, api: apiClient(runtime.apiUrl) };
 }
@@ -31,6 +34,7 @@ export function apiClient(baseUrl: string) {
     get: (path: string) => call('GET', path),
     post: (path: string, body?: unknown, headers?: Record<string, string>) =>
       call('POST', path, body, headers),
+    put: (path: string, body?: unknown) => call('PUT', path, body),
     /** Polls `GET path` until `done(body)` holds, or fails after `timeoutMs`. */
     // biome-ignore lint/suspicious/noExplicitAny: response bodies are read field by field in tests
     async until(path: string, done: (body: any) => boolean, timeoutMs = 20_000) {

@@ -61,7 +61,6 @@ function world(
   const worker = new TaskWorker({
     brain,
     router,
-    defaultStrategy: 'capability',
     services: listServices,
     statsFor,
     factories,

@@ -102,7 +102,12 @@ export function registerSuggestionCommands(program: Command, state: CliState): v
         await ctx.show<Suggestion>(
           'POST',
           apiPath('suggestions', id, verb),
-          (body) => `Suggestion ${body.id} ${body.status} by ${body.decidedBy ?? flags.by}: ${body.title}`,
+          (body) =>
+            `Suggestion ${body.id} ${body.status} by ${body.decidedBy ?? flags.by}: ${body.title}${
+              body.policyVersion === undefined
+                ? ''
+                : `\nIt is draft routing policy version ${body.policyVersion}: replay it (vobee routing replay --version ${body.policyVersion}), then activate it (vobee routing policy activate ${body.policyVersion}).`
+            }`,
           { body: input },
         );
       },

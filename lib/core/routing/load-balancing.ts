@@ -9,7 +9,13 @@ export const roundRobin: RoutingStrategy = {
     const tick = await context.nextTick(`rr#${task.type}`);
     const start = tick % ordered.length;
     const ranked = [...ordered.slice(start), ...ordered.slice(0, start)].map((service) => ({ service }));
-    return { ranked, because: `round-robin turn ${tick} of ${ordered.length} services` };
+    // Every process starts the rotation at a random turn, so over decisions each service is as
+    // likely to come first as any other.
+    return {
+      ranked,
+      because: `round-robin turn ${tick} of ${ordered.length} services`,
+      probabilities: uniform(ordered),
+    };
   },
 };
 
@@ -22,7 +28,11 @@ export const random: RoutingStrategy = {
       const j = Math.floor(context.random() * (i + 1));
       [shuffled[i], shuffled[j]] = [shuffled[j] as Service, shuffled[i] as Service];
     }
-    return { ranked: shuffled.map((service) => ({ service })), because: 'random choice' };
+    return {
+      ranked: shuffled.map((service) => ({ service })),
+      because: 'random choice',
+      probabilities: uniform(shuffled),
+    };
   },
 };
 
@@ -64,6 +74,18 @@ export const weighted: RoutingStrategy = {
       const [service] = pool.splice(index, 1) as [Service];
       ranked.push({ service, score: service.weight });
     }
-    return { ranked, because: `weighted draw over ${candidates.length} services` };
+    const total = candidates.reduce((sum, s) => sum + s.weight, 0);
+    return {
+      ranked,
+      because: `weighted draw over ${candidates.length} services`,
+      probabilities:
+        total > 0
+          ? Object.fromEntries(candidates.map((s) => [s.name, s.weight / total]))
+          : { [(ranked[0] as Ranking['ranked'][number]).service.name]: 1 },
+    };
   },
 };
+
+function uniform(services: readonly Service[]): Record<string, number> {
+  return Object.fromEntries(services.map((s) => [s.name, 1 / services.length]));
+}

@@ -1,16 +1,26 @@
 import { NoRouteError, ValidationError } from '../errors.ts';
-import { type RetryPolicy, type RetryPolicyInput, retryPolicy, retrySchedule } from '../retry-policy.ts';
+import { type RetryPolicy, type RetryPolicyInput, retrySchedule } from '../retry-policy.ts';
 import { effectiveHealth, eligibleServices, type HealthState, isCapable, type Service } from '../service.ts';
 import { emptyCounters, type ServiceStats } from '../statistics.ts';
 import { type Task, type TaskInput, taskSchema } from '../task.ts';
 import { parseInput } from '../validation.ts';
 import { capabilityBased } from './capability.ts';
 import { contentBased, type RoutingRuleInput } from './content-rules.ts';
+import { cheapest } from './cost.ts';
 import { evidenceOf, expectedUtility, learned } from './learned.ts';
 import { leastLoaded, random, roundRobin, weighted } from './load-balancing.ts';
+import {
+  type ActivePolicy,
+  isEjected,
+  type RoutingPolicy,
+  retryPolicyFor,
+  routingPolicySchema,
+  strategyFor,
+  tuningOf,
+} from './policy.ts';
 import { priorityBased } from './priority-based.ts';
 import { type RoutingStats, routingStats } from './routing-stats.ts';
-import { byName, type RoutingContext, type RoutingStrategy } from './strategy.ts';
+import { byName, type RoutingContext, type RoutingStrategy, type RoutingTuning } from './strategy.ts';
 import { type StrategyName, strategyName } from './strategy-name.ts';
 
 export { STRATEGY_NAMES, type StrategyName, strategyName } from './strategy-name.ts';
@@ -22,16 +32,36 @@ export interface RouterPorts extends Omit<RoutingContext, 'nextTick'> {
   freshServices?(): Promise<Service[]>;
   /** The route counters, from the statistics: `total`, `strategy:<name>`, `service:<name>`. */
   routeCounters?(): Promise<Record<string, number>>;
+  /**
+   * The routing policy in force (read through a short per-process cache); without it the router
+   * keeps the policy its options describe, as version 0 (also when this answers undefined).
+   */
+  activePolicy?(): Promise<ActivePolicy | undefined>;
   now(): Date;
 }
 
 export { type RoutingStats, routingStats } from './routing-stats.ts';
 
+/** The built-in policy (version 0): what routing does before anyone stores a policy. */
 export interface RouterOptions {
   strategy?: StrategyName;
   rules?: readonly RoutingRuleInput[];
   defaultTarget?: string;
   retryPolicy?: RetryPolicyInput;
+}
+
+/** The policy {@link RouterOptions} describe. */
+export function policyFromOptions(options: RouterOptions = {}): RoutingPolicy {
+  return parseInput(
+    routingPolicySchema,
+    {
+      defaultStrategy: options.strategy ?? 'capability',
+      rules: options.rules ? [...options.rules] : [],
+      defaultTarget: options.defaultTarget,
+      retry: { default: options.retryPolicy ?? {} },
+    },
+    'router',
+  );
 }
 
 /** A candidate as it stood when the decision was made, kept so the decision can be explained. */
@@ -40,6 +70,18 @@ export interface CandidateSnapshot {
   health: HealthState;
   load: number;
   score?: number | undefined;
+  /** The chance the strategy gave this candidate of coming first. */
+  probability?: number | undefined;
+}
+
+/**
+ * What off-policy evaluation needs of a first decision, kept unchanged through failovers: the
+ * candidates, the one chosen and the probability the policy in force gave it.
+ */
+export interface LoggedChoice {
+  candidates: string[];
+  chosen: string;
+  propensity: number;
 }
 
 /** Where a task goes: the primary, the ordered fallbacks, and everything needed to explain why. */
@@ -60,6 +102,15 @@ export interface RoutingDecision {
   explored: boolean;
   reason: string;
   decidedAt: string;
+  /** The routing policy version the decision was made under (0: the built-in default). */
+  policyVersion?: number | undefined;
+  logged?: LoggedChoice | undefined;
+}
+
+/** A policy ready to route with: its strategies (content rules compiled) and tuning. */
+interface CompiledPolicy extends ActivePolicy {
+  strategies: Record<StrategyName, RoutingStrategy>;
+  tuning: RoutingTuning;
 }
 
 /** The outcome of {@link failoverDecision}: the next service to try, or the end of the road. */
@@ -70,10 +121,8 @@ export type FailoverResult =
 /** Routes tasks to registered services. Stateless itself: shared state lives behind the ports. */
 export class Router {
   readonly #ports: RouterPorts;
-  readonly #defaultStrategy: StrategyName;
-  readonly #strategies: Record<StrategyName, RoutingStrategy>;
-  readonly #retryPolicy: RetryPolicy;
-  readonly #retrySchedule: number[];
+  readonly #base: CompiledPolicy;
+  #compiled: CompiledPolicy;
   readonly #context: RoutingContext;
   /** Round-robin turns of this process; every process starts at a random point of the rotation. */
   readonly #turns = new Map<string, number>();
@@ -92,20 +141,23 @@ export class Router {
         return tick;
       },
     };
-    this.#defaultStrategy = parseInput(strategyName, options.strategy ?? 'capability', 'strategy');
-    this.#retryPolicy = retryPolicy(options.retryPolicy);
-    this.#retrySchedule = retrySchedule(this.#retryPolicy);
-    const content = contentBased({ rules: options.rules ?? [], defaultTarget: options.defaultTarget });
-    this.#strategies = {
-      'round-robin': roundRobin,
-      random,
-      'least-loaded': leastLoaded,
-      weighted,
-      capability: capabilityBased,
-      priority: priorityBased,
-      content,
-      learned,
-    };
+    parseInput(strategyName, options.strategy ?? 'capability', 'strategy');
+    this.#base = compile({ version: 0, policy: policyFromOptions(options) });
+    this.#compiled = this.#base;
+  }
+
+  /** The policy in force, compiled once per version. */
+  async #policy(): Promise<CompiledPolicy> {
+    const active = this.#ports.activePolicy ? await this.#ports.activePolicy() : undefined;
+    if (!active || active.version === 0) return this.#base;
+    if (active.version !== this.#compiled.version) this.#compiled = compile(active);
+    return this.#compiled;
+  }
+
+  /** The policy routing uses now: its version and content. */
+  async activePolicy(): Promise<ActivePolicy> {
+    const { version, policy } = await this.#policy();
+    return { version, policy };
   }
 
   /**
@@ -113,23 +165,28 @@ export class Router {
    * only when nothing healthy is left), orders them with the strategy and returns the decision.
    * @throws ValidationError for a malformed task, NoRouteError when no service can take it.
    */
-  async route(
-    taskInput: TaskInput,
-    strategy: StrategyName = this.#defaultStrategy,
-  ): Promise<RoutingDecision> {
+  async route(taskInput: TaskInput, strategy?: StrategyName): Promise<RoutingDecision> {
     return this.routeTask(
       parseInput(taskSchema, taskInput, 'task'),
-      parseInput(strategyName, strategy, 'strategy'),
+      strategy === undefined ? undefined : parseInput(strategyName, strategy, 'strategy'),
     );
   }
 
-  /** {@link route} for a task and strategy that are already validated (the worker's). */
-  async routeTask(task: Task, strategy: StrategyName = this.#defaultStrategy): Promise<RoutingDecision> {
-    const chosen = this.#strategies[strategy];
+  /**
+   * {@link route} for a task and strategy that are already validated (the worker's). Without a
+   * strategy, the active policy's default applies.
+   */
+  async routeTask(task: Task, strategy?: StrategyName): Promise<RoutingDecision> {
+    const policy = await this.#policy();
+    const chosen = policy.strategies[strategy ?? strategyFor(policy.policy, task.type)];
     let services = await this.#ports.listServices();
     const now = this.#ports.now();
     const admission = chosen.admission?.(task);
-    const accepts = admission?.accepts ?? ((s: Service) => isCapable(s, task));
+    const accepts = withoutEjected(
+      policy.policy,
+      task,
+      admission?.accepts ?? ((s: Service) => isCapable(s, task)),
+    );
     let eligible = eligibleServices(services, accepts, now);
     // A cached registry may predate the service that can take this task: read it again first.
     if (eligible.length === 0 && this.#ports.freshServices) {
@@ -139,10 +196,12 @@ export class Router {
     if (eligible.length === 0)
       throw new NoRouteError(noRouteReason(services, task, accepts, now, admission?.describe));
 
-    const ranking = await chosen.rank(eligible, task, this.#context);
+    const ranking = await chosen.rank(eligible, task, { ...this.#context, tuning: policy.tuning });
     const [primary, ...rest] = ranking.ranked;
     if (primary === undefined)
       throw new NoRouteError(`strategy ${chosen.name} ranked no service for ${task.type}`);
+    const probabilities = ranking.probabilities ?? { [primary.service.name]: 1 };
+    const retry = retryPolicyFor(policy.policy, task.type, primary.service.name);
     return {
       taskId: task.id,
       taskType: task.type,
@@ -151,19 +210,48 @@ export class Router {
       endpoint: primary.service.endpoint,
       fallbacks: rest.map((c) => c.service.name),
       tried: [],
-      retryPolicy: this.#retryPolicy,
-      retrySchedule: [...this.#retrySchedule],
+      retryPolicy: retry,
+      retrySchedule: retrySchedule(retry),
       candidates: ranking.ranked.map(({ service, score }) => ({
         name: service.name,
         health: effectiveHealth(service, now),
         load: service.load,
         score,
+        probability: probabilities[service.name] ?? 0,
       })),
       rule: admission?.rule,
       explored: ranking.explored ?? false,
       reason: ranking.because,
       decidedAt: now.toISOString(),
+      policyVersion: policy.version,
+      logged: {
+        candidates: ranking.ranked.map(({ service }) => service.name),
+        chosen: primary.service.name,
+        propensity: probabilities[primary.service.name] ?? 1,
+      },
     };
+  }
+
+  /**
+   * The probability that routing under `policy` would put each of `candidates` first for `task`,
+   * with the statistics as they are now: what replay weighs a logged decision by. Deterministic
+   * strategies give their first choice 1.
+   */
+  async choiceProbabilities(
+    policy: ActivePolicy,
+    task: Task,
+    candidates: readonly Service[],
+    strategy?: StrategyName,
+  ): Promise<Record<string, number>> {
+    const compiled = compile(policy);
+    const chosen = compiled.strategies[strategy ?? strategyFor(compiled.policy, task.type)];
+    const admission = chosen.admission?.(task);
+    const accepts = withoutEjected(compiled.policy, task, admission?.accepts ?? (() => true));
+    const admitted = candidates.filter(accepts);
+    if (admitted.length === 0) return {};
+    const ranking = await chosen.rank(admitted, task, { ...this.#context, tuning: compiled.tuning });
+    const first = ranking.ranked[0];
+    return ranking.probabilities ?? (first ? { [first.service.name]: 1 } : {});
   }
 
   async stats(): Promise<RoutingStats> {
@@ -179,8 +267,13 @@ export class Router {
   async failover(decision: RoutingDecision, taskInput: TaskInput): Promise<FailoverResult> {
     assertDecision(decision);
     const task = parseInput(taskSchema, taskInput, 'task');
-    const strategy = this.#strategies[decision.strategy] ?? this.#strategies.capability;
-    const accepts = strategy.admission?.(task).accepts ?? ((s: Service) => isCapable(s, task));
+    const policy = await this.#policy();
+    const strategy = policy.strategies[decision.strategy] ?? policy.strategies.capability;
+    const accepts = withoutEjected(
+      policy.policy,
+      task,
+      strategy.admission?.(task).accepts ?? ((s: Service) => isCapable(s, task)),
+    );
     const services = await (this.#ports.freshServices ?? this.#ports.listServices)();
     const [allTime, recent] = await Promise.all([
       this.#ports.statsFor(task.type),
@@ -197,8 +290,49 @@ export class Router {
             : undefined,
         ),
       );
-    return failoverDecision(decision, services, accepts, utility, this.#ports.now());
+    const next = failoverDecision(decision, services, accepts, utility, this.#ports.now());
+    if (next.exhausted) return next;
+    const retry = retryPolicyFor(policy.policy, task.type, next.decision.primary);
+    return {
+      exhausted: false,
+      decision: {
+        ...next.decision,
+        retryPolicy: retry,
+        retrySchedule: retrySchedule(retry),
+        policyVersion: policy.version,
+      },
+    };
   }
+}
+
+/** `accepts`, less the services the policy ejects for the task's type. */
+function withoutEjected(
+  policy: RoutingPolicy,
+  task: Task,
+  accepts: (service: Service) => boolean,
+): (service: Service) => boolean {
+  if (Object.keys(policy.ejected).length === 0) return accepts;
+  return (service) => accepts(service) && !isEjected(policy, service.name, task.type);
+}
+
+/** The strategies of a policy: the fixed ones, and content routing on its rules. */
+function compile(active: ActivePolicy): CompiledPolicy {
+  const { policy } = active;
+  return {
+    ...active,
+    tuning: tuningOf(policy),
+    strategies: {
+      'round-robin': roundRobin,
+      random,
+      'least-loaded': leastLoaded,
+      weighted,
+      capability: capabilityBased,
+      priority: priorityBased,
+      content: contentBased({ rules: policy.rules, defaultTarget: policy.defaultTarget }),
+      learned,
+      cost: cheapest,
+    },
+  };
 }
 
 /**

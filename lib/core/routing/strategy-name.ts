@@ -10,6 +10,7 @@ export const STRATEGY_NAMES = [
   'priority',
   'content',
   'learned',
+  'cost',
 ] as const;
 export const strategyName = z.enum(STRATEGY_NAMES);
 export type StrategyName = z.output<typeof strategyName>;

@@ -12,7 +12,28 @@ export interface RoutingContext {
   statsFor(taskType: string): Promise<ServiceStats[]>;
   /** The same over a recent window, where storage keeps one: learned routing then follows change quickly. */
   recentStatsFor?(taskType: string): Promise<ServiceStats[]>;
+  /** The active policy's settings for the strategies that learn (defaults: {@link DEFAULT_TUNING}). */
+  tuning?: RoutingTuning | undefined;
 }
+
+/** What a routing policy sets for the learned and cost strategies. */
+export interface RoutingTuning {
+  /** Utility lost per USD of a call's expected cost (learned strategy); 0 ignores cost. */
+  costWeight: number;
+  /** The cost strategy's bar: the cheapest service whose expected success is at least this. */
+  minSuccess: number;
+  /** Whether the learned strategy may use task features where they predict the best service. */
+  contextual: boolean;
+  /** Whether the learned strategy explores (Thompson draws); off, it ranks by expected utility. */
+  explore: boolean;
+}
+
+export const DEFAULT_TUNING: RoutingTuning = Object.freeze({
+  costWeight: 0,
+  minSuccess: 0.9,
+  contextual: true,
+  explore: true,
+});
 
 /** One candidate as a strategy ranked it. `score` is strategy-specific: higher is better. */
 export interface RankedCandidate {
@@ -26,6 +47,11 @@ export interface Ranking {
   explored?: boolean;
   /** A sentence saying why the first candidate is first. */
   because: string;
+  /**
+   * The probability each candidate had of coming first, for strategies that draw (off-policy
+   * evaluation needs it); a strategy without it is deterministic given its inputs.
+   */
+  probabilities?: Record<string, number> | undefined;
 }
 
 /** Which services a strategy lets in, replacing the default capability check. */
