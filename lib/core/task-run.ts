@@ -1,5 +1,6 @@
 import type { Decision } from './brain.ts';
 import type { FactoryCaller } from './factory-call.ts';
+import { busyDelaySeconds, type FlowGate, SLOT_MARGIN_MS, type Slot } from './flow-gate.ts';
 import type { HealthChange, PassiveHealth } from './passive-health.ts';
 import { retryAfterDelaySeconds, retryDelaySeconds } from './retry-policy.ts';
 import type { FailoverResult, RoutingDecision } from './routing/router.ts';
@@ -11,6 +12,11 @@ import type { CallAttempt, CallError } from './task-record.ts';
 
 /** No call is started with less time than this left in the task's budget. */
 export const MIN_CALL_MS = 250;
+
+/** One call's result: an answer, a callback to wait for, or a failure and whether to try again. */
+type CallResult =
+  | Extract<RunOutcome, { kind: 'succeeded' | 'waiting' }>
+  | { kind: 'failed'; error: CallError; retryable: boolean; retryAfterMs: number | undefined };
 
 /** Where the factory posts the result of long work, and the token it sends back. */
 export interface CallbackOffer {
@@ -27,6 +33,8 @@ export type RunOutcome =
   | { kind: 'succeeded'; service: string; output: unknown; latencyMs: number }
   /** The factory took the work (202) and will call back before `until`. */
   | { kind: 'waiting'; service: string; tokenHash: string; until: string }
+  /** Every service the task may use is at its flow limit: try again after `delaySeconds`. */
+  | { kind: 'busy'; delaySeconds: number; reason: string }
   /** Call the same service again after `delaySeconds` (only when retries are asked for). */
   | { kind: 'retry'; service: string; delaySeconds: number }
   | { kind: 'failed'; error: { kind: string; message: string } };
@@ -34,6 +42,8 @@ export type RunOutcome =
 export interface TaskRunPorts {
   router: { failover(decision: RoutingDecision, task: Task): Promise<FailoverResult> };
   factories: FactoryCaller;
+  /** Flow control per service; without it, calls are never held back. */
+  flow?: FlowGate | undefined;
   health: PassiveHealth;
   /** Counts a settled call at once in this process (see `LiveStats.observe`). */
   observe(call: CallObservation): void;
@@ -101,12 +111,44 @@ export class TaskRun {
         return { kind: 'failed', error: { kind: 'context', message: (error as Error).message } };
       }
     }
+    // Services passed over because they were at their limits, and the route before the first of them.
+    const busy: Array<Extract<Slot, { granted: false }>> = [];
+    let beforeBusy: RoutingDecision | undefined;
     for (;;) {
       const route = this.#state.route;
       if (!route) return { kind: 'failed', error: { kind: 'no_route', message: 'no route' } };
       const timeoutMs = this.#timeoutFor(route);
       if (timeoutMs === undefined) return this.#outOfTime();
-      const call = await this.#call(route, timeoutMs, options.callback);
+      const slot = this.#ports.flow
+        ? await this.#ports.flow.acquire(route.primary, timeoutMs + SLOT_MARGIN_MS)
+        : undefined;
+      if (slot && !slot.granted) {
+        // At its limit: unavailable for the moment, not failed. The next service is tried; with
+        // none left the task waits, and starts again from the route it had.
+        busy.push(slot);
+        beforeBusy ??= route;
+        const next = await this.#ports.router.failover(route, this.#state.task);
+        if (next.exhausted) {
+          this.#state.route = beforeBusy;
+          return {
+            kind: 'busy',
+            delaySeconds: busyDelaySeconds(busy, this.#ports.random),
+            reason: busy.map((r) => r.reason).join('; '),
+          };
+        }
+        this.#state.route = {
+          ...next.decision,
+          reason: `${slot.reason}, so ${next.decision.primary} instead: ${next.decision.reason}`,
+        };
+        continue;
+      }
+      beforeBusy = undefined;
+      let call: CallResult;
+      try {
+        call = await this.#call(route, timeoutMs, options.callback);
+      } finally {
+        await slot?.release();
+      }
       if (!('retryable' in call)) return call;
       const next = await this.afterFailure(call.error, call.retryable, options.retries, call.retryAfterMs);
       if (next) return next;
@@ -212,10 +254,7 @@ export class TaskRun {
     route: RoutingDecision,
     timeoutMs: number,
     offer: CallbackOffers | undefined,
-  ): Promise<
-    | Extract<RunOutcome, { kind: 'succeeded' | 'waiting' }>
-    | { kind: 'failed'; error: CallError; retryable: boolean; retryAfterMs: number | undefined }
-  > {
+  ): Promise<CallResult> {
     const { task } = this.#state;
     const service = route.primary;
     const attempt = this.#state.attempts.length + 1;

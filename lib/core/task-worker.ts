@@ -199,6 +199,7 @@ export class TaskWorker {
       case 'failed':
         return finishedProgress(message.task.parameters, base, now, { error: outcome.error });
       case 'retry':
+      case 'busy':
         return {
           ...base,
           status: 'RUNNING',

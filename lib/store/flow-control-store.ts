@@ -45,6 +45,8 @@ export type FlowGrant =
   | { granted: true; lease: FlowLease }
   | {
       granted: false;
+      /** Which limit refused. */
+      limit: 'inFlight' | 'perMinute';
       /** Which limit refused, in words, e.g. "media-a has 5 of 5 calls in flight" */
       reason: string;
       /** When a slot may be free: ms (>= 0), e.g. to the next minute for the per-minute limit */
@@ -79,7 +81,9 @@ const MINUTE_NAMES = { '#calls': 'calls' };
 
 type Leases = Record<string, number>;
 
-type InFlightOutcome = { granted: true } | { granted: false; reason: string; retryAfterMs: number };
+type InFlightOutcome =
+  | { granted: true }
+  | { granted: false; limit: 'inFlight'; reason: string; retryAfterMs: number };
 
 export class FlowControlStore {
   readonly #table: Table;
@@ -115,6 +119,7 @@ export class FlowControlStore {
       if (!(await this.#countCall(service, minute, callsPerMinute, now)))
         return {
           granted: false,
+          limit: 'perMinute',
           reason: `${service} has made ${callsPerMinute} of ${callsPerMinute} calls this minute`,
           retryAfterMs: MINUTE_MS - (now.getTime() % MINUTE_MS),
         };
@@ -288,6 +293,7 @@ function refusal(service: string, max: number, live: readonly number[], nowMs: n
   const freedBy = live[live.length - max];
   return {
     granted: false,
+    limit: 'inFlight',
     reason: `${service} has ${live.length} of ${max} calls in flight`,
     retryAfterMs: live.length >= max && freedBy !== undefined ? Math.max(0, freedBy - nowMs) : 0,
   };

@@ -1,5 +1,6 @@
 import { Brain, type BrainPorts } from '../core/brain.ts';
 import { Cached } from '../core/cached.ts';
+import type { FlowGate, Slot } from '../core/flow-gate.ts';
 import { LiveStats } from '../core/live-stats.ts';
 import { type HealthChange, PassiveHealth } from '../core/passive-health.ts';
 import { RoutingPolicies } from '../core/routing/policies.ts';
@@ -10,6 +11,7 @@ import type { Suggestion } from '../core/self-improvement.ts';
 import { DEFAULT_OUTLIER_POLICY, type Service } from '../core/service.ts';
 import type { CallObservation } from '../core/statistics.ts';
 import { publishFactoryCalls } from '../handler/outcome-metrics.ts';
+import { FlowControlStore } from '../store/flow-control-store.ts';
 import { PolicyStore, type PolicyVersion } from '../store/policy-store.ts';
 import { RegistryStore } from '../store/registry-store.ts';
 import { StatsStore } from '../store/stats-store.ts';
@@ -43,6 +45,8 @@ export interface Routing {
   health: PassiveHealth;
   /** The stored routing policy versions and the active one. */
   policies: RoutingPolicies;
+  /** Flow control: slots of the services the active policy limits. */
+  flow: FlowGate;
   /** The registry as routing sees it here: cached, with this process's passive health applied. */
   services(): Promise<Service[]>;
   /** Writes the health changes passive health asked for; a service removed since is skipped. */
@@ -91,6 +95,15 @@ export function buildRouting(deps: RoutingDeps): Routing {
     },
     deps.router,
   );
+  const flowStore = new FlowControlStore(doc, { table: tables.registry, now, random });
+  const flow: FlowGate = {
+    async acquire(service, holdMs) {
+      const limits = (await router.activePolicy()).policy.limits[service];
+      if (!limits) return FREE_SLOT;
+      const grant = await flowStore.acquire(service, limits, holdMs);
+      return grant.granted ? { granted: true, release: () => flowStore.release(grant.lease) } : grant;
+    },
+  };
   return {
     brain,
     router,
@@ -99,6 +112,7 @@ export function buildRouting(deps: RoutingDeps): Routing {
     live,
     health,
     policies,
+    flow,
     services,
     async recordHealth(changes) {
       await Promise.all(
@@ -111,6 +125,9 @@ export function buildRouting(deps: RoutingDeps): Routing {
     },
   };
 }
+
+/** The slot of a service without limits: nothing to count, nothing to give back. */
+const FREE_SLOT: Slot = Object.freeze({ granted: true as const, release: async () => {} });
 
 /**
  * The active policy as a worker reads it: the pointer every `ttlMs` at most (one small read), the
@@ -140,6 +157,7 @@ export function callPorts(routing: Routing) {
   return {
     brain: routing.brain,
     router: routing.router,
+    flow: routing.flow,
     services: routing.services,
     statsFor: (type: string) => routing.live.allTime(type),
     health: routing.health,

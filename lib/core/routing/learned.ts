@@ -173,6 +173,8 @@ const NORMAL_SCORES: Float64Array = (() => {
   const sd = Math.sqrt(scores.reduce((sum, z) => sum + z * z, 0) / PROBABILITY_DRAWS);
   return scores.map((z) => z / sd);
 })();
+/** The largest normal score in magnitude: no draw goes further from a posterior's centre. */
+const NORMAL_SCORE_REACH = NORMAL_SCORES.reduce((reach, z) => Math.max(reach, Math.abs(z)), 0);
 
 /** One candidate as learned ranking sees it: Beta(alpha, beta) on success, and a fixed offset. */
 interface Posterior {
@@ -388,35 +390,47 @@ function firstPlaceProbabilities(
 ): Record<string, number> {
   const n = posteriors.length;
   if (n === 1) return { [(posteriors[0] as Posterior).service.name]: 1 };
+  const wins = new Float64Array(n);
+  wins[primary] = 1;
   const random = mulberry32(seedOf(draws));
   const location = new Float64Array(n);
   const scale = new Float64Array(n);
   const offset = new Float64Array(n);
   const start = new Int32Array(n);
   const stride = new Int32Array(n);
+  const highest = new Float64Array(n);
+  let floor = Number.NEGATIVE_INFINITY;
   posteriors.forEach((p, i) => {
-    location[i] = digamma(p.alpha) - digamma(p.beta);
-    scale[i] = Math.sqrt(trigamma(p.alpha) + trigamma(p.beta));
-    offset[i] = offsetOf(p);
+    const at = digamma(p.alpha) - digamma(p.beta);
+    const sd = Math.sqrt(trigamma(p.alpha) + trigamma(p.beta));
+    const off = offsetOf(p);
+    location[i] = at;
+    scale[i] = sd;
+    offset[i] = off;
     start[i] = Math.floor(random() * PROBABILITY_DRAWS);
     stride[i] = 2 * Math.floor(random() * (PROBABILITY_DRAWS / 2)) + 1;
+    highest[i] = sigmoid(at + sd * NORMAL_SCORE_REACH) + off;
+    floor = Math.max(floor, sigmoid(at - sd * NORMAL_SCORE_REACH) + off);
   });
-  const wins = new Float64Array(n);
-  wins[primary] = 1;
-  const mask = PROBABILITY_DRAWS - 1;
-  for (let k = 0; k < PROBABILITY_DRAWS; k++) {
-    let top = Number.NEGATIVE_INFINITY;
-    let at = 0;
-    for (let i = 0; i < n; i++) {
-      const z = NORMAL_SCORES[((start[i] as number) + k * (stride[i] as number)) & mask] as number;
-      const theta = sigmoid((location[i] as number) + (scale[i] as number) * z);
-      const score = theta + (offset[i] as number);
-      if (score > top) {
-        top = score;
-        at = i;
+  // A candidate whose best score is below another's worst can never come first: it is left out.
+  const live: number[] = [];
+  for (let i = 0; i < n; i++) if ((highest[i] as number) >= floor) live.push(i);
+  if (live.length === 1) wins[live[0] as number] = (wins[live[0] as number] as number) + PROBABILITY_DRAWS;
+  else {
+    const mask = PROBABILITY_DRAWS - 1;
+    for (let k = 0; k < PROBABILITY_DRAWS; k++) {
+      let top = Number.NEGATIVE_INFINITY;
+      let first = 0;
+      for (const i of live) {
+        const z = NORMAL_SCORES[((start[i] as number) + k * (stride[i] as number)) & mask] as number;
+        const score = sigmoid((location[i] as number) + (scale[i] as number) * z) + (offset[i] as number);
+        if (score > top) {
+          top = score;
+          first = i;
+        }
       }
+      wins[first] = (wins[first] as number) + 1;
     }
-    wins[at] = (wins[at] as number) + 1;
   }
   const probabilities: Record<string, number> = {};
   posteriors.forEach((p, i) => {

@@ -112,6 +112,12 @@ const SUPPORT_RETRY = [
   { ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 },
 ];
 
+/**
+ * Every service a step may use is at its flow limit: asked again for about four minutes (1 s,
+ * then 1.5 times longer each time), without using up the step's own retries.
+ */
+const BUSY_RETRY = { ErrorEquals: ['ServiceBusy'], IntervalSeconds: 1, BackoffRate: 1.5, MaxAttempts: 12 };
+
 export type AslState = Record<string, unknown>;
 
 /** An ASL state machine (or a Parallel branch, which has the same shape without TimeoutSeconds). */
@@ -432,6 +438,7 @@ class Emitter {
     const retry = [
       // Paused, cancelled, out of time, or input that cannot become valid: trying again cannot help.
       { ErrorEquals: [PAUSED_ERROR, ...NOT_RETRIED_ERRORS], MaxAttempts: 0 },
+      BUSY_RETRY,
       ...(retries > 0
         ? [{ ErrorEquals: ['States.ALL'], MaxAttempts: retries, IntervalSeconds: 1, BackoffRate: 2 }]
         : []),

@@ -79,6 +79,17 @@ export class WorkflowTimedOut extends VobeeError {
   }
 }
 
+/**
+ * Every service the step may use is at its flow limit: nothing was called, and the state machine
+ * asks again later (a dedicated Retry, see `compile.ts`).
+ */
+export class ServiceBusy extends VobeeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ServiceBusy';
+  }
+}
+
 /** The step's task failed on every capable service; the state machine retries or catches it. */
 export class StepFailed extends VobeeError {
   constructor(message: string) {
@@ -359,6 +370,10 @@ export class StepRunner {
       this.#ports.recordCalls(run.observations),
       this.#ports.recordHealth(run.healthChanges),
     ]);
+    if (outcome.kind === 'busy') {
+      await learned;
+      throw new ServiceBusy(outcome.reason);
+    }
     return { outcome, calls: run.attempts, learned };
   }
 
