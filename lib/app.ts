@@ -165,6 +165,14 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Switches routing to a policy version (an older one rolls back)',
     tables: { registry: 'write' },
   }),
+  api('RelevantMemories', 'GET /memory/relevant', {
+    description: 'Recent results of a task type: what a new task of that type can learn from',
+    tables: { memory: 'read' },
+  }),
+  api('TaskTypePatterns', 'GET /patterns/{type}', {
+    description: 'Statistics per service and learned success patterns of a task type',
+    tables: { patterns: 'read' },
+  }),
   api('MemorySummary', 'GET /memory/summary', {
     description: 'Memory summary',
     tables: { memory: 'read', patterns: 'read' },

@@ -22,6 +22,7 @@ import { type Service, serviceInputSchema } from '../core/service.ts';
 import { taskSchema } from '../core/task.ts';
 import type { TaskSummary } from '../core/task-queries.ts';
 import { type CallAttempt, type CallError, type TaskRecord, taskStatus } from '../core/task-record.ts';
+import type { TaskResult } from '../core/task-result.ts';
 import type { CompileStats } from '../core/workflow/compile.ts';
 import type { RunChangeRecord } from '../core/workflow/run-change.ts';
 import { workflowTemplateSchema } from '../core/workflow/template.ts';
@@ -365,6 +366,74 @@ export const context = z
 export const memorySummary = z
   .object({ shortTermCount: count, longTermTypes: count, patternsLearned: count })
   .strict() satisfies z.ZodType<Wire<MemorySummary>>;
+
+/** A remembered result: what memory keeps of one finished task. */
+export const taskResult = z
+  .object({
+    taskId: z.string(),
+    taskType: z.string(),
+    service: z.string(),
+    action: z.string().optional(),
+    priority,
+    success: z.boolean(),
+    executionMs: z.number().min(0),
+    completedAt: timestamp,
+    parameters: z.record(z.string(), jsonValue),
+    output: jsonValue.optional(),
+    error: z
+      .object({ kind: z.enum(['timeout', 'error', 'rejected']), message: z.string() })
+      .strict()
+      .optional(),
+    contextId: z.string().optional(),
+  })
+  .strict()
+  .meta({ id: 'TaskResult', description: 'A remembered task result' }) satisfies z.ZodType<Wire<TaskResult>>;
+
+export const relevantMemories = z
+  .object({ taskType: z.string(), memories: z.array(taskResult) })
+  .strict()
+  .meta({ id: 'RelevantMemories', description: 'Recent results of a task type, newest first' });
+
+const countersSummary = z
+  .object({
+    count,
+    successes: count,
+    failures: count,
+    timeouts: count,
+    successRate: z.number().min(0).max(1).optional(),
+    meanMs: z.number().min(0).optional(),
+    p95Ms: z.number().min(0).optional(),
+  })
+  .strict();
+
+export const taskTypePatterns = z
+  .object({
+    taskType: z.string(),
+    statistics: z
+      .object({
+        overall: countersSummary,
+        services: z.array(countersSummary.extend({ service: z.string() }).strict()),
+      })
+      .strict(),
+    patterns: z.array(
+      z
+        .object({
+          taskType: z.string(),
+          key: z.string(),
+          kind: z.enum(['service', 'hour', 'param']),
+          total: count,
+          successes: count,
+          successRate: z.number().min(0).max(1),
+          successLowerBound: z.number().min(0).max(1),
+        })
+        .strict(),
+    ),
+  })
+  .strict()
+  .meta({
+    id: 'TaskTypePatterns',
+    description: 'What memory knows of a task type: statistics per service and learned success patterns',
+  });
 
 export const routingStats = z
   .object({

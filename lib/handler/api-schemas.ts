@@ -48,6 +48,17 @@ export const schemas = {
 } as const;
 
 export const queries = {
+  relevantMemories: z
+    .object({
+      type: identifier,
+      limit: z
+        .string()
+        .regex(/^\d{1,4}$/, 'must be a whole number')
+        .transform(Number)
+        .pipe(z.number().int().min(1).max(100))
+        .optional(),
+    })
+    .strict(),
   listModules: z
     .object({
       category: identifier.optional(),
@@ -78,6 +89,7 @@ export const paths = {
   contextId: z.object({ contextId: identifier }).strict(),
   suggestionId: z.object({ id: identifier }).strict(),
   workflowId: z.object({ workflowId: identifier }).strict(),
+  taskType: z.object({ type: identifier }).strict(),
   policyVersion: z
     .object({
       version: z
