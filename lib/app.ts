@@ -165,6 +165,10 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Switches routing to a policy version (an older one rolls back)',
     tables: { registry: 'write' },
   }),
+  api('ReplayRouting', 'POST /routing/replay', {
+    description: 'Estimates what a routing policy would have achieved on recorded decisions',
+    tables: { memory: 'read', registry: 'read', patterns: 'read' },
+  }),
   api('RelevantMemories', 'GET /memory/relevant', {
     description: 'Recent results of a task type: what a new task of that type can learn from',
     tables: { memory: 'read' },

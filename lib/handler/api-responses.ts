@@ -5,6 +5,7 @@ import type { Context, MemorySummary } from '../core/memory.ts';
 import { type Module, type ModuleHealthSummary, moduleInputSchema } from '../core/modules.ts';
 import { priority } from '../core/priority.ts';
 import { retryPolicySchema } from '../core/retry-policy.ts';
+import { ESTIMATORS } from '../core/routing/off-policy.ts';
 import type { ActivePolicyView, PolicyVersionView } from '../core/routing/policies.ts';
 import { routingPolicySchema } from '../core/routing/policy.ts';
 import type { RoutingDecision } from '../core/routing/router.ts';
@@ -433,6 +434,44 @@ export const taskTypePatterns = z
   .meta({
     id: 'TaskTypePatterns',
     description: 'What memory knows of a task type: statistics per service and learned success patterns',
+  });
+
+const interval = z.object({ estimate: z.number(), low: z.number(), high: z.number() }).strict();
+
+export const replayReport = z
+  .object({
+    target: z.object({ version: count.optional(), inline: z.boolean() }).strict(),
+    window: z.object({ since: timestamp, until: timestamp }).strict(),
+    tasksRead: count,
+    truncated: z.boolean(),
+    estimator: z.enum(ESTIMATORS),
+    estimate: z
+      .object({
+        estimator: z.enum(ESTIMATORS),
+        decisions: count,
+        overlapping: count,
+        effectiveSampleSize: z.number().min(0),
+        supported: z.boolean(),
+        reason: z.string().optional(),
+        successRate: interval.nullable(),
+        meanCostUsd: interval.nullable(),
+        p95LatencyMs: z.number().nullable(),
+        logged: z
+          .object({
+            successRate: z.number().nullable(),
+            meanCostUsd: z.number().nullable(),
+            p95LatencyMs: z.number().nullable(),
+          })
+          .strict(),
+      })
+      .strict(),
+    byEstimator: z.record(z.enum(ESTIMATORS), z.number().nullable()),
+  })
+  .strict()
+  .meta({
+    id: 'ReplayReport',
+    description:
+      'What a policy would have achieved on recorded decisions: success, cost and p95 latency with confidence intervals and the effective sample size',
   });
 
 export const routingStats = z

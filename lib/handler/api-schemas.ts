@@ -5,6 +5,7 @@ import { contextInputSchema } from '../core/memory.ts';
 import { moduleInputSchema } from '../core/modules.ts';
 import { identifier } from '../core/names.ts';
 import { policyActivationSchema, policyChangeSchema } from '../core/routing/policies.ts';
+import { replayRequestSchema } from '../core/routing/replay.ts';
 import {
   impactInputSchema,
   suggestionDecisionSchema,
@@ -41,6 +42,7 @@ export const schemas = {
   registerWorkflow: workflowTemplateSchema,
   rollbackWorkflow: z.object({ version: workflowVersionNumber }).strict(),
   changePolicy: policyChangeSchema,
+  replay: replayRequestSchema,
   activatePolicy: policyActivationSchema,
   startExecution: z.object({ input: executionInputSchema.default({}) }).strict(),
   changeExecution: runChangeSchema,

@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ListWindow } from '../core/list-window.ts';
+import { type ListWindow, MAX_LIST_LIMIT } from '../core/list-window.ts';
 import type { TaskFilter, TaskPage, TaskSummary } from '../core/task-queries.ts';
 import type { TaskRecord } from '../core/task-record.ts';
 import { parameterFeatures } from '../core/task-result.ts';
@@ -111,6 +111,34 @@ export class TaskStore {
         (filter.type === undefined || item.taskType === filter.type),
     );
     return { tasks: page.items.map(toSummary), next: page.next };
+  }
+
+  /**
+   * Whole records of the tasks created in a window that have finished, newest first, at most
+   * `limit` (and only those `keep` accepts, read from the index entry): what replay and the
+   * decision list read. Pages of the `byTime` index, then the records 100 to a request.
+   */
+  async finishedIn(
+    window: Pick<ListWindow, 'since' | 'until'>,
+    limit: number,
+    keep: (entry: { taskType: string; service?: string | undefined }) => boolean = () => true,
+  ): Promise<TaskRecord[]> {
+    const ids: string[] = [];
+    let after: string | undefined;
+    do {
+      const page = await listNewest(
+        this.#table,
+        'TASK',
+        { ...window, limit: MAX_LIST_LIMIT, ...(after === undefined ? {} : { after }) },
+        (item) =>
+          (item.status === 'SUCCEEDED' || item.status === 'FAILED') &&
+          keep({ taskType: item.taskType as string, service: item.service as string | undefined }),
+      );
+      ids.push(...page.items.map((item) => toSummary(item).taskId));
+      after = page.next;
+    } while (after !== undefined && ids.length < limit);
+    const items = await this.#table.getMany(ids.slice(0, limit).map((id) => memoryKeys.task(id)));
+    return items.map(toRecord);
   }
 
   /** The newest finished tasks of a type (newest first), at most `limit`. */

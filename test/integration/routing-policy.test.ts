@@ -66,7 +66,10 @@ describe('routing policy versions', () => {
     });
     expect(twice.status).toBe(400);
     expect(JSON.stringify(twice.body)).toContain('policy.rules.1.id');
-    const limits = await runtime.api.put('/routing/policy', { changedBy: 'ana', policy: { limits: { media: {} } } });
+    const limits = await runtime.api.put('/routing/policy', {
+      changedBy: 'ana',
+      policy: { limits: { media: {} } },
+    });
     expect(limits.status).toBe(400);
     expect(JSON.stringify(limits.body)).toContain('policy.limits.media');
     const unknown = await runtime.api.post('/routing/policies/99/activate', { changedBy: 'ana' });
@@ -110,7 +113,11 @@ describe('routing policy versions', () => {
     expect(task.status).toBe('SUCCEEDED');
     expect(task.route.retryPolicy).toMatchObject({ backoff: 'linear', maxRetries: 3 });
     expect(task.route.retrySchedule).toEqual([0.01, 0.02, 0.03]);
-    expect(task.attempts.map((a: { outcome: string }) => a.outcome)).toEqual(['failed', 'failed', 'succeeded']);
+    expect(task.attempts.map((a: { outcome: string }) => a.outcome)).toEqual([
+      'failed',
+      'failed',
+      'succeeded',
+    ]);
     // Other task types keep the default exponential back-off.
     const plain = await run('default-retry', { type: 'generate' });
     expect(plain.route.retryPolicy.backoff).toBe('exponential');

@@ -52,8 +52,8 @@ export interface ReplayEstimate {
    * estimator: a quantile has no simple unbiased or doubly robust form, the reweighted sample does.
    */
   p95LatencyMs: number | null;
-  /** What the logging policy itself achieved on the same decisions (plain means / p95; NaN rate when none). */
-  logged: { successRate: number; meanCostUsd: number | null; p95LatencyMs: number | null };
+  /** What the logging policy itself achieved on the same decisions (plain means / p95; null when none). */
+  logged: { successRate: number | null; meanCostUsd: number | null; p95LatencyMs: number | null };
 }
 
 /** Probability the target policy gives each candidate of a decision (missing names = 0). */
@@ -170,7 +170,8 @@ export function offPolicyEstimate(
       0.95,
     ),
     logged: {
-      successRate: decisions.filter((d) => d.outcome.success).length / decisions.length,
+      successRate:
+        decisions.length === 0 ? null : decisions.filter((d) => d.outcome.success).length / decisions.length,
       meanCostUsd: costs.length === 0 ? null : sum(costs) / costs.length,
       p95LatencyMs: weightedQuantile(
         decisions

@@ -112,7 +112,7 @@ describe('offPolicyEstimate when the target is the logging policy', () => {
     for (const estimator of ['ips', 'snips'] as const) {
       const result = offPolicyEstimate(decisions, same, { estimator });
       expect(result.effectiveSampleSize).toBeCloseTo(300, 9);
-      expect(result.successRate?.estimate).toBeCloseTo(result.logged.successRate, 12);
+      expect(result.successRate?.estimate).toBeCloseTo(result.logged.successRate as number, 12);
       expect(result.meanCostUsd?.estimate).toBeCloseTo(result.logged.meanCostUsd as number, 12);
       expect(result.p95LatencyMs).toBe(result.logged.p95LatencyMs);
     }
@@ -182,7 +182,7 @@ describe('offPolicyEstimate in a simulated world', () => {
         if (low <= trueRate && trueRate <= high) covered++;
         expect(result.supported).toBe(true);
         // The logs alone say something quite different: estimating is doing work.
-        expect(Math.abs(result.logged.successRate - trueRate)).toBeGreaterThan(0.1);
+        expect(Math.abs((result.logged.successRate as number) - trueRate)).toBeGreaterThan(0.1);
       }
       // A 95% interval misses in about 1 world of 20; 16 is far below what it should reach.
       expect(covered).toBeGreaterThanOrEqual(16);

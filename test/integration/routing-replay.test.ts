@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFactory } from '../helpers/factory-server.ts';
+import { startTestRuntime } from '../helpers/local-runtime.ts';
+
+type Runtime = Awaited<ReturnType<typeof startTestRuntime>>;
+
+const TASKS = 160;
+
+/**
+ * Replay on decisions the local runtime recorded: logged under random routing (each of two
+ * services with probability 1/2), then evaluated for policies that would send everything to one.
+ */
+describe('routing replay', () => {
+  let runtime: Runtime;
+  const factories: Array<Awaited<ReturnType<typeof startFactory>>> = [];
+
+  const only = (target: string) => ({
+    defaultStrategy: 'content',
+    rules: [{ id: 'all', name: 'everything', when: { taskTypes: ['summarize'] }, target }],
+  });
+
+  beforeAll(async () => {
+    runtime = await startTestRuntime({ routingCacheMs: 100 });
+    const steady = await startFactory(() => ({ status: 200, body: { status: 'succeeded', output: 1 } }));
+    // Fails every fourth call it gets: a 0.75 success rate.
+    const shaky = await startFactory((_call, n) =>
+      n % 4 === 0 ? { status: 500, body: {} } : { status: 200, body: { status: 'succeeded', output: 2 } },
+    );
+    factories.push(steady, shaky);
+    await runtime.api.post('/services', {
+      name: 'steady',
+      endpoint: steady.endpoint,
+      capabilities: ['summarize'],
+      costPerCall: 0.02,
+    });
+    await runtime.api.post('/services', {
+      name: 'shaky',
+      endpoint: shaky.endpoint,
+      capabilities: ['summarize'],
+      costPerCall: 0.005,
+    });
+    const logging = await runtime.api.put('/routing/policy', {
+      changedBy: 'ops',
+      policy: { defaultStrategy: 'random', retry: { default: { maxRetries: 0 } } },
+      activate: true,
+    });
+    expect(logging.status).toBe(201);
+    await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < TASKS; i += 40) {
+      const batch = Array.from({ length: 40 }, (_, j) => `replay-${i + j}`);
+      await Promise.all(batch.map((id) => runtime.api.post('/tasks', { id, type: 'summarize' })));
+      await Promise.all(
+        batch.map((id) =>
+          runtime.api.until(`/tasks/${id}`, (t) => t.status === 'SUCCEEDED' || t.status === 'FAILED'),
+        ),
+      );
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(factories.map((f) => f.close()));
+    await runtime?.stop(1_000);
+  });
+
+  it('logs each decision with the probability its policy gave the choice', async () => {
+    const task = (await runtime.api.get('/tasks/replay-0')).body;
+    // After a failover the route names the fallback; the logged choice stays the first one.
+    const first = task.route.tried[0] ?? task.route.primary;
+    expect(task.route.logged).toEqual({
+      candidates: expect.arrayContaining(['steady', 'shaky']),
+      chosen: first,
+      propensity: 0.5,
+    });
+    expect(task.route.candidates.map((c: { probability: number }) => c.probability)).toEqual([0.5, 0.5]);
+  });
+
+  it('estimates a policy that sends everything to one service, with an interval that covers the truth', async () => {
+    const steadyOnly = await runtime.api.post('/routing/replay', { policy: only('steady') });
+    expect(steadyOnly.status).toBe(200);
+    const report = steadyOnly.body;
+    expect(report.tasksRead).toBe(TASKS);
+    expect(report.estimate.decisions).toBe(TASKS);
+    expect(report.estimate.supported).toBe(true);
+    // About half the decisions chose steady, each weighing 2: the effective sample size is about 80.
+    expect(report.estimate.overlapping).toBeGreaterThan(50);
+    expect(report.estimate.effectiveSampleSize).toBeGreaterThan(50);
+    expect(report.estimate.successRate.high).toBeGreaterThanOrEqual(1 - 1e-9);
+    expect(report.estimate.successRate.estimate).toBeGreaterThan(0.95);
+    expect(report.estimate.meanCostUsd.estimate).toBeCloseTo(0.02, 6);
+
+    const shakyOnly = (
+      await runtime.api.post('/routing/replay', { policy: only('shaky'), estimator: 'snips' })
+    ).body;
+    const { low, high, estimate } = shakyOnly.estimate.successRate;
+    expect(low).toBeLessThanOrEqual(0.75);
+    expect(high).toBeGreaterThanOrEqual(0.75);
+    expect(estimate).toBeLessThan(report.estimate.successRate.estimate);
+    expect(shakyOnly.estimate.meanCostUsd.estimate).toBeCloseTo(0.005, 6);
+    expect(Object.keys(shakyOnly.byEstimator).sort()).toEqual(['dr', 'ips', 'snips']);
+  });
+
+  it('replays a stored version, and says plainly when the data cannot support an estimate', async () => {
+    const stored = await runtime.api.put('/routing/policy', { changedBy: 'ana', policy: only('steady') });
+    const byVersion = await runtime.api.post('/routing/replay', { version: stored.body.version });
+    expect(byVersion.body.target).toEqual({ version: stored.body.version, inline: false });
+    expect(byVersion.body.estimate.supported).toBe(true);
+
+    await runtime.api.post('/services', {
+      name: 'newcomer',
+      endpoint: 'http://127.0.0.1:9',
+      capabilities: ['summarize'],
+    });
+    const unseen = (await runtime.api.post('/routing/replay', { policy: only('newcomer') })).body;
+    expect(unseen.estimate.supported).toBe(false);
+    expect(unseen.estimate.overlapping).toBe(0);
+    expect(unseen.estimate.reason).toMatch(/\w/);
+
+    const empty = (await runtime.api.post('/routing/replay', { policy: only('steady'), until: '2020-01-01' }))
+      .body;
+    expect(empty.estimate.decisions).toBe(0);
+    expect(empty.estimate.supported).toBe(false);
+
+    const both = await runtime.api.post('/routing/replay', { version: 1, policy: only('steady') });
+    expect(both.status).toBe(400);
+    const unknown = await runtime.api.post('/routing/replay', { version: 999 });
+    expect(unknown.status).toBe(404);
+  });
+});
