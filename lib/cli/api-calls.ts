@@ -27,6 +27,8 @@ export const api = {
   policyVersion: (version: number) =>
     call('GET', apiPath('routing', 'policies', String(version)), responses.policyVersion),
   listPolicies: () => call('GET', '/routing/policies', responses.policyList),
+  replay: (body: Record<string, unknown>) =>
+    call('POST', '/routing/replay', responses.replayReport, { body }),
   setPolicy: (body: Record<string, unknown>) =>
     call('PUT', '/routing/policy', responses.policyVersion, { body }),
   activatePolicy: (version: number, body: Record<string, unknown>) =>

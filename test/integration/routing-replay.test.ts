@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../lib/cli/main.ts';
 import { startFactory } from '../helpers/factory-server.ts';
+import { sink } from '../helpers/fake-api.ts';
 import { startTestRuntime } from '../helpers/local-runtime.ts';
 
 type Runtime = Awaited<ReturnType<typeof startTestRuntime>>;
@@ -124,5 +126,56 @@ describe('routing replay', () => {
     expect(both.status).toBe(400);
     const unknown = await runtime.api.post('/routing/replay', { version: 999 });
     expect(unknown.status).toBe(404);
+  });
+
+  it('sets, activates, lists and replays policies from the CLI', async () => {
+    const vobee = async (argv: string[], files: Record<string, string> = {}) => {
+      const stdout = sink();
+      const stderr = sink();
+      const code = await main(['--endpoint', runtime.apiUrl, ...argv], {
+        stdout,
+        stderr,
+        env: {},
+        readFile: (path) => {
+          const text = files[path];
+          if (text === undefined) throw Object.assign(new Error('missing'), { code: 'ENOENT' });
+          return text;
+        },
+      });
+      return { code, out: stdout.text, err: stderr.text };
+    };
+    const file = { 'steady.json': JSON.stringify(only('steady')) };
+    const set = await vobee(
+      ['routing', 'policy', 'set', 'steady.json', '--by', 'cli-user', '--reason', 'try it'],
+      file,
+    );
+    expect(set.code).toBe(0);
+    const version = Number(/version (\d+) as a draft/.exec(set.out)?.[1]);
+    expect(version).toBeGreaterThan(1);
+    const replayed = await vobee(['routing', 'replay', '--version', String(version)]);
+    expect(replayed.code).toBe(0);
+    expect(replayed.out).toContain(`Replay of version ${version} on ${TASKS} recorded decisions`);
+    expect(replayed.out).toMatch(/success +\d+\.\d% \(95% CI/);
+    expect(replayed.out).toContain('Active policy: version 1 (stored).');
+
+    const history = await vobee(['routing', 'policy', 'history']);
+    expect(history.out).toContain('cli-user');
+    expect(history.out).toMatch(/1 \*/);
+    expect((await vobee(['routing', 'policy', 'activate', String(version), '--by', 'cli-user'])).code).toBe(
+      0,
+    );
+    const shown = await vobee(['routing', 'policy', 'show']);
+    expect(shown.out).toContain(`Active policy: version ${version} (stored)`);
+    expect(shown.out).toContain('[10] all: everything -> steady');
+    // Back to the logging policy, as the rest of the suite expects.
+    expect((await vobee(['routing', 'policy', 'activate', '1', '--by', 'cli-user'])).code).toBe(0);
+
+    const bad = await vobee(['routing', 'policy', 'set', 'bad.json', '--by', 'x'], {
+      'bad.json': JSON.stringify({ defaultStrategy: 'fastest' }),
+    });
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('bad.json: defaultStrategy');
+    const neither = await vobee(['routing', 'replay']);
+    expect(neither.code).toBe(2);
   });
 });

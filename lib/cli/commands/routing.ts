@@ -100,7 +100,30 @@ function author(ctx: ActionContext, flags: { by?: string; reason?: string }) {
   return { changedBy, ...(flags.reason === undefined ? {} : { reason: flags.reason }) };
 }
 
-/** Registers `routing stats` and `routing policy show|set|activate|history`. */
+const pct = (x: number | null | undefined) =>
+  x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(1)}%`;
+const usd = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : `$${x.toFixed(4)}`);
+
+/** A replay next to what the recorded decisions achieved under the policies in force. */
+export function formatReplay(report: Answer<'replay'>, active: Answer<'activePolicy'>): string {
+  const e = report.estimate;
+  const target = report.target.inline ? 'the given policy' : `version ${report.target.version}`;
+  const lines = [
+    `Replay of ${target} on ${e.decisions} recorded decisions (${report.window.since} to ${report.window.until}${report.truncated ? ', newest only' : ''}), ${report.estimator.toUpperCase()}:`,
+    `  success   ${pct(e.successRate?.estimate)} (95% CI ${pct(e.successRate?.low)} to ${pct(e.successRate?.high)})   recorded ${pct(e.logged.successRate)}`,
+    `  cost      ${usd(e.meanCostUsd?.estimate)} per call   recorded ${usd(e.logged.meanCostUsd)}`,
+    `  p95       ${e.p95LatencyMs === null ? 'n/a' : `${Math.round(e.p95LatencyMs)} ms`}   recorded ${e.logged.p95LatencyMs === null ? 'n/a' : `${Math.round(e.logged.p95LatencyMs)} ms`}`,
+    `  evidence  ${e.overlapping} decisions agree with it, effective sample size ${e.effectiveSampleSize.toFixed(1)}`,
+    `  by estimator: ${Object.entries(report.byEstimator)
+      .map(([k, v]) => `${k} ${pct(v)}`)
+      .join(', ')}`,
+    `Active policy: version ${active.version} (${active.source}).`,
+  ];
+  if (!e.supported) lines.push(`Not enough evidence: ${e.reason ?? 'the data cannot support an estimate'}.`);
+  return lines.join('\n');
+}
+
+/** Registers `routing stats`, `routing replay` and `routing policy show|set|activate|history`. */
 export function registerRoutingCommands(program: Command, state: CliState): void {
   const routing = program
     .command('routing')
@@ -111,6 +134,47 @@ export function registerRoutingCommands(program: Command, state: CliState): void
     path: '/routing/stats',
     show: formatRoutingStats,
   });
+  addCommand<[{ version?: string; file?: string; since?: string; until?: string; estimator?: string }]>(
+    routing,
+    state,
+    {
+      name: 'replay',
+      description: 'estimate what a policy would have achieved on recorded decisions, next to the active one',
+      setup: (c) =>
+        c
+          .option('--version <n>', 'a stored policy version')
+          .option('--file <file>', 'a policy as JSON')
+          .option('--since <time>', 'oldest decision (ISO 8601; default: 7 days before --until)')
+          .option('--until <time>', 'newest decision (ISO 8601; default: now)')
+          .option('--estimator <name>', 'dr (default), snips or ips'),
+      run: async (ctx, flags) => {
+        if ((flags.version === undefined) === (flags.file === undefined))
+          throw new UsageError('give either --version N or --file POLICY.json', ctx.hint);
+        if (flags.version !== undefined) VERSION.check(flags.version, ctx.hint);
+        const body = {
+          ...(flags.version === undefined ? {} : { version: Number(flags.version) }),
+          ...(flags.file === undefined ? {} : { policy: readJsonObject(ctx.io, '--file', flags.file) }),
+          ...(flags.since === undefined ? {} : { since: flags.since }),
+          ...(flags.until === undefined ? {} : { until: flags.until }),
+          ...(flags.estimator === undefined ? {} : { estimator: flags.estimator }),
+        };
+        validate(
+          schemas.replay,
+          body,
+          flagLabel(
+            { version: '--version', since: '--since', until: '--until', estimator: '--estimator' },
+            (f) => (f === 'policy' ? `${flags.file}:` : f),
+          ),
+          ctx.hint,
+        );
+        const [report, active] = await Promise.all([
+          ctx.client.call(api.replay(body)),
+          ctx.client.call(api.activePolicy()),
+        ]);
+        ctx.result(report.body, () => formatReplay(report.body, active.body));
+      },
+    },
+  );
   const policy = routing.command('policy').description('the versioned routing policy');
   addCommand<[{ version?: string }]>(policy, state, {
     name: 'show',
@@ -146,9 +210,8 @@ export function registerRoutingCommands(program: Command, state: CliState): void
       validate(
         schemas.changePolicy,
         body,
-        flagLabel(
-          { changedBy: '--by', reason: '--reason' },
-          (field) => `${file}: ${field.replace(/^policy\.?/, '') || '(the policy)'}`,
+        flagLabel({ changedBy: '--by', reason: '--reason' }, (field) =>
+          field === 'policy' ? `${file}:` : field,
         ),
         ctx.hint,
       );
