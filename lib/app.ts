@@ -165,6 +165,10 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Switches routing to a policy version (an older one rolls back)',
     tables: { registry: 'write' },
   }),
+  api('ListDecisions', 'GET /decisions', {
+    description: 'Lists routing decisions of tasks and workflow steps, with why each service was chosen',
+    tables: { memory: 'read' },
+  }),
   api('ReplayRouting', 'POST /routing/replay', {
     description: 'Estimates what a routing policy would have achieved on recorded decisions',
     tables: { memory: 'read', registry: 'read', patterns: 'read' },

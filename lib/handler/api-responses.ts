@@ -5,6 +5,7 @@ import type { Context, MemorySummary } from '../core/memory.ts';
 import { type Module, type ModuleHealthSummary, moduleInputSchema } from '../core/modules.ts';
 import { priority } from '../core/priority.ts';
 import { retryPolicySchema } from '../core/retry-policy.ts';
+import type { DecisionExplanation } from '../core/routing/decision-log.ts';
 import { ESTIMATORS } from '../core/routing/off-policy.ts';
 import type { ActivePolicyView, PolicyVersionView } from '../core/routing/policies.ts';
 import { routingPolicySchema } from '../core/routing/policy.ts';
@@ -474,6 +475,38 @@ export const replayReport = z
       'What a policy would have achieved on recorded decisions: success, cost and p95 latency with confidence intervals and the effective sample size',
   });
 
+export const decisionExplanation = z
+  .object({
+    source: z.enum(['task', 'step']),
+    taskId: z.string(),
+    executionId: z.string().optional(),
+    stepId: z.string().optional(),
+    taskType: z.string(),
+    decidedAt: timestamp,
+    strategy: z.string(),
+    policyVersion: count.optional(),
+    chosen: z.string(),
+    service: z.string(),
+    tried: z.array(z.string()),
+    failover: z.boolean(),
+    reason: z.string(),
+    rule: z.object({ id: z.string(), name: z.string(), priority: z.number() }).strict().optional(),
+    candidates: z.array(
+      z
+        .object({ name: z.string(), score: z.number().optional(), probability: z.number().optional() })
+        .strict(),
+    ),
+    status: z.string(),
+    costUsd: z.number().min(0).optional(),
+  })
+  .strict()
+  .meta({
+    id: 'DecisionExplanation',
+    description: 'Why a task or a workflow step went where it went',
+  }) satisfies z.ZodType<Wire<DecisionExplanation>>;
+
+export const decisionList = z.object({ decisions: z.array(decisionExplanation) }).strict();
+
 export const routingStats = z
   .object({
     totalRoutes: count,
@@ -653,6 +686,10 @@ const stepRecord = z
     error: z.string().optional(),
     /** A fan-out step (`for_each`): how many items it ran. */
     items: count.optional(),
+    /** What its calls cost (USD; a fan-out's, all its items'). */
+    costUsd: z.number().min(0).optional(),
+    /** Where its task was routed, and why. */
+    route: routingDecision.optional(),
   })
   .strict()
   .meta({ id: 'StepRecord', description: 'One step of one run' }) satisfies z.ZodType<Wire<StepRecord>>;
@@ -686,6 +723,8 @@ export const execution = z
     error: z.object({ error: z.string().optional(), cause: z.string().optional() }).strict().optional(),
     /** Who changed the run, what and when (absent when it never was). */
     changes: z.array(runChangeRecord).optional(),
+    /** What its steps' calls cost (USD), when any call's cost is known. */
+    costUsd: z.number().min(0).optional(),
   })
   .strict()
   .meta({

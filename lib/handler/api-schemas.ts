@@ -4,6 +4,7 @@ import { callbackBody } from '../core/callback-body.ts';
 import { contextInputSchema } from '../core/memory.ts';
 import { moduleInputSchema } from '../core/modules.ts';
 import { identifier } from '../core/names.ts';
+import { decisionQuerySchema } from '../core/routing/decision-log.ts';
 import { policyActivationSchema, policyChangeSchema } from '../core/routing/policies.ts';
 import { replayRequestSchema } from '../core/routing/replay.ts';
 import {
@@ -50,6 +51,7 @@ export const schemas = {
 } as const;
 
 export const queries = {
+  decisions: decisionQuerySchema,
   relevantMemories: z
     .object({
       type: identifier,

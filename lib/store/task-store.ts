@@ -114,14 +114,15 @@ export class TaskStore {
   }
 
   /**
-   * Whole records of the tasks created in a window that have finished, newest first, at most
-   * `limit` (and only those `keep` accepts, read from the index entry): what replay and the
-   * decision list read. Pages of the `byTime` index, then the records 100 to a request.
+   * Whole records of the tasks created in a window that `keep` accepts (from their index entry:
+   * by default, those that finished), newest first, at most `limit`: what replay and the decision
+   * list read. Pages of the `byTime` index, then the records 100 to a request.
    */
   async finishedIn(
     window: Pick<ListWindow, 'since' | 'until'>,
     limit: number,
-    keep: (entry: { taskType: string; service?: string | undefined }) => boolean = () => true,
+    keep: (entry: { taskType: string; status: string }) => boolean = (e) =>
+      e.status === 'SUCCEEDED' || e.status === 'FAILED',
   ): Promise<TaskRecord[]> {
     const ids: string[] = [];
     let after: string | undefined;
@@ -130,9 +131,7 @@ export class TaskStore {
         this.#table,
         'TASK',
         { ...window, limit: MAX_LIST_LIMIT, ...(after === undefined ? {} : { after }) },
-        (item) =>
-          (item.status === 'SUCCEEDED' || item.status === 'FAILED') &&
-          keep({ taskType: item.taskType as string, service: item.service as string | undefined }),
+        (item) => keep({ taskType: item.taskType as string, status: item.status as string }),
       );
       ids.push(...page.items.map((item) => toSummary(item).taskId));
       after = page.next;

@@ -274,13 +274,14 @@ export class WorkflowStore implements WorkflowRepository {
         ':last': memoryKeys.runStepItem(executionName, stepId, count - 1).sk,
       },
       // What the step's output is made of; the calls stay in the items' records.
-      ProjectionExpression: '#i, #s, #v, #o, #e',
+      ProjectionExpression: '#i, #s, #v, #o, #e, #c',
       ExpressionAttributeNames: {
         '#i': 'index',
         '#s': 'status',
         '#v': 'service',
         '#o': 'output',
         '#e': 'error',
+        '#c': 'costUsd',
       },
       ConsistentRead: true,
     });

@@ -32,12 +32,14 @@ describe('routing replay', () => {
     await runtime.api.post('/services', {
       name: 'steady',
       endpoint: steady.endpoint,
+      factoryType: 'writing',
       capabilities: ['summarize'],
       costPerCall: 0.02,
     });
     await runtime.api.post('/services', {
       name: 'shaky',
       endpoint: shaky.endpoint,
+      factoryType: 'writing',
       capabilities: ['summarize'],
       costPerCall: 0.005,
     });
@@ -178,4 +180,53 @@ describe('routing replay', () => {
     const neither = await vobee(['routing', 'replay']);
     expect(neither.code).toBe(2);
   });
+
+  it('lists decisions of tasks and workflow steps, failovers included, from what they keep', async () => {
+    const template = {
+      workflow_id: 'digest',
+      name: 'Digest',
+      steps: [
+        {
+          step_id: 'sum',
+          name: 'Sum',
+          factory_type: 'writing',
+          action: 'summarize',
+          parameters: { text: 'x' },
+        },
+      ],
+    };
+    expect((await runtime.api.post('/workflows', template)).status).toBe(201);
+    const started = await runtime.api.post('/workflows/digest/executions', {});
+    const run = await runtime.api.until(
+      `/executions/${started.body.executionId}`,
+      (e) => e.status !== 'RUNNING',
+      60_000,
+    );
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.steps[0].route).toMatchObject({ taskType: 'summarize', policyVersion: 1 });
+
+    const answer = await runtime.api.get('/decisions?type=summarize&limit=100');
+    expect(answer.body).toMatchObject({ decisions: expect.any(Array) });
+    const listed = answer.body.decisions;
+    expect(listed).toHaveLength(100);
+    const times = listed.map((d: { decidedAt: string }) => d.decidedAt);
+    expect(times).toEqual([...times].sort().reverse());
+    const step = listed.find((d: { source: string }) => d.source === 'step');
+    expect(step).toMatchObject({ executionId: started.body.executionId, stepId: 'sum', status: 'SUCCEEDED' });
+    const failover = listed.find((d: { failover: boolean }) => d.failover);
+    expect(failover).toMatchObject({ chosen: 'shaky', service: 'steady', tried: ['shaky'] });
+    expect(failover.reason).toContain('failover from shaky to steady');
+    // A first decision shows the chance each candidate had; a failover shows the ones left, re-scored.
+    for (const d of listed.filter((x: { failover: boolean }) => !x.failover))
+      expect(d.candidates.map((c: { probability: number }) => c.probability)).toEqual([0.5, 0.5]);
+    expect(failover.candidates.map((c: { name: string }) => c.name)).toEqual(['steady']);
+
+    const viaShaky = (await runtime.api.get('/decisions?service=shaky&limit=100')).body.decisions;
+    expect(viaShaky.length).toBeGreaterThan(0);
+    for (const d of viaShaky) expect(d.service === 'shaky' || d.tried.includes('shaky')).toBe(true);
+    expect((await runtime.api.get('/decisions?type=nothing_like_it')).body.decisions).toEqual([]);
+    const bad = await runtime.api.get('/decisions?limit=0');
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('query.limit');
+  }, 90_000);
 });

@@ -422,20 +422,26 @@ function firstPlaceProbabilities(
   for (let i = 0; i < n; i++) if ((highest[i] as number) >= floor) live.push(i);
   if (live.length === 1) wins[live[0] as number] = (wins[live[0] as number] as number) + PROBABILITY_DRAWS;
   else {
+    // Candidate by candidate (in name order, so ties go to the first), each draw's best so far.
+    const top = new Float64Array(PROBABILITY_DRAWS).fill(Number.NEGATIVE_INFINITY);
+    const first = new Int32Array(PROBABILITY_DRAWS);
     const mask = PROBABILITY_DRAWS - 1;
-    for (let k = 0; k < PROBABILITY_DRAWS; k++) {
-      let top = Number.NEGATIVE_INFINITY;
-      let first = 0;
-      for (const i of live) {
-        const z = NORMAL_SCORES[((start[i] as number) + k * (stride[i] as number)) & mask] as number;
-        const score = sigmoid((location[i] as number) + (scale[i] as number) * z) + (offset[i] as number);
-        if (score > top) {
-          top = score;
-          first = i;
+    for (const i of live) {
+      const at = location[i] as number;
+      const sd = scale[i] as number;
+      const off = offset[i] as number;
+      const step = stride[i] as number;
+      let index = start[i] as number;
+      for (let k = 0; k < PROBABILITY_DRAWS; k++) {
+        const score = sigmoid(at + sd * (NORMAL_SCORES[index] as number)) + off;
+        if (score > (top[k] as number)) {
+          top[k] = score;
+          first[k] = i;
         }
+        index = (index + step) & mask;
       }
-      wins[first] = (wins[first] as number) + 1;
     }
+    for (const i of first) wins[i] = (wins[i] as number) + 1;
   }
   const probabilities: Record<string, number> = {};
   posteriors.forEach((p, i) => {

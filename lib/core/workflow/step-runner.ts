@@ -8,7 +8,7 @@ import type { Router, RoutingDecision } from '../routing/router.ts';
 import type { Service } from '../service.ts';
 import type { CallObservation, ServiceStats } from '../statistics.ts';
 import { type Task, taskSchema } from '../task.ts';
-import type { CallAttempt } from '../task-record.ts';
+import { type CallAttempt, costOfCalls } from '../task-record.ts';
 import { type CallbackOffers, type RunOutcome, TaskRun, type TaskRunPorts } from '../task-run.ts';
 import {
   GATE_WAIT_SECONDS,
@@ -272,7 +272,7 @@ export class StepRunner {
         payload.step.timeout_seconds === undefined ? {} : { timeoutSeconds: payload.step.timeout_seconds },
     });
     const engineToken = payload.taskToken;
-    const { outcome, calls, learned } = await this.#call(
+    const { outcome, calls, route, learned } = await this.#call(
       task,
       startedAt,
       engineToken === undefined
@@ -301,6 +301,8 @@ export class StepRunner {
           startedAt,
           service: outcome.service,
           calls,
+          route,
+          costUsd: costOfCalls(calls),
           onlyIf: ['RUNNING'],
         }),
         learned,
@@ -320,7 +322,15 @@ export class StepRunner {
     ) => {
       const at = now();
       return Promise.all([
-        workflows.updateStep(executionName, stepId, { ...fields, at, startedAt, endedAt: at, calls }),
+        workflows.updateStep(executionName, stepId, {
+          ...fields,
+          at,
+          startedAt,
+          endedAt: at,
+          calls,
+          route,
+          costUsd: costOfCalls(calls),
+        }),
         learned,
       ]);
     };
@@ -342,7 +352,12 @@ export class StepRunner {
     task: Task,
     startedAt: string,
     callback: CallbackOffers | undefined,
-  ): Promise<{ outcome: RunOutcome; calls: CallAttempt[]; learned: Promise<unknown> }> {
+  ): Promise<{
+    outcome: RunOutcome;
+    calls: CallAttempt[];
+    route: RoutingDecision | undefined;
+    learned: Promise<unknown>;
+  }> {
     const [services, stats, decision] = await Promise.all([
       this.#ports.services(),
       this.#ports.statsFor(task.type),
@@ -374,7 +389,7 @@ export class StepRunner {
       await learned;
       throw new ServiceBusy(outcome.reason);
     }
-    return { outcome, calls: run.attempts, learned };
+    return { outcome, calls: run.attempts, route: run.route, learned };
   }
 
   /**
@@ -464,6 +479,7 @@ export class StepRunner {
         payload.step.timeout_seconds === undefined ? {} : { timeoutSeconds: payload.step.timeout_seconds },
     });
     const { outcome, calls, learned } = await this.#call(task, startedAt, undefined);
+    const costUsd = costOfCalls(calls);
     const failure =
       outcome.kind === 'failed'
         ? outcome.error.message
@@ -482,6 +498,7 @@ export class StepRunner {
         startedAt,
         endedAt: at,
         calls,
+        ...(costUsd === undefined ? {} : { costUsd }),
       }),
       learned,
     ]);
@@ -527,6 +544,7 @@ export class StepRunner {
       endedAt: at,
       output,
       items: count,
+      costUsd: costOfCalls(results.map((r) => ({ cost: r.costUsd }))),
       ...(services.length === 1 ? { service: services[0] } : {}),
     });
     await this.#ended(executionName, stepId, 'SUCCEEDED');

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { RoutingDecision } from '../routing/router.ts';
 import type { CallAttempt } from '../task-record.ts';
 import type { ItemResult } from './fan-out.ts';
 import type { RunChangeRecord } from './run-change.ts';
@@ -113,11 +114,16 @@ export interface StepRecord {
   error?: string | undefined;
   /** A fan-out step (`for_each`): how many items it ran. */
   items?: number | undefined;
+  /** What its calls cost (USD; a fan-out's, all its items'), when any call's cost is known. */
+  costUsd?: number | undefined;
+  /** Where its task was routed, and why (the last decision, after any failover). */
+  route?: RoutingDecision | undefined;
 }
 
 /** What one item of a fan-out step leaves: its status, calls and output (see `fan-out.ts`). */
 export interface StepItemRecord extends ItemResult {
   calls?: CallAttempt[] | undefined;
+  costUsd?: number | undefined;
   startedAt?: string | undefined;
   endedAt?: string | undefined;
 }

@@ -13,6 +13,7 @@ import { assertWithin, jsonBytes } from '../limits.ts';
 import { IN_ORDER, listWindow, listWindowShape, nextToken } from '../list-window.ts';
 import { identifier } from '../names.ts';
 import type { CallObservation } from '../statistics.ts';
+import { costOfCalls } from '../task-record.ts';
 import { parseInput } from '../validation.ts';
 import { type CompileStats, compileWorkflow, executionInput, TIMED_OUT_ERROR } from './compile.ts';
 import { applyRunChange, type RunChangeRecord, runChangeSchema } from './run-change.ts';
@@ -122,6 +123,8 @@ export interface ExecutionView extends ExecutionSummary {
   results: Record<string, unknown>;
   /** Who changed the run, what and when (absent when it never was). */
   changes?: RunChangeRecord[] | undefined;
+  /** What its steps' calls cost (USD), when any call's cost is known. */
+  costUsd?: number | undefined;
 }
 
 /**
@@ -381,6 +384,7 @@ export class WorkflowService {
       ),
       error: engine?.error ? { error: engine.error, cause: engine.cause } : undefined,
       ...(record.changes ? { changes: record.changes } : {}),
+      ...costField(costOfCalls(settled.map((s) => ({ cost: s.costUsd })))),
     };
   }
 
@@ -786,4 +790,8 @@ function endView(startedAt: string, end: RunEnd): EngineView {
 /** State machine names allow letters, digits, `-` and `_`, up to 80 characters. */
 export function stateMachineName(workflowId: string, prefix = 'vobee-wf'): string {
   return `${prefix}-${workflowId.replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 80);
+}
+
+function costField(costUsd: number | undefined): { costUsd?: number } {
+  return costUsd === undefined ? {} : { costUsd };
 }

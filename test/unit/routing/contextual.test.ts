@@ -77,7 +77,8 @@ describe('taskFeatures', () => {
 
   it('classes the JSON size of the parameters at the documented thresholds', () => {
     // {"p":"..."} is 8 characters around the value
-    const sized = (length: number) => taskFeatures(makeTask({ parameters: { p: 'x'.repeat(length - 8) } })).at(-1);
+    const sized = (length: number) =>
+      taskFeatures(makeTask({ parameters: { p: 'x'.repeat(length - 8) } })).at(-1);
     expect(sized(SMALL_PARAMETERS_BELOW - 1)).toBe('size=small');
     expect(sized(SMALL_PARAMETERS_BELOW)).toBe('size=medium');
     expect(sized(LARGE_PARAMETERS_FROM - 1)).toBe('size=medium');
@@ -99,7 +100,9 @@ describe('taskFeatures', () => {
         expect(taskFeatures(t)).toEqual(features);
         expect(features[0]).toBe(`priority=${t.priority}`);
         expect(features.at(-1)).toMatch(/^size=(small|medium|large)$/);
-        expect(features.filter((f) => f.startsWith('keyword=')).length).toBeLessThanOrEqual(MAX_KEYWORD_FEATURES);
+        expect(features.filter((f) => f.startsWith('keyword=')).length).toBeLessThanOrEqual(
+          MAX_KEYWORD_FEATURES,
+        );
       }),
       { numRuns: 200 },
     );
@@ -143,13 +146,14 @@ describe('contextual learned routing', () => {
 
   it('ignores a feature every task has and one that predicts nothing: same draws as without features', async () => {
     const stats = [
+      // with English tasks, a does a little better and b a little worse: noise
       statsWith('a', 200, 150, [
         ['priority=normal', 200, 150],
-        ['keyword=en', 100, 75],
+        ['keyword=en', 100, 76],
       ]),
       statsWith('b', 200, 120, [
         ['priority=normal', 200, 120],
-        ['keyword=en', 100, 60],
+        ['keyword=en', 100, 59],
       ]),
     ];
     const withFeatures = await primaries(stats, ['en'], { n: 100 });
@@ -167,9 +171,21 @@ describe('contextual learned routing', () => {
     ];
     const large = { p: 'x'.repeat(LARGE_PARAMETERS_FROM) };
     const context = { ...makeContext({ seed: 4, stats }), tuning: DEFAULT_TUNING };
-    const ranking = await learned.rank([makeService('a'), makeService('b')], makeTask({ type, parameters: large }), context);
+    const ranking = await learned.rank(
+      [makeService('a'), makeService('b')],
+      makeTask({ type, parameters: large }),
+      context,
+    );
     expect(ranking.because).not.toContain('size=large');
-    expect(featureSeparation([{ count: 50, successes: 20 }, { count: 50, successes: 15 }], stats)).toBeLessThan(1);
+    expect(
+      featureSeparation(
+        [
+          { count: 50, successes: 20 },
+          { count: 50, successes: 15 },
+        ],
+        stats,
+      ),
+    ).toBeLessThan(1);
   });
 
   it('needs enough calls with and without the feature on two services', async () => {
@@ -177,9 +193,15 @@ describe('contextual learned routing', () => {
       { count: MIN_FEATURE_CALLS - 1, successes: MIN_FEATURE_CALLS - 1 },
       { count: 100, successes: 10 },
     ];
-    const totals = [makeStats('a', type, { successes: 100, failures: 100 }), makeStats('b', type, { successes: 100, failures: 100 })];
+    const totals = [
+      makeStats('a', type, { successes: 100, failures: 100 }),
+      makeStats('b', type, { successes: 100, failures: 100 }),
+    ];
     expect(featureSeparation(thin, totals)).toBe(0);
-    const enough: FeatureCounters[] = [{ count: MIN_FEATURE_CALLS, successes: MIN_FEATURE_CALLS }, thin[1] as FeatureCounters];
+    const enough: FeatureCounters[] = [
+      { count: MIN_FEATURE_CALLS, successes: MIN_FEATURE_CALLS },
+      thin[1] as FeatureCounters,
+    ];
     expect(featureSeparation(enough, totals)).toBeGreaterThan(MIN_FEATURE_SEPARATION);
     // every call has the feature: nothing to compare it with
     const everywhere: FeatureCounters[] = [

@@ -89,6 +89,9 @@ const expressCampaign: WorkflowTemplateInput = { ...untimedCampaign, engine: 'ex
  * What gates, failure records and end records retry: not a cancelled or timed-out run; an
  * Express gate still waiting, for as long as an Express run lasts; anything else three times.
  */
+/** A step whose services are all at their flow limits is asked again, apart from its own retries. */
+const BUSY_RETRY = { ErrorEquals: ['ServiceBusy'], IntervalSeconds: 1, BackoffRate: 1.5, MaxAttempts: 12 };
+
 const SUPPORT_RETRY = [
   { ErrorEquals: ['WorkflowCancelled', 'WorkflowTimedOut'], MaxAttempts: 0 },
   { ErrorEquals: ['GateStillWaiting'], IntervalSeconds: 1, BackoffRate: 1, MaxAttempts: 15 },
@@ -212,6 +215,7 @@ describe('compileWorkflow: the product launch seed', () => {
           ErrorEquals: ['WorkflowPaused', 'WorkflowCancelled', 'ValidationError', 'WorkflowTimedOut'],
           MaxAttempts: 0,
         },
+        BUSY_RETRY,
         { ErrorEquals: ['States.ALL'], MaxAttempts: 3, IntervalSeconds: 1, BackoffRate: 2 },
       ],
       Catch: [
@@ -448,12 +452,16 @@ describe('compileWorkflow: options of steps and templates', () => {
         ErrorEquals: ['WorkflowPaused', 'WorkflowCancelled', 'ValidationError', 'WorkflowTimedOut'],
         MaxAttempts: 0,
       },
+      BUSY_RETRY,
     ]);
   });
 
   it('uses the workflow max_retries for steps without retries, and the step timeout', () => {
     const states = allStates(compile({ ...base, max_retries: 5, timeout: 600 }).definition);
-    expect(states.get('b')).toMatchObject({ TimeoutSeconds: 90, Retry: [{}, { MaxAttempts: 5 }] });
+    expect(states.get('b')).toMatchObject({
+      TimeoutSeconds: 90,
+      Retry: [{}, BUSY_RETRY, { MaxAttempts: 5 }],
+    });
     expect(states.get('a')?.TimeoutSeconds).toBeUndefined();
     // A Standard run's timeout is kept by the step handler, not by the definition.
     expect(compile({ ...base, timeout: 600 }).definition.TimeoutSeconds).toBe(MAX_TIMEOUT_SECONDS);
