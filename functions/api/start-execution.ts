@@ -11,6 +11,7 @@ export const handler = httpRoute({
   async handle({ path, body, headers }) {
     const { created, execution } = await workflowService().start(path.workflowId, body.input, {
       idempotencyKey: headers['idempotency-key'],
+      budget: body.budget,
     });
     return {
       status: created ? 202 : 200,

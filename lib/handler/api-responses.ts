@@ -164,6 +164,8 @@ export const routingDecision = z
     decidedAt: timestamp,
     /** The routing policy version the decision was made under (0: the built-in policy). */
     policyVersion: count.optional(),
+    /** The only services it may use (a budgeted run's step). */
+    allowed: z.array(z.string()).optional(),
     /** The first decision, kept through failovers, for replay: candidates, choice, its probability. */
     logged: z
       .object({

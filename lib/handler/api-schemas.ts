@@ -17,6 +17,7 @@ import { healthState, serviceInputSchema, servicePatchSchema } from '../core/ser
 import { seriesQuery } from '../core/service-series.ts';
 import { taskListQuery } from '../core/task-queries.ts';
 import { submitTaskSchema } from '../core/task-record.ts';
+import { runBudgetSchema } from '../core/workflow/budget.ts';
 import { runChangeSchema } from '../core/workflow/run-change.ts';
 import { workflowTemplateSchema } from '../core/workflow/template.ts';
 import {
@@ -45,7 +46,9 @@ export const schemas = {
   changePolicy: policyChangeSchema,
   replay: replayRequestSchema,
   activatePolicy: policyActivationSchema,
-  startExecution: z.object({ input: executionInputSchema.default({}) }).strict(),
+  startExecution: z
+    .object({ input: executionInputSchema.default({}), budget: runBudgetSchema.optional() })
+    .strict(),
   changeExecution: runChangeSchema,
   callback: callbackBody,
 } as const;

@@ -252,6 +252,29 @@ export class WorkflowStore implements WorkflowRepository {
     );
   }
 
+  /**
+   * Commits `amount` of a budgeted run's money to a step about to call, if what is committed is
+   * still at most `ceiling` (what leaves room for this step and the cheapest way through the
+   * rest): parallel steps cannot both take the last of the budget. False when it is not.
+   */
+  async commitBudget(executionName: string, amount: number, ceiling: number): Promise<boolean> {
+    return this.#memory.updateIf(memoryKeys.runControl(executionName), {
+      UpdateExpression: 'SET #c = if_not_exists(#c, :zero) + :amount',
+      ConditionExpression: 'attribute_not_exists(#c) OR #c <= :ceiling',
+      ExpressionAttributeNames: { '#c': 'committedUsd' },
+      ExpressionAttributeValues: { ':zero': 0, ':amount': amount, ':ceiling': ceiling },
+    });
+  }
+
+  /** Replaces a step's committed estimate by what it cost: adds `delta` (may be negative). */
+  async settleBudget(executionName: string, delta: number): Promise<void> {
+    await this.#memory.updateIf(memoryKeys.runControl(executionName), {
+      UpdateExpression: 'SET #c = if_not_exists(#c, :zero) + :delta',
+      ExpressionAttributeNames: { '#c': 'committedUsd' },
+      ExpressionAttributeValues: { ':zero': 0, ':delta': delta },
+    });
+  }
+
   async stepOutputs(executionName: string, stepIds: readonly string[]): Promise<Record<string, unknown>> {
     const items = await this.#memory.getMany(
       stepIds.map((id) => memoryKeys.runStep(executionName, id)),
@@ -539,8 +562,10 @@ function runControl(item: Item): RunControl {
   const ended: Record<string, StepEnd> = {};
   const gates: Record<string, ParkedGate> = {};
   const carried: Record<string, string> = {};
+  const started: string[] = [];
   for (const [name, value] of Object.entries(item)) {
-    if (name.startsWith('e:')) ended[name.slice(2)] = value as StepEnd;
+    if (name.startsWith('s:')) started.push(name.slice(2));
+    else if (name.startsWith('e:')) ended[name.slice(2)] = value as StepEnd;
     else if (name.startsWith('g:')) gates[name.slice(2)] = value as ParkedGate;
     else if (name.startsWith('r:')) carried[name.slice(2)] = String(value);
   }
@@ -556,5 +581,7 @@ function runControl(item: Item): RunControl {
     carried,
     pausedSeconds: ends - (starts - (pausedAt ?? 0)),
     pausedAt: pausedAt === undefined ? undefined : new Date(pausedAt * 1000).toISOString(),
+    started,
+    committedUsd: Number(item.committedUsd ?? 0),
   };
 }

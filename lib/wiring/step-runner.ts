@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ArtifactStore } from '../core/artifacts.ts';
 import type { FactoryCaller } from '../core/factory-call.ts';
+import { readBudgetSteps } from '../core/workflow/run-budget.ts';
 import { StepRunner } from '../core/workflow/step-runner.ts';
 import type { WorkflowEngine } from '../core/workflow/workflow-ports.ts';
 import type { TableNames } from '../store/tables.ts';
@@ -38,6 +39,12 @@ export function buildStepRunner(deps: {
     callTimeoutMs: deps.callTimeoutMs,
     callbackBaseUrl: deps.callbackBaseUrl,
     engine: deps.engine,
+    budgetSteps: (plan) =>
+      readBudgetSteps(plan, {
+        services: deps.routing.services,
+        statsFor: (type) => deps.routing.live.allTime(type),
+        now: deps.now,
+      }),
     now: deps.now,
     random: deps.random,
   });

@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config.ts';
 import type { ArtifactStore } from '../core/artifacts.ts';
+import { readBudgetSteps } from '../core/workflow/run-budget.ts';
 import type { WorkflowEngine } from '../core/workflow/workflow-ports.ts';
 import { WorkflowService } from '../core/workflow/workflow-service.ts';
 import { publishFactoryCalls } from '../handler/outcome-metrics.ts';
@@ -44,6 +45,12 @@ export function buildWorkflowService(deps: {
       return stats.recordCalls(calls);
     },
     keepOutput: outputKeeper(deps.artifacts),
+    budgetSteps: (plan) =>
+      readBudgetSteps(plan, {
+        services: () => registry.listServices(),
+        statsFor: (type) => stats.statsFor(type),
+        now: deps.now,
+      }),
     capabilities: async () => {
       const byType: Record<string, string[]> = {};
       for (const service of await registry.listServices()) {

@@ -104,6 +104,8 @@ export interface RoutingDecision {
   decidedAt: string;
   /** The routing policy version the decision was made under (0: the built-in default). */
   policyVersion?: number | undefined;
+  /** The only services it may use (a budgeted run's step): failover keeps to them. */
+  allowed?: string[] | undefined;
   logged?: LoggedChoice | undefined;
 }
 
@@ -176,16 +178,19 @@ export class Router {
    * {@link route} for a task and strategy that are already validated (the worker's). Without a
    * strategy, the active policy's default applies.
    */
-  async routeTask(task: Task, strategy?: StrategyName): Promise<RoutingDecision> {
+  async routeTask(
+    task: Task,
+    strategy?: StrategyName,
+    options: { only?: readonly string[] | undefined } = {},
+  ): Promise<RoutingDecision> {
     const policy = await this.#policy();
     const chosen = policy.strategies[strategy ?? strategyFor(policy.policy, task.type)];
     let services = await this.#ports.listServices();
     const now = this.#ports.now();
     const admission = chosen.admission?.(task);
-    const accepts = withoutEjected(
-      policy.policy,
-      task,
-      admission?.accepts ?? ((s: Service) => isCapable(s, task)),
+    const accepts = within(
+      options.only,
+      withoutEjected(policy.policy, task, admission?.accepts ?? ((s: Service) => isCapable(s, task))),
     );
     let eligible = eligibleServices(services, accepts, now);
     // A cached registry may predate the service that can take this task: read it again first.
@@ -224,6 +229,7 @@ export class Router {
       reason: ranking.because,
       decidedAt: now.toISOString(),
       policyVersion: policy.version,
+      ...(options.only ? { allowed: [...options.only] } : {}),
       logged: {
         candidates: ranking.ranked.map(({ service }) => service.name),
         chosen: primary.service.name,
@@ -269,10 +275,13 @@ export class Router {
     const task = parseInput(taskSchema, taskInput, 'task');
     const policy = await this.#policy();
     const strategy = policy.strategies[decision.strategy] ?? policy.strategies.capability;
-    const accepts = withoutEjected(
-      policy.policy,
-      task,
-      strategy.admission?.(task).accepts ?? ((s: Service) => isCapable(s, task)),
+    const accepts = within(
+      decision.allowed,
+      withoutEjected(
+        policy.policy,
+        task,
+        strategy.admission?.(task).accepts ?? ((s: Service) => isCapable(s, task)),
+      ),
     );
     const services = await (this.#ports.freshServices ?? this.#ports.listServices)();
     const [allTime, recent] = await Promise.all([
@@ -303,6 +312,14 @@ export class Router {
       },
     };
   }
+}
+
+/** `accepts`, and only the services in `only` when it is given (a budget's choice). */
+function within(
+  only: readonly string[] | undefined,
+  accepts: (service: Service) => boolean,
+): (service: Service) => boolean {
+  return only === undefined ? accepts : (service) => only.includes(service.name) && accepts(service);
 }
 
 /** `accepts`, less the services the policy ejects for the task's type. */

@@ -64,9 +64,11 @@
  * `<id> (items)`); the other states carry a space (which a step id cannot), so names never
  * collide, and they stay within the 80-character limit.
  */
+
 import { ValidationError } from '../errors.ts';
 import { criticalPath, type Durations, planBranches, topologicalOrder } from './dag.ts';
 import { childExecutionType, type ForEach, mapLabel } from './fan-out.ts';
+import type { RunBudgetPlan } from './run-budget.ts';
 import { kindOf, LAMBDA_INVOKE, LAMBDA_INVOKE_WAIT_FOR_TOKEN, STEP_KINDS } from './step-kinds.ts';
 import {
   effectiveRetries,
@@ -87,7 +89,7 @@ export const PAUSED_ERROR = 'WorkflowPaused';
 /** Thrown when the run has used up its time (active time: pauses do not count). */
 export const TIMED_OUT_ERROR = 'WorkflowTimedOut';
 /** Errors a retry cannot fix. */
-export const NOT_RETRIED_ERRORS = ['WorkflowCancelled', 'ValidationError', TIMED_OUT_ERROR];
+export const NOT_RETRIED_ERRORS = ['WorkflowCancelled', 'ValidationError', TIMED_OUT_ERROR, 'BudgetExceeded'];
 /** The last state of a successful Express run (see {@link RunEndPayload}). */
 export const RECORD_END_STATE = 'Record end';
 /** The Parallel state whose branches are the step chains. */
@@ -159,6 +161,8 @@ export interface RunRef {
   id: string;
   /** When the run's time is up, before pauses: the step handler adds the time spent paused. */
   deadline: string;
+  /** The run's budget and the steps it is planned over, when it has one. */
+  budget?: RunBudgetPlan | undefined;
 }
 
 /** What an execution of a compiled workflow starts with. */

@@ -29,6 +29,10 @@ export interface RunControl {
   pausedSeconds: number;
   /** When the current pause began. */
   pausedAt?: string | undefined;
+  /** Steps that have started (ended or not). */
+  started: readonly string[];
+  /** A budgeted run: what its ended steps cost plus what its running steps are expected to (USD). */
+  committedUsd: number;
 }
 
 /** Whether a gate waiting for `after` may open: the run is running and they have all ended. */

@@ -11,6 +11,13 @@ import { type Task, taskSchema } from '../task.ts';
 import { type CallAttempt, costOfCalls } from '../task-record.ts';
 import { type CallbackOffers, type RunOutcome, TaskRun, type TaskRunPorts } from '../task-run.ts';
 import {
+  admissibleOptions,
+  type BudgetRefusal,
+  type BudgetStep,
+  DEFAULT_BUDGET_MARGIN,
+  remainingFloor,
+} from './budget.ts';
+import {
   GATE_WAIT_SECONDS,
   type GatePayload,
   type RunEndPayload,
@@ -28,6 +35,7 @@ import {
   placeItems,
   withItem,
 } from './fan-out.ts';
+import { BudgetExceeded, type RunBudgetPlan } from './run-budget.ts';
 import {
   gateReady,
   openGate,
@@ -153,6 +161,18 @@ export interface StepRunnerPorts extends Omit<TaskRunPorts, 'router'> {
   engine: Pick<WorkflowEngine, 'sendTaskSuccess'>;
   /** How an Express gate waits between looks at the control item (tests pass a fast one). */
   sleep?(ms: number): Promise<void>;
+  /** The planner's view of a budgeted run's steps, from the registry and learned statistics. */
+  budgetSteps?(plan: RunBudgetPlan): Promise<BudgetStep[]>;
+}
+
+/** What a budgeted step may use, and the money it holds while it runs. */
+interface BudgetGuard {
+  /** Undefined for a step the plan does not know (the run was changed since it started). */
+  allowed: string[] | undefined;
+  /** Commits the expected cost of the routed service, or throws `BudgetExceeded`. */
+  commit(route: RoutingDecision): Promise<void>;
+  /** Replaces what was committed by what the calls cost. */
+  settle(calls: readonly CallAttempt[]): Promise<void>;
 }
 
 /** Longest pause between two looks of an Express gate at its dependencies. */
@@ -201,7 +221,9 @@ export class StepRunner {
     executionName: string,
     stepId: string,
     payload: { run?: RunRef | undefined; taskToken?: string | undefined },
-  ): Promise<{ answer: StepAnswer } | { startedAt: string; statuses: Record<string, StepResult> }> {
+  ): Promise<
+    { answer: StepAnswer } | { startedAt: string; statuses: Record<string, StepResult>; run: RunControl }
+  > {
     const { workflows } = this.#ports;
     const startedAt = this.#ports.now().toISOString();
     const token = payload.taskToken;
@@ -234,7 +256,7 @@ export class StepRunner {
     const statuses = Object.fromEntries(
       Object.entries(start.run.ended).map(([id, status]) => [id, { status }]),
     );
-    return { startedAt, statuses };
+    return { startedAt, statuses, run: start.run };
   }
 
   async #step(executionName: string, payload: StepPayload): Promise<StepAnswer> {
@@ -262,6 +284,8 @@ export class StepRunner {
         },
       ]);
     }
+    const plan = payload.run?.budget;
+    const guard = plan && (await this.#budgetGuard(executionName, stepId, plan, begun.run, startedAt));
     const task = taskSchema.parse({
       id: `${executionName}.${stepId}`.slice(0, 128),
       type: payload.step.action,
@@ -291,6 +315,7 @@ export class StepRunner {
               url: `${(this.#ports.callbackBaseUrl as string).replace(/\/+$/, '')}/callbacks/${encodeURIComponent(token)}`,
             };
           },
+      guard,
     );
     if (outcome.kind === 'waiting') {
       // The callback may already have come and settled the step: only a running step starts waiting.
@@ -332,6 +357,7 @@ export class StepRunner {
           costUsd: costOfCalls(calls),
         }),
         learned,
+        guard?.settle(calls),
       ]);
     };
     if (failure !== undefined || outcome.kind !== 'succeeded') {
@@ -345,6 +371,77 @@ export class StepRunner {
   }
 
   /**
+   * The budget check of a step of a budgeted run (see `budget.ts`): the services that keep the run
+   * within its budget, given what is committed (ended steps' costs and running steps' estimates,
+   * on the control item the start just returned) and the time elapsed. With none, the step is
+   * recorded FAILED and the run fails with `BudgetExceeded`, before anything more is spent. The
+   * routed service's estimate is then committed with a conditional write, so parallel steps
+   * cannot both take the last of the budget; the step's end replaces it with what it cost.
+   */
+  async #budgetGuard(
+    executionName: string,
+    stepId: string,
+    plan: RunBudgetPlan,
+    run: RunControl,
+    startedAt: string,
+  ): Promise<BudgetGuard> {
+    const { workflows } = this.#ports;
+    const steps = (await this.#ports.budgetSteps?.(plan)) ?? [];
+    // Steps that started are paid for in `committedUsd`: the rest is what is still to plan.
+    const ended = new Set([...Object.keys(run.ended), ...run.started.filter((id) => id !== stepId)]);
+    const state = {
+      spentUsd: run.committedUsd,
+      elapsedMs: Date.parse(startedAt) - Date.parse(plan.startedAt),
+      ended,
+    };
+    const fail = async (refusal: {
+      cause: string;
+      figures: Record<string, number>;
+      limit: BudgetRefusal['limit'];
+    }) => {
+      const error = new BudgetExceeded(refusal);
+      await workflows.updateStep(executionName, stepId, {
+        status: 'FAILED',
+        at: startedAt,
+        endedAt: startedAt,
+        error: error.message,
+      });
+      return error;
+    };
+    if (!steps.some((s) => s.id === stepId)) {
+      // A step the plan does not know (the run was changed since it started): routed as usual.
+      return { allowed: undefined, commit: async () => {}, settle: async () => {} };
+    }
+    const check = admissibleOptions(plan, steps, stepId, state, DEFAULT_BUDGET_MARGIN);
+    if (!check.ok) throw await fail(check);
+    const step = steps.find((s) => s.id === stepId) as BudgetStep;
+    const rest = remainingFloor(steps, ended, stepId).costUsd * (1 + DEFAULT_BUDGET_MARGIN);
+    let committed = 0;
+    return {
+      allowed: check.allowed,
+      commit: async (route) => {
+        if (plan.max_cost_usd === undefined) return;
+        const option = step.options.find((o) => o.service === route.primary);
+        const amount = (option?.expectedCostUsd ?? 0) * (step.times ?? 1) * (1 + DEFAULT_BUDGET_MARGIN);
+        const ceiling = plan.max_cost_usd - amount - rest;
+        if (!(await workflows.commitBudget(executionName, amount, ceiling + 1e-9))) {
+          throw await fail({
+            limit: 'cost',
+            cause: `other steps of the run committed the budget first: ${route.primary} (about $${round(amount)}) and the cheapest way through the rest ($${round(rest)}) no longer fit in $${plan.max_cost_usd}`,
+            figures: { maxCostUsd: plan.max_cost_usd, stepUsd: amount, restUsd: rest },
+          });
+        }
+        committed = amount;
+      },
+      settle: async (calls) => {
+        const delta = (costOfCalls(calls) ?? 0) - committed;
+        if (plan.max_cost_usd !== undefined && delta !== 0)
+          await workflows.settleBudget(executionName, delta);
+      },
+    };
+  }
+
+  /**
    * Decides, routes and calls a task (a step's, or one item's), failing over within the
    * invocation. What the statistics learned is being written when this returns.
    */
@@ -352,6 +449,7 @@ export class StepRunner {
     task: Task,
     startedAt: string,
     callback: CallbackOffers | undefined,
+    guard?: BudgetGuard,
   ): Promise<{
     outcome: RunOutcome;
     calls: CallAttempt[];
@@ -366,7 +464,8 @@ export class StepRunner {
     let route: RoutingDecision | undefined;
     let outcome: RunOutcome | undefined;
     try {
-      route = await this.#ports.router.routeTask(task);
+      route = await this.#ports.router.routeTask(task, undefined, { only: guard?.allowed });
+      await guard?.commit(route);
     } catch (error) {
       if (!(error instanceof NoRouteError)) throw error;
       outcome = { kind: 'failed', error: { kind: 'no_route', message: error.message } };
@@ -715,4 +814,8 @@ function dependenciesEnded(
   for (const dep of [...step.dependencies, ...(step.any_of ?? []).flat()])
     results[dep] ??= { status: 'SUCCEEDED' };
   return results;
+}
+
+function round(usd: number): number {
+  return Math.round(usd * 10_000) / 10_000;
 }

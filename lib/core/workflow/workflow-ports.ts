@@ -56,6 +56,10 @@ export interface WorkflowRepository {
 
   /** The outputs of succeeded steps, by step id (read consistently: a step may have just ended). */
   stepOutputs(executionName: string, stepIds: readonly string[]): Promise<Record<string, unknown>>;
+  /** Budgeted runs: commits money to a step if what is committed is at most `ceiling`. */
+  commitBudget(executionName: string, amount: number, ceiling: number): Promise<boolean>;
+  /** Budgeted runs: replaces a step's committed estimate by its cost. */
+  settleBudget(executionName: string, delta: number): Promise<void>;
   /** Writes the record of one item of a fan-out step (a retry of the item writes it again). */
   putStepItem(executionName: string, stepId: string, record: StepItemRecord): Promise<void>;
   /** The records of items 0 to `count - 1` of a fan-out step, in order (read consistently). */

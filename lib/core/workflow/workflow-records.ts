@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { RoutingDecision } from '../routing/router.ts';
 import type { CallAttempt } from '../task-record.ts';
 import type { ItemResult } from './fan-out.ts';
+import type { RunBudgetPlan } from './run-budget.ts';
 import type { RunChangeRecord } from './run-change.ts';
 import type { RunControl, StepEnd } from './run-control.ts';
 import type { WorkflowTemplate } from './template.ts';
@@ -83,6 +84,8 @@ export interface WorkflowExecutionRecord {
   runTemplate?: WorkflowTemplate | undefined;
   /** Who changed the run, what and when. */
   changes?: RunChangeRecord[] | undefined;
+  /** The budget the run started with, and its plan (see `run-budget.ts`). */
+  budget?: RunBudgetPlan | undefined;
   createdAt: string;
   updatedAt: string;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { callbackBody, failureText, keptOutput } from '../callback-body.ts';
 import { tokenHash } from '../callback-tokens.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import {
   assertSameRequest,
   requestHash as hashRequest,
@@ -15,7 +15,9 @@ import { identifier } from '../names.ts';
 import type { CallObservation } from '../statistics.ts';
 import { costOfCalls } from '../task-record.ts';
 import { parseInput } from '../validation.ts';
+import type { BudgetStep, RunBudget } from './budget.ts';
 import { type CompileStats, compileWorkflow, executionInput, TIMED_OUT_ERROR } from './compile.ts';
+import { budgetPlan, type RunBudgetPlan, startRefusal } from './run-budget.ts';
 import { applyRunChange, type RunChangeRecord, runChangeSchema } from './run-change.ts';
 import { openReadyGates } from './run-control.ts';
 import { parseStepToken } from './step-token.ts';
@@ -52,6 +54,8 @@ export interface WorkflowServicePorts {
   recordCalls(calls: readonly CallObservation[]): Promise<void>;
   /** What is kept of a callback's output: large outputs by artifact reference (see `keepOutput`). */
   keepOutput?(output: unknown): Promise<unknown>;
+  /** The planner's view of a budgeted run's steps, from the registry and learned statistics. */
+  budgetSteps?(plan: RunBudgetPlan): Promise<BudgetStep[]>;
   now(): Date;
 }
 
@@ -262,7 +266,7 @@ export class WorkflowService {
   async start(
     workflowId: string,
     inputValue: unknown,
-    options: { idempotencyKey?: string } = {},
+    options: { idempotencyKey?: string; budget?: RunBudget | undefined } = {},
   ): Promise<StartedRun> {
     const head = await this.#head(workflowId);
     const given = parseInput(executionInputSchema, inputValue ?? {}, 'input');
@@ -273,6 +277,7 @@ export class WorkflowService {
     const input = applyInputs({ inputs }, given);
     // The input travels in the state of every step (Step Functions: 256 KB).
     assertWithin('runInput', jsonBytes(input));
+    const budget = options.budget && (await this.#budget(head, options.budget));
     const requestHash = hashRequest(input);
     const key =
       options.idempotencyKey === undefined ? undefined : parseIdempotencyKey(options.idempotencyKey);
@@ -290,6 +295,7 @@ export class WorkflowService {
       engine: head.engine,
       timeoutSeconds: head.timeoutSeconds,
       requestHash,
+      ...(budget ? { budget } : {}),
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
     };
@@ -303,7 +309,7 @@ export class WorkflowService {
       const { executionId } = await this.#ports.engine.start(
         head.aliasArn,
         executionName,
-        executionInput(input, { id: executionName, deadline }),
+        executionInput(input, { id: executionName, deadline, ...(budget ? { budget } : {}) }),
       );
       await this.#ports.workflows.setExecutionArn(executionName, executionId, this.#ports.now());
     } catch (error) {
@@ -322,6 +328,26 @@ export class WorkflowService {
       results: {},
     };
     return { created: true, execution };
+  }
+
+  /**
+   * The plan of a budgeted run of the current version, refused (422, naming the limit that
+   * cannot be kept, with the figures) when the budget is out of reach from the start.
+   */
+  async #budget(head: WorkflowHead, budget: RunBudget): Promise<RunBudgetPlan> {
+    const template = (await this.#version(head.workflowId, head.currentVersion))?.template;
+    if (!template || !this.#ports.budgetSteps) {
+      throw new ValidationError([
+        { field: 'budget', message: 'only workflows registered through the API take a budget' },
+      ]);
+    }
+    const plan = budgetPlan(template, budget, this.#ports.now().toISOString());
+    const refusal = startRefusal(await this.#ports.budgetSteps(plan), budget);
+    if (refusal) {
+      const field = refusal.limit === 'deadline' ? 'budget.deadline_seconds' : 'budget.max_cost_usd';
+      throw new ValidationError([{ field, message: `cannot be kept: ${refusal.cause}` }]);
+    }
+    return plan;
   }
 
   /**
@@ -552,7 +578,11 @@ export class WorkflowService {
     const { executionId } = await this.#ports.engine.start(
       machine,
       `${record.executionName.slice(0, 72)}-r${attempt}`,
-      executionInput(record.input, { id: record.executionName, deadline }),
+      executionInput(record.input, {
+        id: record.executionName,
+        deadline,
+        ...(record.budget ? { budget: record.budget } : {}),
+      }),
     );
     await this.#ports.workflows.restartExecution(record.executionName, executionId, now);
   }

@@ -212,7 +212,13 @@ describe('compileWorkflow: the product launch seed', () => {
       Comment: 'Product Images',
       Retry: [
         {
-          ErrorEquals: ['WorkflowPaused', 'WorkflowCancelled', 'ValidationError', 'WorkflowTimedOut'],
+          ErrorEquals: [
+            'WorkflowPaused',
+            'WorkflowCancelled',
+            'ValidationError',
+            'WorkflowTimedOut',
+            'BudgetExceeded',
+          ],
           MaxAttempts: 0,
         },
         BUSY_RETRY,
@@ -449,7 +455,13 @@ describe('compileWorkflow: options of steps and templates', () => {
     const states = allStates(compile(base).definition);
     expect(states.get('a')?.Retry).toEqual([
       {
-        ErrorEquals: ['WorkflowPaused', 'WorkflowCancelled', 'ValidationError', 'WorkflowTimedOut'],
+        ErrorEquals: [
+          'WorkflowPaused',
+          'WorkflowCancelled',
+          'ValidationError',
+          'WorkflowTimedOut',
+          'BudgetExceeded',
+        ],
         MaxAttempts: 0,
       },
       BUSY_RETRY,

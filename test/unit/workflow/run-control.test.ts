@@ -9,6 +9,8 @@ const control = (fields: Partial<RunControl> = {}): RunControl => ({
   gates: {},
   carried: {},
   pausedSeconds: 0,
+  started: [],
+  committedUsd: 0,
   ...fields,
 });
 
