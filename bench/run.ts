@@ -18,6 +18,7 @@ import { DEFAULT_MEMORY_MB, FUNCTIONS, memoryOf } from '../lib/app.ts';
 import { buildConsole } from '../lib/console/build.ts';
 import { productLaunchCampaign } from '../lib/core/workflow/examples.ts';
 import { MAX_EXPRESS_TIMEOUT_SECONDS } from '../lib/core/workflow/template.ts';
+import { budgetBench } from './budget-runs.ts';
 import { type ColdStartReport, coldStart } from './cold-start.ts';
 import {
   type CostAssumptions,
@@ -29,12 +30,14 @@ import {
 } from './cost-model.ts';
 import { DATA_COMMANDS, type HotPathsReport, hotPaths } from './hot-paths.ts';
 import { PRICES } from './prices.ts';
+import { economicsBench } from './routing-economics.ts';
 import {
   type PolicyName,
   type RoutingQualityReport,
   routingQuality,
   type Spread,
 } from './routing-quality.ts';
+import { replayBench } from './routing-replay.ts';
 import { type SlowFactoryReport, slowFactorySla } from './slow-factory.ts';
 import { entry, missing, type Summary, type SummaryEntry, summaryJson, summaryLines } from './summary.ts';
 import { type WorkflowCompileReport, workflowCompile, workflowTransitions } from './workflow-compile.ts';
@@ -48,6 +51,7 @@ const BENCHMARKS = [
   'workflow-throughput',
   'cold-start',
   'console',
+  'policy',
 ] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 
@@ -99,6 +103,9 @@ const slowRan = await run('slow-factory', 'slow factory', () => slowFactorySla()
 const throughputRan = await run('workflow-throughput', 'workflow throughput', () => workflowThroughput());
 const coldRan = await run('cold-start', 'cold start and size', () => coldStart());
 const consoleRan = await run('console', 'console bundle', () => buildConsole());
+const replayRan = await run('policy', 'replay estimate', async () => replayBench());
+const economicsRan = await run('policy', 'cost-aware and contextual routing', () => economicsBench());
+const budgetRan = await run('policy', 'budgeted runs', async () => budgetBench());
 const routing = reportOf(routingRan);
 const workflow = reportOf(workflowRan);
 const hot = reportOf(hotRan);
@@ -248,6 +255,24 @@ const summary: Summary = {
   compile_makespan_ratio_worst: from(workflowRan, (w) => w.makespan.ratio.max, NO_DAG),
   transitions_per_step: from(workflowRan, (w) => w.transitionsPerStep.mean, NO_DAG),
   gates_per_step: from(workflowRan, (w) => w.gatesPerStep.mean, NO_DAG),
+  replay_abs_error: from(replayRan, (r) => r.absError, 'the doubly robust estimate had no support'),
+  cost_aware_cost_ratio: from(economicsRan, (e) => e.costAware.costAwareCostRatio, SIDE_WITHOUT_SUCCESS),
+  cost_aware_success_ratio: from(
+    economicsRan,
+    (e) => e.costAware.costAwareSuccessRatio,
+    SIDE_WITHOUT_SUCCESS,
+  ),
+  budget_overruns: from(budgetRan, (b) => b.overruns, 'no budgeted run was simulated'),
+  contextual_success_ratio: from(
+    economicsRan,
+    (e) => e.contextual.contextualSuccessRatio,
+    'the oracle had no success',
+  ),
+  noncontextual_success_ratio: from(
+    economicsRan,
+    (e) => e.contextual.nonContextualSuccessRatio,
+    'the oracle had no success',
+  ),
   console_bundle_gzip_kb: from(
     consoleRan,
     (b) => Math.round((b.gzipBytes / 1024) * 10) / 10,
@@ -271,6 +296,7 @@ const report = {
   timingsMs: timings,
   failures,
   routingQuality: routing,
+  policy: { replay: reportOf(replayRan), economics: reportOf(economicsRan), budget: reportOf(budgetRan) },
   workflowCompile: workflow,
   hotPaths: hot,
   slowFactory: slow,
@@ -336,6 +362,7 @@ for (const [name, printSection] of [
   ['workflow-throughput', () => throughput && printWorkflowThroughput(throughput)],
   ['cold-start', () => cold && printColdStart(cold)],
   ['cost', () => cost && printCost(cost)],
+  ['policy', () => printPolicy()],
 ] as const) {
   try {
     printSection();
@@ -353,6 +380,40 @@ print(`summary: ${summaryOut}`);
 print();
 for (const line of summaryLines(summary)) print(line);
 console.log(lines.join('\n'));
+
+function printPolicy() {
+  const replay = reportOf(replayRan);
+  const economics = reportOf(economicsRan);
+  const budget = reportOf(budgetRan);
+  if (!replay && !economics && !budget) return;
+  print();
+  print('8. ROUTING POLICY: REPLAY, COST, CONTEXT, BUDGETS');
+  if (replay) {
+    print(
+      `replay: ${replay.setup.decisions} logged decisions; target policy's actual success ${n(replay.actual.successRate)}; effective sample size ${n(replay.effectiveSampleSize, 0)}`,
+    );
+    columns(Object.entries(replay.estimators), [
+      ['estimator', ([name]) => name],
+      ['estimate', ([, e]) => n(e.successRate?.estimate)],
+      ['95% CI', ([, e]) => (e.successRate ? `${n(e.successRate.low)}-${n(e.successRate.high)}` : '-')],
+      ['|error|', ([, e]) => n(e.error ?? undefined, 4)],
+    ]);
+  }
+  if (economics) {
+    const c = economics.costAware;
+    print(
+      `cost-aware learned vs success-only: cost x${n(c.costAwareCostRatio)}, success x${n(c.costAwareSuccessRatio)}; cost strategy: cost x${n(c.costStrategyCostRatio)}, success x${n(c.costStrategySuccessRatio)}`,
+    );
+    print(
+      `contextual learned / oracle success: ${n(economics.contextual.contextualSuccessRatio)} (without features ${n(economics.contextual.nonContextualSuccessRatio)})`,
+    );
+  }
+  if (budget) {
+    print(
+      `budgeted runs: ${budget.runs} simulated, ${budget.refusedAtStart} refused at start, ${budget.completed} completed, ${budget.stoppedBudgetExceeded} stopped with BudgetExceeded, ${budget.overruns} cost overruns, ${budget.deadlineOverruns} past their deadline, ${budget.switchedToCheaper} switched to cheaper services`,
+    );
+  }
+}
 
 function printHotPaths(h: HotPathsReport) {
   print();

@@ -32,6 +32,12 @@ export const SUMMARY_KEYS = [
   'transitions_per_step',
   'gates_per_step',
   'console_bundle_gzip_kb',
+  'replay_abs_error',
+  'cost_aware_cost_ratio',
+  'cost_aware_success_ratio',
+  'budget_overruns',
+  'contextual_success_ratio',
+  'noncontextual_success_ratio',
 ] as const;
 
 export type SummaryKey = (typeof SUMMARY_KEYS)[number];
