@@ -47,6 +47,7 @@ describe.each(backends())('flow control on $kind', (backend) => {
     for (const refusal of refused)
       expect(refusal).toEqual({
         granted: false,
+        limit: 'inFlight',
         reason: 'media-a has 5 of 5 calls in flight',
         // The clock stands still: the earliest lease frees its slot a whole lease from now.
         retryAfterMs: LEASE_MS,
@@ -78,6 +79,7 @@ describe.each(backends())('flow control on $kind', (backend) => {
     clock.advance(2_000);
     expect(await flow.acquire('media-a', limits, 10_000)).toEqual({
       granted: false,
+      limit: 'inFlight',
       reason: 'media-a has 2 of 2 calls in flight',
       retryAfterMs: 6_000,
     });
@@ -116,6 +118,7 @@ describe.each(backends())('flow control on $kind', (backend) => {
     clock.advance(20_000);
     expect(await flow.acquire('media-a', limits, LEASE_MS)).toEqual({
       granted: false,
+      limit: 'perMinute',
       reason: 'media-a has made 3 of 3 calls this minute',
       retryAfterMs: 10_000,
     });

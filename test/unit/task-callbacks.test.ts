@@ -123,6 +123,7 @@ describe('TaskCallbacks.complete', () => {
         timedOut: false,
         latencyMs: 10_000,
         at: '2026-01-15T10:00:10.000Z',
+        features: ['priority=normal', 'size=small'],
       },
     ]);
     expect(w.log).toEqual(['save', 'recordCalls']);

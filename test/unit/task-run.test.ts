@@ -449,6 +449,7 @@ describe('TaskRun: callbacks', () => {
       latencyMs: 29_040,
       at: '2026-01-15T10:00:30.000Z',
       routedBy: undefined,
+      features: ['priority=normal', 'size=small'],
     };
     expect(h.run.observations).toEqual([expected]);
     expect(h.observed).toEqual([expected]);
@@ -476,6 +477,7 @@ describe('TaskRun: what is learned', () => {
         latencyMs: 30,
         at: '2026-01-15T10:00:00.030Z',
         routedBy: 'capability',
+        features: ['priority=normal', 'size=small'],
       },
       {
         taskType: 'generic',
@@ -485,6 +487,7 @@ describe('TaskRun: what is learned', () => {
         latencyMs: 200,
         at: '2026-01-15T10:00:00.230Z',
         routedBy: undefined,
+        features: ['priority=normal', 'size=small'],
       },
       {
         taskType: 'generic',
@@ -494,6 +497,7 @@ describe('TaskRun: what is learned', () => {
         latencyMs: 70,
         at: '2026-01-15T10:00:00.300Z',
         routedBy: undefined,
+        features: ['priority=normal', 'size=small'],
       },
     ]);
     expect(h.observed).toEqual(h.run.observations);

@@ -172,6 +172,7 @@ describe('TaskWorker: a first message', () => {
         latencyMs: 120,
         at: '2026-01-15T10:00:00.120Z',
         routedBy: 'capability',
+        features: ['priority=normal', 'size=small'],
       },
     ]);
     // The statistics are written after the save.

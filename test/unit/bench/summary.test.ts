@@ -36,6 +36,12 @@ const ISSUE_KEYS = [
   'transitions_per_step',
   'gates_per_step',
   'console_bundle_gzip_kb',
+  'replay_abs_error',
+  'cost_aware_cost_ratio',
+  'cost_aware_success_ratio',
+  'budget_overruns',
+  'contextual_success_ratio',
+  'noncontextual_success_ratio',
 ];
 
 /** Every key missing, then `figures` over it. */

@@ -66,13 +66,16 @@ describe('Router.route', () => {
       retryPolicy: { backoff: 'exponential', maxRetries: 3, timeoutSeconds: 30, factor: 2, jitter: 0 },
       retrySchedule: [1, 2, 4],
       candidates: [
-        { name: 'email-ai', health: 'healthy', load: 0, score: 1.5 },
-        { name: 'email-generalist', health: 'healthy', load: 2, score: 1 + 1 / 3 },
+        { name: 'email-ai', health: 'healthy', load: 0, score: 1.5, probability: 1 },
+        { name: 'email-generalist', health: 'healthy', load: 2, score: 1 + 1 / 3, probability: 0 },
       ],
       rule: undefined,
       explored: false,
       reason: 'capability match: email-ai is the most specific for email_campaign',
       decidedAt: '2026-01-15T10:00:00.000Z',
+      // The built-in policy, and what replay needs of a first decision.
+      policyVersion: 0,
+      logged: { candidates: ['email-ai', 'email-generalist'], chosen: 'email-ai', propensity: 1 },
     });
   });
 
@@ -115,7 +118,9 @@ describe('Router.route', () => {
     const decision = await new Router(ports).route({ id: 't', type: 'email_campaign' });
     expect(decision.primary).toBe('slow');
     expect(decision.fallbacks).toEqual([]);
-    expect(decision.candidates).toEqual([{ name: 'slow', health: 'degraded', load: 0, score: 1.5 }]);
+    expect(decision.candidates).toEqual([
+      { name: 'slow', health: 'degraded', load: 0, score: 1.5, probability: 1 },
+    ]);
   });
 
   it('gives an unhealthy service trial traffic once its cooldown is over', async () => {
