@@ -237,3 +237,57 @@ export interface Suggestion {
   decisionNote?: string;
   impact?: { recordedAt: string; metrics: Record<string, MetricImpact>; notes?: string };
 }
+
+export interface RoutingPolicy {
+  defaultStrategy: string;
+  strategyByTaskType: Record<string, string>;
+  rules: Array<{ id: string; name: string; target: string; priority: number }>;
+  defaultTarget?: string;
+  ejected: Record<string, { taskTypes?: string[]; reason?: string }>;
+  costWeight: number;
+  costMinSuccess: number;
+  limits: Record<string, { maxInFlight?: number; callsPerMinute?: number }>;
+}
+
+export interface ActivePolicy {
+  version: number;
+  policy: RoutingPolicy;
+  source: 'built-in' | 'stored';
+  activatedAt?: string;
+  activatedBy?: string;
+}
+
+export interface PolicyVersion {
+  version: number;
+  policy: RoutingPolicy;
+  createdBy: string;
+  reason?: string;
+  createdAt: string;
+  suggestionId?: string;
+  activations: Array<{ at: string; by: string }>;
+  active: boolean;
+}
+
+export interface Interval {
+  estimate: number;
+  low: number;
+  high: number;
+}
+
+export interface ReplayReport {
+  window: { since: string; until: string };
+  tasksRead: number;
+  truncated: boolean;
+  estimator: string;
+  estimate: {
+    decisions: number;
+    overlapping: number;
+    effectiveSampleSize: number;
+    supported: boolean;
+    reason?: string;
+    successRate: Interval | null;
+    meanCostUsd: Interval | null;
+    p95LatencyMs: number | null;
+    logged: { successRate: number | null; meanCostUsd: number | null; p95LatencyMs: number | null };
+  };
+}

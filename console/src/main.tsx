@@ -1,6 +1,7 @@
 import { render } from 'preact';
 import { ApiDownBanner, PageTitle } from './components.tsx';
 import { ModulesPage } from './pages/modules.tsx';
+import { RoutingPage } from './pages/routing.tsx';
 import { RunDetailPage } from './pages/run-detail.tsx';
 import { RunsPage } from './pages/runs.tsx';
 import { ServicesPage } from './pages/services.tsx';
@@ -14,6 +15,7 @@ const SECTIONS = [
   { to: '/runs', label: 'Runs', owns: ['/runs', '/tasks', ''] },
   { to: '/services', label: 'Services', owns: ['/services'] },
   { to: '/modules', label: 'Modules', owns: ['/modules'] },
+  { to: '/routing', label: 'Routing', owns: ['/routing'] },
   { to: '/suggestions', label: 'Suggestions', owns: ['/suggestions'] },
   { to: '/workflows', label: 'Workflows', owns: ['/workflows'] },
 ] as const;
@@ -32,6 +34,7 @@ function Page({ place }: { place: Place }) {
   if (params) return <TaskDetailPage key={params.id} taskId={params.id as string} />;
   if (path === '/services') return <ServicesPage />;
   if (path === '/modules') return <ModulesPage />;
+  if (path === '/routing') return <RoutingPage />;
   if (path === '/suggestions') return <SuggestionsPage place={place} />;
   if (path === '/workflows') return <WorkflowsPage />;
   params = match('/workflows/:id', path);

@@ -265,6 +265,33 @@ describe('the web console', () => {
     await page.waitForURL(new RegExp(`/console/tasks/${failedTaskId}$`));
   }, 30_000);
 
+  it('shows the routing policy in force, its versions, and a replay of a draft next to it', async () => {
+    const draft = await api.put('/routing/policy', {
+      changedBy: 'ana',
+      reason: 'try learned routing',
+      policy: { defaultStrategy: 'learned' },
+    });
+    expect(draft.status, JSON.stringify(draft.body)).toBe(201);
+    await page.goto(`${base}/console/routing`);
+    await expect.poll(() => page.locator('#active-policy').textContent()).toContain('Active: version 0');
+    const row = page.locator(`tr[data-version="${draft.body.version}"]`);
+    await expect.poll(() => row.textContent()).toContain('try learned routing');
+    await row.getByRole('button', { name: `Replay version ${draft.body.version}` }).click();
+    const heading = page.locator('#replay-heading');
+    await expect.poll(() => heading.count(), { timeout: 15_000 }).toBe(1);
+    const table = page.locator('[aria-labelledby="replay-heading"] table');
+    await expect
+      .poll(() => table.textContent(), { timeout: 15_000 })
+      .toContain(`Version ${draft.body.version}`);
+    expect(await table.textContent()).toContain('Version 0 (active)');
+    // The candidate's cell holds an estimate or says it has no support; never a spinner or an error.
+    await expect
+      .poll(() => table.locator(`td[data-replay="${draft.body.version}"]`).textContent())
+      .not.toBe('…');
+    expect(await table.locator(`td[data-replay="${draft.body.version}"]`).textContent()).not.toBe('failed');
+    await screenshot(page, 'routing');
+  }, 40_000);
+
   it('says so in a banner when the API stops answering', async () => {
     await page.goto(`${base}/console/runs`);
     await runtime.stop();

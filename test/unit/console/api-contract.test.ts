@@ -32,4 +32,10 @@ describe('the console reads the answers as the API declares them', () => {
     expectTypeOf<Answer<typeof Api.execution>['steps'][number]>().toExtend<Console.StepRecord>();
     expectTypeOf<Answer<typeof Api.execution>>().toExtend<Console.ExecutionView>();
   });
+
+  it('the routing policy and its replay', () => {
+    expectTypeOf<Answer<typeof Api.activePolicy>>().toExtend<Console.ActivePolicy>();
+    expectTypeOf<Answer<typeof Api.policyVersion>>().toExtend<Console.PolicyVersion>();
+    expectTypeOf<Answer<typeof Api.replayReport>>().toExtend<Console.ReplayReport>();
+  });
 });
