@@ -1,21 +1,12 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../core/errors.ts';
-import type { ActivePolicy, RoutingPolicy } from '../core/routing/policy.ts';
+import type { StoredPolicyVersion } from '../core/routing/policies.ts';
+import type { ActivePolicy } from '../core/routing/policy.ts';
 import { IF_ABSENT, type Item, stripKeys, Table } from './dynamo.ts';
 import { registryKeys, VERSION_PREFIX } from './keys.ts';
 
 /** One stored version of the routing policy, with who made it and why. */
-export interface PolicyVersion {
-  version: number;
-  policy: RoutingPolicy;
-  createdBy: string;
-  reason?: string | undefined;
-  createdAt: string;
-  /** The accepted suggestion this version embodies, when it came from one. */
-  suggestionId?: string | undefined;
-  /** Each time this version was made the active one. */
-  activations: Array<{ at: string; by: string }>;
-}
+export type PolicyVersion = StoredPolicyVersion;
 
 /** Which version is active, since when and by whom. */
 export interface PolicyPointer {

@@ -22,15 +22,21 @@ export type PolicyChangeInput = z.input<typeof policyChangeSchema>;
 
 export const policyActivationSchema = z.object(author).strict();
 
-/** A stored version as the API shows it. */
-export interface PolicyVersionView {
+/** One stored version of the routing policy, with who made it and why. */
+export interface StoredPolicyVersion {
   version: number;
   policy: RoutingPolicy;
   createdBy: string;
   reason?: string | undefined;
   createdAt: string;
+  /** The accepted suggestion this version embodies, when it came from one. */
   suggestionId?: string | undefined;
+  /** Each time this version was made the active one. */
   activations: Array<{ at: string; by: string }>;
+}
+
+/** A stored version as the API shows it: whether it is the active one. */
+export interface PolicyVersionView extends StoredPolicyVersion {
   active: boolean;
 }
 
@@ -51,9 +57,9 @@ export interface PolicyPorts {
     reason?: string | undefined;
     createdAt: string;
     suggestionId?: string | undefined;
-  }): Promise<Omit<PolicyVersionView, 'active'>>;
-  getVersion(version: number): Promise<Omit<PolicyVersionView, 'active'> | undefined>;
-  listVersions(): Promise<Array<Omit<PolicyVersionView, 'active'>>>;
+  }): Promise<StoredPolicyVersion>;
+  getVersion(version: number): Promise<StoredPolicyVersion | undefined>;
+  listVersions(): Promise<StoredPolicyVersion[]>;
   pointer(): Promise<{ version: number; activatedAt: string; activatedBy: string } | undefined>;
   /** Switches to `version` if the active one is still `expected`; a conflict otherwise. */
   activate(version: number, by: string, at: string, expected: number): Promise<unknown>;
