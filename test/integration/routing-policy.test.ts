@@ -181,6 +181,39 @@ describe('routing policy versions', () => {
     );
   }, 30_000);
 
+  it('turns an accepted routing suggestion into a draft version, linked both ways, and activates nothing', async () => {
+    const activeBefore = (await runtime.api.get('/routing/policy')).body.version;
+    const down = await runtime.api.put('/services/research/health', {
+      health: 'unhealthy',
+      reason: 'probe failed',
+    });
+    expect(down.status).toBe(200);
+    const analysed = await runtime.api.post('/local/schedules/AnalyzePerformance/run', {});
+    expect(analysed.status, JSON.stringify(analysed.body)).toBeLessThan(300);
+    const listed = (await runtime.api.get('/suggestions?status=pending')).body.suggestions;
+    const suggestion = listed.find((s: { title: string }) => s.title === 'research is unhealthy');
+    expect(suggestion?.proposedAction.type).toBe('disable_service');
+
+    const accepted = await runtime.api.post(`/suggestions/${suggestion.id}/accept`, { decidedBy: 'ana' });
+    expect(accepted.status).toBe(200);
+    expect(accepted.body).toMatchObject({ status: 'accepted', policyVersion: expect.any(Number) });
+    const draft = (await runtime.api.get(`/routing/policies/${accepted.body.policyVersion}`)).body;
+    expect(draft).toMatchObject({
+      suggestionId: suggestion.id,
+      createdBy: 'ana',
+      active: false,
+      activations: [],
+    });
+    expect(draft.policy.ejected.research.reason).toContain(suggestion.id);
+    // Made from the active policy: everything else is as it was.
+    const { ejected: _e, ...rest } = draft.policy;
+    const { ejected: _a, ...activeRest } = (await runtime.api.get('/routing/policy')).body.policy;
+    expect(rest).toEqual(activeRest);
+    expect((await runtime.api.get('/routing/policy')).body.version).toBe(activeBefore);
+
+    await runtime.api.put('/services/research/health', { health: 'healthy' });
+  });
+
   /** Waits until new decisions are made under `version` (workers re-read the pointer on a timer). */
   async function waitForVersion(version: number) {
     await new Promise((r) => setTimeout(r, 300));

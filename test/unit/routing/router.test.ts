@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NoRouteError, ValidationError } from '../../../lib/core/errors.ts';
+import { routingPolicySchema } from '../../../lib/core/routing/policy.ts';
 import {
   failoverDecision,
   Router,
@@ -464,5 +465,56 @@ describe('failover', () => {
     expect(() => failoverDecision({} as RoutingDecision, [], accepts, utility, now)).toThrow(
       'decision: must be a routing decision returned by route()',
     );
+  });
+});
+
+describe('Router under a stored policy', () => {
+  const withPolicy = (services: Service[], policy: Record<string, unknown>, version = 3) => {
+    const ports = makePorts(services);
+    let active = { version, policy: routingPolicySchema.parse(policy) };
+    return {
+      router: new Router({ ...ports, activePolicy: async () => active }),
+      switchTo: (next: Record<string, unknown>, v: number) => {
+        active = { version: v, policy: routingPolicySchema.parse(next) };
+      },
+    };
+  };
+
+  it('takes the strategy of the task type, leaves out ejected services, and picks retries per service first', async () => {
+    const { router } = withPolicy([email('a'), email('b'), email('c')], {
+      defaultStrategy: 'capability',
+      strategyByTaskType: { email_campaign: 'least-loaded' },
+      ejected: { a: { taskTypes: ['email_campaign'] } },
+      retry: {
+        byTaskType: { email_campaign: { backoff: 'linear', maxRetries: 2, baseDelaySeconds: 3 } },
+        byService: { c: { maxRetries: 0 } },
+      },
+    });
+    const decision = await router.route({ id: 't', type: 'email_campaign' });
+    expect(decision).toMatchObject({ strategy: 'least-loaded', policyVersion: 3 });
+    expect(decision.candidates.map((c) => c.name)).not.toContain('a');
+    expect(decision.primary).toBe('b');
+    expect(decision.retrySchedule).toEqual([3, 6]);
+    const next = await router.failover(decision, { id: 't', type: 'email_campaign' });
+    expect(next.exhausted ? undefined : next.decision).toMatchObject({ primary: 'c', retrySchedule: [] });
+  });
+
+  it('keeps a decision to the services it was allowed, through failover', async () => {
+    const { router } = withPolicy([email('a'), email('b'), email('c')], {});
+    const decision = await router.routeTask(
+      { id: 't', type: 'email_campaign', priority: 'normal', keywords: [], parameters: {}, resources: {} },
+      undefined,
+      { only: ['b'] },
+    );
+    expect(decision).toMatchObject({ primary: 'b', fallbacks: [], allowed: ['b'] });
+    expect((await router.failover(decision, { id: 't', type: 'email_campaign' })).exhausted).toBe(true);
+  });
+
+  it('switches to a new version on the next decision', async () => {
+    const { router, switchTo } = withPolicy([email('a'), email('b')], { defaultStrategy: 'capability' });
+    expect((await router.route({ id: 't', type: 'email_campaign' })).policyVersion).toBe(3);
+    switchTo({ ejected: { a: {} } }, 4);
+    const decision = await router.route({ id: 't', type: 'email_campaign' });
+    expect(decision).toMatchObject({ policyVersion: 4, primary: 'b' });
   });
 });
