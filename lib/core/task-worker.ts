@@ -101,7 +101,7 @@ export class TaskWorker {
       }
     }
     const { task } = message;
-    const [services, stats] = await Promise.all([ports.services(), ports.statsFor(task.type)]);
+    const stats = await ports.statsFor(task.type);
     const decision = message.decision ?? (await ports.brain.decideTask(task));
     let route = message.route;
     let outcome: RunOutcome | undefined;
@@ -113,6 +113,9 @@ export class TaskWorker {
         outcome = { kind: 'failed', error: { kind: 'no_route', message: error.message } };
       }
     }
+    // Read after routing: a registry the router had to read again (a service new since the cache
+    // was filled) is the one the calls see, with its price.
+    const services = await ports.services();
     const run = new TaskRun(ports, {
       task,
       decision,

@@ -184,6 +184,7 @@ describe('workflows on the local runtime', () => {
       endpoint: slowMedia.endpoint,
       factoryType: 'render',
       capabilities: ['generate_video'],
+      costPerCall: 0.05,
     });
     await orchestrator.services.register({
       name: 'black-hole',
@@ -213,7 +214,13 @@ describe('workflows on the local runtime', () => {
     const ok = await api.post('/workflows/render-long/executions', {});
     const done = await api.until(`/executions/${ok.body.executionId}`, ended);
     expect(done.status).toBe('SUCCEEDED');
-    expect(step(done, 'render')).toMatchObject({ status: 'SUCCEEDED', service: 'render-farm' });
+    expect(step(done, 'render')).toMatchObject({
+      status: 'SUCCEEDED',
+      service: 'render-farm',
+      costUsd: 0.05,
+    });
+    // The call was made at the service's price, kept through the callback.
+    expect(done.costUsd).toBe(0.05);
     expect((done.results.render as { example?: boolean }).example).toBe(true);
 
     const lost = await api.post('/workflows/render-lost/executions', {});

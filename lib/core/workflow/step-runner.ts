@@ -456,8 +456,7 @@ export class StepRunner {
     route: RoutingDecision | undefined;
     learned: Promise<unknown>;
   }> {
-    const [services, stats, decision] = await Promise.all([
-      this.#ports.services(),
+    const [stats, decision] = await Promise.all([
       this.#ports.statsFor(task.type),
       this.#ports.brain.decideTask(task),
     ]);
@@ -470,6 +469,8 @@ export class StepRunner {
       if (!(error instanceof NoRouteError)) throw error;
       outcome = { kind: 'failed', error: { kind: 'no_route', message: error.message } };
     }
+    // Read after routing, as the task worker does (see there).
+    const services = await this.#ports.services();
     const run = new TaskRun(this.#ports, {
       task,
       decision,

@@ -664,6 +664,8 @@ export class WorkflowService {
         ? { status: 'SUCCEEDED' as const, output }
         : { status: 'FAILED' as const, error: failureText(message.error) }),
       service,
+      // What the factory says the work cost replaces the price the call was made at.
+      ...(message.cost === undefined ? {} : { costUsd: message.cost }),
       at: now,
       endedAt: now,
       onlyIf: ['RUNNING', 'CALLBACK'],
@@ -705,6 +707,7 @@ export class WorkflowService {
         timedOut: false,
         latencyMs: Math.max(0, Date.parse(now) - started),
         at: now,
+        cost: message.cost ?? settled.costUsd,
       },
     ]);
     return {
