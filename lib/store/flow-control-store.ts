@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { FlowLimits } from '../core/routing/policy.ts';
 import { minuteOf } from '../core/statistics.ts';
 import {
   epochSeconds,
@@ -20,14 +21,6 @@ import {
  * - calls per minute: `FLOW#<service>` / `MINUTE#<yyyy-mm-ddThh:mm>` counts the calls of a UTC
  *   minute, and expires a few minutes after it.
  */
-
-/** The limits of one service; an absent limit does not apply. */
-export interface FlowLimits {
-  /** Calls that may run at once. */
-  maxInFlight?: number | undefined;
-  /** Calls that may start in one UTC minute. */
-  callsPerMinute?: number | undefined;
-}
 
 /** What {@link FlowControlStore.acquire} hands out, and {@link FlowControlStore.release} takes back. */
 export interface FlowLease {

@@ -152,10 +152,3 @@ export class RoutingPolicies {
     return this.active();
   }
 }
-
-/** A copy of `policy` with `change` applied, checked like any stored policy. */
-export function revisedPolicy(policy: RoutingPolicy, change: (draft: RoutingPolicy) => void): RoutingPolicy {
-  const draft = structuredClone(policy);
-  change(draft);
-  return parseInput(routingPolicySchema, draft, 'policy');
-}

@@ -113,8 +113,3 @@ export function tuningOf(policy: RoutingPolicy): RoutingTuning {
     explore: policy.exploration.enabled,
   };
 }
-
-/** The services a policy limits, and how. */
-export function limitsFor(policy: RoutingPolicy, service: string): FlowLimits | undefined {
-  return policy.limits[service];
-}

@@ -34,7 +34,6 @@ export const replayRequestSchema = z
     message: 'give either policy or version',
     path: ['policy'],
   });
-export type ReplayRequest = z.input<typeof replayRequestSchema>;
 
 export interface ReplayReport {
   /** What was evaluated: a stored version, or the policy given inline. */
