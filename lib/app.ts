@@ -199,7 +199,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   }),
   api('AcceptSuggestion', 'POST /suggestions/{id}/accept', {
     description: 'Accepts a suggestion',
-    tables: { patterns: 'write' },
+    tables: { patterns: 'write', registry: 'write' },
   }),
   api('RejectSuggestion', 'POST /suggestions/{id}/reject', {
     description: 'Rejects a suggestion',
@@ -235,7 +235,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   }),
   api('StartExecution', 'POST /workflows/{workflowId}/executions', {
     description: 'Starts a workflow run',
-    tables: { registry: 'read', memory: 'write' },
+    tables: { registry: 'read', memory: 'write', patterns: 'read' },
     managesWorkflows: true,
   }),
   api('ListExecutions', 'GET /executions', {
