@@ -247,6 +247,40 @@ export function admissibleOptions(
 }
 
 /**
+ * What a step routed to `service` commits of the cost cap (its expected cost with the reserve),
+ * and the most the run may already have committed for it to go ahead: what leaves room for this
+ * step and the cheapest way through the steps neither in `settled` nor this one, under the same
+ * rounding rule as {@link admissibleOptions}. `refusal` says why, for when the run has committed
+ * more than that by the time the step commits (parallel steps took the budget first).
+ */
+export function budgetCommitment(
+  maxCostUsd: number,
+  steps: readonly BudgetStep[],
+  stepId: string,
+  settled: ReadonlySet<string>,
+  service: string,
+  margin = DEFAULT_BUDGET_MARGIN,
+): { amountUsd: number; ceilingUsd: number; refusal: BudgetRefusal } {
+  const step = checkSteps(steps).get(stepId);
+  if (!step) throw new RangeError(`unknown step '${stepId}'`);
+  const inflate = 1 + margin;
+  const option = step.options.find((o) => o.service === service);
+  const amountUsd = option ? costOf(step, option) * inflate : 0;
+  const restUsd = remainingFloor(steps, settled, stepId).costUsd * inflate;
+  return {
+    amountUsd,
+    ceilingUsd: maxCostUsd * (1 + ROUNDING) - amountUsd - restUsd,
+    refusal: {
+      ok: false,
+      error: 'BudgetExceeded',
+      limit: 'cost',
+      cause: `other steps of the run committed the budget first: ${service} (about ${usd(amountUsd)}) and the cheapest way through the rest (${usd(restUsd)}) no longer fit in ${usd(maxCostUsd)}`,
+      figures: { maxCostUsd, stepUsd: amountUsd, restUsd },
+    },
+  };
+}
+
+/**
  * At start: refused when even the cheapest way, with the reserve, exceeds the cost cap, or the
  * fastest critical path, with the reserve, exceeds the deadline (both reasons given when both
  * hold). Otherwise the cheapest cost and fastest critical path as expected, without the reserve.

@@ -14,8 +14,8 @@ import {
   admissibleOptions,
   type BudgetRefusal,
   type BudgetStep,
+  budgetCommitment,
   DEFAULT_BUDGET_MARGIN,
-  remainingFloor,
 } from './budget.ts';
 import {
   GATE_WAIT_SECONDS,
@@ -394,11 +394,7 @@ export class StepRunner {
       elapsedMs: Date.parse(startedAt) - Date.parse(plan.startedAt),
       ended,
     };
-    const fail = async (refusal: {
-      cause: string;
-      figures: Record<string, number>;
-      limit: BudgetRefusal['limit'];
-    }) => {
+    const fail = async (refusal: BudgetRefusal) => {
       const error = new BudgetExceeded(refusal);
       await workflows.updateStep(executionName, stepId, {
         status: 'FAILED',
@@ -414,24 +410,21 @@ export class StepRunner {
     }
     const check = admissibleOptions(plan, steps, stepId, state, DEFAULT_BUDGET_MARGIN);
     if (!check.ok) throw await fail(check);
-    const step = steps.find((s) => s.id === stepId) as BudgetStep;
-    const rest = remainingFloor(steps, ended, stepId).costUsd * (1 + DEFAULT_BUDGET_MARGIN);
     let committed = 0;
     return {
       allowed: check.allowed,
       commit: async (route) => {
         if (plan.max_cost_usd === undefined) return;
-        const option = step.options.find((o) => o.service === route.primary);
-        const amount = (option?.expectedCostUsd ?? 0) * (step.times ?? 1) * (1 + DEFAULT_BUDGET_MARGIN);
-        const ceiling = plan.max_cost_usd - amount - rest;
-        if (!(await workflows.commitBudget(executionName, amount, ceiling + 1e-9))) {
-          throw await fail({
-            limit: 'cost',
-            cause: `other steps of the run committed the budget first: ${route.primary} (about $${round(amount)}) and the cheapest way through the rest ($${round(rest)}) no longer fit in $${plan.max_cost_usd}`,
-            figures: { maxCostUsd: plan.max_cost_usd, stepUsd: amount, restUsd: rest },
-          });
-        }
-        committed = amount;
+        const { amountUsd, ceilingUsd, refusal } = budgetCommitment(
+          plan.max_cost_usd,
+          steps,
+          stepId,
+          ended,
+          route.primary,
+          DEFAULT_BUDGET_MARGIN,
+        );
+        if (!(await workflows.commitBudget(executionName, amountUsd, ceilingUsd))) throw await fail(refusal);
+        committed = amountUsd;
       },
       settle: async (calls) => {
         const delta = (costOfCalls(calls) ?? 0) - committed;
@@ -815,8 +808,4 @@ function dependenciesEnded(
   for (const dep of [...step.dependencies, ...(step.any_of ?? []).flat()])
     results[dep] ??= { status: 'SUCCEEDED' };
   return results;
-}
-
-function round(usd: number): number {
-  return Math.round(usd * 10_000) / 10_000;
 }

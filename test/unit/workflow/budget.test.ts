@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   admissibleOptions,
   type BudgetStep,
+  budgetCommitment,
   checkBudgetAtStart,
   remainingFloor,
   runBudgetSchema,
@@ -360,5 +361,20 @@ describe('checkBudgetAtStart', () => {
       ended.add(step.id);
     }
     expect(spentUsd).toBeLessThanOrEqual(0.36);
+  });
+});
+
+describe('budgetCommitment', () => {
+  it('commits the routed option with the reserve, leaving room for the cheapest way through the rest', () => {
+    // b at premium: $0.50 x 1.2 = $0.60; c at its cheapest: $0.10 x 1.2 = $0.12; a has ended.
+    const commitment = budgetCommitment(1.5, chain, 'b', new Set(['a']), 'premium', 0.2);
+    expect(commitment.amountUsd).toBeCloseTo(0.6, 12);
+    expect(commitment.ceilingUsd).toBeCloseTo(1.5 - 0.6 - 0.12, 8);
+    expect(commitment.refusal).toMatchObject({ ok: false, error: 'BudgetExceeded', limit: 'cost' });
+    expect(commitment.refusal.cause).toContain('premium (about $0.6)');
+    expect(commitment.refusal.cause).toContain('no longer fit in $1.5');
+    // A service the plan does not list is committed at nothing; an unknown step is a mistake.
+    expect(budgetCommitment(1.5, chain, 'b', new Set(['a']), 'elsewhere').amountUsd).toBe(0);
+    expect(() => budgetCommitment(1.5, chain, 'z', new Set(), 'premium')).toThrow(RangeError);
   });
 });
