@@ -103,27 +103,23 @@ export class Replay {
       const decision = loggedDecision(record);
       if (decision) logged.push({ decision, record });
     }
-    // The policy's probabilities for each logged decision, computed once.
+    // The policy's probabilities for each logged decision, computed once (the policy compiled once).
+    const probabilitiesOf = this.#ports.router.choiceProbabilities(target);
     const probabilities = new Map<LoggedDecision, Record<string, number>>();
     for (const { decision, record } of logged) {
       const candidates = decision.candidates
         .map((name) => byName.get(name))
         .filter((s): s is Service => s !== undefined);
-      probabilities.set(
-        decision,
-        await this.#ports.router.choiceProbabilities(target, record.task, candidates, record.strategy),
-      );
+      probabilities.set(decision, await probabilitiesOf(record.task, candidates, record.strategy));
     }
     const decisions = logged.map((l) => l.decision);
     const targetOf = (d: LoggedDecision) => probabilities.get(d) ?? {};
-    const estimate = offPolicyEstimate(decisions, targetOf, { estimator: request.estimator });
+    const estimates = Object.fromEntries(
+      ESTIMATORS.map((e) => [e, offPolicyEstimate(decisions, targetOf, { estimator: e })]),
+    ) as Record<Estimator, ReplayEstimate>;
+    const estimate = estimates[request.estimator];
     const byEstimator = Object.fromEntries(
-      ESTIMATORS.map((e) => [
-        e,
-        e === request.estimator
-          ? (estimate.successRate?.estimate ?? null)
-          : (offPolicyEstimate(decisions, targetOf, { estimator: e }).successRate?.estimate ?? null),
-      ]),
+      ESTIMATORS.map((e) => [e, estimates[e].successRate?.estimate ?? null]),
     ) as Record<Estimator, number | null>;
     return {
       target: request.version === undefined ? { inline: true } : { version: target.version, inline: false },

@@ -20,7 +20,13 @@ import {
 } from './policy.ts';
 import { priorityBased } from './priority-based.ts';
 import { type RoutingStats, routingStats } from './routing-stats.ts';
-import { byName, type RoutingContext, type RoutingStrategy, type RoutingTuning } from './strategy.ts';
+import {
+  type Admission,
+  byName,
+  type RoutingContext,
+  type RoutingStrategy,
+  type RoutingTuning,
+} from './strategy.ts';
 import { type StrategyName, strategyName } from './strategy-name.ts';
 
 export { STRATEGY_NAMES, type StrategyName, strategyName } from './strategy-name.ts';
@@ -188,10 +194,7 @@ export class Router {
     let services = await this.#ports.listServices();
     const now = this.#ports.now();
     const admission = chosen.admission?.(task);
-    const accepts = within(
-      options.only,
-      withoutEjected(policy.policy, task, admission?.accepts ?? ((s: Service) => isCapable(s, task))),
-    );
+    const accepts = admits(policy.policy, task, admission, options.only);
     let eligible = eligibleServices(services, accepts, now);
     // A cached registry may predate the service that can take this task: read it again first.
     if (eligible.length === 0 && this.#ports.freshServices) {
@@ -239,25 +242,29 @@ export class Router {
   }
 
   /**
-   * The probability that routing under `policy` would put each of `candidates` first for `task`,
-   * with the statistics as they are now: what replay weighs a logged decision by. Deterministic
-   * strategies give their first choice 1.
+   * How routing under `policy` (compiled once) would choose among logged candidates: for a task,
+   * the probability of each candidate coming first, with the statistics as they are now. What
+   * replay weighs a logged decision by; deterministic strategies give their first choice 1. The
+   * candidates were capable when logged, so only the strategy's admission and the policy's
+   * ejections filter them.
    */
-  async choiceProbabilities(
+  choiceProbabilities(
     policy: ActivePolicy,
+  ): (
     task: Task,
     candidates: readonly Service[],
     strategy?: StrategyName,
-  ): Promise<Record<string, number>> {
+  ) => Promise<Record<string, number>> {
     const compiled = compile(policy);
-    const chosen = compiled.strategies[strategy ?? strategyFor(compiled.policy, task.type)];
-    const admission = chosen.admission?.(task);
-    const accepts = withoutEjected(compiled.policy, task, admission?.accepts ?? (() => true));
-    const admitted = candidates.filter(accepts);
-    if (admitted.length === 0) return {};
-    const ranking = await chosen.rank(admitted, task, { ...this.#context, tuning: compiled.tuning });
-    const first = ranking.ranked[0];
-    return ranking.probabilities ?? (first ? { [first.service.name]: 1 } : {});
+    return async (task, candidates, strategy) => {
+      const chosen = compiled.strategies[strategy ?? strategyFor(compiled.policy, task.type)];
+      const accepts = admits(compiled.policy, task, chosen.admission?.(task) ?? { accepts: () => true });
+      const admitted = candidates.filter(accepts);
+      if (admitted.length === 0) return {};
+      const ranking = await chosen.rank(admitted, task, { ...this.#context, tuning: compiled.tuning });
+      const first = ranking.ranked[0];
+      return ranking.probabilities ?? (first ? { [first.service.name]: 1 } : {});
+    };
   }
 
   async stats(): Promise<RoutingStats> {
@@ -275,14 +282,7 @@ export class Router {
     const task = parseInput(taskSchema, taskInput, 'task');
     const policy = await this.#policy();
     const strategy = policy.strategies[decision.strategy] ?? policy.strategies.capability;
-    const accepts = within(
-      decision.allowed,
-      withoutEjected(
-        policy.policy,
-        task,
-        strategy.admission?.(task).accepts ?? ((s: Service) => isCapable(s, task)),
-      ),
-    );
+    const accepts = admits(policy.policy, task, strategy.admission?.(task), decision.allowed);
     const services = await (this.#ports.freshServices ?? this.#ports.listServices)();
     const [allTime, recent] = await Promise.all([
       this.#ports.statsFor(task.type),
@@ -314,22 +314,23 @@ export class Router {
   }
 }
 
-/** `accepts`, and only the services in `only` when it is given (a budget's choice). */
-function within(
-  only: readonly string[] | undefined,
-  accepts: (service: Service) => boolean,
-): (service: Service) => boolean {
-  return only === undefined ? accepts : (service) => only.includes(service.name) && accepts(service);
-}
-
-/** `accepts`, less the services the policy ejects for the task's type. */
-function withoutEjected(
+/**
+ * The services a decision may use: those the strategy admits (by default, those capable of the
+ * task), less those the policy ejects for the task's type, and only those in `only` when it is
+ * given (a budget's choice).
+ */
+function admits(
   policy: RoutingPolicy,
   task: Task,
-  accepts: (service: Service) => boolean,
+  admission: Pick<Admission, 'accepts'> | undefined,
+  only?: readonly string[],
 ): (service: Service) => boolean {
-  if (Object.keys(policy.ejected).length === 0) return accepts;
-  return (service) => accepts(service) && !isEjected(policy, service.name, task.type);
+  const accepts = admission?.accepts ?? ((s: Service) => isCapable(s, task));
+  const ejecting = Object.keys(policy.ejected).length > 0;
+  return (service) =>
+    (only === undefined || only.includes(service.name)) &&
+    accepts(service) &&
+    !(ejecting && isEjected(policy, service.name, task.type));
 }
 
 /** The strategies of a policy: the fixed ones, and content routing on its rules. */
