@@ -6,8 +6,6 @@ import { type HealthChange, PassiveHealth } from '../core/passive-health.ts';
 import { RoutingPolicies } from '../core/routing/policies.ts';
 import type { ActivePolicy } from '../core/routing/policy.ts';
 import { policyFromOptions, Router, type RouterOptions } from '../core/routing/router.ts';
-import { policyForSuggestion } from '../core/routing/suggested-policy.ts';
-import type { Suggestion } from '../core/self-improvement.ts';
 import { DEFAULT_OUTLIER_POLICY, type Service } from '../core/service.ts';
 import type { CallObservation } from '../core/statistics.ts';
 import { publishFactoryCalls } from '../handler/outcome-metrics.ts';
@@ -170,29 +168,6 @@ export function callPorts(routing: Routing) {
     },
     recordHealth: (changes: readonly HealthChange[]) => routing.recordHealth(changes),
   };
-}
-
-/**
- * Turns an accepted routing suggestion into a draft policy version made from the active policy
- * (see `policyForSuggestion`); undefined for a suggestion that is not about routing.
- */
-export async function draftForSuggestion(
-  suggestion: Suggestion,
-  decidedBy: string,
-): Promise<number | undefined> {
-  const { policies } = routing();
-  const active = await policies.active();
-  const policy = policyForSuggestion(active.policy, suggestion);
-  if (!policy) return undefined;
-  const stored = await policies.change(
-    {
-      policy,
-      changedBy: decidedBy,
-      reason: `from suggestion ${suggestion.id}: ${suggestion.proposedAction.description}`.slice(0, 2_000),
-    },
-    suggestion.id,
-  );
-  return stored.version;
 }
 
 /** The routing of this process, shared by everything in it that decides and routes. */

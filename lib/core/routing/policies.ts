@@ -1,7 +1,9 @@
 import * as z from 'zod';
 import { NotFoundError } from '../errors.ts';
+import type { Suggestion } from '../self-improvement.ts';
 import { parseInput } from '../validation.ts';
 import { type RoutingPolicy, routingPolicySchema } from './policy.ts';
+import { policyForSuggestion } from './suggested-policy.ts';
 
 /** Who changes the routing policy, and why: every version and switch keeps it. */
 const author = {
@@ -61,7 +63,10 @@ export interface PolicyPorts {
   getVersion(version: number): Promise<StoredPolicyVersion | undefined>;
   listVersions(): Promise<StoredPolicyVersion[]>;
   pointer(): Promise<{ version: number; activatedAt: string; activatedBy: string } | undefined>;
-  /** Switches to `version` if the active one is still `expected`; a conflict otherwise. */
+  /**
+   * Switches to `version` if the active one is still `expected`: a `ConflictError` otherwise, a
+   * `NotFoundError` for a version never stored (0, the built-in policy, always exists).
+   */
   activate(version: number, by: string, at: string, expected: number): Promise<unknown>;
   now(): Date;
 }
@@ -145,10 +150,26 @@ export class RoutingPolicies {
   /** Makes `version` active (0: back to the built-in policy). */
   async activate(version: number, input: unknown): Promise<ActivePolicyView> {
     const who = parseInput(policyActivationSchema, input, 'body');
-    if (version !== 0 && !(await this.#ports.getVersion(version)))
-      throw new NotFoundError('routing policy version', String(version));
     const expected = (await this.#ports.pointer())?.version ?? 0;
     await this.#ports.activate(version, who.changedBy, this.#ports.now().toISOString(), expected);
     return this.active();
+  }
+
+  /**
+   * An accepted routing suggestion as a draft version made from the active policy, linked to the
+   * suggestion (see `policyForSuggestion`); undefined for a suggestion that is not about routing.
+   */
+  async draftFor(suggestion: Suggestion, decidedBy: string): Promise<number | undefined> {
+    const policy = policyForSuggestion((await this.active()).policy, suggestion);
+    if (!policy) return undefined;
+    const draft = await this.change(
+      {
+        policy,
+        changedBy: decidedBy,
+        reason: `from suggestion ${suggestion.id}: ${suggestion.proposedAction.description}`.slice(0, 2_000),
+      },
+      suggestion.id,
+    );
+    return draft.version;
   }
 }
