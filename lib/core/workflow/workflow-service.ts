@@ -271,13 +271,13 @@ export class WorkflowService {
     const head = await this.#head(workflowId);
     const given = parseInput(executionInputSchema, inputValue ?? {}, 'input');
     const deployed = this.#ports.deployed?.[head.workflowId];
-    const inputs = deployed
-      ? deployed.inputs
-      : (await this.#version(head.workflowId, head.currentVersion))?.template.inputs;
-    const input = applyInputs({ inputs }, given);
+    const template = deployed
+      ? undefined
+      : (await this.#version(head.workflowId, head.currentVersion))?.template;
+    const input = applyInputs({ inputs: deployed ? deployed.inputs : template?.inputs }, given);
     // The input travels in the state of every step (Step Functions: 256 KB).
     assertWithin('runInput', jsonBytes(input));
-    const budget = options.budget && (await this.#budget(head, options.budget));
+    const budget = options.budget && (await this.#budget(template, options.budget));
     const requestHash = hashRequest(input);
     const key =
       options.idempotencyKey === undefined ? undefined : parseIdempotencyKey(options.idempotencyKey);
@@ -334,8 +334,7 @@ export class WorkflowService {
    * The plan of a budgeted run of the current version, refused (422, naming the limit that
    * cannot be kept, with the figures) when the budget is out of reach from the start.
    */
-  async #budget(head: WorkflowHead, budget: RunBudget): Promise<RunBudgetPlan> {
-    const template = (await this.#version(head.workflowId, head.currentVersion))?.template;
+  async #budget(template: WorkflowTemplate | undefined, budget: RunBudget): Promise<RunBudgetPlan> {
     if (!template || !this.#ports.budgetSteps) {
       throw new ValidationError([
         { field: 'budget', message: 'only workflows registered through the API take a budget' },
