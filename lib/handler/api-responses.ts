@@ -133,6 +133,9 @@ export const decision = z
     description: "The brain's decision: priority score, service, resources, confidence and why",
   }) satisfies z.ZodType<Wire<Decision>>;
 
+/** The content rule that sent a task where it went. */
+const firedRule = z.object({ id: z.string(), name: z.string(), priority: z.number() }).strict();
+
 export const routingDecision = z
   .object({
     taskId: z.string(),
@@ -158,7 +161,7 @@ export const routingDecision = z
         })
         .strict(),
     ),
-    rule: z.object({ id: z.string(), name: z.string(), priority: z.number() }).strict().optional(),
+    rule: firedRule.optional(),
     explored: z.boolean(),
     reason: z.string(),
     decidedAt: timestamp,
@@ -440,6 +443,7 @@ export const taskTypePatterns = z
   });
 
 const interval = z.object({ estimate: z.number(), low: z.number(), high: z.number() }).strict();
+const estimator = z.enum(ESTIMATORS);
 
 export const replayReport = z
   .object({
@@ -447,10 +451,10 @@ export const replayReport = z
     window: z.object({ since: timestamp, until: timestamp }).strict(),
     tasksRead: count,
     truncated: z.boolean(),
-    estimator: z.enum(ESTIMATORS),
+    estimator,
     estimate: z
       .object({
-        estimator: z.enum(ESTIMATORS),
+        estimator,
         decisions: count,
         overlapping: count,
         effectiveSampleSize: z.number().min(0),
@@ -468,7 +472,7 @@ export const replayReport = z
           .strict(),
       })
       .strict(),
-    byEstimator: z.record(z.enum(ESTIMATORS), z.number().nullable()),
+    byEstimator: z.record(estimator, z.number().nullable()),
   })
   .strict()
   .meta({
@@ -492,7 +496,7 @@ export const decisionExplanation = z
     tried: z.array(z.string()),
     failover: z.boolean(),
     reason: z.string(),
-    rule: z.object({ id: z.string(), name: z.string(), priority: z.number() }).strict().optional(),
+    rule: firedRule.optional(),
     candidates: z.array(
       z
         .object({ name: z.string(), score: z.number().optional(), probability: z.number().optional() })
