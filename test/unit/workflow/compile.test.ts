@@ -89,6 +89,18 @@ const expressCampaign: WorkflowTemplateInput = { ...untimedCampaign, engine: 'ex
  * What gates, failure records and end records retry: not a cancelled or timed-out run; an
  * Express gate still waiting, for as long as an Express run lasts; anything else three times.
  */
+/** What a step never retries: a paused, cancelled or timed-out run, bad input, an exceeded budget. */
+const NOT_RETRIED = {
+  ErrorEquals: [
+    'WorkflowPaused',
+    'WorkflowCancelled',
+    'ValidationError',
+    'WorkflowTimedOut',
+    'BudgetExceeded',
+  ],
+  MaxAttempts: 0,
+};
+
 /** A step whose services are all at their flow limits is asked again, apart from its own retries. */
 const BUSY_RETRY = { ErrorEquals: ['ServiceBusy'], IntervalSeconds: 1, BackoffRate: 1.5, MaxAttempts: 12 };
 
@@ -211,16 +223,7 @@ describe('compileWorkflow: the product launch seed', () => {
       }),
       Comment: 'Product Images',
       Retry: [
-        {
-          ErrorEquals: [
-            'WorkflowPaused',
-            'WorkflowCancelled',
-            'ValidationError',
-            'WorkflowTimedOut',
-            'BudgetExceeded',
-          ],
-          MaxAttempts: 0,
-        },
+        NOT_RETRIED,
         BUSY_RETRY,
         { ErrorEquals: ['States.ALL'], MaxAttempts: 3, IntervalSeconds: 1, BackoffRate: 2 },
       ],
@@ -453,19 +456,7 @@ describe('compileWorkflow: options of steps and templates', () => {
 
   it('retries no error of a step with 0 retries', () => {
     const states = allStates(compile(base).definition);
-    expect(states.get('a')?.Retry).toEqual([
-      {
-        ErrorEquals: [
-          'WorkflowPaused',
-          'WorkflowCancelled',
-          'ValidationError',
-          'WorkflowTimedOut',
-          'BudgetExceeded',
-        ],
-        MaxAttempts: 0,
-      },
-      BUSY_RETRY,
-    ]);
+    expect(states.get('a')?.Retry).toEqual([NOT_RETRIED, BUSY_RETRY]);
   });
 
   it('uses the workflow max_retries for steps without retries, and the step timeout', () => {
