@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { instant, type ListWindow, listWindow, MAX_LIST_LIMIT } from '../list-window.ts';
 import { identifier } from '../names.ts';
-import type { TaskRecord } from '../task-record.ts';
+import { costOfCalls, type TaskRecord } from '../task-record.ts';
 import type { StepRecord } from '../workflow/workflow-records.ts';
 import type { RoutingDecision } from './router.ts';
 
@@ -114,13 +114,13 @@ function explain(route: RoutingDecision): Omit<DecisionExplanation, 'source' | '
 
 export function explainTask(record: TaskRecord): DecisionExplanation | undefined {
   if (!record.route) return undefined;
-  const cost = record.attempts.reduce((sum, a) => sum + (a.cost ?? 0), 0);
+  const costUsd = costOfCalls(record.attempts);
   return {
     source: 'task',
     taskId: record.taskId,
     ...explain(record.route),
     status: record.status,
-    ...(record.attempts.some((a) => a.cost !== undefined) ? { costUsd: cost } : {}),
+    ...(costUsd === undefined ? {} : { costUsd }),
   };
 }
 

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { ValidationError } from '../errors.ts';
 import { instant, type ListWindow } from '../list-window.ts';
 import type { Service } from '../service.ts';
-import type { TaskRecord } from '../task-record.ts';
+import { costOfCalls, type TaskRecord } from '../task-record.ts';
 import { parseInput } from '../validation.ts';
 import {
   ESTIMATORS,
@@ -143,7 +143,6 @@ export function loggedDecision(record: TaskRecord): LoggedDecision | undefined {
   const calls = record.attempts.filter((a) => a.service === logged.chosen && a.outcome !== 'waiting');
   if (calls.length === 0) return undefined;
   const succeeded = calls.find((a) => a.outcome === 'succeeded');
-  const costs = calls.filter((a) => a.cost !== undefined);
   return {
     taskType: record.task.type,
     candidates: logged.candidates,
@@ -152,7 +151,7 @@ export function loggedDecision(record: TaskRecord): LoggedDecision | undefined {
     outcome: {
       success: succeeded !== undefined,
       latencyMs: (succeeded ?? (calls.at(-1) as (typeof calls)[number])).latencyMs,
-      costUsd: costs.length === 0 ? undefined : costs.reduce((sum, a) => sum + (a.cost as number), 0),
+      costUsd: costOfCalls(calls),
     },
   };
 }
