@@ -1,6 +1,7 @@
 import {
   addObservation,
   type CallObservation,
+  callFeatures,
   emptyCounters,
   type MinuteCounters,
   minuteOf,
@@ -94,10 +95,7 @@ export class LiveStats {
     return (this.#pending.get(taskType) ?? []).map((call) => {
       const counters = emptyCounters();
       addObservation(counters, call);
-      const features = Object.fromEntries(
-        (call.features ?? []).map((f) => [f, { count: 1, successes: call.success ? 1 : 0 }]),
-      );
-      return { taskType, service: call.service, ...counters, features };
+      return { taskType, service: call.service, ...counters, features: callFeatures(call) };
     });
   }
 

@@ -87,6 +87,15 @@ export function meanCost(counters: Pick<OutcomeCounters, 'costed' | 'totalCost'>
   return counters.costed === 0 ? undefined : counters.totalCost / counters.costed;
 }
 
+/** One call's feature counters: a call, and a success when it succeeded, for each of its task's features. */
+export function callFeatures(
+  call: Pick<CallObservation, 'features' | 'success'>,
+): Record<string, FeatureCounters> {
+  return Object.fromEntries(
+    (call.features ?? []).map((f) => [f, { count: 1, successes: call.success ? 1 : 0 }]),
+  );
+}
+
 /** Feature counters summed, e.g. over the minutes of a window. */
 export function mergeFeatures(
   items: ReadonlyArray<Record<string, FeatureCounters> | undefined>,

@@ -3,6 +3,7 @@ import type { StatsSnapshot } from '../core/live-stats.ts';
 import type { PatternCounters } from '../core/patterns.ts';
 import {
   type CallObservation,
+  callFeatures,
   emptyCounters,
   type FeatureCounters,
   LATENCY_BUCKETS_MS,
@@ -504,11 +505,7 @@ function increments(call: CallObservation): Record<string, number> {
     [`h${latencyBucket(call.latencyMs)}`]: 1,
     ...(call.routedBy ? { routes: 1, [`strategy:${call.routedBy}`]: 1 } : {}),
     ...(call.cost === undefined ? {} : { costed: 1, totalCost: call.cost }),
-    ...featureIncrements(
-      Object.fromEntries(
-        (call.features ?? []).map((f) => [f, { count: 1, successes: call.success ? 1 : 0 }]),
-      ),
-    ),
+    ...featureIncrements(callFeatures(call)),
   };
 }
 
